@@ -1,0 +1,208 @@
+"""Every text the conversation sends, in Indonesian (default) and English.
+
+Kept short on purpose: most replies must fit one SMS (160 GSM-7 characters).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+DEFAULT_LANGUAGE = "id"
+LANGUAGES = ("id", "en")
+
+CATALOG: dict[str, dict[str, str]] = {
+    # --- tallies --------------------------------------------------------------------------
+    "tally_received": {
+        "id": "Diterima {contest} TPS {tps}: {values}. Kode {receipt}. "
+        "Balas YA jika benar, atau kirim ulang untuk koreksi.",
+        "en": "Received {contest} TPS {tps}: {values}. Code {receipt}. "
+        "Reply YA if correct, or resend to correct.",
+    },
+    "tally_replaced": {
+        "id": "Koreksi {contest} TPS {tps}: {values}. Kode {receipt} (ganti {old}). "
+        "Balas YA jika benar.",
+        "en": "Corrected {contest} TPS {tps}: {values}. Code {receipt} (replaces {old}). "
+        "Reply YA if correct.",
+    },
+    "readings": {"id": " Dibaca: {readings}.", "en": " Read as: {readings}."},
+    "confirmed": {
+        "id": "Terkonfirmasi {contest} TPS {tps}, kode {receipt}. Terima kasih.",
+        "en": "Confirmed {contest} TPS {tps}, code {receipt}. Thank you.",
+    },
+    "still_pending": {
+        "id": " Masih menunggu YA: {receipts}.",
+        "en": " Still waiting for YA: {receipts}.",
+    },
+    "nothing_pending": {
+        "id": "Tidak ada kiriman yang menunggu konfirmasi. Kirim STATUS untuk melihat data TPS.",
+        "en": "No tally is waiting for confirmation. Send STATUS to see your TPS.",
+    },
+    "receipt_not_pending": {
+        "id": "Kode {receipt} tidak ada di kiriman Anda yang menunggu konfirmasi.",
+        "en": "Code {receipt} is not among your tallies waiting for confirmation.",
+    },
+    "word_alone": {
+        "id": "Untuk {action}, kirim {word} saja (atau {word} <kode>). Pertanyaan: kirim BANTUAN <pertanyaan>.",
+        "en": "To {action}, send {word} alone (or {word} <code>). Questions: send HELP <question>.",
+    },
+    "action_confirm": {"id": "konfirmasi", "en": "confirm"},
+    "action_cancel": {"id": "membatalkan", "en": "cancel"},
+    "cancelled": {
+        "id": "Dibatalkan: {contest} TPS {tps}, kode {receipt}. Kirim ulang data yang benar.",
+        "en": "Cancelled: {contest} TPS {tps}, code {receipt}. Send the correct tally again.",
+    },
+    "locked_same": {
+        "id": "{contest} TPS {tps} sudah terkonfirmasi dengan angka yang sama (kode {receipt}).",
+        "en": "{contest} TPS {tps} is already confirmed with the same numbers (code {receipt}).",
+    },
+    "locked_different": {
+        "id": "{contest} TPS {tps} sudah terkonfirmasi (kode {receipt}); data baru tidak dipakai. "
+        "Untuk mengubah, kirim BANTUAN dan alasannya.",
+        "en": "{contest} TPS {tps} is already confirmed (code {receipt}); new numbers not used. "
+        "To change it, send HELP with the reason.",
+    },
+    # --- who may report ---------------------------------------------------------------------
+    "unknown_sender": {
+        "id": "Nomor ini tidak terdaftar sebagai petugas KPPS/PPS. "
+        "Minta PPS mendaftarkan nomor Anda, atau kirim BANTUAN <pertanyaan>.",
+        "en": "This number is not on the KPPS/PPS roster. "
+        "Ask your PPS to register it, or send HELP <question>.",
+    },
+    "unknown_tps": {
+        "id": "TPS {tps} tidak dikenal. Periksa 13 digit kode TPS (10 digit desa + 3 digit TPS).",
+        "en": "TPS {tps} is unknown. Check the 13-digit TPS code (10-digit village + 3-digit TPS).",
+    },
+    "not_your_tps": {
+        "id": "Anda tidak terdaftar untuk TPS {tps}. Anda terdaftar untuk {scope}.",
+        "en": "You are not registered for TPS {tps}. You are registered for {scope}.",
+    },
+    "scope_tps": {"id": "TPS {code}", "en": "TPS {code}"},
+    "scope_village": {"id": "TPS di desa {code}", "en": "TPSs of village {code}"},
+    "contest_not_here": {
+        "id": "Pemilihan {contest} tidak ada di TPS {tps}. Yang ada: {contests}.",
+        "en": "Contest {contest} is not held at TPS {tps}. Held there: {contests}.",
+    },
+    # --- grammar errors -----------------------------------------------------------------------
+    "empty": {
+        "id": "Pesan kosong. Format: PPWP <kode TPS> 01=.. 02=.. 03=.. SAH=.. TS=..",
+        "en": "Empty message. Format: PPWP <TPS code> 01=.. 02=.. 03=.. SAH=.. TS=..",
+    },
+    "unrecognized": {
+        "id": "Perintah '{word}' tidak dikenal. Kirim: PPWP <kode TPS> 01=.. SAH=.. TS=.., "
+        "STATUS, atau BANTUAN <pertanyaan>.",
+        "en": "Unknown command '{word}'. Send: PPWP <TPS code> 01=.. SAH=.. TS=.., "
+        "STATUS, or HELP <question>.",
+    },
+    "unknown_contest": {
+        "id": "Kode pemilihan '{contest}' tidak dikenal. Gunakan: {known}.",
+        "en": "Contest code '{contest}' is unknown. Use: {known}.",
+    },
+    "missing_tps": {
+        "id": "Kode TPS tidak ada. Tulis 13 digit kode TPS setelah kode pemilihan.",
+        "en": "TPS code missing. Write the 13-digit TPS code after the contest code.",
+    },
+    "bad_tps": {
+        "id": "Kode TPS '{text}' salah: harus 13 digit (10 digit desa + 3 digit TPS).",
+        "en": "TPS code '{text}' is wrong: it must be 13 digits (10 village + 3 TPS).",
+    },
+    "bad_token": {
+        "id": "Tidak terbaca: '{token}'. Tulis nomor urut=suara, mis. 01=120, lalu SAH=.. TS=..",
+        "en": "Cannot read '{token}'. Write ballot number=votes, e.g. 01=120, then SAH=.. TS=..",
+    },
+    "bad_number": {
+        "id": "Nilai {key} '{value}' bukan angka. Kirim ulang dengan angka saja.",
+        "en": "Value of {key} '{value}' is not a number. Resend with digits only.",
+    },
+    "number_too_large": {
+        "id": "Nilai {key} '{value}' terlalu besar. Periksa dan kirim ulang.",
+        "en": "Value of {key} '{value}' is too large. Check it and resend.",
+    },
+    "duplicate_key": {
+        "id": "{key} ditulis lebih dari sekali. Tulis setiap nomor urut satu kali.",
+        "en": "{key} appears more than once. Write each ballot number once.",
+    },
+    "no_votes": {
+        "id": "Perolehan suara tidak ada. Format: {contest_hint} <kode TPS> 01=.. 02=.. SAH=.. TS=..",
+        "en": "No votes given. Format: {contest_hint} <TPS code> 01=.. 02=.. SAH=.. TS=..",
+    },
+    "bad_language": {
+        "id": "Bahasa '{value}' tidak tersedia. Kirim BAHASA ID atau BAHASA EN.",
+        "en": "Language '{value}' is not available. Send BAHASA ID or BAHASA EN.",
+    },
+    # --- arithmetic and completeness rules ------------------------------------------------------
+    "rule_prefix": {"id": "Ditolak {contest} TPS {tps}: ", "en": "Rejected {contest} TPS {tps}: "},
+    "unknown_ballot": {
+        "id": "nomor urut {numbers} tidak ada di {contest} (hanya {valid}).",
+        "en": "ballot number {numbers} is not in {contest} (only {valid}).",
+    },
+    "missing_ballot": {
+        "id": "nomor urut {numbers} belum diisi (tulis 0 jika tidak ada suara).",
+        "en": "ballot number {numbers} missing (write 0 if no votes).",
+    },
+    "missing_sah": {"id": "SAH belum diisi.", "en": "SAH (valid votes) missing."},
+    "missing_ts": {"id": "TS (tidak sah) belum diisi.", "en": "TS (invalid votes) missing."},
+    "sah_mismatch": {
+        "id": "jumlah suara {total} tidak sama dengan SAH {sah}.",
+        "en": "votes add up to {total}, not SAH {sah}.",
+    },
+    "over_registered": {
+        "id": "SAH+TS={used} melebihi pemilih terdaftar {registered}.",
+        "en": "SAH+TS={used} exceeds the {registered} registered voters.",
+    },
+    "rule_more": {"id": " (+{count} kesalahan lain)", "en": " (+{count} more)"},
+    # --- status ----------------------------------------------------------------------------------
+    "status_header": {"id": "TPS {tps}: ", "en": "TPS {tps}: "},
+    "status_confirmed": {
+        "id": "{contest} terkonfirmasi ({receipt})",
+        "en": "{contest} confirmed ({receipt})",
+    },
+    "status_pending": {
+        "id": "{contest} menunggu YA ({receipt})",
+        "en": "{contest} awaiting YA ({receipt})",
+    },
+    "status_conflict": {
+        "id": "{contest} KONFLIK ({receipt} vs {other})",
+        "en": "{contest} CONFLICT ({receipt} vs {other})",
+    },
+    "status_missing": {"id": "belum: {contests}", "en": "missing: {contests}"},
+    "status_all_done": {"id": "semua lengkap", "en": "all complete"},
+    "status_which_tps": {
+        "id": "Anda PPS untuk desa {village}. Kirim CEK <kode TPS>, mis. CEK {example}.",
+        "en": "You are PPS for village {village}. Send CEK <TPS code>, e.g. CEK {example}.",
+    },
+    # --- help desk, language, limits -------------------------------------------------------------
+    "ticket_opened": {
+        "id": "Pertanyaan diterima (tiket #{ticket}). Petugas help desk akan membalas di sini.",
+        "en": "Question received (ticket #{ticket}). A help-desk operator will reply here.",
+    },
+    "ticket_continued": {
+        "id": "Pesan ditambahkan ke tiket #{ticket}. Petugas help desk akan membalas di sini.",
+        "en": "Added to ticket #{ticket}. A help-desk operator will reply here.",
+    },
+    "help_usage": {
+        "id": "Format: PPWP <kode TPS> 01=.. 02=.. 03=.. SAH=.. TS=.. | YA | BATAL | STATUS | "
+        "BANTUAN <pertanyaan> | BAHASA EN",
+        "en": "Format: PPWP <TPS code> 01=.. 02=.. 03=.. SAH=.. TS=.. | YA | BATAL | STATUS | "
+        "HELP <question> | BAHASA ID",
+    },
+    "language_set": {"id": "Bahasa diganti ke Bahasa Indonesia.", "en": "Language set to English."},
+    "rate_limited": {
+        "id": "Terlalu banyak pesan. Tunggu {seconds} detik, lalu kirim lagi.",
+        "en": "Too many messages. Wait {seconds} seconds, then send again.",
+    },
+    "media_not_read": {
+        "id": "Foto diterima dan disimpan; pembacaan foto belum aktif. Kirim data lewat SMS/teks.",
+        "en": "Photo received and stored; photo reading is not active yet. Send the tally as text.",
+    },
+}
+
+
+def text(key: str, language: str | None = None, /, **params: object) -> str:
+    """The text for `key` in `language` (falling back to Indonesian), filled with params."""
+    variants = CATALOG[key]
+    template = variants.get(language or DEFAULT_LANGUAGE) or variants[DEFAULT_LANGUAGE]
+    return template.format(**params)
+
+
+def join_numbers(numbers: Iterable[int]) -> str:
+    return ",".join(f"{n:02d}" for n in numbers)

@@ -1,0 +1,75 @@
+"""STATUS / CEK: per contest of a TPS, what was received, confirmed, in conflict or missing."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bots.messages import text
+from relay.models import Contest, Officer, Submission, Tps
+
+
+def status_reply(session: Session, officer: Officer, tps_code: str | None) -> str:
+    lang = officer.language
+    if tps_code is None:
+        if officer.role == "kpps" and officer.tps_code:
+            tps_code = officer.tps_code
+        else:
+            example = session.scalar(
+                select(Tps.code).where(Tps.village_code == officer.village_code).order_by(Tps.code)
+            )
+            return text(
+                "status_which_tps",
+                lang,
+                village=officer.village_code,
+                example=example or officer.village_code + "001",
+            )
+    tps = session.get(Tps, tps_code)
+    if tps is None:
+        return text("unknown_tps", lang, tps=tps_code)
+    return text("status_header", lang, tps=tps.code) + "; ".join(_lines(session, tps, lang))
+
+
+def _lines(session: Session, tps: Tps, lang: str) -> list[str]:
+    contests = [
+        c
+        for c in session.scalars(select(Contest).order_by(Contest.position))
+        if c.applies_to(tps.code)
+    ]
+    submissions = session.scalars(
+        select(Submission).where(Submission.tps_code == tps.code).order_by(Submission.id)
+    ).all()
+    lines: list[str] = []
+    missing: list[str] = []
+    complete = True
+    for contest in contests:
+        mine = [s for s in submissions if s.contest_code == contest.code]
+        confirmed = next((s for s in mine if s.status == "confirmed"), None)
+        conflict = next((s for s in reversed(mine) if s.reason == "locked_conflict"), None)
+        pending = next((s for s in reversed(mine) if s.status == "pending"), None)
+        complete = complete and confirmed is not None and conflict is None
+        if confirmed and conflict:
+            lines.append(
+                text(
+                    "status_conflict",
+                    lang,
+                    contest=contest.code,
+                    receipt=confirmed.receipt_code,
+                    other=conflict.receipt_code,
+                )
+            )
+        elif confirmed:
+            lines.append(
+                text("status_confirmed", lang, contest=contest.code, receipt=confirmed.receipt_code)
+            )
+        elif pending:
+            lines.append(
+                text("status_pending", lang, contest=contest.code, receipt=pending.receipt_code)
+            )
+        else:
+            missing.append(contest.code)
+    if missing:
+        lines.append(text("status_missing", lang, contests=" ".join(missing)))
+    elif complete:
+        lines.append(text("status_all_done", lang))
+    return lines

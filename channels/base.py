@@ -1,0 +1,89 @@
+"""The one interface every channel adapter follows (after nyaruka/courier).
+
+An adapter has two jobs: turn a provider's webhook request into channel-neutral
+`Incoming` messages, and send an `Outgoing` message, mapping provider errors to a few
+`SendError` kinds the outbound job understands.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any
+
+from relay.config import Settings
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A message as the conversation sees it, whatever channel it came from."""
+
+    channel: str
+    provider_id: str
+    sender: str
+    text: str
+    payload: str
+    media: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    id: int
+    channel: str
+    to: str
+    text: str
+
+
+@dataclass(frozen=True)
+class SendResult:
+    provider_id: str | None
+
+
+class Rejected(Exception):
+    """The request is not a valid delivery from the provider (e.g. bad signature)."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+# Send error kinds: transient ones are retried, the others end the message.
+CONNECTION = "connection"  # network error, timeout, provider 5xx
+THROTTLED = "throttled"  # 429; retry_after when the provider said
+STOPPED = "stopped"  # recipient opted out or blocked us
+FAILED = "failed"  # any other permanent refusal (invalid number, bad request)
+RETRYABLE = frozenset({CONNECTION, THROTTLED})
+
+
+class SendError(Exception):
+    def __init__(self, kind: str, detail: str, retry_after: float | None = None) -> None:
+        super().__init__(f"{kind}: {detail}")
+        self.kind = kind
+        self.detail = detail
+        self.retry_after = retry_after
+
+    @property
+    def retryable(self) -> bool:
+        return self.kind in RETRYABLE
+
+
+class Channel(ABC):
+    """A messaging channel. `name` is stored on every message it carries."""
+
+    name: str
+
+    def enabled(self, settings: Settings) -> bool:
+        return True
+
+    @abstractmethod
+    def receive(self, request: Any, settings: Settings) -> list[Incoming]:
+        """Verify and translate a webhook request (a Flask request). Raises Rejected."""
+
+    @abstractmethod
+    def acknowledge(self) -> tuple[str, int, dict[str, str]]:
+        """The HTTP answer the provider expects once the messages are stored."""
+
+    @abstractmethod
+    def send(self, message: Outgoing, settings: Settings) -> SendResult:
+        """Deliver one message. Raises SendError."""

@@ -1,0 +1,100 @@
+"""A generic SMS gateway (Android gateway apps, Gammu bridges) speaking signed JSON.
+
+Inbound: POST {"id","from","text","received_at"} with
+`X-Signature: sha256=<hex HMAC-SHA256(raw body, SMS_GATEWAY_SECRET)>`.
+Outbound: POST {"id","to","text"} to SMS_GATEWAY_SEND_URL, signed the same way so the
+gateway can check that the request is ours.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from typing import Any
+
+import requests
+
+from channels.base import Channel, Incoming, Outgoing, Rejected, SendResult
+from channels.http_errors import error_for_exception, error_for_status
+from relay.config import Settings
+from relay.phone import InvalidPhone, to_e164
+
+MAX_BODY = 64 * 1024
+
+
+def signature(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+class SmsGatewayChannel(Channel):
+    name = "sms-gateway"
+
+    def enabled(self, settings: Settings) -> bool:
+        return settings.sms_gateway_enabled
+
+    def receive(self, request: Any, settings: Settings) -> list[Incoming]:
+        if not settings.sms_gateway_enabled:
+            raise Rejected(404, "sms-gateway channel is not configured")
+        body = request.get_data(cache=True)
+        given = request.headers.get("X-Signature", "")
+        if not hmac.compare_digest(given, signature(settings.sms_gateway_secret, body)):
+            raise Rejected(403, "invalid X-Signature")
+        try:
+            data = json.loads(body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise Rejected(400, "body is not JSON") from exc
+        if not isinstance(data, dict):
+            raise Rejected(400, "body must be a JSON object")
+        message_id, sender = data.get("id"), data.get("from")
+        if not isinstance(message_id, (str, int)) or not str(message_id).strip():
+            raise Rejected(400, "id is required")
+        if not isinstance(sender, str) or not sender.strip():
+            raise Rejected(400, "from is required")
+        text = data.get("text")
+        try:
+            address = to_e164(sender)
+        except InvalidPhone:
+            address = sender.strip()[:100]
+        return [
+            Incoming(
+                channel=self.name,
+                provider_id=str(message_id)[:100],
+                sender=address,
+                text=text if isinstance(text, str) else "",
+                payload=body.decode("utf-8", errors="replace"),
+            )
+        ]
+
+    def acknowledge(self) -> tuple[str, int, dict[str, str]]:
+        return '{"status":"stored"}', 200, {"Content-Type": "application/json"}
+
+    def send(self, message: Outgoing, settings: Settings) -> SendResult:
+        body = json.dumps(
+            {"id": f"out-{message.id}", "to": message.to, "text": message.text},
+            ensure_ascii=False,
+        ).encode()
+        headers = {"Content-Type": "application/json"}
+        if settings.sms_gateway_secret:
+            headers["X-Signature"] = signature(settings.sms_gateway_secret, body)
+        try:
+            response = requests.post(
+                settings.sms_gateway_send_url, data=body, headers=headers, timeout=10
+            )
+        except requests.RequestException as exc:
+            raise error_for_exception(exc) from exc
+        if response.status_code >= 300:
+            detail = f"gateway {response.status_code}: {response.text[:300]}"
+            raise error_for_status(
+                response.status_code, detail, response.headers.get("Retry-After")
+            )
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = {}
+        provider_id = (
+            answer.get("gateway_message_id") or answer.get("id")
+            if isinstance(answer, dict)
+            else None
+        )
+        return SendResult(provider_id=str(provider_id) if provider_id else None)

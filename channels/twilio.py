@@ -1,0 +1,125 @@
+"""Twilio SMS and WhatsApp: signed form webhooks in, the REST API (real `twilio` client) out."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.http.response import Response
+from twilio.request_validator import RequestValidator
+from twilio.rest import Client
+
+from channels.base import STOPPED, Channel, Incoming, Outgoing, Rejected, SendError, SendResult
+from channels.http_errors import error_for_exception, error_for_status
+from relay.config import Settings
+from relay.phone import InvalidPhone, to_e164
+
+WHATSAPP_PREFIX = "whatsapp:"
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
+# Twilio error codes that mean the recipient will never get our messages on this number.
+STOPPED_CODES = frozenset({21610, 63024, 63032})
+MAX_MEDIA = 10
+
+
+class RedirectingHttpClient(TwilioHttpClient):
+    """Send every Twilio request to TWILIO_API_URL (a regional edge, a proxy or a test
+    server) and keep the last response headers, so a 429's Retry-After is not lost."""
+
+    def __init__(self, base_url: str, timeout: float = 10.0) -> None:
+        super().__init__(timeout=timeout)
+        self._base = urlsplit(base_url)
+        self.last_headers: dict[str, str] = {}
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Response:
+        parts = urlsplit(url)
+        url = urlunsplit((self._base.scheme, self._base.netloc, parts.path, parts.query, ""))
+        response = super().request(method, url, *args, **kwargs)
+        self.last_headers = dict(response.headers or {})
+        return response
+
+
+def signed_url(settings: Settings, path: str, query: bytes) -> str:
+    """The URL Twilio signed: PUBLIC_URL + path + query, as configured on the number."""
+    url = settings.public_url + path
+    return f"{url}?{query.decode('latin-1')}" if query else url
+
+
+class TwilioChannel(Channel):
+    """One adapter, two names: `twilio` for SMS and `whatsapp` for Twilio's WhatsApp."""
+
+    name = "twilio"
+
+    def enabled(self, settings: Settings) -> bool:
+        return settings.twilio_enabled
+
+    def receive(self, request: Any, settings: Settings) -> list[Incoming]:
+        if not settings.twilio_enabled:
+            raise Rejected(404, "twilio channel is not configured")
+        signature = request.headers.get("X-Twilio-Signature", "")
+        url = signed_url(settings, request.path, request.query_string)
+        validator = RequestValidator(settings.twilio_auth_token)
+        if not signature or not validator.validate(url, request.form, signature):
+            raise Rejected(403, "invalid X-Twilio-Signature")
+        form = request.form
+        message_sid = form.get("MessageSid") or form.get("SmsSid") or ""
+        sender = form.get("From", "")
+        if not message_sid or not sender:
+            raise Rejected(400, "MessageSid and From are required")
+        channel = "whatsapp" if sender.startswith(WHATSAPP_PREFIX) else "twilio"
+        return [
+            Incoming(
+                channel=channel,
+                provider_id=message_sid,
+                sender=_address(sender),
+                text=form.get("Body", ""),
+                payload=json.dumps({k: form.getlist(k) for k in form}, ensure_ascii=False),
+                media=_media(form),
+            )
+        ]
+
+    def acknowledge(self) -> tuple[str, int, dict[str, str]]:
+        return EMPTY_TWIML, 200, {"Content-Type": "text/xml"}
+
+    def send(self, message: Outgoing, settings: Settings) -> SendResult:
+        http = RedirectingHttpClient(settings.twilio_api_url)
+        client = Client(settings.twilio_account_sid, settings.twilio_auth_token, http_client=http)
+        if message.channel == "whatsapp":
+            sender = WHATSAPP_PREFIX + settings.twilio_whatsapp_number
+            to = WHATSAPP_PREFIX + message.to
+        else:
+            sender, to = settings.twilio_sms_number, message.to
+        try:
+            created = client.messages.create(to=to, from_=sender, body=message.text)
+        except TwilioRestException as exc:
+            detail = f"twilio {exc.status} code {exc.code}: {exc.msg}"[:500]
+            if exc.code in STOPPED_CODES:
+                raise SendError(STOPPED, detail) from exc
+            retry_after = http.last_headers.get("Retry-After")
+            raise error_for_status(exc.status, detail, retry_after) from exc
+        except requests.RequestException as exc:
+            raise error_for_exception(exc) from exc
+        return SendResult(provider_id=created.sid)
+
+
+def _address(raw: str) -> str:
+    """E.164 for phone senders; anything else (short codes) kept as given."""
+    try:
+        return to_e164(raw.removeprefix(WHATSAPP_PREFIX))
+    except InvalidPhone:
+        return raw.removeprefix(WHATSAPP_PREFIX)
+
+
+def _media(form: Any) -> list[dict[str, Any]]:
+    try:
+        count = min(int(form.get("NumMedia", "0") or 0), MAX_MEDIA)
+    except ValueError:
+        count = 0
+    return [
+        {"url": form.get(f"MediaUrl{i}", ""), "content_type": form.get(f"MediaContentType{i}", "")}
+        for i in range(count)
+        if form.get(f"MediaUrl{i}")
+    ]

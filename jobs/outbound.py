@@ -1,0 +1,91 @@
+"""Job: send one queued reply through its channel, retrying what may succeed later."""
+
+from __future__ import annotations
+
+import logging
+import math
+from datetime import UTC, datetime
+
+from rq import Retry
+
+from channels.base import STOPPED, Outgoing, SendError
+from channels.registry import adapter_for
+from relay.audit import record
+from relay.config import Settings, load_settings
+from relay.db import session_scope
+from relay.models import Officer, OutboundMessage
+
+log = logging.getLogger(__name__)
+
+MAX_RETRY_AFTER = 3600
+
+
+def send_outbound(outbound_id: int) -> str | Retry:
+    settings = load_settings()
+    with session_scope() as session:
+        message = session.get(OutboundMessage, outbound_id)
+        if message is None:
+            return "missing"
+        if message.status != "queued":
+            return f"already {message.status}"
+        # Counted before the attempt, so a worker killed mid-send still uses up a try.
+        message.attempts += 1
+        outgoing = Outgoing(message.id, message.channel, message.to_address, message.text)
+    adapter = adapter_for(outgoing.channel)
+    try:
+        if not adapter.enabled(settings):
+            raise SendError("failed", f"channel {outgoing.channel} is not configured")
+        result = adapter.send(outgoing, settings)
+    except SendError as error:
+        return _record_failure(outbound_id, error, settings)
+    with session_scope() as session:
+        message = session.get_one(OutboundMessage, outbound_id)
+        message.status, message.sent_at = "sent", datetime.now(UTC)
+        message.provider_id = result.provider_id
+        message.error_kind = message.last_error = None
+    log.info("outbound %s sent via %s as %s", outbound_id, outgoing.channel, result.provider_id)
+    return "sent"
+
+
+def retry_delay(error: SendError, attempts: int, intervals: tuple[int, ...]) -> int | None:
+    """Seconds to wait before the next try, or None when the message should fail now."""
+    if not error.retryable or attempts > len(intervals):
+        return None
+    if error.retry_after is not None:  # the provider said when: believe it
+        return max(1, math.ceil(min(error.retry_after, MAX_RETRY_AFTER)))
+    return intervals[attempts - 1]
+
+
+def _record_failure(outbound_id: int, error: SendError, settings: Settings) -> str | Retry:
+    with session_scope() as session:
+        message = session.get_one(OutboundMessage, outbound_id)
+        message.error_kind, message.last_error = error.kind, error.detail
+        delay = retry_delay(error, message.attempts, settings.send_retry_intervals)
+        if delay is not None:
+            log.warning(
+                "outbound %s attempt %d failed (%s), retry in %ss",
+                outbound_id,
+                message.attempts,
+                error,
+                delay,
+            )
+            return Retry(max=len(settings.send_retry_intervals) + 1, interval=delay)
+        message.status = "failed"
+        log.error(
+            "outbound %s failed for good after %d attempts: %s",
+            outbound_id,
+            message.attempts,
+            error,
+        )
+        if error.kind == STOPPED and message.officer_id is not None:
+            officer = session.get_one(Officer, message.officer_id)
+            officer.reachable = False
+            record(
+                session,
+                "system",
+                "officer_unreachable",
+                "officer",
+                officer.id,
+                {"channel": message.channel, "error": error.detail},
+            )
+    return "failed"

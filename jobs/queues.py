@@ -1,0 +1,79 @@
+"""Redis connection and the RQ queues, named for what they hold.
+
+Jobs take ids, never objects, and get deterministic job ids with `unique=True`, so the
+webhook, the sweeper and a redelivery can all enqueue the same work without doubling it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from redis import Redis
+from redis.exceptions import RedisError
+from rq import Queue, Retry
+from rq.exceptions import DuplicateJobError
+
+from relay.config import load_settings
+
+log = logging.getLogger(__name__)
+
+INBOUND = "inbound"
+OUTBOUND = "outbound"
+QUEUE_NAMES = (OUTBOUND, INBOUND)  # workers take replies first: they finish conversations
+
+# Unexpected crashes (a bug, a killed work horse) are retried by RQ itself; provider
+# errors are retried by the send job with its own backoff.
+CRASH_RETRY = Retry(max=3, interval=[5, 30, 120])
+
+_connections: dict[tuple[str, int], Redis] = {}
+
+
+class RedisNotConfigured(RuntimeError):
+    pass
+
+
+def redis_connection(url: str | None = None) -> Redis:
+    url = url or load_settings().redis_url
+    if not url:
+        raise RedisNotConfigured("REDIS_URL is not set")
+    key = (url, os.getpid())
+    if key not in _connections:
+        _connections[key] = Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
+    return _connections[key]
+
+
+def queue(name: str, connection: Redis | None = None) -> Queue:
+    return Queue(name, connection=connection or redis_connection())
+
+
+def enqueue_once(queue_name: str, func: str, object_id: int, job_prefix: str) -> bool:
+    """Enqueue `func(object_id)` unless a job for that id already exists.
+
+    Returns False when Redis cannot be reached: the row stays in the database and the
+    sweeper enqueues it once Redis is back.
+    """
+    try:
+        queue(queue_name).enqueue(
+            func,
+            object_id,
+            job_id=f"{job_prefix}-{object_id}",
+            unique=True,
+            retry=CRASH_RETRY,
+            result_ttl=600,
+            failure_ttl=7 * 24 * 3600,
+        )
+    except DuplicateJobError:
+        return True
+    except (RedisError, RedisNotConfigured, OSError) as exc:
+        log.warning("could not enqueue %s-%s, the sweeper will: %s", job_prefix, object_id, exc)
+        return False
+    return True
+
+
+def enqueue_inbound(inbound_id: int) -> bool:
+    return enqueue_once(INBOUND, "jobs.inbound.process_inbound", inbound_id, "inbound")
+
+
+def enqueue_outbound(outbound_id: int) -> bool:
+    return enqueue_once(OUTBOUND, "jobs.outbound.send_outbound", outbound_id, "outbound")

@@ -1,0 +1,67 @@
+"""Engine and session factory.
+
+Engines are cached per (URL, process id): RQ forks a work horse per job, and a pooled
+connection must never cross a fork.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from relay.config import load_settings
+
+_engines: dict[tuple[str, int], Engine] = {}
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def get_engine(url: str | None = None) -> Engine:
+    """The engine for `url` (default: DATABASE_URL) in this process."""
+    url = url or load_settings().database_url
+    key = (url, os.getpid())
+    engine = _engines.get(key)
+    if engine is None:
+        if url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(url, connect_args={"timeout": 10})
+            event.listen(engine, "connect", _sqlite_pragmas)
+        else:
+            engine = create_engine(url, pool_pre_ping=True)
+        _engines[key] = engine
+    return engine
+
+
+def dispose_engines() -> None:
+    """Close every pooled connection of this process (tests, shutdown)."""
+    for key, engine in list(_engines.items()):
+        if key[1] == os.getpid():
+            engine.dispose()
+        del _engines[key]
+
+
+@contextmanager
+def session_scope(url: str | None = None) -> Iterator[Session]:
+    """A session that commits on success and rolls back on any error."""
+    factory = sessionmaker(bind=get_engine(url), expire_on_commit=False)
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

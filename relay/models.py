@@ -1,0 +1,237 @@
+"""The domain model: regions, TPS, contests, officers, messages, submissions, audit log."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Region(Base):
+    """A province, regency/city, district or village, identified by its Kemendagri code."""
+
+    __tablename__ = "regions"
+
+    code: Mapped[str] = mapped_column(String(10), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    level: Mapped[str] = mapped_column(String(10))  # province|regency|district|village
+    parent_code: Mapped[str | None] = mapped_column(
+        ForeignKey("regions.code"), index=True, default=None
+    )
+
+
+class Tps(Base):
+    """A polling station: 10-digit village code + 3-digit TPS number."""
+
+    __tablename__ = "tps"
+
+    code: Mapped[str] = mapped_column(String(13), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    village_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), index=True)
+    registered_voters: Mapped[int] = mapped_column(Integer)
+
+
+class Contest(Base):
+    """One race on the ballot (PPWP, DPR, …); `region_scope` empty means nationwide."""
+
+    __tablename__ = "contests"
+
+    code: Mapped[str] = mapped_column(String(10), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    region_scope: Mapped[list[Any]] = mapped_column(default=list)
+
+    candidates: Mapped[list[Candidate]] = relationship(
+        order_by="Candidate.ballot_number", cascade="all, delete-orphan"
+    )
+
+    def applies_to(self, tps_code: str) -> bool:
+        return not self.region_scope or any(tps_code.startswith(p) for p in self.region_scope)
+
+
+class Candidate(Base):
+    __tablename__ = "candidates"
+    __table_args__ = (UniqueConstraint("contest_code", "ballot_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contest_code: Mapped[str] = mapped_column(ForeignKey("contests.code"))
+    ballot_number: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(300))
+
+
+class Officer(Base):
+    """A roster entry. kpps officers report one TPS; pps officers any TPS of their village."""
+
+    __tablename__ = "officers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    phone: Mapped[str] = mapped_column(String(20), unique=True)  # E.164
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(4))  # kpps|pps
+    tps_code: Mapped[str | None] = mapped_column(ForeignKey("tps.code"), default=None)
+    village_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), index=True)
+    language: Mapped[str] = mapped_column(String(2), default="id")
+    telegram_user_id: Mapped[int | None] = mapped_column(BigInteger, unique=True, default=None)
+    reachable: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    def may_report(self, tps: Tps) -> bool:
+        if self.role == "kpps":
+            return self.tps_code == tps.code
+        return self.village_code == tps.village_code
+
+
+class InboundMessage(Base):
+    """Every message a channel delivered, stored raw before it is acknowledged."""
+
+    __tablename__ = "inbound_messages"
+    __table_args__ = (UniqueConstraint("channel", "provider_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    provider_id: Mapped[str] = mapped_column(String(100))
+    sender: Mapped[str] = mapped_column(String(100), index=True)
+    text: Mapped[str] = mapped_column(Text, default="")
+    media: Mapped[list[Any]] = mapped_column(default=list)
+    payload: Mapped[str] = mapped_column(Text)
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"), default=None)
+    # received → processed | rate_limited | failed
+    status: Mapped[str] = mapped_column(String(20), default="received", index=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class Submission(Base):
+    """A tally for one TPS and contest, as reported by one message."""
+
+    __tablename__ = "submissions"
+    __table_args__ = (
+        Index("ix_submissions_tps_contest", "tps_code", "contest_code"),
+        # At most one confirmed tally per TPS and contest, enforced by the database.
+        Index(
+            "uq_submissions_confirmed",
+            "tps_code",
+            "contest_code",
+            unique=True,
+            sqlite_where=text("status = 'confirmed'"),
+            postgresql_where=text("status = 'confirmed'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    receipt_code: Mapped[str] = mapped_column(String(8), unique=True)
+    tps_code: Mapped[str] = mapped_column(ForeignKey("tps.code"))
+    contest_code: Mapped[str] = mapped_column(ForeignKey("contests.code"))
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id"), index=True)
+    inbound_id: Mapped[int] = mapped_column(ForeignKey("inbound_messages.id"), unique=True)
+    source: Mapped[str] = mapped_column(String(10), default="text")  # text|photo
+    votes: Mapped[dict[str, Any]] = mapped_column()  # {"1": 120, ...} by ballot number
+    sah: Mapped[int] = mapped_column(Integer)
+    ts: Mapped[int] = mapped_column(Integer)
+    # pending → confirmed | rejected | superseded
+    status: Mapped[str] = mapped_column(String(12), default="pending", index=True)
+    reason: Mapped[str | None] = mapped_column(String(40), default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+    def votes_by_ballot(self) -> dict[int, int]:
+        return {int(k): int(v) for k, v in self.votes.items()}
+
+
+class OutboundMessage(Base):
+    """A reply or notice waiting to be sent, or sent, through one channel."""
+
+    __tablename__ = "outbound_messages"
+    __table_args__ = (UniqueConstraint("inbound_id", "sequence"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    to_address: Mapped[str] = mapped_column(String(100), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"), default=None)
+    inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"), default=None)
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    # queued → sent | failed
+    status: Mapped[str] = mapped_column(String(10), default="queued", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    provider_id: Mapped[str | None] = mapped_column(String(100), default=None)
+    error_kind: Mapped[str | None] = mapped_column(String(20), default=None)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+
+class Ticket(Base):
+    """A help-desk conversation opened by an officer (or an unknown sender)."""
+
+    __tablename__ = "tickets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"), default=None)
+    channel: Mapped[str] = mapped_column(String(20))
+    address: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(10), default="open", index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    messages: Mapped[list[TicketMessage]] = relationship(order_by="TicketMessage.id")
+
+
+class TicketMessage(Base):
+    __tablename__ = "ticket_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    direction: Mapped[str] = mapped_column(String(3))  # in|out
+    body: Mapped[str] = mapped_column(Text)
+    inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"), default=None)
+    author: Mapped[str | None] = mapped_column(String(100), default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AuditEntry(Base):
+    """Append-only record of every state change that matters to the result."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(40))
+    entity: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class AuditLogIsAppendOnly(RuntimeError):
+    pass
+
+
+@event.listens_for(AuditEntry, "before_update")
+@event.listens_for(AuditEntry, "before_delete")
+def _refuse_audit_change(_mapper, _connection, target: AuditEntry) -> None:
+    raise AuditLogIsAppendOnly(f"audit entry {target.id} cannot be changed")

@@ -1,0 +1,41 @@
+"""Indonesian phone numbers in any common form (08…, +628…, 628…, 8…) to E.164."""
+
+from __future__ import annotations
+
+import re
+
+_SEPARATORS = re.compile(r"[\s\-().]")
+
+
+class InvalidPhone(ValueError):
+    pass
+
+
+def to_e164(raw: str) -> str:
+    """Return `+62…` for an Indonesian mobile/landline number, or E.164 as given for others.
+
+    Raises InvalidPhone when the text cannot be a phone number.
+    """
+    text = _SEPARATORS.sub("", raw or "")
+    if text.startswith("whatsapp:"):
+        text = text.removeprefix("whatsapp:")
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    if text.startswith("+"):
+        digits = text[1:]
+        if not digits.isdigit() or not 8 <= len(digits) <= 15:
+            raise InvalidPhone(raw)
+        return "+" + digits
+    if not text.isdigit():
+        raise InvalidPhone(raw)
+    if text.startswith("62"):
+        national = text[2:]
+    elif text.startswith("0"):
+        national = text[1:]
+    elif text.startswith("8"):
+        national = text
+    else:
+        raise InvalidPhone(raw)
+    if not 8 <= len(national) <= 13 or national.startswith("0"):
+        raise InvalidPhone(raw)
+    return "+62" + national

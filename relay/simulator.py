@@ -1,0 +1,74 @@
+"""The simulator channel's two ends: put a message in as an officer, read the replies out.
+
+Used by `simulate sms` and (later) the /simulator page; the message then travels the same
+pipeline as one from a real provider.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+
+from sqlalchemy import select
+
+from channels.base import Incoming
+from jobs.queues import enqueue_inbound
+from relay import inbox
+from relay.db import session_scope
+from relay.models import OutboundMessage
+from relay.phone import to_e164
+
+CHANNEL = "simulator"
+
+
+def send_text(phone: str, text: str) -> int:
+    """Store `text` as an SMS from `phone` and enqueue it; returns the inbound id."""
+    sender = to_e164(phone)
+    incoming = Incoming(
+        channel=CHANNEL,
+        provider_id=f"sim-{uuid.uuid4().hex}",
+        sender=sender,
+        text=text,
+        payload=json.dumps({"from": sender, "text": text}, ensure_ascii=False),
+    )
+    with session_scope() as session:
+        message, _ = inbox.store(session, incoming)
+        inbound_id = message.id
+    enqueue_inbound(inbound_id)
+    return inbound_id
+
+
+def replies(inbound_id: int) -> list[OutboundMessage]:
+    with session_scope() as session:
+        return list(
+            session.scalars(
+                select(OutboundMessage)
+                .where(OutboundMessage.inbound_id == inbound_id)
+                .order_by(OutboundMessage.sequence)
+            )
+        )
+
+
+def wait_for_replies(inbound_id: int, timeout: float = 30.0) -> Iterator[OutboundMessage]:
+    """Yield each reply once it is sent, until the message has been answered or time is up."""
+    from relay.models import InboundMessage
+
+    shown: set[int] = set()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with session_scope() as session:
+            inbound = session.get_one(InboundMessage, inbound_id)
+            done = inbound.status != "received"
+        pending = False
+        for reply in replies(inbound_id):
+            if reply.status == "queued":
+                pending = True
+            elif reply.id not in shown:
+                shown.add(reply.id)
+                yield reply
+        if done and not pending:
+            return
+        time.sleep(0.2)
+    raise TimeoutError(f"no complete answer to message {inbound_id} within {timeout:.0f} s")

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# `make run`: start the whole system on embedded defaults (SQLite, a private redis-server,
+# the demo election and roster, the simulator channel) and print where everything is.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+mkdir -p var
+if [ -f .env ]; then set -a; . ./.env; set +a; fi
+export PATH="$ROOT/.venv/bin:$PATH"
+export DATABASE_URL="${DATABASE_URL:-sqlite:///$ROOT/var/relay.db}"
+export PORT="${PORT:-5000}"
+export PUBLIC_URL="${PUBLIC_URL:-http://127.0.0.1:$PORT}"
+
+if [ -z "${REDIS_URL:-}" ]; then
+  redis_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no \
+    --daemonize yes --pidfile "$ROOT/var/redis.pid" --logfile "$ROOT/var/redis.log" --dir "$ROOT/var"
+  export REDIS_URL="redis://127.0.0.1:$redis_port/0"
+  trap 'kill "$(cat "$ROOT/var/redis.pid" 2>/dev/null)" 2>/dev/null || true; rm -f "$ROOT/var/runtime.env"' EXIT
+  for _ in $(seq 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+fi
+# bin/relay reads this, so CLI commands in another terminal reach the same system.
+printf 'DATABASE_URL=%q\nREDIS_URL=%q\nPUBLIC_URL=%q\n' "$DATABASE_URL" "$REDIS_URL" "$PUBLIC_URL" \
+  > var/runtime.env
+
+flask --app webhooks db upgrade
+flask --app webhooks demo load
+
+cat <<BANNER
+
+  TPS Relay is starting.
+    web         http://127.0.0.1:$PORT   (health: http://127.0.0.1:$PORT/healthz)
+    webhooks    $PUBLIC_URL/webhooks/twilio   $PUBLIC_URL/webhooks/sms-gateway
+    database    $DATABASE_URL
+    redis       $REDIS_URL
+
+  Send a tally as the demo officer of TPS 3576011001001, in another terminal:
+
+    bin/relay simulate sms --from 081234567801 "PPWP 3576011001001 01=120 02=95 03=40 SAH=255 TS=5"
+
+  then confirm it:   bin/relay simulate sms --from 081234567801 YA
+  Stop with Ctrl-C.
+
+BANNER
+honcho start -f Procfile -p "$PORT" web=1 worker=1 sweeper=1

@@ -1,0 +1,186 @@
+"""Shared fixtures: a real redis-server, a migrated database (SQLite, or PostgreSQL when
+TEST_DATABASE_URL/DATABASE_URL points at one), real RQ workers, and the Flask app."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+# Fast backoff for tests: retries are still scheduled through RQ's scheduler.
+os.environ.setdefault("SEND_RETRY_INTERVALS", "1,1,1")
+
+
+def _start_redis(directory: Path) -> tuple[subprocess.Popen[bytes], str]:
+    exe = shutil.which("redis-server")
+    if exe is None:
+        pytest.fail("redis-server is not installed: run `make test`, which installs it")
+    sock = directory / "redis.sock"
+    proc = subprocess.Popen(
+        [
+            exe,
+            "--port",
+            "0",
+            "--unixsocket",
+            str(sock),
+            "--unixsocketperm",
+            "700",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(directory),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"unix://{sock}"
+    client = redis.Redis.from_url(url)
+    for _ in range(200):
+        try:
+            client.ping()
+            return proc, url
+        except redis.exceptions.ConnectionError:
+            assert proc.poll() is None, proc.stderr.read() if proc.stderr else "redis died"
+            time.sleep(0.05)
+    pytest.fail("redis-server did not answer")
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    proc, url = _start_redis(tmp_path_factory.mktemp("redis"))
+    os.environ["REDIS_URL"] = url
+    yield url
+    proc.terminate()
+    proc.wait(5)
+
+
+def _postgres_database(admin_url: str) -> Iterator[str]:
+    """A throwaway database on the PostgreSQL server of `admin_url`."""
+    name = f"relay_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        from relay.db import dispose_engines
+
+        dispose_engines()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    configured = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL", "")
+    if configured.startswith("postgresql"):
+        generator = _postgres_database(configured)
+        url = next(generator)
+    else:
+        generator = None
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'relay.db'}"
+    os.environ["DATABASE_URL"] = url
+    from relay.migrate import upgrade
+
+    upgrade(url)
+    yield url
+    if generator is not None:
+        next(generator, None)
+
+
+def _empty_all_tables(url: str) -> None:
+    from relay.db import get_engine
+    from relay.models import Base
+
+    engine = get_engine(url)
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            # TRUNCATE does not fire the audit log's row triggers.
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            return
+        conn.execute(text("DROP TRIGGER IF EXISTS audit_log_no_delete"))
+        for table in tables:
+            conn.execute(text(f"DELETE FROM {table}"))
+        conn.execute(
+            text(
+                "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log "
+                "BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END"
+            )
+        )
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[str]:
+    """A migrated, empty database for one test; yields its URL."""
+    _empty_all_tables(database_url)
+    yield database_url
+
+
+@pytest.fixture
+def redis_conn(redis_url: str) -> Iterator[redis.Redis]:
+    conn = redis.Redis.from_url(redis_url)
+    conn.flushdb()
+    yield conn
+    conn.flushdb()
+
+
+# --- the running system: providers faked at HTTP level, everything of ours real ------------
+
+TWILIO_SID = "AC" + "5" * 32
+TWILIO_TOKEN = "twilio-test-auth-token"
+TWILIO_SMS_NUMBER = "+14155550100"
+GATEWAY_SECRET = "gateway-test-secret"
+PUBLIC_URL = "https://relay.example.org"
+
+
+@pytest.fixture
+def twilio(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    from tests.fakes.twilio_server import FakeTwilio
+
+    with FakeTwilio(TWILIO_SID, TWILIO_TOKEN) as fake:
+        monkeypatch.setenv("TWILIO_ACCOUNT_SID", TWILIO_SID)
+        monkeypatch.setenv("TWILIO_AUTH_TOKEN", TWILIO_TOKEN)
+        monkeypatch.setenv("TWILIO_SMS_NUMBER", TWILIO_SMS_NUMBER)
+        monkeypatch.setenv("TWILIO_WHATSAPP_NUMBER", "+14155238886")
+        monkeypatch.setenv("TWILIO_API_URL", fake.url)
+        monkeypatch.setenv("PUBLIC_URL", PUBLIC_URL)
+        yield fake
+
+
+@pytest.fixture
+def gateway(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    from tests.fakes.sms_gateway_server import FakeSmsGateway
+
+    with FakeSmsGateway(GATEWAY_SECRET) as fake:
+        monkeypatch.setenv("SMS_GATEWAY_SECRET", GATEWAY_SECRET)
+        monkeypatch.setenv("SMS_GATEWAY_SEND_URL", fake.url + "/send")
+        yield fake
+
+
+@pytest.fixture
+def demo(db: str) -> str:
+    """The demo election, regions and roster in an empty database; yields its URL."""
+    from tests.support import load_demo
+
+    load_demo(db)
+    return db
+
+
+@pytest.fixture
+def client(demo: str, redis_conn: redis.Redis, twilio: object, gateway: object):
+    from webhooks import create_app
+
+    return create_app().test_client()

@@ -1,0 +1,82 @@
+"""Test helpers: drain the queues with real RQ workers, load the demo data."""
+
+from __future__ import annotations
+
+import time
+
+from redis import Redis
+from rq import Queue, Worker
+from rq.registry import ScheduledJobRegistry
+
+from jobs.queues import QUEUE_NAMES
+from relay.config import ROOT
+
+
+def drain(connection: Redis, timeout: float = 30.0) -> None:
+    """Run a real (forking) RQ worker in burst mode until no job is queued or scheduled."""
+    queues = [Queue(name, connection=connection) for name in QUEUE_NAMES]
+    deadline = time.monotonic() + timeout
+    while True:
+        Worker(queues, connection=connection).work(
+            burst=True, with_scheduler=True, logging_level="WARNING"
+        )
+        scheduled = sum(ScheduledJobRegistry(queue=q).count for q in queues)
+        queued = sum(q.count for q in queues)
+        if not scheduled and not queued:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"jobs still waiting after {timeout}s: {scheduled} scheduled")
+        time.sleep(0.25)
+
+
+def load_demo(url: str) -> None:
+    from relay.loaders.election import load_election
+    from relay.loaders.regions import load_regions
+    from relay.loaders.roster import import_roster
+
+    for report in (
+        load_election(ROOT / "demo" / "election.yaml", url),
+        load_regions(ROOT / "demo" / "regions.csv", url),
+        import_roster(ROOT / "demo" / "roster.csv", url),
+    ):
+        assert not report.errors, report.errors
+
+
+def post_twilio_sms(
+    client,
+    from_: str,
+    body: str,
+    sid: str | None = None,
+    signature: str | None = None,
+):
+    """POST an inbound SMS exactly as Twilio would: realistic fields, valid signature."""
+    from tests.conftest import PUBLIC_URL, TWILIO_SID, TWILIO_SMS_NUMBER, TWILIO_TOKEN
+    from tests.fakes.twilio_signing import realistic_sms_payload, sign
+
+    form = realistic_sms_payload(from_, TWILIO_SMS_NUMBER, body, TWILIO_SID, sid)
+    if signature is None:
+        signature = sign(TWILIO_TOKEN, PUBLIC_URL + "/webhooks/twilio", form)
+    return client.post("/webhooks/twilio", data=form, headers={"X-Twilio-Signature": signature})
+
+
+def post_gateway(
+    client,
+    message_id: str,
+    from_: str,
+    text: str,
+    secret: str | None = None,
+):
+    import json
+
+    from tests.conftest import GATEWAY_SECRET
+    from tests.fakes.sms_gateway_server import signature
+
+    body = json.dumps(
+        {"id": message_id, "from": from_, "text": text, "received_at": "2024-02-14T13:05:00+07:00"}
+    ).encode()
+    return client.post(
+        "/webhooks/sms-gateway",
+        data=body,
+        content_type="application/json",
+        headers={"X-Signature": signature(secret or GATEWAY_SECRET, body)},
+    )

@@ -1,0 +1,91 @@
+"""Operational CLI commands: database, simulator, sweeper, demo data."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from relay.config import ROOT
+
+db_cli = AppGroup("db", help="Database schema.")
+simulate_cli = AppGroup("simulate", help="Send as a roster officer through the simulator.")
+jobs_cli = AppGroup("jobs", help="Background job maintenance.")
+demo_cli = AppGroup("demo", help="Demo election, regions and roster.")
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the schema to the newest version."""
+    from relay.migrate import upgrade
+
+    upgrade()
+    click.echo("database schema is up to date")
+
+
+@simulate_cli.command("sms")
+@click.option("--from", "phone", required=True, help="The officer's phone (08…, +628…).")
+@click.option("--timeout", default=30.0, show_default=True, help="Seconds to wait for replies.")
+@click.argument("text", nargs=-1, required=True)
+def simulate_sms(phone: str, timeout: float, text: tuple[str, ...]) -> None:
+    """Send TEXT as an SMS from PHONE and print the replies as they arrive."""
+    from relay.phone import InvalidPhone
+    from relay.simulator import send_text, wait_for_replies
+
+    message = " ".join(text)
+    try:
+        inbound_id = send_text(phone, message)
+    except InvalidPhone:
+        raise click.BadParameter(f"{phone!r} is not a phone number", param_hint="--from") from None
+    click.echo(f"> {message}")
+    try:
+        for reply in wait_for_replies(inbound_id, timeout):
+            click.echo(f"< {reply.text}")
+    except TimeoutError:
+        click.echo(f"no reply within {timeout:.0f} s: is the worker running (make run)?", err=True)
+        sys.exit(1)
+
+
+@jobs_cli.command("sweep")
+@click.option("--every", type=float, default=0, help="Repeat every N seconds (0: once).")
+@click.option(
+    "--min-age",
+    type=float,
+    default=10.0,
+    show_default=True,
+    help="Only rows stored at least this many seconds ago.",
+)
+def jobs_sweep(every: float, min_age: float) -> None:
+    """Enqueue stored messages that never reached a queue."""
+    from jobs.sweeper import run_forever, sweep
+
+    if every > 0:
+        run_forever(every, min_age)
+    result = sweep(min_age)
+    click.echo(
+        f"enqueued {result.inbound} inbound, {result.outbound} outbound"
+        + (" (redis unreachable)" if result.unreachable else "")
+    )
+
+
+@demo_cli.command("load")
+def demo_load() -> None:
+    """Load the demo election, regions and roster (safe to re-run)."""
+    from relay.loaders.election import load_election
+    from relay.loaders.regions import load_regions
+    from relay.loaders.roster import import_roster
+
+    demo = ROOT / "demo"
+    for label, report in (
+        ("election", load_election(demo / "election.yaml")),
+        ("regions", load_regions(demo / "regions.csv")),
+        ("roster", import_roster(demo / "roster.csv")),
+    ):
+        click.echo(f"{label}: {report.summary()}")
+
+
+def register(app: Flask) -> None:
+    for group in (db_cli, simulate_cli, jobs_cli, demo_cli):
+        app.cli.add_command(group)
