@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from alembic import command
 from alembic.config import Config
 
@@ -10,6 +12,7 @@ from relay.db import get_engine
 
 
 def upgrade(url: str | None = None) -> None:
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     config = Config(str(ROOT / "alembic.ini"))
     with get_engine(url).begin() as connection:
         config.attributes["connection"] = connection

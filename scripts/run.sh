@@ -42,4 +42,4 @@ cat <<BANNER
   Stop with Ctrl-C.
 
 BANNER
-honcho start -f Procfile -p "$PORT" web=1 worker=1 sweeper=1
+honcho start -f Procfile -p "$PORT"

@@ -92,11 +92,13 @@ def _read(path: Path) -> tuple[yaml.Node, dict[str, Any]]:
 
 
 def _value_node(node: yaml.Node | None, key: str) -> yaml.Node | None:
+    """The node under `key` (the last one, as the constructed mapping keeps the last)."""
+    found = None
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             if getattr(key_node, "value", None) == key:
-                return value_node
-    return None
+                found = value_node
+    return found
 
 
 def _line(node: yaml.Node | None, fallback: int) -> int:
