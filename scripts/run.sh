@@ -11,12 +11,22 @@ export DATABASE_URL="${DATABASE_URL:-sqlite:///$ROOT/var/relay.db}"
 export PORT="${PORT:-5000}"
 export PUBLIC_URL="${PUBLIC_URL:-http://127.0.0.1:$PORT}"
 
+STARTED_REDIS=0
+HONCHO_PID=""
+cleanup() {
+  if [ -n "$HONCHO_PID" ]; then kill -TERM "$HONCHO_PID" 2>/dev/null || true; wait "$HONCHO_PID" || true; fi
+  if [ "$STARTED_REDIS" = 1 ]; then kill "$(cat "$ROOT/var/redis.pid" 2>/dev/null)" 2>/dev/null || true; fi
+  rm -f "$ROOT/var/runtime.env"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
 if [ -z "${REDIS_URL:-}" ]; then
   redis_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no \
     --daemonize yes --pidfile "$ROOT/var/redis.pid" --logfile "$ROOT/var/redis.log" --dir "$ROOT/var"
   export REDIS_URL="redis://127.0.0.1:$redis_port/0"
-  trap 'kill "$(cat "$ROOT/var/redis.pid" 2>/dev/null)" 2>/dev/null || true; rm -f "$ROOT/var/runtime.env"' EXIT
+  STARTED_REDIS=1
   for _ in $(seq 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
 fi
 # bin/relay reads this, so CLI commands in another terminal reach the same system.
@@ -42,4 +52,6 @@ cat <<BANNER
   Stop with Ctrl-C.
 
 BANNER
-honcho start -f Procfile -p "$PORT"
+honcho start -f Procfile -p "$PORT" &
+HONCHO_PID=$!
+wait "$HONCHO_PID"
