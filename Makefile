@@ -2,7 +2,7 @@
 VENV ?= .venv
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test test-postgres lint bench system-deps venv clean
+.PHONY: run test test-postgres lint bench system-deps test-deps venv clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(VENV)/bin/python || python3 -m venv $(VENV)
@@ -14,17 +14,21 @@ venv: $(STAMP)
 system-deps:
 	@scripts/install-system-deps.sh
 
+# The browser tests need Debian's chromium as well.
+test-deps:
+	@scripts/install-system-deps.sh --with-browser
+
 run: system-deps venv
 	scripts/run.sh
 
 lint: venv
 	$(VENV)/bin/ruff check .
 
-test: system-deps venv lint
+test: test-deps venv lint
 	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
 
 # The same suite against PostgreSQL (a throwaway database is created on that server).
-test-postgres: system-deps venv
+test-postgres: test-deps venv
 	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/postgres} \
 	  $(VENV)/bin/pytest -q $(PYTEST_ARGS)
 

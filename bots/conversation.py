@@ -1,14 +1,20 @@
-"""The channel-neutral conversation: one inbound message in, the reply texts out.
+"""The channel-neutral conversation: one inbound message in, the replies out.
 
-Channel adapters only translate; everything an officer can say is decided here.
+Channel adapters only translate; everything an officer can say is decided here. Besides
+text, adapters may store a neutral `event` (a shared contact, a button press, content we
+cannot read) which is handled first.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bots import helpdesk, tallies
+from bots import helpdesk, registration, tallies
+from bots.corrections import as_correction, latest_pending
 from bots.grammar import (
     CANCEL_WORDS,
     CONFIRM_WORDS,
@@ -23,21 +29,111 @@ from bots.grammar import (
 )
 from bots.messages import DEFAULT_LANGUAGE, text
 from bots.replies import parse_error
+from bots.reply import Reply
 from bots.status import status_reply
 from relay.audit import record
 from relay.models import Contest, InboundMessage, Officer
+
+# Channels where a sender is an account that must first be bound to a roster officer.
+ACCOUNT_CHANNELS = frozenset({"telegram"})
+CORRECTION_WORDS = frozenset({"KOREKSI", "CORRECT", "CORRECTION", "UBAH"})
 
 
 def contest_codes(session: Session) -> list[str]:
     return list(session.scalars(select(Contest.code).order_by(Contest.position)))
 
 
-def respond(session: Session, inbound: InboundMessage, officer: Officer | None) -> list[str]:
+def respond(session: Session, inbound: InboundMessage, officer: Officer | None) -> list[Reply]:
     """Decide the replies to one message, changing tallies and tickets as it says."""
-    language = officer.language if officer else DEFAULT_LANGUAGE
-    if inbound.media and not inbound.text.strip():
-        return [text("media_not_read", language)]
+    event = inbound.event or {}
+    replies = _for_event(session, inbound, officer, event)
+    if replies is None:
+        replies = [_as_reply(r) for r in _for_text(session, inbound, officer)]
+    if event.get("type") == "callback" and replies:
+        # Show the outcome on the message whose button was pressed, and stop its spinner.
+        first = replies[0]
+        original = str(event.get("message_text") or "")
+        edited = f"{original}\n\n{text('outcome_prefix', _language(officer))}{first.text}"
+        replies[0] = dataclasses.replace(
+            first,
+            edit_message_id=event.get("message_id"),
+            edit_text=edited.strip(),
+            callback_id=event.get("id"),
+        )
+    return replies
+
+
+def _language(officer: Officer | None) -> str:
+    return officer.language if officer else DEFAULT_LANGUAGE
+
+
+def _as_reply(reply: Reply | str) -> Reply:
+    return reply if isinstance(reply, Reply) else Reply(reply)
+
+
+def _for_event(
+    session: Session, inbound: InboundMessage, officer: Officer | None, event: dict[str, Any]
+) -> list[Reply] | None:
+    kind = event.get("type")
+    language = _language(officer)
+    if kind == "ignored":
+        return []
+    if kind in ("blocked", "unblocked"):
+        if officer is not None:
+            officer.reachable = kind == "unblocked"
+            record(
+                session,
+                f"officer:{officer.id}",
+                f"channel_{kind}",
+                "officer",
+                officer.id,
+                {"channel": inbound.channel},
+            )
+        return []
+    if kind == "contact":
+        return [registration.bind_contact(session, inbound, event)]
+    if kind == "start":
+        return [registration.start(officer)]
+    if kind == "edited":
+        return [Reply(text("edited_ignored", language))]
+    if kind == "unsupported":
+        return [Reply(text("unsupported_content", language))]
+    if kind == "not_an_image":
+        return [Reply(text("not_an_image", language, content_type=event.get("content_type")))]
+    if inbound.media:
+        if officer is None:
+            return _unknown(inbound, language)
+        declared = [str(item.get("content_type") or "") for item in inbound.media]
+        if not any(has_image(item) for item in inbound.media):
+            return [Reply(text("not_an_image", language, content_type=declared[0]))]
+        return [Reply(text("photo_received", language))]
+    return None
+
+
+def has_image(item: dict[str, Any]) -> bool:
+    """Declared an image, or declared nothing (the bytes decide once fetched)."""
+    declared = str(item.get("content_type") or "")
+    return not declared or declared.startswith("image/")
+
+
+def _unknown(inbound: InboundMessage, language: str) -> list[Reply]:
+    if inbound.channel in ACCOUNT_CHANNELS:
+        return [registration.ask_for_contact(language)]
+    return [Reply(text("unknown_sender", language))]
+
+
+def _for_text(
+    session: Session, inbound: InboundMessage, officer: Officer | None
+) -> list[Reply | str]:
+    language = _language(officer)
     codes = contest_codes(session)
+    hint = codes[0] if codes else "PPWP"
+    if officer is not None:
+        correction = as_correction(session, officer, inbound.text)
+        if isinstance(correction, Tally):
+            return [tallies.submit(session, officer, inbound, correction)]
+        if isinstance(correction, ParseError):
+            return [parse_error(correction, language, hint)]
     command = parse(inbound.text, codes)
 
     if isinstance(command, Help):
@@ -57,11 +153,12 @@ def respond(session: Session, inbound: InboundMessage, officer: Officer | None) 
             )
         return [text("language_set", command.language)]
     if officer is None:
-        return [text("unknown_sender", language)]
+        return list(_unknown(inbound, language))
     if isinstance(command, ParseError):
         return [
-            _keyword_with_extra_words(command, language)
-            or parse_error(command, language, codes[0] if codes else "PPWP")
+            _keyword_with_extra_words(session, officer, command)
+            or helpdesk.free_text(session, inbound, officer, command, language)
+            or parse_error(command, language, hint)
         ]
     if isinstance(command, Tally):
         return [tallies.submit(session, officer, inbound, command)]
@@ -74,9 +171,15 @@ def respond(session: Session, inbound: InboundMessage, officer: Officer | None) 
     raise AssertionError(f"unhandled command {command!r}")
 
 
-def _keyword_with_extra_words(error: ParseError, language: str) -> str | None:
-    """`YA tapi 02 salah` must not confirm anything: say how to confirm instead."""
+def _keyword_with_extra_words(session: Session, officer: Officer, error: ParseError) -> str | None:
+    """`KOREKSI` explains how to correct; `YA tapi 02 salah` must not confirm anything."""
+    language = officer.language
     word = str(error.params.get("word", "")).upper() if error.code == "unrecognized" else ""
+    if word in CORRECTION_WORDS:
+        pending = latest_pending(session, officer)
+        if pending is None:
+            return text("nothing_pending", language)
+        return text("correction_howto", language, receipt=pending.receipt_code)
     if word in CONFIRM_WORDS:
         return text("word_alone", language, word="YA", action=text("action_confirm", language))
     if word in CANCEL_WORDS:

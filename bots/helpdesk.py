@@ -1,15 +1,143 @@
-"""BANTUAN / HELP: open or continue the sender's help-desk ticket."""
+"""The help desk: officers' questions answered from the FAQ at once, or by an operator.
+
+`BANTUAN <question>`, `HELP <question>` and free text that is no command come here:
+- with an open ticket, the message joins it (the officer is talking to an operator);
+- a question the FAQ answers gets that answer at once, plus "not answered? reply 0"; the
+  exchange is kept as a ticket in state `faq`, so `0` (or any unanswered follow-up) opens
+  it for an operator with the whole conversation;
+- anything else opens a ticket. Operators answer from the console; the answer is queued as
+  an outbound message on the channel the officer last wrote from.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bots.messages import text
+from bots import faq
+from bots.grammar import ParseError
+from bots.messages import DEFAULT_LANGUAGE, text
+from bots.reply import Reply
 from relay.audit import record
-from relay.models import InboundMessage, Officer, Ticket, TicketMessage
+from relay.models import Contest, InboundMessage, Officer, OutboundMessage, Ticket, TicketMessage
+
+ESCALATE = "0"
+FAQ_WINDOW = timedelta(hours=24)  # how long "0" can still pass an FAQ answer's question on
+
+# Texts of the human side, in the pattern of bots/messages.py.
+TEXTS: dict[str, dict[str, str]] = {
+    "free_text_ticket": {
+        "id": "Pesan diteruskan ke help desk (tiket #{ticket}). "
+        "Kirim data: {contest} <kode TPS> 01=.. 02=.. SAH=.. TS=..",
+        "en": "Message passed to the help desk (ticket #{ticket}). "
+        "To send a tally: {contest} <TPS code> 01=.. 02=.. SAH=.. TS=..",
+    },
+    "operator_reply": {
+        "id": "Help desk (tiket #{ticket}): {body}",
+        "en": "Help desk (ticket #{ticket}): {body}",
+    },
+    "tally_changed": {
+        "id": "Help desk mengubah {contest} TPS {tps} (kode {receipt}) menjadi: {values}.",
+        "en": "The help desk changed {contest} TPS {tps} (code {receipt}) to: {values}.",
+    },
+    "conflict_accepted": {
+        "id": "Help desk memakai data Anda {contest} TPS {tps} (kode {receipt}): {values}.",
+        "en": "The help desk accepted your {contest} TPS {tps} tally (code {receipt}): {values}.",
+    },
+    "conflict_dismissed": {
+        "id": "Help desk mempertahankan data terkonfirmasi {contest} TPS {tps} (kode {kept}); "
+        "kiriman {receipt} tidak dipakai.",
+        "en": "The help desk kept the confirmed {contest} TPS {tps} tally (code {kept}); "
+        "tally {receipt} is not used.",
+    },
+}
+
+
+def say(key: str, language: str | None, /, **params: object) -> str:
+    variants = TEXTS[key]
+    return (variants.get(language or DEFAULT_LANGUAGE) or variants[DEFAULT_LANGUAGE]).format(
+        **params
+    )
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _latest(
+    session: Session,
+    inbound: InboundMessage,
+    officer: Officer | None,
+    status: str,
+    within: timedelta | None = None,
+) -> Ticket | None:
+    query = select(Ticket).where(Ticket.status == status)
+    if officer is not None:
+        query = query.where(Ticket.officer_id == officer.id)
+    else:
+        query = query.where(
+            Ticket.officer_id.is_(None),
+            Ticket.channel == inbound.channel,
+            Ticket.address == inbound.sender,
+        )
+    if within is not None:
+        query = query.where(Ticket.updated_at >= _now() - within)
+    return session.scalars(query.order_by(Ticket.id.desc())).first()
+
+
+def _actor(inbound: InboundMessage, officer: Officer | None) -> str:
+    return f"officer:{officer.id}" if officer else f"sender:{inbound.sender}"
+
+
+def _new_ticket(
+    session: Session, inbound: InboundMessage, officer: Officer | None, status: str
+) -> Ticket:
+    ticket = Ticket(
+        officer_id=officer.id if officer else None,
+        channel=inbound.channel,
+        address=inbound.sender,
+        status=status,
+    )
+    session.add(ticket)
+    session.flush()
+    if status == "open":
+        record(
+            session,
+            _actor(inbound, officer),
+            "ticket_opened",
+            "ticket",
+            ticket.id,
+            {"channel": inbound.channel},
+        )
+    return ticket
+
+
+def _add_question(ticket: Ticket, inbound: InboundMessage, body: str, session: Session) -> None:
+    now = _now()
+    ticket.updated_at = now
+    # A ticket follows the officer's latest channel, so the operator's answer reaches them.
+    ticket.channel, ticket.address = inbound.channel, inbound.sender
+    if ticket.status == "open" and ticket.waiting_since is None:
+        ticket.waiting_since = now
+    session.add(
+        TicketMessage(ticket_id=ticket.id, direction="in", body=body, inbound_id=inbound.id)
+    )
+
+
+def _escalate(
+    session: Session, ticket: Ticket, inbound: InboundMessage, officer: Officer | None
+) -> None:
+    ticket.status, ticket.waiting_since, ticket.updated_at = "open", _now(), _now()
+    record(
+        session,
+        _actor(inbound, officer),
+        "ticket_opened",
+        "ticket",
+        ticket.id,
+        {"channel": inbound.channel, "after": "faq"},
+    )
 
 
 def open_or_continue(
@@ -18,34 +146,141 @@ def open_or_continue(
     officer: Officer | None,
     question: str,
     language: str,
-) -> str:
-    query = select(Ticket).where(Ticket.status == "open")
-    if officer is not None:
-        query = query.where(Ticket.officer_id == officer.id)
-    else:
-        query = query.where(Ticket.channel == inbound.channel, Ticket.address == inbound.sender)
-    ticket = session.scalars(query.order_by(Ticket.id.desc())).first()
-    continued = ticket is not None
+    free_text: bool = False,
+) -> Reply | str:
+    """Answer a help request: continue the open ticket, answer from the FAQ, or open one.
+
+    `free_text`: the message was no command at all; a new ticket's reply then also says how
+    a tally is written, in case that is what the officer meant to send.
+    """
+    question = question.strip()
+    ticket = _latest(session, inbound, officer, "open")
+    if ticket is not None:
+        _add_question(ticket, inbound, question, session)
+        return text("ticket_continued", language, ticket=ticket.id)
+    book = faq.current()
+    offered = _latest(session, inbound, officer, "faq", within=FAQ_WINDOW)
+    if question == ESCALATE:
+        if offered is None:
+            return book.phrase("nothing_to_escalate", language)
+        _escalate(session, offered, inbound, officer)
+        return text("ticket_opened", language, ticket=offered.id)
+    entry = faq.match(question, book)
+    if entry is not None:
+        ticket = offered or _new_ticket(session, inbound, officer, "faq")
+        _add_question(ticket, inbound, question, session)
+        answer = book.answer(entry, language)
+        session.add(
+            TicketMessage(
+                ticket_id=ticket.id, direction="out", body=answer, author=f"faq:{entry.id}"
+            )
+        )
+        known = officer is not None
+        hint = book.phrase("escalate_hint" if known else "escalate_hint_unknown", language)
+        command = ESCALATE if known else f"{'HELP' if language == 'en' else 'BANTUAN'} {ESCALATE}"
+        return Reply(
+            f"{answer} {hint}".strip(),
+            buttons=((book.phrase("escalate_button", language), command),),
+        )
+    ticket = offered
     if ticket is None:
-        ticket = Ticket(
-            officer_id=officer.id if officer else None,
-            channel=inbound.channel,
-            address=inbound.sender,
-        )
-        session.add(ticket)
-        session.flush()
-        record(
-            session,
-            f"officer:{officer.id}" if officer else f"sender:{inbound.sender}",
-            "ticket_opened",
-            "ticket",
-            ticket.id,
-            {"channel": inbound.channel},
-        )
-    ticket.updated_at = datetime.now(UTC)
-    # A ticket follows the officer's latest channel, so the operator's answer reaches them.
-    ticket.channel, ticket.address = inbound.channel, inbound.sender
-    session.add(
-        TicketMessage(ticket_id=ticket.id, direction="in", body=question, inbound_id=inbound.id)
+        ticket = _new_ticket(session, inbound, officer, "open")
+    else:
+        _escalate(session, ticket, inbound, officer)
+    _add_question(ticket, inbound, question, session)
+    if free_text and offered is None:
+        contest = session.scalar(select(Contest.code).order_by(Contest.position, Contest.code))
+        return say("free_text_ticket", language, ticket=ticket.id, contest=contest or "PPWP")
+    return text("ticket_opened", language, ticket=ticket.id)
+
+
+def free_text(
+    session: Session,
+    inbound: InboundMessage,
+    officer: Officer | None,
+    error: ParseError,
+    language: str,
+) -> Reply | str | None:
+    """Text that is no command at all goes to the help desk; malformed tallies do not."""
+    if error.code != "unrecognized":
+        return None
+    return open_or_continue(session, inbound, officer, inbound.text, language, free_text=True)
+
+
+# --- the operator's side -------------------------------------------------------------------
+
+
+def queue_message(
+    session: Session, channel: str, address: str, body: str, officer_id: int | None
+) -> OutboundMessage:
+    """An outbound message on `channel`; enqueue its id once the transaction commits."""
+    message = OutboundMessage(channel=channel, to_address=address, text=body, officer_id=officer_id)
+    session.add(message)
+    session.flush()
+    return message
+
+
+def message_officer(session: Session, officer: Officer, body: str) -> OutboundMessage | None:
+    """Queue `body` to the officer on the channel they last wrote from (None: never wrote)."""
+    last = session.scalars(
+        select(InboundMessage)
+        .where(InboundMessage.officer_id == officer.id)
+        .order_by(InboundMessage.id.desc())
+    ).first()
+    if last is None:
+        return None
+    return queue_message(session, last.channel, last.sender, body, officer.id)
+
+
+def operator_reply(
+    session: Session, ticket: Ticket, operator_name: str, body: str
+) -> OutboundMessage:
+    """Queue an operator's answer on the ticket's channel and keep it in the ticket."""
+    body = body.strip()
+    if not body:
+        raise ValueError("empty reply")
+    officer = session.get(Officer, ticket.officer_id) if ticket.officer_id else None
+    language = officer.language if officer else DEFAULT_LANGUAGE
+    outbound = queue_message(
+        session,
+        ticket.channel,
+        ticket.address,
+        say("operator_reply", language, ticket=ticket.id, body=body),
+        ticket.officer_id,
     )
-    return text("ticket_continued" if continued else "ticket_opened", language, ticket=ticket.id)
+    session.add(
+        TicketMessage(
+            ticket_id=ticket.id,
+            direction="out",
+            body=body,
+            author=operator_name,
+            outbound_id=outbound.id,
+        )
+    )
+    ticket.waiting_since, ticket.updated_at = None, _now()
+    if ticket.status != "open":
+        ticket.status = "open"
+    record(
+        session,
+        f"operator:{operator_name}",
+        "ticket_replied",
+        "ticket",
+        ticket.id,
+        {"outbound": outbound.id, "channel": ticket.channel},
+    )
+    return outbound
+
+
+def set_status(session: Session, ticket: Ticket, operator_name: str, status: str) -> None:
+    if status not in ("open", "closed"):
+        raise ValueError(status)
+    ticket.status, ticket.updated_at = status, _now()
+    if status == "closed":
+        ticket.waiting_since = None
+    record(
+        session,
+        f"operator:{operator_name}",
+        "ticket_closed" if status == "closed" else "ticket_reopened",
+        "ticket",
+        ticket.id,
+    )

@@ -61,6 +61,72 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "{contest} TPS {tps} is already confirmed (code {receipt}); new numbers not used. "
         "To change it, send HELP with the reason.",
     },
+    "button_confirm": {"id": "✅ Benar", "en": "✅ Correct"},
+    "button_correct": {"id": "✏️ Koreksi", "en": "✏️ Fix a number"},
+    "correction_howto": {
+        "id": "Kirim hanya angka yang salah, mis. 02=96 (atau SAH=.. TS=..); angka lain tetap. Kode {receipt}.",
+        "en": "Send only the wrong numbers, e.g. 02=96 (or SAH=.. TS=..); the rest stays. Code {receipt}.",
+    },
+    "outcome_prefix": {"id": "➡️ ", "en": "➡️ "},
+    # --- registration on messengers (Telegram) -------------------------------------------
+    "registration_needed": {
+        "id": "Selamat datang di TPS Relay. Tekan tombol di bawah untuk mengirim nomor HP Anda; kami cocokkan dengan daftar petugas KPPS/PPS.",
+        "en": "Welcome to TPS Relay. Press the button below to share your phone number; we match it with the KPPS/PPS roster.",
+    },
+    "share_contact_button": {"id": "📱 Kirim nomor HP saya", "en": "📱 Share my phone number"},
+    "contact_not_own": {
+        "id": "Itu kontak orang lain. Kirim nomor HP Anda sendiri dengan tombol di bawah.",
+        "en": "That is someone else's contact. Share your own number with the button below.",
+    },
+    "contact_unknown": {
+        "id": "Nomor {phone} tidak terdaftar sebagai petugas KPPS/PPS. Minta PPS mendaftarkan nomor ini, atau kirim /bantuan <pertanyaan>.",
+        "en": "Number {phone} is not on the KPPS/PPS roster. Ask your PPS to register it, or send /bantuan <question>.",
+    },
+    "registered": {
+        "id": "Terdaftar: {name}, {scope}. Kirim foto formulir C.Hasil, atau teks: PPWP <kode TPS> 01=.. 02=.. 03=.. SAH=.. TS=..",
+        "en": "Registered: {name}, {scope}. Send a photo of the C.Hasil form, or text: PPWP <TPS code> 01=.. 02=.. 03=.. SAH=.. TS=..",
+    },
+    "unsupported_content": {
+        "id": "Maaf, hanya teks dan foto formulir C.Hasil yang bisa diproses. Kirim /bantuan <pertanyaan> bila perlu bantuan.",
+        "en": "Sorry, only text and photos of the C.Hasil form can be processed. Send /bantuan <question> for help.",
+    },
+    "edited_ignored": {
+        "id": "Pesan yang diedit tidak diproses. Kirim ulang sebagai pesan baru.",
+        "en": "Edited messages are not processed. Send it again as a new message.",
+    },
+    # --- photos ----------------------------------------------------------------------------
+    "photo_received": {
+        "id": "Foto diterima dan disimpan, sedang dibaca. Hasilnya dikirim ke sini untuk Anda periksa.",
+        "en": "Photo received and stored, now being read. The result comes here for you to check.",
+    },
+    "photo_read": {
+        "id": "Dibaca dari foto {contest} TPS {tps}: {values}. Kode {receipt}.{uncertain} Balas YA jika benar, atau kirim angka yang salah, mis. 02=96.",
+        "en": "Read from the photo {contest} TPS {tps}: {values}. Code {receipt}.{uncertain} Reply YA if correct, or send the wrong numbers, e.g. 02=96.",
+    },
+    "photo_uncertain": {
+        "id": " Tanda ? = kurang jelas, mohon periksa.",
+        "en": " A ? marks a number that was hard to read: please check it.",
+    },
+    "photo_checks_failed": {
+        "id": " Angka belum cocok: {failures} Kirim angka yang benar, mis. 02=96.",
+        "en": " The numbers do not add up: {failures} Send the right numbers, e.g. 02=96.",
+    },
+    "confirm_blocked": {
+        "id": "{contest} TPS {tps} (kode {receipt}) belum bisa dikonfirmasi: {failures} Kirim angka yang benar, mis. 02=96.",
+        "en": "{contest} TPS {tps} (code {receipt}) cannot be confirmed yet: {failures} Send the right numbers, e.g. 02=96.",
+    },
+    "not_an_image": {
+        "id": "File ini bukan foto ({content_type}). Kirim foto formulir C.Hasil (JPEG atau PNG).",
+        "en": "This file is not a photo ({content_type}). Send a photo of the C.Hasil form (JPEG or PNG).",
+    },
+    "photo_too_large": {
+        "id": "Foto terlalu besar ({size} MB; maks {limit} MB). Kirim ulang sebagai foto biasa, bukan file.",
+        "en": "Photo too large ({size} MB; max {limit} MB). Send it again as a normal photo, not a file.",
+    },
+    "photo_download_failed": {
+        "id": "Foto tidak bisa diambil dari server pesan. Coba kirim ulang foto tersebut.",
+        "en": "The photo could not be fetched from the messaging server. Please send it again.",
+    },
     # --- who may report ---------------------------------------------------------------------
     "unknown_sender": {
         "id": "Nomor ini tidak terdaftar sebagai petugas KPPS/PPS. "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from bots.grammar import ParseError
 from bots.messages import join_numbers, text
 from bots.tally_rules import RuleFailure
@@ -9,9 +11,11 @@ from bots.tally_rules import RuleFailure
 SMS_LENGTH = 160
 
 
-def format_values(votes: dict[int, int], sah: int, ts: int) -> str:
-    pairs = " ".join(f"{number:02d}={count}" for number, count in sorted(votes.items()))
-    return f"{pairs} SAH={sah} TS={ts}"
+def format_values(votes: dict[int, int], sah: int, ts: int, uncertain: Collection[str] = ()) -> str:
+    """`01=120 02=95 03=40 SAH=255 TS=5`; keys in `uncertain` get a `?`."""
+    items = [(f"{number:02d}", count) for number, count in sorted(votes.items())]
+    items += [("SAH", sah), ("TS", ts)]
+    return " ".join(f"{key}={value}{'?' if key in uncertain else ''}" for key, value in items)
 
 
 def parse_error(error: ParseError, language: str, contest_hint: str) -> str:
@@ -28,6 +32,10 @@ def _failure(failure: RuleFailure, language: str, contest: str, valid: list[int]
     if "numbers" in params:
         params["numbers"] = join_numbers(params["numbers"])  # type: ignore[arg-type]
     return text(failure.code, language, contest=contest, valid=join_numbers(valid), **params)
+
+
+def failure_list(failures: list[RuleFailure], language: str, contest: str, valid: list[int]) -> str:
+    return " ".join(_failure(f, language, contest, valid) for f in failures)
 
 
 def rule_failures(

@@ -6,6 +6,7 @@ only the help desk can change it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -14,8 +15,10 @@ from sqlalchemy.orm import Session
 
 from bots.grammar import Tally
 from bots.messages import text
-from bots.replies import format_values, rule_failures
-from bots.tally_rules import check_tally
+from bots.replies import failure_list, format_values, rule_failures
+from bots.reply import Reply
+from bots.tally_rules import RuleFailure, check_tally
+from relay import results
 from relay.audit import record
 from relay.models import Contest, InboundMessage, Officer, Submission, Tps
 from relay.receipts import new_receipt_code
@@ -42,8 +45,24 @@ def _unique_receipt(session: Session) -> str:
             return code
 
 
-def submit(session: Session, officer: Officer, inbound: InboundMessage, tally: Tally) -> str:
-    """Check a parsed tally against the roster and the form's rules; store it if valid."""
+def confirm_buttons(language: str, receipt: str) -> tuple[tuple[str, str], ...]:
+    return (
+        (text("button_confirm", language), f"YA {receipt}"),
+        (text("button_correct", language), f"KOREKSI {receipt}"),
+    )
+
+
+@dataclass(frozen=True)
+class PhotoReading:
+    """What the photo reader adds to a tally: which numbers were hard to read, and the
+    page with the values drawn on it."""
+
+    uncertain: frozenset[str] = frozenset()  # "01", "SAH", "TS", …
+    annotated_key: str | None = None
+
+
+def _where_allowed(session: Session, officer: Officer, tally: Tally) -> tuple[Tps, Contest] | str:
+    """The TPS and contest when this officer may report this tally, else the reason why not."""
     lang = officer.language
     tps = session.get(Tps, tally.tps_code)
     if tps is None:
@@ -60,9 +79,30 @@ def submit(session: Session, officer: Officer, inbound: InboundMessage, tally: T
         return text(
             "contest_not_here", lang, contest=tally.contest, tps=tps.code, contests=" ".join(held)
         )
+    return tps, contest
+
+
+def submit(
+    session: Session,
+    officer: Officer,
+    inbound: InboundMessage,
+    tally: Tally,
+    photo: PhotoReading | None = None,
+) -> Reply | str:
+    """Check a tally against the roster and the form's rules; store it if it may be stored.
+
+    A typed tally that breaks a rule is refused outright. A photo reading is kept pending
+    even then, so the officer can fix the misread numbers; it cannot be confirmed until the
+    rules hold.
+    """
+    lang = officer.language
+    allowed = _where_allowed(session, officer, tally)
+    if isinstance(allowed, str):
+        return allowed
+    tps, contest = allowed
     numbers = [c.ballot_number for c in contest.candidates]
     failures = check_tally(tally, numbers, tps.registered_voters)
-    if failures:
+    if failures and (photo is None or tally.sah is None or tally.ts is None):
         record(
             session,
             officer_actor(officer),
@@ -73,8 +113,6 @@ def submit(session: Session, officer: Officer, inbound: InboundMessage, tally: T
         )
         return rule_failures(failures, lang, contest.code, tps.code, numbers)
     assert tally.sah is not None and tally.ts is not None
-    values = format_values(tally.votes, tally.sah, tally.ts)
-    readings = text("readings", lang, readings=" ".join(tally.readings)) if tally.readings else ""
 
     confirmed = confirmed_for(session, tps.code, contest.code)
     if confirmed is not None:
@@ -87,7 +125,16 @@ def submit(session: Session, officer: Officer, inbound: InboundMessage, tally: T
             Submission.status == "pending",
         )
     ).all()
-    submission = _new_submission(session, officer, inbound, tally, status="pending")
+    submission = _new_submission(
+        session,
+        officer,
+        inbound,
+        tally,
+        status="pending",
+        reason="checks_failed" if failures else None,
+    )
+    if photo is not None:
+        submission.source = "photo"
     for old in pending:
         old.status, old.decided_at = "superseded", _now()
         record(
@@ -98,23 +145,41 @@ def submit(session: Session, officer: Officer, inbound: InboundMessage, tally: T
             old.id,
             {"by": submission.receipt_code},
         )
+    values = format_values(tally.votes, tally.sah, tally.ts)
     record(
         session,
         officer_actor(officer),
         "tally_received",
         "submission",
         submission.id,
-        {"receipt": submission.receipt_code, "values": values},
+        {"receipt": submission.receipt_code, "values": values, "source": submission.source},
     )
-    params = {
-        "contest": contest.code,
-        "tps": tps.code,
-        "values": values,
-        "receipt": submission.receipt_code,
-    }
+    buttons = confirm_buttons(lang, submission.receipt_code)
+    params = {"contest": contest.code, "tps": tps.code, "receipt": submission.receipt_code}
+    if photo is not None:
+        marked = format_values(tally.votes, tally.sah, tally.ts, photo.uncertain)
+        message = text(
+            "photo_read",
+            lang,
+            values=marked,
+            uncertain=text("photo_uncertain", lang) if photo.uncertain else "",
+            **params,
+        )
+        if failures:
+            message += text(
+                "photo_checks_failed",
+                lang,
+                failures=failure_list(failures, lang, contest.code, numbers),
+            )
+        return Reply(message, buttons=buttons, photo=photo.annotated_key)
+    readings = text("readings", lang, readings=" ".join(tally.readings)) if tally.readings else ""
     if pending:
-        return text("tally_replaced", lang, old=pending[-1].receipt_code, **params) + readings
-    return text("tally_received", lang, **params) + readings
+        message = text(
+            "tally_replaced", lang, old=pending[-1].receipt_code, values=values, **params
+        )
+    else:
+        message = text("tally_received", lang, values=values, **params)
+    return Reply(message + readings, buttons=buttons)
 
 
 def _new_submission(
@@ -194,6 +259,16 @@ def confirm(session: Session, officer: Officer, receipt: str | None) -> str:
         "tps": submission.tps_code,
         "receipt": submission.receipt_code,
     }
+    failures = _failures_of(session, submission)
+    if failures:  # a photo reading that does not add up: never confirmed as it is
+        contest = session.get_one(Contest, submission.contest_code)
+        numbers = [c.ballot_number for c in contest.candidates]
+        return text(
+            "confirm_blocked",
+            lang,
+            failures=failure_list(failures, lang, contest.code, numbers),
+            **params,
+        )
     confirmed = confirmed_for(session, submission.tps_code, submission.contest_code)
     if confirmed is None:
         try:
@@ -222,6 +297,7 @@ def confirm(session: Session, officer: Officer, receipt: str | None) -> str:
             tps=confirmed.tps_code,
             receipt=confirmed.receipt_code,
         )
+    results.tally_confirmed(session, submission)  # the dashboard's totals, same transaction
     record(
         session,
         officer_actor(officer),
@@ -239,6 +315,19 @@ def confirm(session: Session, officer: Officer, receipt: str | None) -> str:
     if others:
         reply += text("still_pending", lang, receipts=" ".join(others))
     return reply
+
+
+def _failures_of(session: Session, submission: Submission) -> list[RuleFailure]:
+    contest = session.get_one(Contest, submission.contest_code)
+    tps = session.get_one(Tps, submission.tps_code)
+    tally = Tally(
+        submission.contest_code,
+        submission.tps_code,
+        submission.votes_by_ballot(),
+        submission.sah,
+        submission.ts,
+    )
+    return check_tally(tally, [c.ballot_number for c in contest.candidates], tps.registered_voters)
 
 
 def cancel(session: Session, officer: Officer, receipt: str | None) -> str:

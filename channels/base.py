@@ -24,6 +24,7 @@ class Incoming:
     text: str
     payload: str
     media: list[dict[str, Any]] = field(default_factory=list)
+    event: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class Outgoing:
     channel: str
     to: str
     text: str
+    extras: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,8 @@ class Channel(ABC):
     """A messaging channel. `name` is stored on every message it carries."""
 
     name: str
+    # Provider-wide send rate to stay under (messages per second), if the provider has one.
+    sends_per_second: int | None = None
 
     def enabled(self, settings: Settings) -> bool:
         return True
@@ -87,3 +91,23 @@ class Channel(ABC):
     @abstractmethod
     def send(self, message: Outgoing, settings: Settings) -> SendResult:
         """Deliver one message. Raises SendError."""
+
+    def fetch_media(self, item: dict[str, Any], settings: Settings, max_bytes: int) -> Media:
+        """Download one attachment the provider holds. Raises MediaError."""
+        raise MediaError("download_failed", f"{self.name} has no media")
+
+
+@dataclass(frozen=True)
+class Media:
+    content: bytes
+    content_type: str
+
+
+class MediaError(Exception):
+    """kinds: too_large (detail has the size), not_an_image, download_failed."""
+
+    def __init__(self, kind: str, detail: str, size: int | None = None) -> None:
+        super().__init__(f"{kind}: {detail}")
+        self.kind = kind
+        self.detail = detail
+        self.size = size

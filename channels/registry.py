@@ -5,6 +5,7 @@ from __future__ import annotations
 from channels.base import Channel
 from channels.simulator import SimulatorChannel
 from channels.sms_gateway import SmsGatewayChannel
+from channels.telegram import TelegramChannel
 from channels.twilio import TwilioChannel
 
 _TWILIO = TwilioChannel()
@@ -13,6 +14,7 @@ ADAPTERS: dict[str, Channel] = {
     "whatsapp": _TWILIO,
     "sms-gateway": SmsGatewayChannel(),
     "simulator": SimulatorChannel(),
+    "telegram": TelegramChannel(),
 }
 
 

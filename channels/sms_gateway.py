@@ -21,6 +21,7 @@ from relay.config import Settings
 from relay.phone import InvalidPhone, to_e164
 
 MAX_BODY = 64 * 1024
+MAX_FIELD = 100  # the stored id and sender columns' width
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -36,30 +37,42 @@ class SmsGatewayChannel(Channel):
     def receive(self, request: Any, settings: Settings) -> list[Incoming]:
         if not settings.sms_gateway_enabled:
             raise Rejected(404, "sms-gateway channel is not configured")
+        if (request.content_length or 0) > MAX_BODY:  # one SMS: refuse before reading it
+            raise Rejected(413, "body larger than 64 KiB")
         body = request.get_data(cache=True)
+        if len(body) > MAX_BODY:  # chunked, no Content-Length
+            raise Rejected(413, "body larger than 64 KiB")
         given = request.headers.get("X-Signature", "")
         if not hmac.compare_digest(given, signature(settings.sms_gateway_secret, body)):
             raise Rejected(403, "invalid X-Signature")
         try:
             data = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # deep nesting
             raise Rejected(400, "body is not JSON") from exc
         if not isinstance(data, dict):
             raise Rejected(400, "body must be a JSON object")
         message_id, sender = data.get("id"), data.get("from")
-        if not isinstance(message_id, (str, int)) or not str(message_id).strip():
+        if (
+            isinstance(message_id, bool)
+            or not isinstance(message_id, (str, int))
+            or not str(message_id).strip()
+        ):
             raise Rejected(400, "id is required")
+        if len(str(message_id)) > MAX_FIELD:  # cut short, two ids could become one
+            raise Rejected(400, f"id longer than {MAX_FIELD} characters")
         if not isinstance(sender, str) or not sender.strip():
             raise Rejected(400, "from is required")
+        if len(sender.strip()) > MAX_FIELD:
+            raise Rejected(400, f"from longer than {MAX_FIELD} characters")
         text = data.get("text")
         try:
             address = to_e164(sender)
         except InvalidPhone:
-            address = sender.strip()[:100]
+            address = sender.strip()
         return [
             Incoming(
                 channel=self.name,
-                provider_id=str(message_id)[:100],
+                provider_id=str(message_id),
                 sender=address,
                 text=text if isinstance(text, str) else "",
                 payload=body.decode("utf-8", errors="replace"),

@@ -13,8 +13,18 @@ from twilio.http.response import Response
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from channels.base import STOPPED, Channel, Incoming, Outgoing, Rejected, SendError, SendResult
+from channels.base import (
+    STOPPED,
+    Channel,
+    Incoming,
+    Media,
+    Outgoing,
+    Rejected,
+    SendError,
+    SendResult,
+)
 from channels.http_errors import error_for_exception, error_for_status
+from channels.http_media import download
 from relay.config import Settings
 from relay.phone import InvalidPhone, to_e164
 
@@ -23,6 +33,7 @@ EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 # Twilio error codes that mean the recipient will never get our messages on this number.
 STOPPED_CODES = frozenset({21610, 63024, 63032})
 MAX_MEDIA = 10
+MAX_FIELD = 100
 
 
 class RedirectingHttpClient(TwilioHttpClient):
@@ -69,6 +80,8 @@ class TwilioChannel(Channel):
         sender = form.get("From", "")
         if not message_sid or not sender:
             raise Rejected(400, "MessageSid and From are required")
+        if len(message_sid) > MAX_FIELD or len(sender) > MAX_FIELD:  # the columns' width
+            raise Rejected(400, f"MessageSid and From are at most {MAX_FIELD} characters")
         channel = "whatsapp" if sender.startswith(WHATSAPP_PREFIX) else "twilio"
         return [
             Incoming(
@@ -103,6 +116,13 @@ class TwilioChannel(Channel):
         except requests.RequestException as exc:
             raise error_for_exception(exc) from exc
         return SendResult(provider_id=created.sid)
+
+
+    def fetch_media(self, item: dict[str, Any], settings: Settings, max_bytes: int) -> Media:
+        """Twilio media URLs need the account's credentials (HTTP Basic)."""
+        media = download(item["url"], max_bytes,
+                         auth=(settings.twilio_account_sid, settings.twilio_auth_token))
+        return Media(media.content, media.content_type or item.get("content_type", ""))
 
 
 def _address(raw: str) -> str:

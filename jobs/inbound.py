@@ -7,11 +7,12 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
-from bots.conversation import respond
+from bots.conversation import has_image, respond
 from bots.identity import find_officer
 from bots.messages import DEFAULT_LANGUAGE, text
+from bots.reply import Reply
 from jobs import rate_limit
-from jobs.queues import enqueue_outbound, redis_connection
+from jobs.queues import enqueue_media, enqueue_outbound, redis_connection
 from relay.config import Settings, load_settings
 from relay.db import session_scope
 from relay.models import InboundMessage, Officer, OutboundMessage
@@ -36,7 +37,8 @@ def process_inbound(inbound_id: int) -> str:
             OutboundMessage(
                 channel=message.channel,
                 to_address=message.sender,
-                text=reply,
+                text=reply.text,
+                extras=reply.extras(),
                 officer_id=message.officer_id,
                 inbound_id=message.id,
                 sequence=i,
@@ -47,6 +49,9 @@ def process_inbound(inbound_id: int) -> str:
         message.status, message.processed_at = status, datetime.now(UTC)
         session.flush()
         outbound_ids = [o.id for o in outbound]
+        fetch_media = message.officer_id is not None and any(
+            has_image(item) for item in message.media
+        )
         log.info(
             "inbound %s from %s/%s: %s, %d replies",
             message.id,
@@ -57,12 +62,14 @@ def process_inbound(inbound_id: int) -> str:
         )
     for outbound_id in outbound_ids:
         enqueue_outbound(outbound_id)
+    if fetch_media and status == "processed":
+        enqueue_media(inbound_id)
     return status
 
 
 def _decide(
     session: Session, settings: Settings, message: InboundMessage, officer: Officer | None
-) -> tuple[list[str], str]:
+) -> tuple[list[Reply], str]:
     redis = redis_connection()
     language = officer.language if officer else DEFAULT_LANGUAGE
     over = rate_limit.over_limit(
@@ -76,10 +83,10 @@ def _decide(
         log.warning("rate limit: %s/%s is %d over", message.channel, message.sender, over)
         if over == 1:
             seconds = rate_limit.seconds_left_in_window(settings.sender_rate_window)
-            return [text("rate_limited", language, seconds=seconds)], "rate_limited"
+            return [Reply(text("rate_limited", language, seconds=seconds))], "rate_limited"
         return [], "rate_limited"
     replies = respond(session, message, officer)
-    unknown_notice = [text("unknown_sender", language)]
+    unknown_notice = [Reply(text("unknown_sender", language))]
     if (
         officer is None
         and replies == unknown_notice

@@ -10,6 +10,8 @@ from rq import Retry
 
 from channels.base import STOPPED, Outgoing, SendError
 from channels.registry import adapter_for
+from jobs import rate_limit
+from jobs.queues import redis_connection
 from relay.audit import record
 from relay.config import Settings, load_settings
 from relay.db import session_scope
@@ -30,8 +32,15 @@ def send_outbound(outbound_id: int) -> str | Retry:
             return f"already {message.status}"
         # Counted before the attempt, so a worker killed mid-send still uses up a try.
         message.attempts += 1
-        outgoing = Outgoing(message.id, message.channel, message.to_address, message.text)
+        outgoing = Outgoing(
+            message.id, message.channel, message.to_address, message.text, message.extras
+        )
     adapter = adapter_for(outgoing.channel)
+    if adapter.sends_per_second and rate_limit.over_send_rate(
+        redis_connection(), adapter.name, adapter.sends_per_second
+    ):
+        _give_back_attempt(outbound_id)
+        return Retry(max=1000, interval=1)
     try:
         if not adapter.enabled(settings):
             raise SendError("failed", f"channel {outgoing.channel} is not configured")
@@ -45,6 +54,11 @@ def send_outbound(outbound_id: int) -> str | Retry:
         message.error_kind = message.last_error = None
     log.info("outbound %s sent via %s as %s", outbound_id, outgoing.channel, result.provider_id)
     return "sent"
+
+
+def _give_back_attempt(outbound_id: int) -> None:
+    with session_scope() as session:
+        session.get_one(OutboundMessage, outbound_id).attempts -= 1
 
 
 def retry_delay(error: SendError, attempts: int, intervals: tuple[int, ...]) -> int | None:

@@ -75,5 +75,13 @@ def enqueue_inbound(inbound_id: int) -> bool:
     return enqueue_once(INBOUND, "jobs.inbound.process_inbound", inbound_id, "inbound")
 
 
+def enqueue_media(inbound_id: int) -> bool:
+    return enqueue_once(INBOUND, "jobs.media.fetch_media", inbound_id, "media")
+
+
+def enqueue_photo_reading(inbound_id: int) -> bool:
+    return enqueue_once(INBOUND, "jobs.photo.read_photos", inbound_id, "photo")
+
+
 def enqueue_outbound(outbound_id: int) -> bool:
     return enqueue_once(OUTBOUND, "jobs.outbound.send_outbound", outbound_id, "outbound")

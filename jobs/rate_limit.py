@@ -31,3 +31,12 @@ def seconds_left_in_window(window: int) -> int:
 def first_notice(redis: Redis, kind: str, channel: str, sender: str, every: int) -> bool:
     """True once per `every` seconds per sender: for replies that cost money to repeat."""
     return bool(redis.set(f"relay:notice:{kind}:{channel}:{sender}", 1, nx=True, ex=every))
+
+
+def over_send_rate(redis: Redis, channel: str, per_second: int) -> bool:
+    """Count this send in the current second for the whole provider account."""
+    key = f"relay:sendrate:{channel}:{int(time.time())}"
+    pipe = redis.pipeline()
+    pipe.incr(key)
+    pipe.expire(key, 5)
+    return int(pipe.execute()[0]) > per_second

@@ -22,6 +22,7 @@ def store(session: Session, incoming: Incoming) -> tuple[InboundMessage, bool]:
         text=incoming.text,
         media=incoming.media,
         payload=incoming.payload,
+        event=incoming.event,
     )
     try:
         with session.begin_nested():

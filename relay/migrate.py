@@ -16,4 +16,4 @@ def upgrade(url: str | None = None) -> None:
     config = Config(str(ROOT / "alembic.ini"))
     with get_engine(url).begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, "heads")

@@ -117,6 +117,8 @@ class InboundMessage(Base):
     text: Mapped[str] = mapped_column(Text, default="")
     media: Mapped[list[Any]] = mapped_column(default=list)
     payload: Mapped[str] = mapped_column(Text)
+    # Channel events beyond text (shared contact, button press, unsupported content).
+    event: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"), default=None)
     # received → processed | rate_limited | failed
     status: Mapped[str] = mapped_column(String(20), default="received", index=True)
@@ -175,6 +177,8 @@ class OutboundMessage(Base):
     officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"), default=None)
     inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"), default=None)
     sequence: Mapped[int] = mapped_column(Integer, default=0)
+    # Channel extras: buttons, a contact request, an edit of an earlier message, a photo.
+    extras: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     # queued → sent | failed
     status: Mapped[str] = mapped_column(String(10), default="queued", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -197,6 +201,8 @@ class Ticket(Base):
     status: Mapped[str] = mapped_column(String(10), default="open", index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Since when the officer waits for an operator (None once answered); the queue's order.
+    waiting_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 
     messages: Mapped[list[TicketMessage]] = relationship(order_by="TicketMessage.id")
 
@@ -211,6 +217,10 @@ class TicketMessage(Base):
     inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"), default=None)
     author: Mapped[str | None] = mapped_column(String(100), default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # An operator's reply: the message that carries it, for its delivery status.
+    outbound_id: Mapped[int | None] = mapped_column(
+        ForeignKey("outbound_messages.id"), default=None
+    )
 
 
 class AuditEntry(Base):
@@ -235,3 +245,119 @@ class AuditLogIsAppendOnly(RuntimeError):
 @event.listens_for(AuditEntry, "before_delete")
 def _refuse_audit_change(_mapper, _connection, target: AuditEntry) -> None:
     raise AuditLogIsAppendOnly(f"audit entry {target.id} cannot be changed")
+
+
+# --- console, help desk and public results (issue 4) -------------------------------------------
+
+
+class Operator(Base):
+    """A help-desk/review operator of the console; passwords are stored only as hashes."""
+
+    __tablename__ = "operators"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    # A password printed by `operators add` works once: the operator must choose their own.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+
+class OperatorSession(Base):
+    """A console login; the cookie holds a random token, the table only its SHA-256."""
+
+    __tablename__ = "operator_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    ip: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class LoginFailure(Base):
+    """A failed console login, counted per address and per name to slow down guessing."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    ip: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(100), index=True)
+
+
+class RegionStat(Base):
+    """TPS and registered voters under a region ("" = the whole country), precomputed."""
+
+    __tablename__ = "region_stats"
+
+    region_code: Mapped[str] = mapped_column(String(10), primary_key=True)
+    tps_count: Mapped[int] = mapped_column(Integer, default=0)
+    registered_voters: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class ResultTotal(Base):
+    """Confirmed tallies summed per contest and region (province … village)."""
+
+    __tablename__ = "result_totals"
+
+    contest_code: Mapped[str] = mapped_column(ForeignKey("contests.code"), primary_key=True)
+    region_code: Mapped[str] = mapped_column(String(10), primary_key=True)
+    tps_confirmed: Mapped[int] = mapped_column(Integer, default=0)
+    sah: Mapped[int] = mapped_column(BigInteger, default=0)
+    ts: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class ResultVote(Base):
+    """Votes per candidate (ballot number) summed per contest and region."""
+
+    __tablename__ = "result_votes"
+
+    contest_code: Mapped[str] = mapped_column(ForeignKey("contests.code"), primary_key=True)
+    region_code: Mapped[str] = mapped_column(String(10), primary_key=True)
+    ballot_number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    votes: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class ResultTimeline(Base):
+    """Tallies confirmed per contest and hour, for the dashboard's chart."""
+
+    __tablename__ = "result_timeline"
+
+    contest_code: Mapped[str] = mapped_column(ForeignKey("contests.code"), primary_key=True)
+    hour: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    confirmed: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ReviewItem(Base):
+    """A tally a human must look at: conflict, change request, failed checks, low confidence."""
+
+    __tablename__ = "review_items"
+    __table_args__ = (UniqueConstraint("kind", "submission_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    submission_id: Mapped[int | None] = mapped_column(
+        ForeignKey("submissions.id"), index=True, default=None
+    )
+    # For conflicts and change requests: the confirmed tally the submission disagrees with.
+    other_submission_id: Mapped[int | None] = mapped_column(
+        ForeignKey("submissions.id"), default=None
+    )
+    inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"), default=None)
+    tps_code: Mapped[str | None] = mapped_column(String(13), default=None)
+    contest_code: Mapped[str | None] = mapped_column(String(10), default=None)
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # open → resolved
+    status: Mapped[str] = mapped_column(String(10), default="open", index=True)
+    resolution: Mapped[str | None] = mapped_column(String(40), default=None)
+    resolved_by: Mapped[str | None] = mapped_column(String(100), default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+
+# The review queue finds new conflicts by their reason (migration 0002c).
+Index("ix_submissions_reason", Submission.reason)

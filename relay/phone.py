@@ -11,6 +11,11 @@ class InvalidPhone(ValueError):
     pass
 
 
+def _digits(text: str) -> bool:
+    """0-9 only: str.isdigit() also takes '²' or '٣', which no phone network routes."""
+    return text.isascii() and text.isdigit()
+
+
 def to_e164(raw: str) -> str:
     """Return `+62…` for an Indonesian mobile/landline number, or E.164 as given for others.
 
@@ -23,10 +28,10 @@ def to_e164(raw: str) -> str:
         text = "+" + text[2:]
     if text.startswith("+"):
         digits = text[1:]
-        if not digits.isdigit() or not 8 <= len(digits) <= 15:
+        if not _digits(digits) or not 8 <= len(digits) <= 15:
             raise InvalidPhone(raw)
         return "+" + digits
-    if not text.isdigit():
+    if not _digits(text):
         raise InvalidPhone(raw)
     if text.startswith("62"):
         national = text[2:]

@@ -14,8 +14,7 @@ from collections.abc import Iterator
 from sqlalchemy import select
 
 from channels.base import Incoming
-from jobs.queues import enqueue_inbound
-from relay import inbox
+from relay import intake
 from relay.db import session_scope
 from relay.models import OutboundMessage
 from relay.phone import to_e164
@@ -33,10 +32,7 @@ def send_text(phone: str, text: str) -> int:
         text=text,
         payload=json.dumps({"from": sender, "text": text}, ensure_ascii=False),
     )
-    with session_scope() as session:
-        message, _ = inbox.store(session, incoming)
-        inbound_id = message.id
-    enqueue_inbound(inbound_id)
+    [(inbound_id, _)] = intake.accept([incoming])
     return inbound_id
 
 

@@ -2,6 +2,10 @@
 # Install the Debian/Ubuntu packages TPS Relay needs, only those that are missing.
 set -euo pipefail
 packages=(redis-server python3-venv)
+# Photos of tally forms: tesseract reads the printed header, libzbar0 the QR code (pyzbar).
+packages+=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-ind libzbar0)
+# `make test` adds Debian's chromium for the browser tests (Playwright drives /usr/bin/chromium).
+[ "${1:-}" = "--with-browser" ] && packages+=(chromium)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \

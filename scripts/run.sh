@@ -52,6 +52,12 @@ cat <<BANNER
   Stop with Ctrl-C.
 
 BANNER
-honcho start -f Procfile -p "$PORT" &
+processes="web worker sweeper"
+# Telegram without a webhook secret means no public HTTPS address: long-poll instead.
+if [ -n "${TELEGRAM_BOT_TOKEN:-}" ] && [ -z "${TELEGRAM_WEBHOOK_SECRET:-}" ]; then
+  processes="$processes telegram-poll"
+fi
+# shellcheck disable=SC2086
+honcho start -f Procfile -p "$PORT" $processes &
 HONCHO_PID=$!
 wait "$HONCHO_PID"

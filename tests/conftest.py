@@ -184,3 +184,31 @@ def client(demo: str, redis_conn: redis.Redis, twilio: object, gateway: object):
     from webhooks import create_app
 
     return create_app().test_client()
+
+
+TELEGRAM_SECRET = "tg-webhook_secret-123"
+
+
+@pytest.fixture
+def telegram(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    from tests.fakes.telegram_server import TEST_TOKEN, FakeTelegram
+
+    with FakeTelegram(TEST_TOKEN) as fake:
+        monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TEST_TOKEN)
+        monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", TELEGRAM_SECRET)
+        monkeypatch.setenv("TELEGRAM_API_URL", fake.url)
+        monkeypatch.setenv("PTB_TIMEDELTA", "1")
+        yield fake
+
+
+@pytest.fixture
+def media_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    directory = tmp_path / "media"
+    monkeypatch.setenv("MEDIA_DIR", str(directory))
+    return directory
+
+
+@pytest.fixture
+def app_cli(client):
+    """The Flask CLI runner of the app `client` uses (same database, Redis and providers)."""
+    return client.application.test_cli_runner()

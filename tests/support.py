@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 from redis import Redis
@@ -18,7 +19,7 @@ def drain(connection: Redis, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while True:
         Worker(queues, connection=connection).work(
-            burst=True, with_scheduler=True, logging_level="WARNING"
+            burst=True, with_scheduler=True, logging_level=os.environ.get("TEST_RQ_LOG", "WARNING")
         )
         scheduled = sum(ScheduledJobRegistry(queue=q).count for q in queues)
         queued = sum(q.count for q in queues)

@@ -34,7 +34,7 @@ def say(sender: str, text: str) -> str:
         session.flush()
         replies = respond(session, inbound, find_officer(session, "simulator", sender))
     assert len(replies) == 1
-    return replies[0]
+    return replies[0].text
 
 
 # (sender, text, expected reply as a regex (fullmatch), expected statuses of submissions)
@@ -158,7 +158,7 @@ TABLE = [
         [],
     ),
     (KPPS, "", r"Pesan kosong\. Format: .*", []),
-    (KPPS, "halo pak", r"Perintah 'halo' tidak dikenal\. .*", []),
+    (KPPS, "halo pak", r"Pesan diteruskan ke help desk \(tiket #\d+\)\. Kirim data: .*", []),
     (KPPS, "YA", r"Tidak ada kiriman yang menunggu konfirmasi\. .*", []),
     (KPPS, "BATAL", r"Tidak ada kiriman yang menunggu konfirmasi\. .*", []),
     (KPPS, "YA ABCDEF", r"Kode ABCDEF tidak ada di kiriman Anda yang menunggu konfirmasi\.", []),
@@ -184,9 +184,9 @@ TABLE = [
         r"Reply YA if correct, or resend to correct\.",
         ["pending"],
     ),
-    (KPPS_EN, "hello", r"Unknown command 'hello'\. .*", []),
+    (KPPS_EN, "hello", r"Message passed to the help desk \(ticket #\d+\)\. .*", []),
     (KPPS_EN, "STATUS", r"TPS 3576011001002: missing: PPWP.*", []),
-    (KPPS_EN, "HELP how do I fix a mistake", r"Question received \(ticket #\d+\)\. .*", []),
+    (KPPS_EN, "HELP how do I fix a mistake", r"Before YA: resend .* Reply 0 to reach .*", []),
     (KPPS_EN, "BAHASA ID", r"Bahasa diganti ke Bahasa Indonesia\.", []),
     (
         PPS,

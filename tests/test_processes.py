@@ -43,7 +43,8 @@ def running_system(demo: str, redis_conn, tmp_path: Path) -> Iterator[tuple[str,
         }
         log = (tmp_path / "honcho.log").open("wb")
         proc = subprocess.Popen(
-            [sys.executable, "-m", "honcho", "start", "-f", "Procfile", "-p", str(port)],
+            [sys.executable, "-m", "honcho", "start", "-f", "Procfile", "-p", str(port),
+             "web", "worker", "sweeper"],
             cwd=ROOT,
             env=env,
             stdout=log,
@@ -57,7 +58,7 @@ def running_system(demo: str, redis_conn, tmp_path: Path) -> Iterator[tuple[str,
                 try:
                     if requests.get(base + "/healthz", timeout=1).status_code == 200:
                         break
-                except requests.ConnectionError:
+                except requests.RequestException:  # not up yet, or slow to answer
                     pass
                 assert proc.poll() is None, (tmp_path / "honcho.log").read_text()
                 assert time.monotonic() < deadline, (tmp_path / "honcho.log").read_text()

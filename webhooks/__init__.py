@@ -13,6 +13,7 @@ MAX_REQUEST_BYTES = 1024 * 1024  # webhooks carry text and media URLs, never the
 
 
 def create_app() -> Flask:
+    from web import register as register_web
     from webhooks import cli, cli_data, health, receive
 
     settings = load_settings()
@@ -24,6 +25,7 @@ def create_app() -> Flask:
     app.register_blueprint(health.blueprint)
     cli.register(app)
     cli_data.register(app)
+    register_web(app)
     if not app.debug:
         logging.basicConfig(
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"

@@ -86,6 +86,59 @@ def demo_load() -> None:
         click.echo(f"{label}: {report.summary()}")
 
 
+telegram_cli = AppGroup("telegram", help="Telegram bot: webhook and long polling.")
+
+
+def _telegram_settings():
+    from relay.config import load_settings
+
+    settings = load_settings()
+    if not settings.telegram_bot_token:
+        raise click.ClickException("TELEGRAM_BOT_TOKEN is not set")
+    return settings
+
+
+@telegram_cli.command("webhook")
+@click.argument("action", type=click.Choice(["set", "delete", "info"]))
+def telegram_webhook(action: str) -> None:
+    """Point Telegram at PUBLIC_URL/webhooks/telegram (set), stop it (delete), or show it."""
+    from channels.telegram import ALLOWED_UPDATES, run_with_bot
+
+    settings = _telegram_settings()
+    url = f"{settings.public_url}/webhooks/telegram"
+    if action == "set" and not settings.telegram_webhook_secret:
+        raise click.ClickException("TELEGRAM_WEBHOOK_SECRET is not set")
+
+    async def call(bot):
+        if action == "set":
+            await bot.set_webhook(
+                url, secret_token=settings.telegram_webhook_secret, allowed_updates=ALLOWED_UPDATES
+            )
+            return f"webhook set to {url}"
+        if action == "delete":
+            await bot.delete_webhook()
+            return "webhook deleted (use `telegram poll` or set it again)"
+        info = await bot.get_webhook_info()
+        return (
+            f"url={info.url or '-'} pending={info.pending_update_count} "
+            f"last_error={info.last_error_message or '-'}"
+        )
+
+    click.echo(run_with_bot(settings, call))
+
+
+@telegram_cli.command("poll")
+@click.option("--once", is_flag=True, help="One getUpdates round, then exit.")
+def telegram_poll(once: bool) -> None:
+    """Long-poll Telegram (for servers without a public HTTPS address)."""
+    import asyncio
+
+    from channels.telegram_poll import poll
+
+    count = asyncio.run(poll(_telegram_settings(), once=once))
+    click.echo(f"{count} update(s) stored")
+
+
 def register(app: Flask) -> None:
-    for group in (db_cli, simulate_cli, jobs_cli, demo_cli):
+    for group in (db_cli, simulate_cli, jobs_cli, demo_cli, telegram_cli):
         app.cli.add_command(group)

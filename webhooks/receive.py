@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 from flask import Blueprint, Response, abort, request
 from sqlalchemy.exc import SQLAlchemyError
 
-from channels.base import Rejected
+from channels.base import Incoming, Rejected
 from channels.registry import adapter_for
-from jobs.queues import enqueue_inbound
-from relay import inbox
+from relay import intake
 from relay.config import load_settings
-from relay.db import session_scope
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 
-WEBHOOK_CHANNELS = {"twilio": "twilio", "sms-gateway": "sms-gateway"}
+WEBHOOK_CHANNELS = {"twilio": "twilio", "sms-gateway": "sms-gateway", "telegram": "telegram"}
 
 
 @blueprint.post("/<name>")
@@ -32,18 +31,21 @@ def receive(name: str) -> Response:
         log.warning("webhook %s rejected from %s: %s", name, request.remote_addr, rejected.reason)
         return Response(rejected.reason, status=rejected.status, mimetype="text/plain")
     try:
-        with session_scope() as session:
-            stored = [inbox.store(session, message) for message in messages]
-            new_ids = [row.id for row, created in stored if created]
+        results = intake.accept([storable(message) for message in messages])
     except SQLAlchemyError:
         # Nothing was stored: a 5xx makes the provider deliver again later.
         log.exception("webhook %s: database unavailable", name)
         return Response("storage unavailable, retry later", status=503, mimetype="text/plain")
-    for inbound_id in new_ids:
-        enqueue_inbound(inbound_id)  # if Redis is down, the sweeper enqueues it later
-    if len(new_ids) < len(messages):
-        log.info(
-            "webhook %s: %d redelivered message(s) ignored", name, len(messages) - len(new_ids)
-        )
+    redelivered = sum(1 for _, created in results if not created)
+    if redelivered:  # the provider sent it again: stored once, processed once
+        log.info("webhook %s: %d redelivered message(s) ignored", name, redelivered)
     body, status, headers = adapter.acknowledge()
     return Response(body, status=status, headers=headers)
+
+
+def storable(message: Incoming) -> Incoming:
+    """The message without NUL characters, which PostgreSQL text cannot hold: a Body or a
+    gateway's JSON can carry one, and refusing to store it would answer 503 for ever."""
+    values = {f: getattr(message, f) for f in ("provider_id", "sender", "text", "payload")}
+    changed = {f: v.replace("\x00", "") for f, v in values.items() if "\x00" in v}
+    return dataclasses.replace(message, **changed) if changed else message

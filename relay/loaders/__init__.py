@@ -272,12 +272,12 @@ def fetch_existing(
     )
     if conn.dialect.name != "postgresql":
         return {row[0]: tuple(row[1:]) for row in conn.execute(query)}
-    # Plan this lookup for its own keys and the table as it is now: a generic plan cached
-    # while the table was small (a sequential scan) makes every lookup scan the whole table
-    # once the load has grown it. (On an error the rollback undoes the SET.)
-    conn.exec_driver_sql("SET plan_cache_mode = force_custom_plan")
+    # Probe the index for each key, planned for these keys: a plan cached while the table was
+    # small, or the planner's disk-based costing, picks a sequential scan, and a whole-table
+    # scan per batch makes a national load quadratic. (On an error the rollback undoes the SETs.)
+    conn.exec_driver_sql("SET plan_cache_mode = force_custom_plan; SET enable_seqscan = off")
     found = {row[0]: tuple(row[1:]) for row in conn.execute(query)}
-    conn.exec_driver_sql("RESET plan_cache_mode")
+    conn.exec_driver_sql("RESET plan_cache_mode; RESET enable_seqscan")
     return found
 
 

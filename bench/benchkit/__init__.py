@@ -1,0 +1,1 @@
+"""Helpers for the benchmarks (`make bench` runs bench/*.py, not this package)."""

@@ -1,0 +1,218 @@
+"""What the benchmarks share: a whole running system on this machine (a private
+redis-server, a temporary SQLite database with the demo election and a generated roster,
+the fake Twilio REST API), signed Twilio webhooks, and the checks that nothing was lost.
+
+Everything is started and stopped here; nothing outside a temporary directory is touched.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode
+
+BENCH = Path(__file__).resolve().parent.parent
+ROOT = BENCH.parent
+for _path in (str(ROOT), str(BENCH)):
+    if _path not in sys.path:
+        sys.path.insert(0, _path)
+
+from roster_import import write_regions  # noqa: E402  (bench/ is on sys.path)
+from sqlalchemy import func, select  # noqa: E402
+
+from tests.fakes.twilio_server import FakeTwilio  # noqa: E402
+from tests.fakes.twilio_signing import realistic_sms_payload, sign  # noqa: E402
+from tests.live import RedisServer, process_env  # noqa: E402
+
+TWILIO_SID = "AC" + "b" * 32
+TWILIO_TOKEN = "bench-auth-token"
+TWILIO_NUMBER = "+14155550100"
+PUBLIC_URL = "https://relay.bench.example"  # what Twilio signs; the Host header says the same
+
+
+@dataclass(frozen=True)
+class Officer:
+    phone: str  # E.164
+    tps_code: str
+
+
+@dataclass
+class System:
+    """The pieces every benchmark needs, already running."""
+
+    work: Path
+    database_url: str
+    redis: RedisServer
+    twilio: FakeTwilio
+    officers: list[Officer]
+    env: dict[str, str] = field(default_factory=dict)
+
+
+def write_roster(path: Path, tps_codes: list[str]) -> list[Officer]:
+    """One kpps officer per TPS, phones +62812…, so each message has its own sender."""
+    officers = [Officer(f"+62812{i:08d}", code) for i, code in enumerate(tps_codes)]
+    with path.open("w", encoding="utf-8") as out:
+        out.write("phone,name,role,tps_code,language\n")
+        for i, officer in enumerate(officers):
+            out.write(f"{officer.phone},Petugas {i},kpps,{officer.tps_code},id\n")
+    return officers
+
+
+def load_database(url: str, work: Path, officers: int) -> list[Officer]:
+    """Migrate, load the demo election/regions/roster, then `officers` generated officers
+    (each kpps of their own generated TPS, province code 11, apart from the demo's)."""
+    from relay.loaders.regions import load_regions
+    from relay.loaders.roster import import_roster
+    from relay.migrate import upgrade
+    from tests.support import load_demo
+
+    upgrade(url)
+    load_demo(url)
+    tps_codes = write_regions(work / "regions.csv", officers)[:officers]
+    people = write_roster(work / "roster.csv", tps_codes)
+    for report in (
+        load_regions(work / "regions.csv", url),
+        import_roster(work / "roster.csv", url),
+    ):
+        assert not report.errors, report.errors[:3]
+    return people
+
+
+@contextmanager
+def running_system(officers: int, database_url: str | None = None) -> Iterator[System]:
+    """A temp directory, a migrated database with data, redis-server and fake Twilio; the
+    environment (`System.env`) for web and worker processes pointing at all of them."""
+    with ExitStack() as stack:
+        work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="relay-bench-")))
+        url = database_url or f"sqlite:///{work / 'relay.db'}"
+        os.environ["DATABASE_URL"] = url
+        people = load_database(url, work, officers)
+        redis_dir = work / "redis"
+        redis_dir.mkdir()
+        redis = stack.enter_context(RedisServer(redis_dir))
+        twilio = stack.enter_context(FakeTwilio(TWILIO_SID, TWILIO_TOKEN))
+        env = process_env(
+            DATABASE_URL=url,
+            REDIS_URL=redis.url,
+            PUBLIC_URL=PUBLIC_URL,
+            TWILIO_ACCOUNT_SID=TWILIO_SID,
+            TWILIO_AUTH_TOKEN=TWILIO_TOKEN,
+            TWILIO_SMS_NUMBER=TWILIO_NUMBER,
+            TWILIO_API_URL=twilio.url,
+            WEB_ACCESS_LOG=os.environ.get("WEB_ACCESS_LOG", "-"),
+        )
+        os.environ.update({k: env[k] for k in ("REDIS_URL", "PUBLIC_URL")})
+        yield System(work, url, redis, twilio, people, env)
+        from relay.db import dispose_engines
+
+        dispose_engines()
+
+
+def tally_text(officer: Officer, i: int) -> str:
+    """A valid PPWP tally for the officer's TPS (generated TPS have ≥ 180 voters)."""
+    a, b, c = 10 + i % 50, 20 + i % 40, 30 + i % 30
+    return f"PPWP {officer.tps_code} 01={a} 02={b} 03={c} SAH={a + b + c} TS={i % 5}"
+
+
+def signed_twilio_request(host: str, officer: Officer, body: str, sid: str) -> bytes:
+    """The raw HTTP request Twilio would send for an inbound SMS, signature included."""
+    form = realistic_sms_payload(officer.phone, TWILIO_NUMBER, body, TWILIO_SID, sid)
+    signature = sign(TWILIO_TOKEN, PUBLIC_URL + "/webhooks/twilio", form)
+    payload = urlencode(form).encode()
+    head = (
+        "POST /webhooks/twilio HTTP/1.1\r\n"
+        f"Host: {host}\r\n"
+        "User-Agent: TwilioProxy/1.1\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\n"
+        f"Content-Length: {len(payload)}\r\n"
+        f"X-Twilio-Signature: {signature}\r\n"
+        "Connection: close\r\n\r\n"
+    )
+    return head.encode() + payload
+
+
+def message_sid(i: int) -> str:
+    return f"SM{i:032x}"
+
+
+@dataclass(frozen=True)
+class Accounting:
+    acked: int
+    stored: int
+    processed: int
+    replies_sent: int
+    provider_sends: int
+    lost: int  # acked but not stored, or stored but never answered
+    doubled: int  # answered more than once
+
+    def line(self) -> str:
+        return (
+            f"acked {self.acked}, stored {self.stored}, processed {self.processed}, "
+            f"replies sent {self.replies_sent}, provider sends {self.provider_sends}: "
+            f"lost {self.lost}, doubled {self.doubled}"
+        )
+
+
+def account(acked: dict[str, Officer], twilio: FakeTwilio) -> Accounting:
+    """Every acked message stored, processed once, and answered by exactly one send."""
+    from relay.db import session_scope
+    from relay.models import InboundMessage, OutboundMessage
+
+    with session_scope() as session:
+        rows = {
+            sid: status
+            for sid, status in session.execute(
+                select(InboundMessage.provider_id, InboundMessage.status).where(
+                    InboundMessage.channel == "twilio"
+                )
+            )
+        }
+        replies = Counter(
+            sid
+            for (sid,) in session.execute(
+                select(InboundMessage.provider_id)
+                .join(OutboundMessage, OutboundMessage.inbound_id == InboundMessage.id)
+                .where(OutboundMessage.status == "sent")
+            )
+        )
+        outbound_total = session.scalar(select(func.count()).select_from(OutboundMessage))
+    sends = Counter(str(m["To"]) for m in twilio.sent_messages())
+    stored = [sid for sid in acked if sid in rows]
+    processed = [sid for sid in stored if rows[sid] == "processed"]
+    answered = [sid for sid in processed if replies[sid] >= 1 and sends[acked[sid].phone] >= 1]
+    doubled = sum(1 for sid in acked if replies[sid] > 1 or sends[acked[sid].phone] > 1)
+    return Accounting(
+        acked=len(acked),
+        stored=len(stored),
+        processed=len(processed),
+        replies_sent=sum(replies.values()),
+        provider_sends=sum(sends.values()) if outbound_total is not None else 0,
+        lost=len(acked) - len(answered),
+        doubled=doubled,
+    )
+
+
+def wait_drained(redis_url: str, expected: int, timeout: float) -> float:
+    """Wait until `expected` replies were sent (or time is up); returns seconds waited."""
+    from relay.db import session_scope
+    from relay.models import OutboundMessage
+
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        with session_scope() as session:
+            sent = session.scalar(
+                select(func.count())
+                .select_from(OutboundMessage)
+                .where(OutboundMessage.status == "sent")
+            )
+        if (sent or 0) >= expected:
+            break
+        time.sleep(0.25)
+    return time.monotonic() - start

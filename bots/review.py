@@ -1,0 +1,322 @@
+"""The review queue: tallies a human must look at, and what operators may do about them.
+
+Kinds of review item:
+- `conflict`: a second, different tally for a TPS and contest that is already confirmed,
+  sent by another officer (Submission.reason == "locked_conflict");
+- `change_request`: the same, sent by the officer who confirmed the first one (an officer
+  asking to change a locked tally; their HELP message is in their ticket);
+- `failed_checks` and `low_confidence`: for the photo reader (OCR), which calls
+  `open_item` when a read fails the form's arithmetic or is unsure of a digit.
+
+Conflicts are found from the submissions table (`sync_conflicts`), so the conversation needs
+no hook for them. Every operator change records who, when, before and after in the audit log,
+updates the pre-aggregated results, and queues a notice to the officers concerned; callers
+enqueue the returned outbound ids after commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session, aliased
+
+from bots.grammar import Tally
+from bots.helpdesk import message_officer, say
+from bots.replies import format_values
+from bots.tallies import confirmed_for
+from bots.tally_rules import RuleFailure, check_tally
+from relay import results
+from relay.audit import record
+from relay.models import Contest, Officer, OutboundMessage, ReviewItem, Submission, Tps
+
+KINDS = ("conflict", "change_request", "failed_checks", "low_confidence")
+SYNC_BATCH = 500
+
+
+class ReviewError(ValueError):
+    """An operator's action that cannot be applied (wrong state, numbers that do not add up)."""
+
+    def __init__(self, message: str, failures: list[RuleFailure] | None = None) -> None:
+        super().__init__(message)
+        self.failures = failures or []
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def open_item(
+    session: Session,
+    kind: str,
+    *,
+    submission_id: int | None = None,
+    inbound_id: int | None = None,
+    tps_code: str | None = None,
+    contest_code: str | None = None,
+    other_submission_id: int | None = None,
+    detail: Mapping[str, Any] | None = None,
+) -> ReviewItem:
+    """Put something in the review queue (idempotent per kind and submission).
+
+    The OCR integration calls this with kind `low_confidence` or `failed_checks`, the
+    submission (or inbound message) and, in `detail`, e.g. {"fields": {"02": 0.41}} or
+    {"rules": ["sah_mismatch"]}; the console shows the detail beside the photo.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown review kind {kind!r}")
+    if submission_id is not None:
+        existing = session.scalar(
+            select(ReviewItem).where(
+                ReviewItem.kind == kind, ReviewItem.submission_id == submission_id
+            )
+        )
+        if existing is not None:
+            return existing
+        submission = session.get_one(Submission, submission_id)
+        tps_code = tps_code or submission.tps_code
+        contest_code = contest_code or submission.contest_code
+        inbound_id = inbound_id or submission.inbound_id
+    item = ReviewItem(
+        kind=kind,
+        submission_id=submission_id,
+        other_submission_id=other_submission_id,
+        inbound_id=inbound_id,
+        tps_code=tps_code,
+        contest_code=contest_code,
+        detail=dict(detail or {}),
+    )
+    session.add(item)
+    session.flush()
+    return item
+
+
+def sync_conflicts(session: Session) -> int:
+    """Create review items for conflicting tallies that have none yet; returns how many."""
+    reviewed = aliased(ReviewItem)
+    new = session.scalars(
+        select(Submission)
+        .outerjoin(
+            reviewed,
+            and_(
+                reviewed.submission_id == Submission.id,
+                reviewed.kind.in_(("conflict", "change_request")),
+            ),
+        )
+        .where(Submission.reason == "locked_conflict", reviewed.id.is_(None))
+        .order_by(Submission.id)
+        .limit(SYNC_BATCH)
+    ).all()
+    for submission in new:
+        confirmed = confirmed_for(session, submission.tps_code, submission.contest_code)
+        same_officer = confirmed is not None and confirmed.officer_id == submission.officer_id
+        open_item(
+            session,
+            "change_request" if same_officer else "conflict",
+            submission_id=submission.id,
+            other_submission_id=confirmed.id if confirmed else None,
+        )
+    return len(new)
+
+
+def open_items(session: Session, limit: int = 200) -> list[ReviewItem]:
+    sync_conflicts(session)
+    return list(
+        session.scalars(
+            select(ReviewItem)
+            .where(ReviewItem.status == "open")
+            .order_by(ReviewItem.created_at, ReviewItem.id)
+            .limit(limit)
+        )
+    )
+
+
+def _values(submission: Submission) -> dict[str, Any]:
+    return {
+        "votes": {f"{n:02d}": v for n, v in sorted(submission.votes_by_ballot().items())},
+        "sah": submission.sah,
+        "ts": submission.ts,
+    }
+
+
+def _numbers(submission: Submission) -> tuple[dict[int, int], int, int]:
+    return submission.votes_by_ballot(), submission.sah, submission.ts
+
+
+def _resolve(item: ReviewItem | None, actor: str, resolution: str) -> None:
+    if item is not None and item.status == "open":
+        item.status, item.resolution = "resolved", resolution
+        item.resolved_by, item.resolved_at = actor, _now()
+
+
+def _notify(session: Session, officer_id: int, key: str, **params: object) -> list[int]:
+    officer = session.get_one(Officer, officer_id)
+    message = message_officer(session, officer, say(key, officer.language, **params))
+    return [message.id] if message is not None else []
+
+
+def check_values(
+    session: Session, submission: Submission, votes: Mapping[int, int], sah: int, ts: int
+) -> list[RuleFailure]:
+    """The form's rules for new numbers of this submission's contest and TPS."""
+    contest = session.get_one(Contest, submission.contest_code)
+    tps = session.get_one(Tps, submission.tps_code)
+    tally = Tally(submission.contest_code, submission.tps_code, dict(votes), sah, ts)
+    return check_tally(tally, [c.ballot_number for c in contest.candidates], tps.registered_voters)
+
+
+def change_tally(
+    session: Session,
+    operator_name: str,
+    submission: Submission,
+    votes: Mapping[int, int],
+    sah: int,
+    ts: int,
+    note: str,
+    item: ReviewItem | None = None,
+) -> list[int]:
+    """Set a pending or confirmed tally's numbers; returns outbound ids to enqueue."""
+    if submission.status not in ("pending", "confirmed"):
+        raise ReviewError(f"a {submission.status} tally cannot be changed")
+    if not note.strip():
+        raise ReviewError("a reason is required")
+    failures = check_values(session, submission, votes, sah, ts)
+    if failures:
+        raise ReviewError("the numbers do not pass the form's checks", failures)
+    before = _numbers(submission)
+    after = ({int(k): int(v) for k, v in votes.items()}, sah, ts)
+    if before == after:
+        raise ReviewError("the numbers are unchanged")
+    actor = f"operator:{operator_name}"
+    old_values = _values(submission)
+    submission.votes = {str(k): v for k, v in sorted(after[0].items())}
+    submission.sah, submission.ts = sah, ts
+    if submission.status == "confirmed":
+        submission.reason = "changed_by_operator"
+        results.tally_changed(session, submission.contest_code, submission.tps_code, before, after)
+    record(
+        session,
+        actor,
+        "tally_changed",
+        "submission",
+        submission.id,
+        {
+            "receipt": submission.receipt_code,
+            "status": submission.status,
+            "before": old_values,
+            "after": _values(submission),
+            "note": note.strip(),
+            "review_item": item.id if item else None,
+        },
+    )
+    _resolve(item, actor, "changed")
+    return _notify(
+        session,
+        submission.officer_id,
+        "tally_changed",
+        contest=submission.contest_code,
+        tps=submission.tps_code,
+        receipt=submission.receipt_code,
+        values=format_values(after[0], sah, ts),
+    )
+
+
+def accept(session: Session, operator_name: str, item: ReviewItem, note: str) -> list[int]:
+    """Make a conflicting tally the confirmed one, in place of the tally confirmed before."""
+    if item.submission_id is None or item.status != "open":
+        raise ReviewError("this item has no open tally to accept")
+    candidate = session.get_one(Submission, item.submission_id)
+    if candidate.reason != "locked_conflict":
+        raise ReviewError("only a conflicting tally can be accepted")
+    failures = check_values(session, candidate, *_numbers(candidate))
+    if failures:
+        raise ReviewError("the numbers do not pass the form's checks", failures)
+    confirmed = confirmed_for(session, candidate.tps_code, candidate.contest_code)
+    actor = f"operator:{operator_name}"
+    now = _now()
+    if confirmed is not None:
+        confirmed.status, confirmed.reason, confirmed.decided_at = (
+            "superseded",
+            "replaced_by_operator",
+            now,
+        )
+        session.flush()  # one confirmed tally per TPS and contest, even mid-transaction
+    candidate.status, candidate.reason, candidate.decided_at = (
+        "confirmed",
+        "accepted_by_operator",
+        now,
+    )
+    session.flush()
+    if confirmed is not None:
+        results.tally_changed(
+            session,
+            candidate.contest_code,
+            candidate.tps_code,
+            _numbers(confirmed),
+            _numbers(candidate),
+        )
+    else:
+        results.tally_confirmed(session, candidate)
+    record(
+        session,
+        actor,
+        "conflict_accepted",
+        "submission",
+        candidate.id,
+        {
+            "receipt": candidate.receipt_code,
+            "replaced": confirmed.receipt_code if confirmed else None,
+            "before": _values(confirmed) if confirmed else None,
+            "after": _values(candidate),
+            "note": note.strip(),
+            "review_item": item.id,
+        },
+    )
+    _resolve(item, actor, "accepted")
+    params = {
+        "contest": candidate.contest_code,
+        "tps": candidate.tps_code,
+        "receipt": candidate.receipt_code,
+        "values": format_values(*_numbers(candidate)),
+    }
+    outbound = _notify(session, candidate.officer_id, "conflict_accepted", **params)
+    if confirmed is not None and confirmed.officer_id != candidate.officer_id:
+        outbound += _notify(session, confirmed.officer_id, "tally_changed", **params)
+    return outbound
+
+
+def dismiss(session: Session, operator_name: str, item: ReviewItem, note: str) -> list[int]:
+    """Keep what is confirmed; a conflicting tally is marked as dismissed."""
+    if item.status != "open":
+        raise ReviewError("this item is already resolved")
+    actor = f"operator:{operator_name}"
+    outbound: list[int] = []
+    candidate = session.get(Submission, item.submission_id) if item.submission_id else None
+    if candidate is not None and candidate.reason == "locked_conflict":
+        candidate.reason = "conflict_dismissed"
+        kept = confirmed_for(session, candidate.tps_code, candidate.contest_code)
+        outbound = _notify(
+            session,
+            candidate.officer_id,
+            "conflict_dismissed",
+            contest=candidate.contest_code,
+            tps=candidate.tps_code,
+            receipt=candidate.receipt_code,
+            kept=kept.receipt_code if kept else "-",
+        )
+    record(
+        session,
+        actor,
+        "review_dismissed",
+        "review_item",
+        item.id,
+        {"kind": item.kind, "submission": item.submission_id, "note": note.strip()},
+    )
+    _resolve(item, actor, "dismissed")
+    return outbound
+
+
+def pending_outbound(session: Session, ids: list[int]) -> list[OutboundMessage]:
+    return [session.get_one(OutboundMessage, i) for i in ids]

@@ -1,0 +1,99 @@
+"""Job: fetch the photos of a stored message from the provider and keep them.
+
+Sizes are capped before and while downloading; anything that is not an image is refused
+with a reply. Reading the photo (OCR) is the next stage.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from bots.conversation import has_image
+from bots.messages import DEFAULT_LANGUAGE, text
+from channels.base import MediaError
+from channels.registry import adapter_for
+from jobs.queues import enqueue_outbound, enqueue_photo_reading
+from relay import media
+from relay.config import load_settings
+from relay.db import session_scope
+from relay.models import InboundMessage, Officer, OutboundMessage
+
+log = logging.getLogger(__name__)
+
+MAX_PHOTO_BYTES = 20 * 1024 * 1024  # Telegram's own download limit; Twilio caps at 5 MB
+DOWNLOAD_TRIES = 3
+FAILURE_SEQUENCE = 100  # reply sequence numbers for media failures: 100 + attachment index
+
+
+def fetch_media(inbound_id: int) -> str:
+    settings = load_settings()
+    with session_scope() as session:
+        message = session.get(InboundMessage, inbound_id)
+        if message is None:
+            return "missing"
+        items = [dict(item) for item in message.media]
+        adapter = adapter_for(message.channel)
+    failures: list[tuple[int, MediaError]] = []
+    for index, item in enumerate(items):
+        if "key" in item or "error" in item or not has_image(item):
+            continue
+        try:
+            fetched = adapter.fetch_media(item, settings, MAX_PHOTO_BYTES)
+            content_type = media.sniff_type(fetched.content)
+            if content_type is None:
+                raise MediaError("not_an_image", fetched.content_type or "unknown")
+            item["key"] = media.save(fetched.content, content_type)
+            item["content_type"] = content_type
+            item["bytes"] = len(fetched.content)
+        except MediaError as error:
+            log.warning("inbound %s media %d: %s", inbound_id, index, error)
+            if error.kind == "download_failed":
+                item["tries"] = int(item.get("tries", 0)) + 1
+                if item["tries"] < DOWNLOAD_TRIES:
+                    _save(inbound_id, items)
+                    raise  # RQ retries the job; fetched items are kept
+            item["error"] = error.kind
+            failures.append((index, error))
+    _save(inbound_id, items)
+    for index, error in failures:
+        _reply_failure(inbound_id, index, error)
+    if any("key" in item for item in items):
+        enqueue_photo_reading(inbound_id)
+    return "fetched"
+
+
+def _save(inbound_id: int, items: list[dict[str, Any]]) -> None:
+    with session_scope() as session:
+        session.get_one(InboundMessage, inbound_id).media = items
+
+
+def _failure_text(error: MediaError, language: str) -> str:
+    if error.kind == "too_large":
+        return text(
+            "photo_too_large",
+            language,
+            size=round((error.size or 0) / 2**20, 1),
+            limit=MAX_PHOTO_BYTES // 2**20,
+        )
+    if error.kind == "not_an_image":
+        return text("not_an_image", language, content_type=error.detail)
+    return text("photo_download_failed", language)
+
+
+def _reply_failure(inbound_id: int, index: int, error: MediaError) -> None:
+    with session_scope() as session:
+        message = session.get_one(InboundMessage, inbound_id)
+        officer = session.get(Officer, message.officer_id) if message.officer_id else None
+        reply = OutboundMessage(
+            channel=message.channel,
+            to_address=message.sender,
+            text=_failure_text(error, officer.language if officer else DEFAULT_LANGUAGE),
+            officer_id=message.officer_id,
+            inbound_id=message.id,
+            sequence=FAILURE_SEQUENCE + index,
+        )
+        session.add(reply)
+        session.flush()
+        reply_id = reply.id
+    enqueue_outbound(reply_id)

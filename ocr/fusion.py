@@ -1,0 +1,92 @@
+"""Two independent readings of every digit — handwriting and bubbles — fused into one.
+
+Classes everywhere: 0–9, X (10), blank (11). The bubble column says "digit d" or "nothing"
+(which fits X and blank alike). Fusion is a product of the two readings, each floored so that
+neither can overrule a confident other alone: when writing and bubble disagree, the digit ends
+up uncertain and the form's arithmetic, or the officer, decides.
+
+A number's probability over 0..999 then follows from its three positions: a leading position
+may hold 0, X or blank; the units position must hold a digit (an empty units box reads as 0 only
+with a heavy penalty, and is flagged).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from ocr.classifier import BLANK_CLASS, X_CLASS
+
+BUBBLE_THRESHOLD = 0.3  # fill at which a bubble is as likely marked as not
+BUBBLE_SLOPE = 25.0
+BUBBLE_FLOOR = 0.002  # chance the bubble column says nothing useful
+WRITING_FLOOR = 0.1  # chance the handwriting reading is wrong whatever it says
+BLANK_BY_INK = 0.995  # P(blank) of a box with (almost) no ink
+EMPTY_UNITS_PENALTY = 0.02
+MAX_VALUE = 999
+
+
+def bubble_probabilities(fills: np.ndarray) -> np.ndarray:
+    """Fills (…, 10) → P(nothing marked, 0, …, 9) (…, 11)."""
+    z = BUBBLE_SLOPE * (fills - BUBBLE_THRESHOLD)
+    logits = np.concatenate([np.zeros((*fills.shape[:-1], 1)), z], axis=-1)
+    logits -= logits.max(axis=-1, keepdims=True)
+    p = np.exp(logits)
+    p /= p.sum(axis=-1, keepdims=True)
+    return (1 - BUBBLE_FLOOR) * p + BUBBLE_FLOOR / p.shape[-1]
+
+
+def writing_probabilities(cnn: np.ndarray, blank: np.ndarray) -> np.ndarray:
+    """Classifier output (…, 12), with boxes that carry no ink set to blank."""
+    out = cnn.copy()
+    if blank.any():
+        out[blank] = (1 - BLANK_BY_INK) / (out.shape[-1] - 1)
+        out[blank, BLANK_CLASS] = BLANK_BY_INK
+    return out
+
+
+def fuse(writing: np.ndarray, bubbles: np.ndarray) -> np.ndarray:
+    """P(class) (…, 12) from handwriting (…, 12) and bubbles (…, 11)."""
+    nothing = bubbles[..., :1]
+    as_classes = np.concatenate([bubbles[..., 1:], nothing, nothing], axis=-1)
+    fused = (writing + WRITING_FLOOR) * (as_classes + BUBBLE_FLOOR)
+    return fused / fused.sum(axis=-1, keepdims=True)
+
+
+def symbol_argmax(p: np.ndarray) -> np.ndarray:
+    """Per position the most likely symbol: 0–9, or 10 for "no digit" (X or blank)."""
+    best = p.argmax(axis=-1)
+    return np.where(best >= X_CLASS, 10, best)
+
+
+@functools.lru_cache(maxsize=1)
+def _value_index() -> np.ndarray:
+    """(3, 1000) index into a position's 12 symbols [0..9, lead, empty-units-zero]."""
+    values = np.arange(MAX_VALUE + 1)
+    hundreds, tens, units = values // 100, (values // 10) % 10, values % 10
+    lead = 10
+    index = np.empty((3, len(values)), np.int64)
+    index[0] = np.where(values >= 100, hundreds, lead)
+    index[1] = np.where(values >= 10, tens, lead)
+    index[2] = np.where(values == 0, 11, units)
+    return index
+
+
+def number_log_probs(p: np.ndarray) -> np.ndarray:
+    """Per-position class probabilities (n, 3, 12) → log P(value) (n, 1000), unnormalised."""
+    lead = p[..., 0] + p[..., X_CLASS] + p[..., BLANK_CLASS]
+    zero = p[..., 0] + EMPTY_UNITS_PENALTY * (p[..., X_CLASS] + p[..., BLANK_CLASS])
+    symbols = np.concatenate([p[..., :10], lead[..., None], zero[..., None]], axis=-1)
+    logs = np.log(np.maximum(symbols, 1e-300))
+    index = _value_index()
+    return logs[:, 0, index[0]] + logs[:, 1, index[1]] + logs[:, 2, index[2]]
+
+
+def value_symbols(value: int) -> tuple[int, int, int]:
+    """The symbols a clean writing of `value` has per position (10 = leading 'no digit')."""
+    return (
+        value // 100 if value >= 100 else 10,
+        (value // 10) % 10 if value >= 10 else 10,
+        value % 10,
+    )

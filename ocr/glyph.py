@@ -1,0 +1,52 @@
+"""A digit box's ink → a 28×28 MNIST-style glyph (the classifier's input), and its ink share.
+
+Shared by the reader and by the training script, so that the model is trained on exactly what it
+will be shown.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+SIZE = 28
+FIT = 20  # the glyph's long side inside the 28×28 frame, as in MNIST
+INK = 0.3  # darkness above which a pixel is ink
+BLANK_SHARE = 0.008  # below this share of ink pixels a box is blank (NOTES-ocr: ≤ 1%)
+MIN_EXTENT = 0.45  # share of the box height below which ink is not scaled up (a speck stays small)
+
+
+FAINT_INK = 0.22  # darkness that counts when deciding whether a box holds anything at all
+
+
+def ink_share(darkness: np.ndarray) -> float:
+    return float((darkness > FAINT_INK).mean()) if darkness.size else 0.0
+
+
+def normalize(darkness: np.ndarray) -> np.ndarray:
+    """Crop to the ink, scale its long side to 20 px, centre its mass in 28×28 (float32 0..1)."""
+    out = np.zeros((SIZE, SIZE), np.float32)
+    mask = (darkness > INK).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    keep = np.zeros(count, bool)
+    keep[1:] = stats[1:, cv2.CC_STAT_AREA] >= 3  # specks are noise, not strokes
+    if not keep.any():
+        return out
+    ys, xs = np.nonzero(keep[labels])
+    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    glyph = np.where(keep[labels], darkness, 0.0)[y0:y1, x0:x1].astype(np.float32)
+    h, w = glyph.shape
+    scale = FIT / max(h, w, MIN_EXTENT * darkness.shape[0])
+    nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
+    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    glyph = cv2.resize(glyph, (nw, nh), interpolation=interp)
+    total = glyph.sum()
+    if total <= 0:
+        return out
+    cy = (glyph.sum(axis=1) * np.arange(nh)).sum() / total
+    cx = (glyph.sum(axis=0) * np.arange(nw)).sum() / total
+    top = int(np.clip(round(SIZE / 2 - cy), 0, SIZE - nh))
+    left = int(np.clip(round(SIZE / 2 - cx), 0, SIZE - nw))
+    out[top : top + nh, left : left + nw] = glyph
+    peak = out.max()
+    return out / peak if peak > 0 else out

@@ -1,0 +1,80 @@
+"""Photo-quality verdicts: too dark, too blurred, cropped, or no form at all.
+
+Measured where the answer is known: the black-and-white ArUco markers. Blur is the steepest edge
+across a marker relative to its contrast (a sharp edge jumps in one or two pixels); darkness is
+the paper's brightness and the marker's contrast.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from ocr import layout
+from ocr.align import READ_PX_PER_MM
+
+MIN_PAPER = 70  # 90th percentile of the page's grey level
+MIN_CONTRAST = 45  # paper minus marker black, grey levels
+MIN_SHARPNESS = 0.18  # steepest one-pixel step / contrast, median over the markers
+MIN_PHOTO_SHARPNESS = 0.06  # photo_sharpness() below which a photo is out of focus
+
+
+def marker_stats(page_gray: np.ndarray, found: dict[int, np.ndarray]) -> tuple[float, float]:
+    """(median sharpness, median contrast) over the markers that were found."""
+    s = READ_PX_PER_MM
+    sharp, contrast = [], []
+    for marker_id, (x, y, w, h) in layout.marker_rects().items():
+        if marker_id not in found:
+            continue
+        pad = 2.0
+        y0, y1 = round((y - pad) * s), round((y + h + pad) * s)
+        x0, x1 = round((x - pad) * s), round((x + w + pad) * s)
+        patch = page_gray[max(0, y0) : y1, max(0, x0) : x1].astype(np.float32)
+        if patch.size == 0:
+            continue
+        lo, hi = np.percentile(patch, (5, 95))
+        c = hi - lo
+        steps = np.concatenate(
+            [np.abs(np.diff(patch, axis=0)).ravel(), np.abs(np.diff(patch, axis=1)).ravel()]
+        )
+        contrast.append(c)
+        sharp.append(float(np.percentile(steps, 99.5)) / max(c, 1.0))
+    if not sharp:
+        return 0.0, 0.0
+    return float(np.median(sharp)), float(np.median(contrast))
+
+
+def page_problem(page_bgr: np.ndarray, found: dict[int, np.ndarray]) -> str | None:
+    """An error code for a found page that is too dark or too blurred to read, or None."""
+    gray = cv2.cvtColor(page_bgr, cv2.COLOR_BGR2GRAY)
+    paper = float(np.percentile(gray[::4, ::4], 90))
+    sharpness, contrast = marker_stats(gray, found)
+    if paper < MIN_PAPER or contrast < MIN_CONTRAST:
+        return "too_dark"
+    if sharpness < MIN_SHARPNESS:
+        return "too_blurred"
+    return None
+
+
+def photo_sharpness(gray: np.ndarray) -> float:
+    """Strongest edges (Laplacian, after a light denoise) relative to the photo's contrast."""
+    smooth = cv2.GaussianBlur(gray, (0, 0), 1.0).astype(np.float32)
+    edges = np.abs(cv2.Laplacian(smooth, cv2.CV_32F))
+    lo, hi = np.percentile(gray[::2, ::2], (5, 95))
+    return float(np.percentile(edges[::2, ::2], 99.5) / max(hi - lo, 1.0))
+
+
+def why_no_page(gray: np.ndarray, found: dict[int, np.ndarray]) -> str:
+    """Why fewer than three markers were found: the best retake hint we can give."""
+    small = cv2.resize(gray, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    if np.percentile(small, 90) < MIN_PAPER:
+        return "too_dark"
+    if found:
+        return "page_cropped"
+    if photo_sharpness(gray) < MIN_PHOTO_SHARPNESS:
+        return "too_blurred"
+    from pyzbar import pyzbar
+
+    if pyzbar.decode(small, symbols=[pyzbar.ZBarSymbol.QRCODE]):
+        return "page_cropped"
+    return "no_form_found"

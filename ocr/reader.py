@@ -1,0 +1,357 @@
+"""Reading one photo of a tally form: a pure function, usable from an RQ job or the CLI.
+
+    result = read_photo(data, lookup)          # lookup: ocr.templates.FormLookup
+
+Stages: safe decode → ArUco markers → homography → warp to the template frame → photo quality
+(dark, blurred, cropped) → QR (identity: template, version, contest, TPS, page) → per digit box
+the handwriting classifier and the bubble column → fusion → decoding under the arithmetic →
+flags → an annotated JPEG of the page with the values drawn over their boxes.
+
+A photo the reader cannot use comes back with `error` set to a code (see ocr.hints for the
+retake hint in Indonesian and English); nothing raises for a bad photo.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field, replace
+
+import cv2
+import numpy as np
+
+from ocr import align, arith, classifier, fusion, glyph, layout, marks, quality
+from ocr.annotate import annotate
+from ocr.photo import PhotoError, decode_photo
+from ocr.qr import QrData
+from ocr.qr import decode as decode_qr
+from ocr.templates import FormField, FormLookup
+
+CLASS_CHARS = "0123456789X_"
+CONFIDENT = 0.97  # a field's own probability below this marks it uncertain
+STRONG_WRITING = 0.9  # handwriting this sure of another digit than the bubbles: flag the field
+SETTLED_NATS = 4.6  # the arithmetic settles a doubt when alternatives are 100× less likely
+SETTLEABLE = {"low_confidence", "disagree"}
+QR_MARGIN_MM = 3.0
+
+
+@dataclass(frozen=True)
+class FieldReading:
+    key: str  # "01".., "SAH", "TS", "BALLOTS", "VOTERS"
+    code: str  # as printed: "01", "SAH", "TS", "SS", "PHP"
+    ballot_number: int | None
+    value: int
+    confidence: float  # the field's own probability of `value` (before the arithmetic)
+    uncertain: bool
+    # Why it is uncertain: low_confidence, disagree (writing and bubbles differ), corrected (the
+    # arithmetic changed it), arithmetic (another value would fit the sums almost as well),
+    # empty, inconsistent (no consistent reading); unchecked (no sums on this page) and settled
+    # (doubts the sums resolved) are information only.
+    reasons: tuple[str, ...] = ()
+    written: str = ""  # per box what the handwriting says: 0-9, X, _ (blank), e.g. "X95"
+    bubbles: str = ""  # per column what the bubbles say: 0-9, - (none), ? (unclear)
+    fused: str = ""  # per box the fused reading before the arithmetic: 0-9, X, _
+
+
+@dataclass
+class ReadResult:
+    error: str | None = None  # None when the page was read
+    error_detail: str = ""
+    template_id: str | None = None
+    template_version: str | None = None
+    contest: str | None = None
+    tps_code: str | None = None
+    page: int | None = None
+    pages: int | None = None
+    fields: list[FieldReading] = field(default_factory=list)
+    checks: list[arith.Check] = field(default_factory=list)
+    needs_confirmation: bool = True
+    rotation: int = 0  # how the page lay in the photo (degrees), e.g. 180 = upside down
+    markers: int = 0
+    registered_voters: int | None = None
+    annotated_jpeg: bytes | None = None
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def values(self) -> dict[str, int]:
+        return {f.key: f.value for f in self.fields}
+
+    def votes(self) -> dict[int, int]:
+        """Ballot number → votes, as bots.grammar.Tally.votes."""
+        return {f.ballot_number: f.value for f in self.fields if f.ballot_number is not None}
+
+    def value(self, key: str) -> int | None:
+        return next((f.value for f in self.fields if f.key == key), None)
+
+    def uncertain_keys(self) -> list[str]:
+        return [f.key for f in self.fields if f.uncertain]
+
+    def to_json(self) -> dict[str, object]:
+        """DESIGN §3's JSON: template, contest, TPS, values with confidence, checks."""
+        return {
+            "ok": self.ok,
+            "error": self.error,
+            "error_detail": self.error_detail or None,
+            "template": {"id": self.template_id, "version": self.template_version},
+            "contest": self.contest,
+            "tps_code": self.tps_code,
+            "page": self.page,
+            "pages": self.pages,
+            "rotation": self.rotation,
+            "registered_voters": self.registered_voters,
+            "fields": [
+                {
+                    "key": f.key,
+                    "code": f.code,
+                    "ballot_number": f.ballot_number,
+                    "value": f.value,
+                    "confidence": round(f.confidence, 4),
+                    "uncertain": f.uncertain,
+                    "reasons": list(f.reasons),
+                    "written": f.written,
+                    "bubbles": f.bubbles,
+                    "fused": f.fused,
+                }
+                for f in self.fields
+            ],
+            "checks": [
+                {"name": c.name, "ok": c.ok, "detail": c.detail, "corrected": c.corrected}
+                for c in self.checks
+            ],
+            "needs_confirmation": self.needs_confirmation,
+            "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+        }
+
+
+class _Clock:
+    def __init__(self, timings: dict[str, float]) -> None:
+        self.timings = timings
+        self.last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.timings[name] = (now - self.last) * 1000
+        self.last = now
+
+
+def read_photo(
+    data: bytes,
+    lookup: FormLookup,
+    *,
+    expect_contest: str | None = None,
+    expect_tps: Collection[str] | None = None,
+    annotate_page: bool = True,
+    verify_header: bool = False,
+) -> ReadResult:
+    """Read a photo of a tally form page. Never raises for a bad photo: see `error`.
+
+    `expect_contest` / `expect_tps`: what the officer may send; another contest or TPS comes
+    back as error "wrong_contest" / "wrong_tps" with the QR's contest and TPS filled in.
+    `verify_header`: also read the printed TPS code with tesseract and compare it with the QR
+    (about 0.2 s more); it is always tried when the QR cannot be read.
+    """
+    started = time.perf_counter()
+    result = ReadResult()
+    clock = _Clock(result.timings_ms)
+    try:
+        _read(data, lookup, result, clock, expect_contest, expect_tps, annotate_page,
+              verify_header)
+    except PhotoError as exc:
+        result.error, result.error_detail = exc.code, exc.detail
+    result.timings_ms["total"] = (time.perf_counter() - started) * 1000
+    if result.error:
+        result.needs_confirmation = True
+    return result
+
+
+def _read(
+    data: bytes,
+    lookup: FormLookup,
+    result: ReadResult,
+    clock: _Clock,
+    expect_contest: str | None,
+    expect_tps: Collection[str] | None,
+    annotate_page: bool,
+    verify_header: bool,
+) -> None:
+    image = decode_photo(data)
+    clock.lap("decode")
+    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    found = align.detect_markers(gray)
+    result.markers = len(found)
+    clock.lap("markers")
+    alignment = align.align(found)
+    if alignment is None:
+        raise PhotoError(quality.why_no_page(gray, found), f"{len(found)} of 4 markers found")
+    result.rotation = alignment.rotation
+    page_bgr = align.warp(image, alignment)
+    clock.lap("warp")
+    problem = quality.page_problem(page_bgr, found)
+    if problem:
+        raise PhotoError(problem)
+
+    qr_rect = (layout.QR_X_MM - QR_MARGIN_MM, layout.QR_Y_MM - QR_MARGIN_MM,
+               layout.QR_MM + 2 * QR_MARGIN_MM, layout.QR_MM + 2 * QR_MARGIN_MM)
+    qr = None
+    for px_per_mm in (8.0, 12.0):
+        qr = decode_qr(align.warp(gray, alignment, px_per_mm, qr_rect), px_per_mm)
+        if qr is not None:
+            break
+    clock.lap("qr")
+    header: tuple[str | None, str | None] = (None, None)
+    if qr is None or verify_header:
+        from ocr.header import read_header
+
+        header = read_header(align.warp(gray, alignment, 8.0, layout.header_rect()))
+        clock.lap("header")
+    if qr is None:
+        qr = _from_header(header, lookup)
+        if qr is None:
+            raise PhotoError("qr_unreadable")
+    result.contest, result.tps_code = qr.contest_code, qr.tps_code
+    result.page, result.pages = qr.page, qr.pages
+    template = lookup.template(qr.contest_code)
+    if template is None:
+        raise PhotoError("unknown_form", f"contest {qr.contest_code}")
+    result.template_id, result.template_version = template.template_id, qr.version
+    if template.version != qr.version or not 1 <= qr.page <= template.pages:
+        raise PhotoError("outdated_form", f"printed {qr.version}, now {template.version}")
+    if expect_contest and qr.contest_code != expect_contest.upper():
+        raise PhotoError("wrong_contest", f"{qr.contest_code}, expected {expect_contest}")
+    if expect_tps is not None and qr.tps_code not in expect_tps:
+        raise PhotoError("wrong_tps", qr.tps_code)
+    fields = template.fields_on(qr.page)
+    if len(found) < 4 and not align.visible(
+        alignment, image.shape, [layout.block_rect(f.slot) for f in fields]
+    ):
+        raise PhotoError("page_cropped", f"{len(found)} of 4 markers found")
+    registered = lookup.registered_voters(qr.tps_code)
+    result.registered_voters = registered
+
+    dark = marks.darkness(page_bgr[:, :, 2])
+    glyphs, ink, fills = marks.field_marks(dark, fields)
+    clock.lap("marks")
+    has_ink = ink >= glyph.BLANK_SHARE
+    cnn = np.zeros((*glyphs.shape[:2], classifier.N_CLASSES), np.float32)
+    if has_ink.any():
+        cnn[has_ink] = classifier.load().probabilities(glyphs[has_ink])
+    writing = fusion.writing_probabilities(cnn, ~has_ink)
+    bubbles = fusion.bubble_probabilities(fills)
+    fused = fusion.fuse(writing, bubbles)
+    lps = fusion.number_log_probs(fused)
+    clock.lap("classify")
+    kinds = [f.kind for f in fields]
+    complete = len([f for f in fields if f.kind == "candidate"]) == len(template.candidate_keys)
+    decoded = arith.decode(lps, kinds, registered, complete)
+    clock.lap("decode_numbers")
+    result.checks = decoded.checks
+    result.fields = _flag(fields, decoded, lps, writing, bubbles, fused, complete)
+    result.fields = _settle(result.fields, decoded, lps, kinds, registered, complete)
+    if header[0]:
+        result.checks.append(
+            arith.Check("printed_tps_matches_qr", header[0] == qr.tps_code,
+                        f"printed {header[0]}, QR {qr.tps_code}")
+        )
+    result.needs_confirmation = (
+        any(f.uncertain for f in result.fields)
+        or any(not c.ok for c in result.checks)
+        or decoded.gave_up
+    )
+    clock.lap("flags")
+    if annotate_page:
+        result.annotated_jpeg = annotate(page_bgr, fields, result.fields)
+        clock.lap("annotate")
+
+
+def _from_header(header: tuple[str | None, str | None], lookup: FormLookup) -> QrData | None:
+    tps, contest = header
+    if not tps or not contest:
+        return None
+    template = lookup.template(contest)
+    if template is None or template.pages != 1:
+        return None
+    return QrData(contest, template.version, tps, 1, 1)
+
+
+def _settle(
+    readings: list[FieldReading], decoded: arith.Decoded, lps: np.ndarray, kinds: list[str],
+    registered: int | None, complete: bool,
+) -> list[FieldReading]:
+    """Clear doubts the arithmetic settles: no consistent alternative comes near the reading."""
+    if decoded.gave_up:
+        return readings
+    # When the arithmetic had to correct the page, the field it changed is not necessarily the
+    # one that was misread: every field of a corrected check must stand on its own margin.
+    suspects = set()
+    if any(c.corrected for c in decoded.checks):
+        suspects = {i for i, r in enumerate(readings) if not r.uncertain}
+    out = []
+    for i, reading in enumerate(readings):
+        doubts = set(reading.reasons) & SETTLEABLE
+        clear = not set(reading.reasons) - SETTLEABLE - {"unchecked"}
+        if (doubts and clear) or i in suspects:
+            settled = arith.margin(lps, kinds, registered, complete, decoded, i) >= SETTLED_NATS
+            if doubts and clear and settled:
+                reasons = tuple(r for r in reading.reasons if r not in SETTLEABLE)
+                reading = replace(reading, reasons=(*reasons, "settled"), uncertain=False)
+            elif i in suspects and not settled:
+                reading = replace(reading, reasons=(*reading.reasons, "arithmetic"),
+                                  uncertain=True)
+        out.append(reading)
+    return out
+
+
+def _flag(
+    fields: Sequence[FormField], decoded: arith.Decoded, lps: np.ndarray, writing: np.ndarray,
+    bubbles: np.ndarray, fused: np.ndarray, complete: bool,
+) -> list[FieldReading]:
+    norm = lps - np.logaddexp.reduce(lps, axis=1, keepdims=True)
+    written_sym = fusion.symbol_argmax(writing)
+    written_sure = writing.max(axis=-1) >= STRONG_WRITING
+    bubble_best = bubbles.argmax(axis=-1)
+    bubble_sym = np.where(bubble_best == 0, 10, bubble_best - 1)
+    bubble_sure = bubbles.max(axis=-1) >= 0.9
+    out = []
+    for i, f in enumerate(fields):
+        value = decoded.values[i]
+        confidence = float(np.exp(norm[i, value]))
+        reasons = []
+        if confidence < CONFIDENT:
+            reasons.append("low_confidence")
+        expected = fusion.value_symbols(value)
+        for j in range(layout.DIGITS):
+            lead = expected[j] == 10
+            w, b = int(written_sym[i, j]), int(bubble_sym[i, j])
+            agree = (w in (0, 10) and b in (0, 10)) if lead else w == b
+            if not agree and bubble_sure[i, j] and written_sure[i, j]:
+                reasons.append("disagree")  # two confident readings that differ: a slip?
+                break
+        if value != decoded.raw[i]:
+            reasons.append("corrected")
+        if int(written_sym[i, -1]) == 10 and int(bubble_sym[i, -1]) == 10:
+            reasons.append("empty")
+        if f.kind == "candidate" and not complete:
+            reasons.append("unchecked")
+        if decoded.gave_up:
+            reasons.append("inconsistent")
+        out.append(
+            FieldReading(
+                key=f.key,
+                code=f.code,
+                ballot_number=f.ballot_number,
+                value=value,
+                confidence=confidence,
+                uncertain=bool(set(reasons) - {"unchecked"}),
+                reasons=tuple(reasons),
+                written="".join(CLASS_CHARS[int(c)] for c in writing[i].argmax(axis=-1)),
+                fused="".join(CLASS_CHARS[int(c)] for c in fused[i].argmax(axis=-1)),
+                bubbles="".join(
+                    ("-" if int(b) == 10 else str(int(b))) if sure else "?"
+                    for b, sure in zip(bubble_sym[i], bubble_sure[i], strict=True)
+                ),
+            )
+        )
+    return out

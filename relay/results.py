@@ -1,0 +1,385 @@
+"""Results summed per contest and region, kept up to date as tallies are confirmed or changed.
+
+At national size (~84k villages, ~823k TPS) no page may sum every TPS. Each confirmed tally
+adds itself to the four regions above its TPS (province, regency, district, village) with
+atomic upserts (`INSERT … ON CONFLICT DO UPDATE SET n = n + excluded.n`), in the same
+transaction that confirms it; the country is the sum of its ~38 provinces. Rows are touched
+in a fixed order (region code, ballot number) so concurrent confirmations cannot deadlock.
+
+TPS counts and registered voters per region (the progress denominators) live in
+`region_stats`, rebuilt after a regions load (`results rebuild`, or on first use).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from relay.models import (
+    Contest,
+    Region,
+    RegionStat,
+    ResultTimeline,
+    ResultTotal,
+    ResultVote,
+    Submission,
+    Tps,
+)
+
+LEVEL_LENGTHS = (2, 4, 6, 10)  # province, regency, district, village
+LEVELS = {2: "province", 4: "regency", 6: "district", 10: "village", 13: "tps"}
+NATIONAL = ""
+
+
+def level_of(code: str) -> str:
+    return "national" if code == NATIONAL else LEVELS.get(len(code), "unknown")
+
+
+def regions_of(tps_code: str) -> list[str]:
+    """The province, regency, district and village codes a TPS code lies in."""
+    return [tps_code[:n] for n in LEVEL_LENGTHS]
+
+
+def _insert(session: Session) -> Any:
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
+def _add(
+    session: Session,
+    contest_code: str,
+    tps_code: str,
+    votes: Mapping[int, int],
+    sah: int,
+    ts: int,
+    tps_delta: int,
+    sign: int,
+) -> None:
+    insert = _insert(session)
+    regions = regions_of(tps_code)
+    totals = insert(ResultTotal).values(
+        [
+            {
+                "contest_code": contest_code,
+                "region_code": code,
+                "tps_confirmed": tps_delta,
+                "sah": sign * sah,
+                "ts": sign * ts,
+            }
+            for code in regions
+        ]
+    )
+    session.execute(
+        totals.on_conflict_do_update(
+            index_elements=["contest_code", "region_code"],
+            set_={
+                "tps_confirmed": ResultTotal.tps_confirmed + totals.excluded.tps_confirmed,
+                "sah": ResultTotal.sah + totals.excluded.sah,
+                "ts": ResultTotal.ts + totals.excluded.ts,
+            },
+        )
+    )
+    if not votes:
+        return
+    rows = insert(ResultVote).values(
+        [
+            {
+                "contest_code": contest_code,
+                "region_code": code,
+                "ballot_number": number,
+                "votes": sign * count,
+            }
+            for code in regions
+            for number, count in sorted(votes.items())
+        ]
+    )
+    session.execute(
+        rows.on_conflict_do_update(
+            index_elements=["contest_code", "region_code", "ballot_number"],
+            set_={"votes": ResultVote.votes + rows.excluded.votes},
+        )
+    )
+
+
+def _hour(moment: datetime | None) -> datetime:
+    moment = moment or datetime.now(UTC)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def tally_confirmed(session: Session, submission: Submission) -> None:
+    """Add a tally that has just become the confirmed one for its TPS and contest."""
+    _add(
+        session,
+        submission.contest_code,
+        submission.tps_code,
+        submission.votes_by_ballot(),
+        submission.sah,
+        submission.ts,
+        tps_delta=1,
+        sign=1,
+    )
+    insert = _insert(session)
+    point = insert(ResultTimeline).values(
+        contest_code=submission.contest_code, hour=_hour(submission.decided_at), confirmed=1
+    )
+    session.execute(
+        point.on_conflict_do_update(
+            index_elements=["contest_code", "hour"],
+            set_={"confirmed": ResultTimeline.confirmed + point.excluded.confirmed},
+        )
+    )
+
+
+def tally_changed(
+    session: Session,
+    contest_code: str,
+    tps_code: str,
+    before: tuple[Mapping[int, int], int, int],
+    after: tuple[Mapping[int, int], int, int],
+) -> None:
+    """Swap a confirmed tally's numbers (an operator's change): the TPS still counts once."""
+    old_votes, old_sah, old_ts = before
+    new_votes, new_sah, new_ts = after
+    delta = {
+        number: new_votes.get(number, 0) - old_votes.get(number, 0)
+        for number in set(old_votes) | set(new_votes)
+    }
+    _add(
+        session,
+        contest_code,
+        tps_code,
+        {n: d for n, d in delta.items() if d},
+        new_sah - old_sah,
+        new_ts - old_ts,
+        tps_delta=0,
+        sign=1,
+    )
+
+
+# --- rebuilding -------------------------------------------------------------------------------
+
+
+def rebuild_region_stats(session: Session) -> int:
+    """Recount TPS and registered voters per region from the TPS table; returns TPS seen."""
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    seen = 0
+    for code, voters in session.execute(select(Tps.code, Tps.registered_voters)).yield_per(10_000):
+        seen += 1
+        for region in [NATIONAL, *regions_of(code)]:
+            counts[region][0] += 1
+            counts[region][1] += voters or 0
+    session.execute(delete(RegionStat))
+    rows = [
+        {"region_code": code, "tps_count": n, "registered_voters": voters}
+        for code, (n, voters) in sorted(counts.items())
+    ]
+    for start in range(0, len(rows), 5000):
+        session.execute(RegionStat.__table__.insert(), rows[start : start + 5000])
+    if not rows:
+        session.add(RegionStat(region_code=NATIONAL, tps_count=0, registered_voters=0))
+    return seen
+
+
+def ensure_region_stats(session: Session) -> None:
+    """Build the region stats once when a fresh database has none."""
+    if session.get(RegionStat, NATIONAL) is not None:
+        return
+    try:
+        with session.begin_nested():
+            rebuild_region_stats(session)
+    except IntegrityError:  # another process built them at the same moment
+        pass
+
+
+def rebuild(session: Session) -> int:
+    """Recompute every total from the confirmed tallies (repair; normal updates are live)."""
+    totals: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+    votes: dict[tuple[str, str, int], int] = defaultdict(int)
+    timeline: dict[tuple[str, datetime], int] = defaultdict(int)
+    confirmed = select(Submission).where(Submission.status == "confirmed")
+    count = 0
+    for submission in session.scalars(confirmed.execution_options(yield_per=5000)):
+        count += 1
+        for region in regions_of(submission.tps_code):
+            row = totals[(submission.contest_code, region)]
+            row[0] += 1
+            row[1] += submission.sah
+            row[2] += submission.ts
+            for number, n in submission.votes_by_ballot().items():
+                votes[(submission.contest_code, region, number)] += n
+        timeline[(submission.contest_code, _hour(submission.decided_at))] += 1
+    for model in (ResultTotal, ResultVote, ResultTimeline):
+        session.execute(delete(model))
+    _bulk(
+        session,
+        ResultTotal,
+        [
+            {"contest_code": c, "region_code": r, "tps_confirmed": n, "sah": s, "ts": t}
+            for (c, r), (n, s, t) in totals.items()
+        ],
+    )
+    _bulk(
+        session,
+        ResultVote,
+        [
+            {"contest_code": c, "region_code": r, "ballot_number": b, "votes": n}
+            for (c, r, b), n in votes.items()
+        ],
+    )
+    _bulk(
+        session,
+        ResultTimeline,
+        [{"contest_code": c, "hour": h, "confirmed": n} for (c, h), n in timeline.items()],
+    )
+    rebuild_region_stats(session)
+    return count
+
+
+def _bulk(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
+    for start in range(0, len(rows), 5000):
+        session.execute(model.__table__.insert(), rows[start : start + 5000])
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Area:
+    """One region's (or the country's) progress and totals for one contest."""
+
+    code: str
+    name: str
+    level: str
+    tps_total: int = 0
+    tps_confirmed: int = 0
+    sah: int = 0
+    ts: int = 0
+    votes: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.tps_confirmed / self.tps_total if self.tps_total else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "name": self.name,
+            "level": self.level,
+            "tps_total": self.tps_total,
+            "tps_confirmed": self.tps_confirmed,
+            "progress_percent": round(self.percent, 2),
+            "sah": self.sah,
+            "ts": self.ts,
+            "votes": {f"{n:02d}": v for n, v in sorted(self.votes.items())},
+        }
+
+
+def applies(contest: Contest, region_code: str) -> bool:
+    """Whether any TPS of the region holds the contest."""
+    scope = contest.region_scope or []
+    return not scope or any(region_code.startswith(p) or p.startswith(region_code) for p in scope)
+
+
+def _tps_total(contest: Contest, code: str, stats: Mapping[str, int]) -> int:
+    scope = contest.region_scope or []
+    if not scope or any(code.startswith(p) for p in scope):
+        return stats.get(code, 0)
+    return sum(stats.get(p, 0) for p in scope if p.startswith(code))
+
+
+def children_of(session: Session, code: str) -> list[Region]:
+    if code == NATIONAL:
+        query = select(Region).where(Region.parent_code.is_(None))
+    else:
+        query = select(Region).where(Region.parent_code == code)
+    return list(session.scalars(query.order_by(Region.code)))
+
+
+def areas(session: Session, contest: Contest, codes: Iterable[tuple[str, str, str]]) -> list[Area]:
+    """Areas for (code, name, level) triples, from the pre-aggregated tables only."""
+    ensure_region_stats(session)
+    wanted = [c for c in codes if applies(contest, c[0])]
+    region_codes = [code for code, _, _ in wanted if code != NATIONAL]
+    national = any(code == NATIONAL for code, _, _ in wanted)
+    provinces = [r.code for r in children_of(session, NATIONAL)] if national else []
+    lookup = sorted(set(region_codes) | set(provinces) | set(contest.region_scope or []))
+    stats = {
+        s.region_code: s.tps_count
+        for s in session.scalars(
+            select(RegionStat).where(RegionStat.region_code.in_([*lookup, NATIONAL]))
+        )
+    }
+    totals = {
+        t.region_code: t
+        for t in session.scalars(
+            select(ResultTotal).where(
+                ResultTotal.contest_code == contest.code, ResultTotal.region_code.in_(lookup)
+            )
+        )
+    }
+    votes: dict[str, dict[int, int]] = defaultdict(dict)
+    for row in session.scalars(
+        select(ResultVote).where(
+            ResultVote.contest_code == contest.code, ResultVote.region_code.in_(lookup)
+        )
+    ):
+        votes[row.region_code][row.ballot_number] = row.votes
+    result = []
+    for code, name, level in wanted:
+        area = Area(code, name, level)
+        members = [p for p in provinces] if code == NATIONAL else [code]
+        for member in members:
+            total = totals.get(member)
+            if total is not None:
+                area.tps_confirmed += total.tps_confirmed
+                area.sah += total.sah
+                area.ts += total.ts
+            for number, n in votes.get(member, {}).items():
+                area.votes[number] = area.votes.get(number, 0) + n
+        area.tps_total = _tps_total(contest, code, stats)
+        for candidate in contest.candidates:
+            area.votes.setdefault(candidate.ballot_number, 0)
+        result.append(area)
+    return result
+
+
+def area(session: Session, contest: Contest, code: str, name: str) -> Area:
+    return areas(session, contest, [(code, name, level_of(code))])[0]
+
+
+def timeline(session: Session, contest_code: str) -> list[tuple[datetime, int]]:
+    rows = session.execute(
+        select(ResultTimeline.hour, ResultTimeline.confirmed)
+        .where(ResultTimeline.contest_code == contest_code)
+        .order_by(ResultTimeline.hour)
+    )
+    return [(_hour(hour), n) for hour, n in rows]
+
+
+def contests_overview(session: Session) -> list[tuple[Contest, Area]]:
+    ensure_region_stats(session)
+    contests = session.scalars(select(Contest).order_by(Contest.position, Contest.code)).all()
+    return [(c, area(session, c, NATIONAL, "Indonesia")) for c in contests]
+
+
+def count_confirmed(session: Session, contest_code: str) -> int:
+    """For tests and checks: confirmed tallies counted the slow way."""
+    return int(
+        session.scalar(
+            select(func.count()).where(
+                Submission.contest_code == contest_code, Submission.status == "confirmed"
+            )
+        )
+        or 0
+    )

@@ -1,0 +1,95 @@
+"""Regenerate the golden photos of tests/test_ocr_*.py (deterministic; needs scikit-learn).
+
+    .venv/bin/python tests/data/ocr/generate.py
+
+Each is a simulated phone photo (ocr.synth) of the demo PPWP form of TPS 3576011001001, filled
+with handwriting from scikit-learn's UCI digits (writers the classifier never saw).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parents[2]))
+
+from ocr import synth  # noqa: E402
+from ocr.render import TpsInfo  # noqa: E402
+from ocr.templates import build_template  # noqa: E402
+
+PPWP = build_template(
+    "PPWP",
+    "Presiden dan Wakil Presiden",
+    [
+        (1, "H. Anies Rasyid Baswedan, Ph.D. - Dr. (H.C.) H. A. Muhaimin Iskandar"),
+        (2, "H. Prabowo Subianto - Gibran Rakabuming Raka"),
+        (3, "H. Ganjar Pranowo, S.H., M.I.P. - Prof. Dr. H. M. Mahfud MD"),
+    ],
+)
+TPS = TpsInfo("3576011001001", "TPS 001", 287)
+CLEAN = {"01": 120, "02": 95, "03": 40, "SAH": 255, "TS": 5, "BALLOTS": 260, "VOTERS": 260}
+UPSIDE = {"01": 31, "02": 148, "03": 67, "SAH": 246, "TS": 9, "BALLOTS": 255, "VOTERS": 255}
+GENTLE = synth.PhotoSpec(tilt=0.06, rotation=8, blur=(0.0, 0.5), noise=(1.5, 3.0),
+                         light=(0.8, 1.0), shadow=0.0, jpeg=(70, 70), long_side=1024,
+                         fill=(0.9, 0.93))
+
+
+def uci() -> synth.GlyphSource:
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    pools = {d: digits.images[digits.target == d] for d in range(10)}
+
+    def source(digit: int, height: int, rng: np.random.Generator) -> np.ndarray:
+        pool = pools[digit]
+        return synth.from_uci(pool[rng.integers(len(pool))], height, rng)
+
+    return source
+
+
+def form(values: dict[str, int], seed: int, slip: tuple[str, int, int] | None = None
+         ) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    plans = {k: synth.plan_number(v, rng, "X") for k, v in values.items()}
+    if slip:
+        key, position, bubble = slip
+        plans[key][position].bubbles = [(bubble, "fill")]
+    return synth.fill_form(PPWP, 1, TPS, values, plans, uci(), rng)
+
+
+def main() -> None:
+    shots: dict[str, bytes] = {}
+    paper = form(CLEAN, 1)
+    shots["ppwp_clean.jpg"] = synth.photograph(paper, np.random.default_rng(11), GENTLE)
+    upside = form(UPSIDE, 2)
+    spec = synth.PhotoSpec(**{**GENTLE.__dict__, "upside_down": 1.0})
+    shots["ppwp_upside_down.jpg"] = synth.photograph(upside, np.random.default_rng(12), spec)
+    slipped = form(CLEAN, 3, slip=("02", 1, 4))  # 95 written, 45 bubbled
+    shots["ppwp_slip.jpg"] = synth.photograph(slipped, np.random.default_rng(13), GENTLE)
+    whole = cv2.imdecode(np.frombuffer(shots["ppwp_clean.jpg"], np.uint8), cv2.IMREAD_COLOR)
+    left_cut = whole[:, whole.shape[1] // 5 :]  # the left markers are out of the picture
+    shots["ppwp_cropped.jpg"] = cv2.imencode(".jpg", left_cut, [cv2.IMWRITE_JPEG_QUALITY, 70])[
+        1
+    ].tobytes()
+    blurred = synth.PhotoSpec(**{**GENTLE.__dict__, "blur": (4.0, 4.0), "jpeg": (50, 50)})
+    shots["ppwp_blurred.jpg"] = synth.photograph(paper, np.random.default_rng(15), blurred)
+    dark = synth.PhotoSpec(**{**GENTLE.__dict__, "light": (0.12, 0.16), "jpeg": (50, 50)})
+    shots["ppwp_dark.jpg"] = synth.photograph(paper, np.random.default_rng(16), dark)
+    rng = np.random.default_rng(17)
+    scene = cv2.GaussianBlur(rng.uniform(0, 255, (96, 72, 3)).astype(np.uint8), (0, 0), 2)
+    scene = cv2.resize(scene, (768, 1024), interpolation=cv2.INTER_CUBIC)
+    cv2.putText(scene, "BUKAN FORMULIR", (60, 500), cv2.FONT_HERSHEY_SIMPLEX, 2, (0, 0, 0), 5)
+    shots["not_a_form.jpg"] = cv2.imencode(".jpg", scene, [cv2.IMWRITE_JPEG_QUALITY, 60])[
+        1
+    ].tobytes()
+    for name, data in shots.items():
+        (HERE / name).write_bytes(data)
+        print(f"{name}: {len(data) // 1024} KB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,117 @@
+"""Bubbles, fusion and the arithmetic decoder, on hand-made probabilities."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ocr import arith, fusion
+from ocr.classifier import BLANK_CLASS, X_CLASS
+
+
+def _writing(symbols: str, confidence: float = 0.98) -> np.ndarray:
+    """Per-position probabilities for e.g. "X95" (X, _ for blank)."""
+    out = np.full((len(symbols), 12), (1 - confidence) / 11)
+    for i, ch in enumerate(symbols):
+        cls = X_CLASS if ch == "X" else BLANK_CLASS if ch == "_" else int(ch)
+        out[i, cls] = confidence
+    return out
+
+
+def _fills(symbols: str) -> np.ndarray:
+    """Bubble fills for e.g. "-95" ('-' = nothing marked)."""
+    out = np.zeros((len(symbols), 10))
+    for i, ch in enumerate(symbols):
+        if ch != "-":
+            out[i, int(ch)] = 0.95
+    return out
+
+
+def _field(written: str, bubbles: str, confidence: float = 0.98) -> np.ndarray:
+    return fusion.fuse(_writing(written, confidence), fusion.bubble_probabilities(_fills(bubbles)))
+
+
+def test_bubble_column_reads_one_mark_nothing_or_an_unclear_pair() -> None:
+    p = fusion.bubble_probabilities(np.array([[0, 0, 0, 0.9, 0, 0, 0, 0, 0, 0.05],
+                                              [0.0] * 10,
+                                              [0, 0.9, 0, 0, 0, 0, 0, 0.9, 0, 0]]))
+    assert p[0].argmax() == 4 and p[0, 4] > 0.99  # digit 3 (index 0 is "nothing")
+    assert p[1].argmax() == 0 and p[1, 0] > 0.99
+    assert abs(p[2, 2] - p[2, 8]) < 1e-6 and p[2, 2] < 0.51
+
+
+def test_agreeing_readings_are_near_certain_and_a_disagreement_is_not() -> None:
+    agree = _field("X95", "-95")
+    assert agree[1].argmax() == 9 and agree[1, 9] > 0.99
+    slip = _field("X95", "-45")  # the deliberate mark weighs more than the handwriting
+    assert slip[1].argmax() == 4 and 0.5 < slip[1, 4] < 0.99 and slip[1, 9] > 0.01
+
+
+def test_number_probabilities_accept_x_blank_or_zero_in_leading_boxes() -> None:
+    for written, bubbles in (("X95", "-95"), ("_95", "-95"), ("095", "095"), ("095", "-95")):
+        lp = fusion.number_log_probs(_field(written, bubbles)[None])[0]
+        assert lp.argmax() == 95, written
+    empty = fusion.number_log_probs(_field("___", "---")[None])[0]
+    assert empty.argmax() == 0
+    assert empty.max() < fusion.number_log_probs(_field("XX0", "--0")[None])[0].max()
+
+
+def _lps(*fields: tuple[str, str]) -> np.ndarray:
+    return fusion.number_log_probs(np.stack([_field(w, b) for w, b in fields]))
+
+
+KINDS = ["candidate", "candidate", "candidate", "SAH", "TS", "BALLOTS", "VOTERS"]
+
+
+def test_a_consistent_page_decodes_as_read_with_every_check_holding() -> None:
+    lps = _lps(("120", "120"), ("X95", "-95"), ("X40", "-40"), ("255", "255"), ("XX5", "--5"),
+               ("260", "260"), ("260", "260"))
+    decoded = arith.decode(lps, KINDS, 287, complete_sum=True)
+    assert decoded.values == [120, 95, 40, 255, 5, 260, 260] == decoded.raw
+    assert [c.name for c in decoded.checks] == [
+        "sum_equals_sah", "sah_plus_ts_equals_ballots", "ballots_equal_voters", "within_registered"
+    ]
+    assert all(c.ok and not c.corrected for c in decoded.checks)
+
+
+def test_the_arithmetic_settles_a_writing_bubble_disagreement() -> None:
+    # 02: written 95, bubbled 45; SAH 255 and the rest say 95.
+    lps = _lps(("120", "120"), ("X95", "-45"), ("X40", "-40"), ("255", "255"), ("XX5", "--5"),
+               ("260", "260"), ("260", "260"))
+    decoded = arith.decode(lps, KINDS, 287, complete_sum=True)
+    assert decoded.values[1] == 95
+
+
+def test_a_misread_digit_is_corrected_and_the_check_says_so() -> None:
+    # 03 read as 46 by both readings (confidently wrong in one digit); the sums say 40.
+    lps = _lps(("120", "120"), ("X95", "-95"), ("X46", "-46", ), ("255", "255"), ("XX5", "--5"),
+               ("260", "260"), ("260", "260"))
+    lps[2] = fusion.number_log_probs(_field("X46", "-46", confidence=0.7)[None])[0]
+    decoded = arith.decode(lps, KINDS, 287, complete_sum=True)
+    assert decoded.raw[2] == 46 and decoded.values[2] == 40
+    assert decoded.checks[0].ok and decoded.checks[0].corrected
+
+
+def test_a_confident_sah_outvoted_by_every_other_field_is_corrected() -> None:
+    lps = _lps(("120", "120"), ("X95", "-95"), ("X40", "-40"), ("299", "299"), ("XX5", "--5"),
+               ("260", "260"), ("260", "260"))
+    decoded = arith.decode(lps, KINDS, 287, complete_sum=True)
+    assert decoded.values[3] == 255 and decoded.raw[3] == 299 and not decoded.gave_up
+
+
+def test_the_decoder_gives_up_rather_than_rewrite_half_the_page() -> None:
+    # Consistent as written, but 295 voters at a TPS with 287 registered: fitting under the
+    # limit would change many confidently read digits.
+    lps = _lps(("150", "150"), ("100", "100"), ("X40", "-40"), ("290", "290"), ("XX5", "--5"),
+               ("295", "295"), ("295", "295"))
+    decoded = arith.decode(lps, KINDS, 287, complete_sum=True)
+    assert decoded.gave_up and decoded.values == decoded.raw
+    assert [c.name for c in decoded.checks if not c.ok] == ["within_registered"]
+    assert arith.decode(lps, KINDS, 300, complete_sum=True).checks[-1].ok
+
+
+def test_a_page_without_every_ballot_field_checks_only_what_it_holds() -> None:
+    lps = _lps(("255", "255"), ("XX5", "--5"), ("260", "260"), ("260", "260"))
+    decoded = arith.decode(lps, ["SAH", "TS", "BALLOTS", "VOTERS"], None, complete_sum=False)
+    assert decoded.values == [255, 5, 260, 260]
+    names = [c.name for c in decoded.checks]
+    assert names == ["sah_plus_ts_equals_ballots", "ballots_equal_voters"]

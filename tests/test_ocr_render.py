@@ -1,0 +1,107 @@
+"""Printable forms: page image, PDF, layout.json, and the `forms render` command."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import cv2
+import numpy as np
+from flask import Flask
+
+from ocr import align, layout, qr
+from ocr.render import PRINT_DPI, TpsInfo, layout_dict, page_size_px, render_page, write_form
+from tests.ocr_support import TPS, demo_templates
+from webhooks import cli_ocr
+
+
+def test_rendered_page_carries_markers_and_a_qr_naming_template_tps_and_page() -> None:
+    ppwp = demo_templates()["PPWP"]
+    image = render_page(ppwp, 1, TpsInfo(TPS, "TPS 001", 287), dpi=150)
+    gray = np.array(image.convert("L"))
+    assert gray.shape == (page_size_px(150)[1], page_size_px(150)[0])
+    assert sorted(align.detect_markers(gray)) == [0, 1, 2, 3]
+    s = 150 / 25.4
+    x, y, w = layout.QR_X_MM * s, layout.QR_Y_MM * s, layout.QR_MM * s
+    data = qr.decode(gray[int(y) : int(y + w), int(x) : int(x + w)])
+    assert data == qr.QrData("PPWP", ppwp.version, TPS, 1, 1)
+    assert qr.parse_payload(qr.encode_payload(data)) == data
+
+
+def test_dropout_red_vanishes_in_the_red_channel() -> None:
+    ppwp = demo_templates()["PPWP"]
+    rgb = np.array(render_page(ppwp, 1, TpsInfo(TPS), dpi=100).convert("RGB"))
+    s = 100 / 25.4
+    x, y, w, h = ppwp.fields[0].digits()[0].box
+    box = rgb[round(y * s) - 2 : round((y + h) * s) + 2, round(x * s) - 2 : round((x + w) * s) + 2]
+    assert box[..., 2].min() < 200  # visible to the officer (green/blue channels)
+    assert box[..., 0].min() >= 235  # gone for the reader (red channel)
+
+
+def test_layout_gives_page_size_and_every_box_and_bubble_in_pixels() -> None:
+    dpr = demo_templates()["DPR"]
+    data = layout_dict(dpr)
+    assert data["page_size_px"] == [2480, 3508] and data["dpi"] == PRINT_DPI
+    assert [f["key"] for f in data["fields"]][-4:] == ["SAH", "TS", "BALLOTS", "VOTERS"]
+    first = data["fields"][0]["digits"][0]
+    _x, y, w, h = first["box"]
+    s = PRINT_DPI / 25.4
+    assert (w, h) == (round(layout.BOX_W_MM * s), round(layout.BOX_H_MM * s))
+    assert len(first["bubbles"]) == 10
+    assert all(b[1] > y + h for b in first["bubbles"])
+
+
+def _pdf_is_well_formed(path: Path, pages: int) -> None:
+    raw = path.read_bytes()
+    assert raw.startswith(b"%PDF-1.4") and raw.rstrip().endswith(b"%%EOF")
+    xref = int(re.search(rb"startxref\n(\d+)", raw).group(1))
+    assert raw[xref : xref + 4] == b"xref"
+    table = raw[xref:].split(b"trailer")[0].split(b"\n")[3:]
+    for number, line in enumerate(t for t in table if t.strip()):
+        offset = int(line.split()[0])
+        assert raw[offset:].startswith(b"%d 0 obj" % (number + 1))
+    assert raw.count(b"/Type /Page ") == pages
+
+
+def test_write_form_writes_png_per_page_and_one_pdf(tmp_path: Path) -> None:
+    big = demo_templates()["PPWP"]
+    paths = write_form(big, TpsInfo(TPS, "TPS 001", 287), tmp_path, dpi=100)
+    assert [p.name for p in paths] == [f"{TPS}-PPWP.png", f"{TPS}-PPWP.pdf"]
+    _pdf_is_well_formed(paths[1], 1)
+    png = cv2.imread(str(paths[0]))
+    assert png.shape[:2] == (page_size_px(100)[1], page_size_px(100)[0])
+
+
+def _app() -> Flask:
+    app = Flask("test")
+    cli_ocr.register(app)
+    return app
+
+
+def test_forms_render_one_tps_and_a_whole_region(demo: str, tmp_path: Path) -> None:
+    runner = _app().test_cli_runner()
+    out = tmp_path / "one"
+    result = runner.invoke(
+        args=["forms", "render", "--contest", "PPWP", "--tps", "35.76.01.1001-001", "--out",
+              str(out), "--dpi", "100"]
+    )
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == [
+        f"{TPS}-PPWP.pdf", f"{TPS}-PPWP.png", "layout.json"
+    ]
+    assert json.loads((out / "layout.json").read_text())["contest"] == "PPWP"
+
+    region = tmp_path / "region"
+    result = runner.invoke(
+        args=["forms", "render", "--contest", "DPD", "--region", "3576", "--out", str(region),
+              "--dpi", "60", "--no-png", "--combined"]
+    )
+    assert result.exit_code == 0, result.output
+    pdfs = sorted(p.name for p in region.glob("35*-DPD.pdf"))
+    assert len(pdfs) >= 2 and all(name.startswith("3576") for name in pdfs)
+    _pdf_is_well_formed(region / "3576-DPD-all.pdf", len(pdfs))
+
+    refused = runner.invoke(args=["forms", "render", "--contest", "XX", "--tps", TPS, "--out",
+                                  str(tmp_path)])
+    assert refused.exit_code != 0 and "no contest" in refused.output

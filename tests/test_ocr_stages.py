@@ -1,0 +1,131 @@
+"""The reader's stages one by one: markers and homography, darkness and bubbles, glyphs, the
+numpy classifier, quality verdicts."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from ocr import align, classifier, glyph, layout, marks, quality
+from ocr.render import TpsInfo, render_page
+from tests.ocr_support import TPS, demo_templates
+
+DPI = 4.0 * 25.4  # render straight at the reader's frame resolution
+
+
+def _page_bgr() -> np.ndarray:
+    image = render_page(demo_templates()["PPWP"], 1, TpsInfo(TPS), dpi=DPI).convert("RGB")
+    return cv2.cvtColor(np.array(image), cv2.COLOR_RGB2BGR)
+
+
+def _photo(page: np.ndarray, angle: float) -> tuple[np.ndarray, np.ndarray]:
+    """The page rotated by `angle` degrees and shrunk onto a grey table; and that transform."""
+    h, w = page.shape[:2]
+    out = (1100, 1100)
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 0.8)
+    m[:, 2] += np.array(out) / 2 - np.array([w / 2, h / 2])
+    photo = cv2.warpAffine(page, m, out, borderValue=(90, 90, 90))
+    return photo, np.vstack([m, [0, 0, 1]])
+
+
+def test_markers_give_the_page_back_in_the_template_frame_whatever_its_rotation() -> None:
+    page = _page_bgr()
+    # getRotationMatrix2D turns counter-clockwise; `rotation` is clockwise.
+    for angle, rotation in ((0, 0), (17, 0), (90, 270), (180, 180), (-95, 90)):
+        photo, transform = _photo(page, angle)
+        found = align.detect_markers(cv2.cvtColor(photo, cv2.COLOR_BGR2GRAY))
+        assert sorted(found) == [0, 1, 2, 3], angle
+        alignment = align.align(found)
+        assert alignment is not None and alignment.rotation == rotation, angle
+        # A box centre maps back to where the template puts it (within 1 px = 0.25 mm).
+        x, y, w, h = layout.digit_geometry(3)[2].box
+        centre = np.array([[[(x + w / 2) * 4, (y + h / 2) * 4]]])
+        in_photo = cv2.perspectiveTransform(centre, transform)
+        back = cv2.perspectiveTransform(in_photo, alignment.homography)
+        assert np.abs(back - centre).max() < 1.0, angle
+
+
+def test_three_markers_still_align_and_two_do_not() -> None:
+    found = align.detect_markers(cv2.cvtColor(_photo(_page_bgr(), 5)[0], cv2.COLOR_BGR2GRAY))
+    assert align.align({k: found[k] for k in (0, 1, 2)}) is not None
+    assert align.align({k: found[k] for k in (0, 2)}) is None
+
+
+def test_darkness_ignores_dropout_print_and_shadow_but_not_ink() -> None:
+    page = _page_bgr()
+    f = demo_templates()["PPWP"].fields[0]
+    digit = f.digits()[2]
+    cx, cy = (np.array(digit.bubbles[7]) * 4).round().astype(int)
+    cv2.circle(page, (int(cx), int(cy)), 5, (150, 60, 40), -1)  # a blue mark on bubble 7
+    shade = np.linspace(0.45, 1.0, page.shape[1])[None, :, None]
+    dark = marks.darkness((page * shade).astype(np.uint8)[:, :, 2])
+    fills = marks.bubble_fills(dark, np.array(digit.bubbles))
+    assert fills.argmax() == 7 and fills[7] > 0.8
+    assert np.delete(fills, 7).max() < 0.1  # printed rings and digits vanish
+    _glyphs, ink, _ = marks.field_marks(dark, [f])
+    assert ink.max() < glyph.BLANK_SHARE  # empty boxes stay empty under the shadow
+
+
+def test_glyph_normalisation_centres_and_scales_the_ink_like_mnist() -> None:
+    crop = np.zeros((38, 30), np.float32)
+    cv2.line(crop, (20, 4), (22, 32), 0.9, 3)
+    g = glyph.normalize(crop)
+    assert g.shape == (28, 28) and g.max() == 1.0
+    ys, xs = np.nonzero(g > 0.3)
+    assert ys.max() - ys.min() + 1 in (19, 20, 21)
+    assert abs(np.average(xs, weights=g[ys, xs]) - 14) < 1.5
+    speck = np.zeros((38, 30), np.float32)
+    speck[10:13, 10:13] = 0.9
+    assert (glyph.normalize(speck) > 0.3).sum() < 40  # a speck is not blown up into a stroke
+    assert glyph.ink_share(speck) < glyph.BLANK_SHARE
+
+
+def _naive_logits(model: classifier.Model, x: np.ndarray) -> np.ndarray:
+    def conv(a: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:  # a: C,H,W
+        c_out, _c_in, k, _ = w.shape
+        h, wd = a.shape[1] - k + 1, a.shape[2] - k + 1
+        out = np.zeros((c_out, h, wd), np.float32)
+        for i in range(h):
+            for j in range(wd):
+                out[:, i, j] = (w * a[None, :, i : i + k, j : j + k]).sum(axis=(1, 2, 3)) + b
+        return np.maximum(out, 0)
+
+    def pool(a: np.ndarray) -> np.ndarray:
+        c, h, w = a.shape
+        return a[:, : h // 2 * 2, : w // 2 * 2].reshape(c, h // 2, 2, w // 2, 2).max(axis=(2, 4))
+
+    a = pool(conv(x[None], model.c1w, model.c1b))
+    a = pool(conv(a, model.c2w, model.c2b)).reshape(-1)
+    a = np.maximum(model.f1w @ a + model.f1b, 0)
+    return model.f2w @ a + model.f2b
+
+
+def test_numpy_forward_pass_matches_a_plain_convolution() -> None:
+    model = classifier.load()
+    assert model.c1w.shape[1:] == (1, 3, 3) and model.f2w.shape[0] == classifier.N_CLASSES
+    rng = np.random.default_rng(3)
+    x = rng.random((2, 28, 28)).astype(np.float32)
+    fast = model.logits(x)
+    for i in range(2):
+        assert np.allclose(fast[i], _naive_logits(model, x[i]), atol=1e-3)
+    p = model.probabilities(x)
+    assert np.allclose(p.sum(axis=1), 1.0) and model.temperature > 0
+
+
+def test_the_trained_model_reads_cleanly_drawn_digits_x_and_nothing() -> None:
+    model = classifier.load()
+    crops = []
+    for text in ("0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "X"):
+        crop = np.zeros((38, 30), np.uint8)
+        cv2.putText(crop, text, (4, 32), cv2.FONT_HERSHEY_SIMPLEX, 1.1, 230, 3, cv2.LINE_AA)
+        crops.append(glyph.normalize(crop.astype(np.float32) / 255))
+    best = model.probabilities(np.stack(crops)).argmax(axis=1)
+    assert (best == np.arange(11)).sum() >= 9  # printed shapes are not handwriting, but close
+
+
+def test_quality_verdicts_from_the_markers() -> None:
+    page = _page_bgr()
+    found = align.detect_markers(cv2.cvtColor(page, cv2.COLOR_BGR2GRAY))
+    assert quality.page_problem(page, found) is None
+    assert quality.page_problem(cv2.GaussianBlur(page, (0, 0), 3), found) == "too_blurred"
+    assert quality.page_problem((page * 0.2).astype(np.uint8), found) == "too_dark"

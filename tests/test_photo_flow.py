@@ -1,0 +1,83 @@
+"""A photo of the tally form through Telegram and WhatsApp: stored, read, answered with the
+values (uncertain ones marked) and the annotated page; confirmed like a typed tally; and each
+unreadable photo answered with its retake hint."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from relay.db import session_scope
+from relay.models import Submission
+from tests.fakes import telegram_updates as tu
+from tests.support import drain
+
+GOLDEN = Path(__file__).parent / "data" / "ocr"
+USER = 555000222
+PHONE = "6281234567801"  # kpps of TPS 3576011001001, whose PPWP form the golden photos show
+
+
+def post(client, update: dict):
+    from tests.conftest import TELEGRAM_SECRET
+
+    return client.post(
+        "/webhooks/telegram",
+        json=update,
+        headers={"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET},
+    )
+
+
+def send_photo(client, redis_conn, telegram, name: str, update_id: int) -> list[dict]:
+    post(client, tu.contact_update(update_id, USER, PHONE))
+    content = (GOLDEN / name).read_bytes()
+    file_id = telegram.add_file(content, f"photos/{name}")
+    post(client, tu.photo_update(update_id + 1, USER, file_id=file_id, file_size=len(content)))
+    drain(redis_conn)
+    return telegram.sent_messages(USER)[1:]  # after "Terdaftar"
+
+
+def test_clean_photo_is_read_and_confirmed(client, redis_conn, telegram, media_dir) -> None:
+    ack, reading = send_photo(client, redis_conn, telegram, "ppwp_clean.jpg", 9100)
+    assert ack["text"].startswith("Foto diterima dan disimpan")
+    assert reading["method"] == "sendPhoto"
+    [submission] = _submissions()
+    assert reading["caption"].startswith(
+        "Dibaca dari foto PPWP TPS 3576011001001: 01=120 02=95 03=40 SAH=255 TS=5. "
+        f"Kode {submission.receipt_code}."
+    )
+    assert reading["photo"][:3] == b"\xff\xd8\xff"  # the annotated page, as a JPEG
+    assert (submission.source, submission.status) == ("photo", "pending")
+    buttons = reading["reply_markup"]["inline_keyboard"][0]
+    post(
+        client,
+        tu.callback_update(
+            9102, USER, buttons[0]["callback_data"], reading["message_id"], reading["caption"]
+        ),
+    )
+    drain(redis_conn)
+    assert _submissions()[0].status == "confirmed"
+
+
+@pytest.mark.parametrize(
+    ("name", "hint"),
+    [
+        ("not_a_form.jpg", "Formulir C.Hasil tidak terlihat di foto."),
+        ("ppwp_cropped.jpg", "Halaman terpotong"),
+        ("ppwp_blurred.jpg", "Foto buram."),
+        ("ppwp_dark.jpg", "Foto terlalu gelap."),
+    ],
+)
+def test_unreadable_photos_get_their_retake_hint(
+    client, redis_conn, telegram, media_dir, name: str, hint: str
+) -> None:
+    ack, answer = send_photo(client, redis_conn, telegram, name, 9200)
+    assert ack["text"].startswith("Foto diterima")
+    assert answer["text"].startswith(hint), answer["text"]
+    assert _submissions() == []
+
+
+def _submissions() -> list[Submission]:
+    with session_scope() as session:
+        return list(session.scalars(select(Submission).order_by(Submission.id)))

@@ -1,0 +1,88 @@
+"""WhatsApp through Twilio: the same conversation as SMS, replies sent with the
+`whatsapp:` sender through the real twilio client, photos fetched with the account's
+credentials, checked by content and size, and stored."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from PIL import Image
+from sqlalchemy import select
+
+from relay.db import session_scope
+from relay.models import InboundMessage, Submission
+from tests.conftest import PUBLIC_URL, TWILIO_SID, TWILIO_TOKEN
+from tests.fakes.twilio_signing import realistic_sms_payload, sign
+from tests.support import drain
+
+OFFICER = "whatsapp:+6281234567801"
+BUSINESS = "whatsapp:+14155238886"
+TALLY = "PPWP 3576011001001 01=120 02=95 03=40 SAH=255 TS=5"
+
+
+def post(client, body: str, media=(), sid: str | None = None):
+    form = realistic_sms_payload(OFFICER, BUSINESS, body, TWILIO_SID, sid, media=media)
+    signature = sign(TWILIO_TOKEN, PUBLIC_URL + "/webhooks/twilio", form)
+    return client.post("/webhooks/twilio", data=form, headers={"X-Twilio-Signature": signature})
+
+
+def whatsapp_replies(twilio) -> list[dict]:
+    return [m for m in twilio.sent_messages() if m["To"] == OFFICER]
+
+
+def test_tally_confirm_and_status_over_whatsapp(client, redis_conn, twilio) -> None:
+    sid = "SM" + "b" * 32
+    assert post(client, TALLY, sid=sid).status_code == 200
+    assert post(client, TALLY, sid=sid).status_code == 200  # redelivery
+    drain(redis_conn)
+    [receipt] = whatsapp_replies(twilio)
+    [submission] = _submissions()
+    assert receipt["From"] == BUSINESS
+    assert receipt["Body"].startswith("Diterima PPWP TPS 3576011001001: 01=120 02=95 03=40")
+    post(client, "Ya")
+    post(client, "status")
+    drain(redis_conn)
+    confirmed, status = (m["Body"] for m in whatsapp_replies(twilio)[1:])
+    assert confirmed.startswith(
+        f"Terkonfirmasi PPWP TPS 3576011001001, kode {submission.receipt_code}"
+    )
+    assert status.startswith(f"TPS 3576011001001: PPWP terkonfirmasi ({submission.receipt_code})")
+    with session_scope() as session:
+        channels = set(session.scalars(select(InboundMessage.channel)))
+    assert channels == {"whatsapp"}
+
+
+def test_photo_is_fetched_with_credentials_and_stored(
+    client, redis_conn, twilio, media_dir: Path
+) -> None:
+    out = io.BytesIO()
+    Image.new("RGB", (80, 60), "white").save(out, "JPEG")
+    url = twilio.add_media(out.getvalue(), "image/jpeg")
+    post(client, "", media=[(url, "image/jpeg")])
+    drain(redis_conn)
+    [ack] = whatsapp_replies(twilio)
+    assert ack["Body"].startswith("Foto diterima dan disimpan")
+    with session_scope() as session:
+        [item] = session.scalars(select(InboundMessage)).one().media
+    assert (media_dir / item["key"]).read_bytes() == out.getvalue()
+    [media_request] = [r for r in twilio.requests if "/Media/" in r.path]
+    assert media_request.status == 200
+    assert (media_request.header("Authorization") or "").startswith("Basic ")
+
+
+def test_a_pdf_sent_as_photo_is_refused(client, redis_conn, twilio, media_dir: Path) -> None:
+    url = twilio.add_media(b"%PDF-1.7 C.Hasil scan", "application/pdf")
+    post(client, "", media=[(url, "application/pdf")])
+    drain(redis_conn)
+    [refused] = (m["Body"] for m in whatsapp_replies(twilio))
+    assert refused == (
+        "File ini bukan foto (application/pdf). Kirim foto formulir C.Hasil (JPEG atau PNG)."
+    )
+    assert not [r for r in twilio.requests if "/Media/" in r.path]  # never downloaded
+    assert not media_dir.exists()
+
+
+def _submissions() -> list[Submission]:
+    with session_scope() as session:
+        return list(session.scalars(select(Submission).order_by(Submission.id)))

@@ -1,0 +1,126 @@
+"""Public JSON under /api/v1/: contests, results per region, TPS, the confirmation timeline.
+
+Read-only, public, and free of personal data (see web.public). CSV: /export/<contest>.csv.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, jsonify
+from flask.typing import ResponseReturnValue
+
+from relay import results
+from relay.db import session_scope
+from relay.models import Contest
+from web import public
+
+blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@blueprint.after_request
+def _cors(response):  # type: ignore[no-untyped-def]
+    """Public data: any site may read it (no cookies are involved)."""
+    response.headers.setdefault("Access-Control-Allow-Origin", "*")
+    return response
+
+
+def _candidates(contest: Contest) -> list[dict[str, Any]]:
+    return [{"number": f"{c.ballot_number:02d}", "name": c.name} for c in contest.candidates]
+
+
+@blueprint.get("/contests")
+def contests() -> ResponseReturnValue:
+    with session_scope() as db:
+        overview = results.contests_overview(db)
+        return jsonify(
+            contests=[
+                {
+                    "code": contest.code,
+                    "name": contest.name,
+                    "regions": list(contest.region_scope or []),
+                    "candidates": _candidates(contest),
+                    "national": area.as_dict(),
+                }
+                for contest, area in overview
+            ]
+        )
+
+
+@blueprint.get("/results/<contest_code>")
+@blueprint.get("/results/<contest_code>/<region_code>")
+def region_results(contest_code: str, region_code: str = "") -> ResponseReturnValue:
+    with session_scope() as db:
+        contest = db.get(Contest, contest_code.upper())
+        if contest is None:
+            abort(404)
+        view = public.region_view(db, contest, region_code)
+        if view is None:
+            abort(404)
+        children: list[dict[str, Any]] = []
+        for child in view["children"]:
+            if isinstance(child, results.Area):
+                children.append(child.as_dict())
+            else:
+                confirmed = child["confirmed"]
+                children.append(
+                    {
+                        "code": child["code"],
+                        "name": child["name"],
+                        "level": "tps",
+                        "registered_voters": child["registered_voters"],
+                        "status": child["status"],
+                        "tally": public.submission_json(confirmed) if confirmed else None,
+                    }
+                )
+        return jsonify(
+            contest=contest.code,
+            candidates=_candidates(contest),
+            region=view["area"].as_dict(),
+            breadcrumbs=[{"code": r.code, "name": r.name} for r in view["breadcrumbs"]],
+            children=children,
+        )
+
+
+@blueprint.get("/tps/<code>")
+def tps(code: str) -> ResponseReturnValue:
+    with session_scope() as db:
+        view = public.tps_view(db, code)
+        if view is None:
+            abort(404)
+        station = view["tps"]
+        return jsonify(
+            code=station.code,
+            name=station.name,
+            registered_voters=station.registered_voters,
+            breadcrumbs=[{"code": r.code, "name": r.name} for r in view["breadcrumbs"]],
+            contests=[
+                {
+                    "contest": entry["contest"].code,
+                    "status": entry["status"],
+                    "tally": public.submission_json(entry["confirmed"])
+                    if entry["confirmed"]
+                    else None,
+                    "history": [public.submission_json(h["submission"]) for h in entry["history"]],
+                }
+                for entry in view["contests"]
+            ],
+        )
+
+
+@blueprint.get("/timeline/<contest_code>")
+def timeline(contest_code: str) -> ResponseReturnValue:
+    with session_scope() as db:
+        contest = db.get(Contest, contest_code.upper())
+        if contest is None:
+            abort(404)
+        points = results.timeline(db, contest.code)
+    return jsonify(
+        contest=contest.code,
+        confirmed_per_hour=[{"hour": hour.isoformat(), "confirmed": n} for hour, n in points],
+    )
+
+
+@blueprint.errorhandler(404)
+def _not_found(_error: Exception) -> ResponseReturnValue:
+    return jsonify(error="not found"), 404

@@ -1,0 +1,138 @@
+"""What every page shares: base template and static files, language, CSRF, security headers.
+
+- Jinja autoescapes every template (all are .html); no template marks anything `safe`.
+- The Content-Security-Policy allows scripts and styles only from our own files, so an
+  injected `<script>` or inline handler would not run even if escaping ever failed.
+- CSRF: a random token in the signed, HttpOnly, SameSite=Lax session cookie; every POST
+  of the console and the simulator must echo it (form field `csrf_token` or header
+  `X-CSRF-Token`), compared in constant time.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, abort, redirect, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface
+from flask.typing import ResponseReturnValue
+
+from web.i18n import LANGUAGES, current_language, t
+
+blueprint = Blueprint(
+    "web", __name__, template_folder="templates", static_folder="static", static_url_path="/assets"
+)
+
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+WIB = timezone(timedelta(hours=7), "WIB")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
+    "object-src 'none'"
+)
+
+
+class _SessionInterface(SecureCookieSessionInterface):
+    """Mark the cookie Secure whenever the request came over HTTPS (ProxyFix tells)."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config.get("SESSION_COOKIE_SECURE")) or request.is_secure
+
+
+def csrf_token() -> str:
+    token = session.get("csrf")
+    if not token:
+        token = session["csrf"] = secrets.token_urlsafe(32)
+    return str(token)
+
+
+def new_csrf_token(value: str | None = None) -> None:
+    session["csrf"] = value or secrets.token_urlsafe(32)
+
+
+def check_csrf() -> None:
+    """Abort with 400 unless the request echoes this browser's CSRF token."""
+    expected = session.get("csrf")
+    given = request.form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER) or ""
+    if not expected or not hmac.compare_digest(str(expected), str(given)):
+        abort(400, description="missing or wrong CSRF token")
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """Only redirect to a path on this site (no scheme, no host)."""
+    if not target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    return target
+
+
+def local_time(moment: datetime | None) -> str:
+    if moment is None:
+        return "–"
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment.astimezone(WIB).strftime("%Y-%m-%d %H:%M WIB")
+
+
+def number(value: Any) -> str:
+    """Thousands separated the Indonesian way (1.234.567)."""
+    try:
+        return f"{int(value):,}".replace(",", ".")
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _security_headers(response):  # type: ignore[no-untyped-def]
+    headers = response.headers
+    if response.mimetype == "text/html":
+        headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    return response
+
+
+def configure(app: Flask) -> None:
+    app.session_interface = _SessionInterface()
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_NAME="relay_session",
+    )
+    app.jinja_env.autoescape = True
+    app.jinja_env.globals.update(
+        t=t,
+        csrf_token=csrf_token,
+        current_language=current_language,
+        languages=LANGUAGES,
+        local_time=local_time,
+        number=number,
+    )
+    app.after_request(_security_headers)
+
+    @app.context_processor
+    def _operator() -> dict[str, Any]:
+        from web.auth import current_operator
+
+        return {"operator": current_operator()}
+
+
+@blueprint.get("/lang/<code>")
+def set_language(code: str) -> ResponseReturnValue:
+    if code not in LANGUAGES:
+        abort(404)
+    response = redirect(safe_next(request.args.get("next"), url_for("dashboard.index")))
+    response.set_cookie(
+        "lang",
+        code,
+        max_age=365 * 24 * 3600,
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure,
+    )
+    return response

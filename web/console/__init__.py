@@ -1,0 +1,476 @@
+"""/console: operators log in, answer help-desk tickets and review tallies.
+
+Every POST carries the CSRF token; every page but the login form needs a live session.
+Replies and notices are queued as outbound messages and enqueued after the commit, so
+they travel the same retried path as every other reply.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bots import helpdesk, review
+from bots.replies import rule_failures
+from jobs.queues import enqueue_outbound
+from relay import media, operators
+from relay.db import session_scope
+from relay.models import (
+    AuditEntry,
+    Contest,
+    InboundMessage,
+    Officer,
+    OutboundMessage,
+    ReviewItem,
+    Submission,
+    Ticket,
+    TicketMessage,
+)
+from web.auth import SESSION_KEY, client_ip, current_operator, login_required
+from web.common import check_csrf, new_csrf_token, safe_next
+from web.i18n import current_language, t
+
+blueprint = Blueprint("console", __name__, url_prefix="/console", template_folder="templates")
+
+
+@blueprint.before_request
+def _csrf() -> None:
+    if request.method == "POST":
+        check_csrf()
+
+
+def _operator_name() -> str:
+    active = current_operator()
+    assert active is not None
+    return active.operator_name
+
+
+def _enqueue(ids: list[int]) -> None:
+    for outbound_id in ids:
+        enqueue_outbound(outbound_id)
+
+
+# --- login ------------------------------------------------------------------------------------
+
+
+@blueprint.route("/login", methods=["GET", "POST"])
+def login() -> ResponseReturnValue:
+    next_url = safe_next(request.values.get("next"), url_for("console.index"))
+    if request.method == "GET":
+        if current_operator() is not None:
+            return redirect(next_url)
+        return render_template("console/login.html", next_url=next_url, error=None)
+    name = request.form.get("name", "").strip()[:100]
+    password = request.form.get("password", "")
+    ip = client_ip()
+    with session_scope() as db:
+        if operators.throttled(db, ip, name):
+            error = t("login_throttled")
+            token = None
+        else:
+            operator = operators.authenticate(db, name, password, ip)
+            error = None if operator else t("login_failed")
+            token = operators.open_session(db, operator, ip) if operator else None
+            if operator is not None:
+                operators.close_expired(db)
+    if token is None:
+        return render_template("console/login.html", next_url=next_url, error=error), (
+            429 if error == t("login_throttled") else 401
+        )
+    session.clear()  # a fresh session (and CSRF token) at every login
+    session[SESSION_KEY] = token
+    new_csrf_token()
+    return redirect(next_url)
+
+
+@blueprint.post("/logout")
+def logout() -> ResponseReturnValue:
+    token = session.get(SESSION_KEY)
+    if token:
+        with session_scope() as db:
+            operators.close_session(db, str(token))
+    session.clear()
+    return redirect(url_for("console.login"))
+
+
+@blueprint.route("/password", methods=["GET", "POST"])
+@login_required()
+def password() -> ResponseReturnValue:
+    active = current_operator()
+    assert active is not None
+    error = None
+    if request.method == "POST":
+        new, again = request.form.get("password", ""), request.form.get("again", "")
+        if new != again:
+            error = t("password_mismatch")
+        else:
+            with session_scope() as db:
+                operator = db.get_one(operators.Operator, active.operator_id)
+                try:
+                    operators.set_password(db, operator, new)
+                except operators.WeakPassword:
+                    error = t("password_weak", n=operators.MIN_PASSWORD_LENGTH)
+        if error is None:
+            flash(t("password_changed"))
+            return redirect(url_for("console.index"))
+    return render_template(
+        "console/password.html", forced=active.must_change_password, error=error
+    ), (400 if error else 200)
+
+
+# --- overview and tickets ---------------------------------------------------------------------
+
+
+def _ticket_rows(db: Session, status: str, limit: int = 200) -> list[dict[str, Any]]:
+    tickets = db.scalars(
+        select(Ticket)
+        .where(Ticket.status == status)
+        .order_by(Ticket.waiting_since.is_(None), Ticket.waiting_since, Ticket.updated_at)
+        .limit(limit)
+    ).all()
+    officers = {
+        o.id: o
+        for o in db.scalars(
+            select(Officer).where(Officer.id.in_({t.officer_id for t in tickets if t.officer_id}))
+        )
+    }
+    last_in: dict[int, TicketMessage] = {}
+    for message in db.scalars(
+        select(TicketMessage)
+        .where(
+            TicketMessage.ticket_id.in_([ticket.id for ticket in tickets]),
+            TicketMessage.direction == "in",
+        )
+        .order_by(TicketMessage.id)
+    ):
+        last_in[message.ticket_id] = message
+    return [
+        {
+            "ticket": ticket,
+            "officer": officers.get(ticket.officer_id or 0),
+            "last": last_in.get(ticket.id),
+        }
+        for ticket in tickets
+    ]
+
+
+@blueprint.get("/")
+@login_required()
+def index() -> ResponseReturnValue:
+    with session_scope() as db:
+        items = review.open_items(db, limit=20)
+        tickets = _ticket_rows(db, "open", limit=20)
+        counts = {
+            "tickets": db.scalar(select(func.count()).where(Ticket.status == "open")),
+            "waiting": db.scalar(
+                select(func.count()).where(
+                    Ticket.status == "open", Ticket.waiting_since.is_not(None)
+                )
+            ),
+            "review": db.scalar(select(func.count()).where(ReviewItem.status == "open")),
+        }
+        return render_template(
+            "console/index.html", tickets=tickets, items=_item_rows(db, items), counts=counts
+        )
+
+
+@blueprint.get("/tickets")
+@login_required()
+def tickets() -> ResponseReturnValue:
+    status = request.args.get("status", "open")
+    if status not in ("open", "closed", "faq"):
+        abort(404)
+    with session_scope() as db:
+        return render_template("console/tickets.html", rows=_ticket_rows(db, status), status=status)
+
+
+@blueprint.get("/tickets/<int:ticket_id>")
+@login_required()
+def ticket(ticket_id: int) -> ResponseReturnValue:
+    with session_scope() as db:
+        found = db.get(Ticket, ticket_id)
+        if found is None:
+            abort(404)
+        messages = db.scalars(
+            select(TicketMessage)
+            .where(TicketMessage.ticket_id == ticket_id)
+            .order_by(TicketMessage.id)
+        ).all()
+        outbound = {
+            o.id: o
+            for o in db.scalars(
+                select(OutboundMessage).where(
+                    OutboundMessage.id.in_([m.outbound_id for m in messages if m.outbound_id])
+                )
+            )
+        }
+        officer = db.get(Officer, found.officer_id) if found.officer_id else None
+        submissions = []
+        if officer is not None:
+            submissions = db.scalars(
+                select(Submission)
+                .where(
+                    (Submission.officer_id == officer.id)
+                    | (Submission.tps_code == (officer.tps_code or ""))
+                )
+                .order_by(Submission.id.desc())
+                .limit(30)
+            ).all()
+        return render_template(
+            "console/ticket.html",
+            ticket=found,
+            messages=messages,
+            outbound=outbound,
+            officer=officer,
+            submissions=submissions,
+        )
+
+
+@blueprint.post("/tickets/<int:ticket_id>/reply")
+@login_required()
+def reply(ticket_id: int) -> ResponseReturnValue:
+    body = request.form.get("body", "").strip()
+    if not body:
+        flash(t("reply_empty"))
+        return redirect(url_for("console.ticket", ticket_id=ticket_id))
+    if len(body) > 1000:
+        flash(t("reply_too_long"))
+        return redirect(url_for("console.ticket", ticket_id=ticket_id))
+    with session_scope() as db:
+        found = db.get(Ticket, ticket_id)
+        if found is None:
+            abort(404)
+        outbound = helpdesk.operator_reply(db, found, _operator_name(), body)
+        if request.form.get("close"):
+            helpdesk.set_status(db, found, _operator_name(), "closed")
+        outbound_id = outbound.id
+    _enqueue([outbound_id])
+    flash(t("reply_queued"))
+    return redirect(url_for("console.ticket", ticket_id=ticket_id))
+
+
+@blueprint.post("/tickets/<int:ticket_id>/status")
+@login_required()
+def ticket_status(ticket_id: int) -> ResponseReturnValue:
+    status = request.form.get("status", "")
+    if status not in ("open", "closed"):
+        abort(400)
+    with session_scope() as db:
+        found = db.get(Ticket, ticket_id)
+        if found is None:
+            abort(404)
+        helpdesk.set_status(db, found, _operator_name(), status)
+    return redirect(url_for("console.ticket", ticket_id=ticket_id))
+
+
+# --- review -------------------------------------------------------------------------------------
+
+
+def _item_rows(db: Session, items: list[ReviewItem]) -> list[dict[str, Any]]:
+    ids = {i.submission_id for i in items if i.submission_id} | {
+        i.other_submission_id for i in items if i.other_submission_id
+    }
+    subs = {s.id: s for s in db.scalars(select(Submission).where(Submission.id.in_(ids)))}
+    return [
+        {
+            "item": item,
+            "submission": subs.get(item.submission_id or 0),
+            "other": subs.get(item.other_submission_id or 0),
+        }
+        for item in items
+    ]
+
+
+@blueprint.get("/review")
+@login_required()
+def review_queue() -> ResponseReturnValue:
+    with session_scope() as db:
+        items = review.open_items(db)
+        return render_template("console/review.html", rows=_item_rows(db, items))
+
+
+def _photos(db: Session, inbound_id: int | None) -> list[dict[str, Any]]:
+    if inbound_id is None:
+        return []
+    inbound = db.get(InboundMessage, inbound_id)
+    if inbound is None:
+        return []
+    return [
+        {"index": i, "url": url_for("console.photo", inbound_id=inbound.id, index=i)}
+        for i, item in enumerate(inbound.media or [])
+        if isinstance(item, dict) and item.get("key")
+    ]
+
+
+def _submission_view(db: Session, submission: Submission | None) -> dict[str, Any] | None:
+    if submission is None:
+        return None
+    inbound = db.get(InboundMessage, submission.inbound_id)
+    return {
+        "submission": submission,
+        "officer": db.get(Officer, submission.officer_id),
+        "inbound": inbound,
+        "photos": _photos(db, submission.inbound_id),
+        "votes": submission.votes_by_ballot(),
+    }
+
+
+@blueprint.get("/review/<int:item_id>")
+@login_required()
+def review_item(item_id: int) -> ResponseReturnValue:
+    with session_scope() as db:
+        item = db.get(ReviewItem, item_id)
+        if item is None:
+            abort(404)
+        submission = db.get(Submission, item.submission_id) if item.submission_id else None
+        other = db.get(Submission, item.other_submission_id) if item.other_submission_id else None
+        if other is None and submission is not None and item.kind in review.KINDS[:2]:
+            from bots.tallies import confirmed_for
+
+            other = confirmed_for(db, submission.tps_code, submission.contest_code)
+        contest = db.get(Contest, item.contest_code) if item.contest_code else None
+        tickets = []
+        if submission is not None:
+            tickets = db.scalars(
+                select(Ticket)
+                .where(Ticket.officer_id == submission.officer_id, Ticket.status == "open")
+                .order_by(Ticket.id)
+            ).all()
+        return render_template(
+            "console/review_item.html",
+            item=item,
+            contest=contest,
+            candidates=list(contest.candidates) if contest else [],
+            mine=_submission_view(db, submission),
+            other=_submission_view(db, other),
+            photos=_photos(db, item.inbound_id) if submission is None else [],
+            tickets=tickets,
+        )
+
+
+def _review_action(item_id: int, action: str) -> ResponseReturnValue:
+    note = request.form.get("note", "").strip()[:500]
+    with session_scope() as db:
+        item = db.get(ReviewItem, item_id)
+        if item is None:
+            abort(404)
+        try:
+            if action == "accept":
+                ids = review.accept(db, _operator_name(), item, note)
+            else:
+                ids = review.dismiss(db, _operator_name(), item, note)
+        except review.ReviewError as error:
+            db.rollback()
+            flash(t("review_error", reason=str(error)))
+            return redirect(url_for("console.review_item", item_id=item_id))
+    _enqueue(ids)
+    flash(t("review_done"))
+    return redirect(url_for("console.review_queue"))
+
+
+@blueprint.post("/review/<int:item_id>/accept")
+@login_required()
+def review_accept(item_id: int) -> ResponseReturnValue:
+    return _review_action(item_id, "accept")
+
+
+@blueprint.post("/review/<int:item_id>/dismiss")
+@login_required()
+def review_dismiss(item_id: int) -> ResponseReturnValue:
+    return _review_action(item_id, "dismiss")
+
+
+@blueprint.get("/submissions/<int:submission_id>")
+@login_required()
+def submission(submission_id: int) -> ResponseReturnValue:
+    with session_scope() as db:
+        found = db.get(Submission, submission_id)
+        if found is None:
+            abort(404)
+        contest = db.get_one(Contest, found.contest_code)
+        history = db.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.entity == "submission", AuditEntry.entity_id == str(found.id))
+            .order_by(AuditEntry.id)
+        ).all()
+        return render_template(
+            "console/submission.html",
+            view=_submission_view(db, found),
+            contest=contest,
+            candidates=list(contest.candidates),
+            history=history,
+            item_id=request.args.get("item", type=int),
+        )
+
+
+def _int_field(name: str) -> int:
+    raw = request.form.get(name, "").strip()
+    if not raw.isdigit() or len(raw) > 6:
+        raise review.ReviewError(t("not_a_number", field=name))
+    return int(raw)
+
+
+@blueprint.post("/submissions/<int:submission_id>/change")
+@login_required()
+def change(submission_id: int) -> ResponseReturnValue:
+    item_id = request.form.get("item", type=int)
+    with session_scope() as db:
+        found = db.get(Submission, submission_id)
+        if found is None:
+            abort(404)
+        contest = db.get_one(Contest, found.contest_code)
+        try:
+            votes = {c.ballot_number: _int_field(f"v{c.ballot_number}") for c in contest.candidates}
+            sah, ts = _int_field("sah"), _int_field("ts")
+            item = db.get(ReviewItem, item_id) if item_id else None
+            note = request.form.get("note", "")[:500]
+            ids = review.change_tally(db, _operator_name(), found, votes, sah, ts, note, item)
+        except review.ReviewError as error:
+            db.rollback()
+            if error.failures:
+                numbers = [c.ballot_number for c in contest.candidates]
+                flash(
+                    rule_failures(
+                        error.failures, current_language(), contest.code, found.tps_code, numbers
+                    )
+                )
+            else:
+                flash(t("review_error", reason=str(error)))
+            return redirect(
+                url_for("console.submission", submission_id=submission_id, item=item_id)
+            )
+    _enqueue(ids)
+    flash(t("tally_changed"))
+    return redirect(url_for("console.submission", submission_id=submission_id))
+
+
+@blueprint.get("/media/<int:inbound_id>/<int:index>")
+@login_required()
+def photo(inbound_id: int, index: int) -> ResponseReturnValue:
+    with session_scope() as db:
+        inbound = db.get(InboundMessage, inbound_id)
+        items = list(inbound.media or []) if inbound else []
+    if index >= len(items) or not isinstance(items[index], dict) or not items[index].get("key"):
+        abort(404)
+    item = items[index]
+    try:
+        path = media.path_of(str(item["key"]))
+    except ValueError:
+        abort(404)
+    if not path.exists():
+        abort(404)
+    return send_file(path, mimetype=str(item.get("content_type") or "application/octet-stream"))

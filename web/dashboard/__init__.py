@@ -1,0 +1,139 @@
+"""The public dashboard: progress and totals per contest and region, drill-down to each TPS.
+
+Totals come only from the pre-aggregated tables (relay.results); a page reads a few dozen
+rows whatever the size of the country. Nothing here names an officer or shows a phone number.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from flask import Blueprint, Response, abort, render_template, request, send_file
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from relay import media, results
+from relay.db import session_scope
+from relay.models import Contest, InboundMessage, Region, Submission, Tps
+from web import public
+from web.i18n import t
+
+blueprint = Blueprint("dashboard", __name__, template_folder="templates")
+
+
+def _contest(db: Session, code: str) -> Contest:
+    contest = db.get(Contest, code.upper())
+    if contest is None:
+        abort(404)
+    return contest
+
+
+@blueprint.get("/")
+def index() -> ResponseReturnValue:
+    with session_scope() as db:
+        overview = results.contests_overview(db)
+        return render_template("dashboard/index.html", overview=overview)
+
+
+@blueprint.get("/results/<contest_code>")
+@blueprint.get("/results/<contest_code>/<region_code>")
+def region(contest_code: str, region_code: str = "") -> ResponseReturnValue:
+    with session_scope() as db:
+        contest = _contest(db, contest_code)
+        view = public.region_view(db, contest, region_code)
+        if view is None:
+            abort(404)
+        chart = public.chart_points(results.timeline(db, contest.code))
+        return render_template("dashboard/region.html", contest=contest, view=view, chart=chart)
+
+
+@blueprint.get("/tps/<code>")
+def tps(code: str) -> ResponseReturnValue:
+    with session_scope() as db:
+        view = public.tps_view(db, code)
+        if view is None:
+            abort(404)
+        return render_template("dashboard/tps.html", view=view)
+
+
+@blueprint.get("/tps/<code>/photo/<int:submission_id>/<int:index>")
+def tps_photo(code: str, submission_id: int, index: int) -> ResponseReturnValue:
+    """The form photo behind a TPS's published (confirmed) tally."""
+    with session_scope() as db:
+        submission = db.get(Submission, submission_id)
+        if submission is None or submission.tps_code != code or submission.status != "confirmed":
+            abort(404)
+        inbound = db.get(InboundMessage, submission.inbound_id)
+        items = list(inbound.media or []) if inbound else []
+    if index >= len(items) or not isinstance(items[index], dict) or not items[index].get("key"):
+        abort(404)
+    try:
+        path = media.path_of(str(items[index]["key"]))
+    except ValueError:
+        abort(404)
+    if not path.exists():
+        abort(404)
+    return send_file(path, mimetype=str(items[index].get("content_type") or "image/jpeg"))
+
+
+@blueprint.get("/export/<contest_code>.csv")
+def export(contest_code: str) -> ResponseReturnValue:
+    """The rows of one drill-down level as CSV (?region=CODE; the country by default)."""
+    region_code = request.args.get("region", "")
+    with session_scope() as db:
+        contest = _contest(db, contest_code)
+        view = public.region_view(db, contest, region_code)
+        if view is None:
+            abort(404)
+        numbers = [c.ballot_number for c in contest.candidates]
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(
+            ["contest", "code", "name", "level", "tps_total", "tps_confirmed", "sah", "ts"]
+            + [f"{n:02d}" for n in numbers]
+        )
+        rows: list[Any] = [view["area"], *view["children"]]
+        for area in rows:
+            if isinstance(area, results.Area):
+                writer.writerow(
+                    [contest.code, area.code, area.name, area.level, area.tps_total]
+                    + [area.tps_confirmed, area.sah, area.ts]
+                    + [area.votes.get(n, 0) for n in numbers]
+                )
+            else:  # a TPS row
+                confirmed = area["confirmed"]
+                writer.writerow(
+                    [contest.code, area["code"], area["name"], "tps", 1]
+                    + [1 if confirmed else 0]
+                    + (
+                        [confirmed.sah, confirmed.ts]
+                        + [confirmed.votes_by_ballot().get(n, 0) for n in numbers]
+                        if confirmed
+                        else ["", ""] + ["" for _ in numbers]
+                    )
+                )
+    filename = f"{contest.code}-{region_code or 'indonesia'}.csv"
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@blueprint.get("/search")
+def search() -> ResponseReturnValue:
+    """Jump to a TPS or region by code."""
+    code = "".join(ch for ch in request.args.get("q", "") if ch.isdigit())
+    from flask import redirect, url_for
+
+    with session_scope() as db:
+        if len(code) == 13 and db.get(Tps, code) is not None:
+            return redirect(url_for("dashboard.tps", code=code))
+        if db.get(Region, code) is not None:
+            first = db.scalar(select(Contest.code).order_by(Contest.position, Contest.code))
+            if first:
+                return redirect(url_for("dashboard.region", contest_code=first, region_code=code))
+    return render_template("dashboard/not_found.html", message=t("search_none")), 404

@@ -1,0 +1,264 @@
+# ruff: noqa: E501  (page texts read best unbroken, as in bots/messages.py)
+"""Page texts in Indonesian (default) and English; the `lang` cookie (set by /lang/<code>) or
+the browser's Accept-Language picks one."""
+
+from __future__ import annotations
+
+from flask import has_request_context, request
+
+DEFAULT = "id"
+LANGUAGES = ("id", "en")
+
+CATALOG: dict[str, dict[str, str]] = {
+    # navigation and shared
+    "nav_results": {"id": "Hasil", "en": "Results"},
+    "nav_console": {"id": "Konsol", "en": "Console"},
+    "nav_simulator": {"id": "Simulator", "en": "Simulator"},
+    "logout": {"id": "Keluar", "en": "Log out"},
+    "search": {"id": "Cari", "en": "Search"},
+    "save": {"id": "Simpan", "en": "Save"},
+    "contest": {"id": "Pemilihan", "en": "Contest"},
+    "candidate": {"id": "Calon / partai", "en": "Candidate / party"},
+    "ballot_number": {"id": "No.", "en": "No."},
+    "votes": {"id": "Suara", "en": "Votes"},
+    "valid_votes": {"id": "Suara sah", "en": "Valid votes"},
+    "invalid_votes": {"id": "Suara tidak sah", "en": "Invalid votes"},
+    "status": {"id": "Status", "en": "Status"},
+    "values": {"id": "Angka", "en": "Numbers"},
+    "receipt": {"id": "Kode", "en": "Code"},
+    "received": {"id": "Diterima", "en": "Received"},
+    "history": {"id": "Riwayat", "en": "History"},
+    "form_photo": {"id": "Foto formulir C.Hasil", "en": "Photo of the C.Hasil form"},
+    "no_photo": {"id": "Tidak ada foto (dikirim sebagai teks)", "en": "No photo (sent as text)"},
+    "registered": {"id": "Pemilih terdaftar", "en": "Registered voters"},
+    "village": {"id": "Desa", "en": "Village"},
+    "region": {"id": "Wilayah", "en": "Region"},
+    "progress": {"id": "Kemajuan", "en": "Progress"},
+    "when": {"id": "Kapan", "en": "When"},
+    "who": {"id": "Siapa", "en": "Who"},
+    "what": {"id": "Apa", "en": "What"},
+    "detail": {"id": "Rincian", "en": "Detail"},
+    "other_tally": {"id": "Data lain", "en": "Other tally"},
+    # statuses
+    "status_confirmed": {"id": "terkonfirmasi", "en": "confirmed"},
+    "status_received": {"id": "menunggu konfirmasi", "en": "awaiting confirmation"},
+    "status_conflict": {"id": "konflik", "en": "conflict"},
+    "status_missing": {"id": "belum masuk", "en": "not yet reported"},
+    "sub_pending": {"id": "menunggu YA", "en": "awaiting YA"},
+    "sub_confirmed": {"id": "terkonfirmasi", "en": "confirmed"},
+    "sub_rejected": {"id": "ditolak", "en": "rejected"},
+    "sub_superseded": {"id": "diganti", "en": "replaced"},
+    "source_text": {"id": "SMS/teks", "en": "SMS/text"},
+    "source_photo": {"id": "foto", "en": "photo"},
+    "by_officer": {"id": "petugas", "en": "officer"},
+    "by_help_desk": {"id": "help desk", "en": "help desk"},
+    "by_system": {"id": "sistem", "en": "system"},
+    "event_tally_received": {"id": "diterima", "en": "received"},
+    "event_tally_confirmed": {"id": "dikonfirmasi", "en": "confirmed"},
+    "event_tally_superseded": {"id": "diganti kiriman baru", "en": "replaced by a resend"},
+    "event_tally_conflict": {
+        "id": "berbeda dari data terkonfirmasi",
+        "en": "differs from the confirmed tally",
+    },
+    "event_tally_duplicate": {
+        "id": "sama dengan data terkonfirmasi",
+        "en": "same as the confirmed tally",
+    },
+    "event_tally_cancelled": {"id": "dibatalkan", "en": "cancelled"},
+    "event_tally_changed": {"id": "diubah help desk", "en": "changed by the help desk"},
+    "event_conflict_accepted": {"id": "dipakai oleh help desk", "en": "accepted by the help desk"},
+    "level_national": {"id": "nasional", "en": "national"},
+    "level_province": {"id": "provinsi", "en": "province"},
+    "level_regency": {"id": "kabupaten/kota", "en": "regency/city"},
+    "level_district": {"id": "kecamatan", "en": "district"},
+    "level_village": {"id": "desa/kelurahan", "en": "village"},
+    # dashboard
+    "results_title": {"id": "Hasil penghitungan suara", "en": "Vote count results"},
+    "results_lead": {
+        "id": "Angka dari formulir C.Hasil yang dikirim dan dikonfirmasi petugas KPPS. "
+        "Hanya data terkonfirmasi yang dijumlahkan.",
+        "en": "Numbers from the C.Hasil forms sent and confirmed by KPPS officers. "
+        "Only confirmed tallies are counted.",
+    },
+    "search_label": {"id": "Kode TPS atau wilayah", "en": "TPS or region code"},
+    "search_none": {"id": "Kode tidak ditemukan.", "en": "No such code."},
+    "api_hint": {"id": "Data terbuka (JSON):", "en": "Open data (JSON):"},
+    "totals": {"id": "Perolehan suara", "en": "Totals"},
+    "sub_regions": {"id": "Wilayah di bawahnya", "en": "Regions below"},
+    "tps_list": {"id": "TPS", "en": "Polling stations"},
+    "download_csv": {"id": "Unduh CSV", "en": "Download CSV"},
+    "chart_title": {"id": "Data terkonfirmasi per jam", "en": "Tallies confirmed per hour"},
+    "chart_empty": {"id": "Belum ada data terkonfirmasi.", "en": "No confirmed tallies yet."},
+    "max_per_hour": {"id": "maks. {n}/jam", "en": "max {n}/hour"},
+    "no_confirmed": {"id": "Belum ada data terkonfirmasi.", "en": "No confirmed tally yet."},
+    "confirmed_at": {"id": "dikonfirmasi", "en": "confirmed"},
+    "source": {"id": "Sumber", "en": "Source"},
+    "events": {"id": "Peristiwa", "en": "Events"},
+    # console: login
+    "login_title": {"id": "Masuk konsol operator", "en": "Operator console login"},
+    "operator_name": {"id": "Nama operator", "en": "Operator name"},
+    "password": {"id": "Kata sandi", "en": "Password"},
+    "login": {"id": "Masuk", "en": "Log in"},
+    "login_hint": {
+        "id": "Akun dibuat dengan: bin/relay operators add NAMA",
+        "en": "Accounts are created with: bin/relay operators add NAME",
+    },
+    "login_failed": {"id": "Nama atau kata sandi salah.", "en": "Wrong name or password."},
+    "login_throttled": {
+        "id": "Terlalu banyak percobaan gagal. Coba lagi dalam 15 menit.",
+        "en": "Too many failed attempts. Try again in 15 minutes.",
+    },
+    "password_title": {"id": "Ganti kata sandi", "en": "Change password"},
+    "password_forced": {
+        "id": "Kata sandi sekali pakai sudah digunakan. Pilih kata sandi Anda sendiri.",
+        "en": "The one-time password is used up. Choose your own password.",
+    },
+    "new_password": {"id": "Kata sandi baru", "en": "New password"},
+    "password_again": {"id": "Ulangi", "en": "Again"},
+    "password_mismatch": {"id": "Kedua kata sandi berbeda.", "en": "The passwords differ."},
+    "password_weak": {
+        "id": "Minimal {n} karakter, dan berbeda dari yang lama.",
+        "en": "At least {n} characters, and different from the old one.",
+    },
+    "password_changed": {"id": "Kata sandi diganti.", "en": "Password changed."},
+    # console: overview and tickets
+    "console_title": {"id": "Konsol help desk", "en": "Help-desk console"},
+    "count_waiting": {"id": "menunggu jawaban", "en": "waiting for an answer"},
+    "count_open": {"id": "tiket terbuka", "en": "open tickets"},
+    "count_review": {"id": "perlu ditinjau", "en": "to review"},
+    "open_tickets": {"id": "Tiket terbuka (terlama dulu)", "en": "Open tickets (oldest first)"},
+    "tickets": {"id": "Tiket", "en": "Tickets"},
+    "ticket": {"id": "Tiket", "en": "Ticket"},
+    "tickets_open": {"id": "terbuka", "en": "open"},
+    "tickets_faq": {"id": "dijawab FAQ", "en": "answered by FAQ"},
+    "tickets_closed": {"id": "ditutup", "en": "closed"},
+    "waiting_since": {"id": "Menunggu sejak", "en": "Waiting since"},
+    "answered": {"id": "sudah dijawab", "en": "answered"},
+    "officer": {"id": "Petugas", "en": "Officer"},
+    "unknown_sender": {"id": "pengirim tak dikenal", "en": "unknown sender"},
+    "channel": {"id": "Kanal", "en": "Channel"},
+    "address": {"id": "Alamat", "en": "Address"},
+    "opened": {"id": "Dibuka", "en": "Opened"},
+    "last_message": {"id": "Pesan terakhir", "en": "Last message"},
+    "no_tickets": {"id": "Tidak ada tiket.", "en": "No tickets."},
+    "faq_answer": {"id": "jawaban FAQ", "en": "FAQ answer"},
+    "delivery_queued": {"id": "dalam antrean", "en": "queued"},
+    "delivery_sent": {"id": "terkirim", "en": "sent"},
+    "delivery_failed": {"id": "gagal", "en": "failed"},
+    "attempts": {"id": "percobaan", "en": "attempts"},
+    "reply_via": {"id": "Balas lewat {channel}", "en": "Reply via {channel}"},
+    "send_reply": {"id": "Kirim balasan", "en": "Send reply"},
+    "close_after": {"id": "lalu tutup tiket", "en": "then close the ticket"},
+    "close_ticket": {"id": "Tutup tiket", "en": "Close ticket"},
+    "reopen": {"id": "Buka lagi", "en": "Reopen"},
+    "reply_empty": {"id": "Balasan kosong.", "en": "The reply is empty."},
+    "reply_too_long": {"id": "Balasan terlalu panjang.", "en": "The reply is too long."},
+    "reply_queued": {
+        "id": "Balasan dikirim ke antrean; status pengiriman tampil di bawah pesan.",
+        "en": "Reply queued; its delivery status shows under the message.",
+    },
+    "officer_tallies": {"id": "Data dari petugas/TPS ini", "en": "Tallies of this officer/TPS"},
+    # console: review
+    "review_queue": {"id": "Antrean tinjauan", "en": "Review queue"},
+    "review_item": {"id": "Tinjauan", "en": "Review"},
+    "no_review": {"id": "Tidak ada yang perlu ditinjau.", "en": "Nothing to review."},
+    "kind": {"id": "Jenis", "en": "Kind"},
+    "since": {"id": "Sejak", "en": "Since"},
+    "tallies": {"id": "Data", "en": "Tallies"},
+    "kind_conflict": {"id": "konflik", "en": "conflict"},
+    "kind_change_request": {"id": "permintaan ubah", "en": "change request"},
+    "kind_failed_checks": {"id": "gagal pemeriksaan", "en": "failed checks"},
+    "kind_low_confidence": {"id": "bacaan ragu", "en": "low-confidence read"},
+    "kind_help_conflict": {
+        "id": "Petugas lain mengirim angka berbeda untuk TPS dan pemilihan yang sudah terkonfirmasi.",
+        "en": "Another officer sent different numbers for a TPS and contest already confirmed.",
+    },
+    "kind_help_change_request": {
+        "id": "Petugas yang sudah konfirmasi mengirim angka baru: kemungkinan koreksi.",
+        "en": "The officer who confirmed sent new numbers: probably a correction.",
+    },
+    "kind_help_failed_checks": {
+        "id": "Bacaan foto tidak lolos aritmetika formulir.",
+        "en": "A photo read fails the form's arithmetic.",
+    },
+    "kind_help_low_confidence": {
+        "id": "Pembaca foto ragu pada sebagian angka.",
+        "en": "The photo reader is unsure of some digits.",
+    },
+    "resolved": {"id": "selesai", "en": "resolved"},
+    "this_tally": {"id": "Kiriman ini", "en": "This tally"},
+    "confirmed_tally": {"id": "Data terkonfirmasi", "en": "Confirmed tally"},
+    "edit_values": {"id": "Ubah angka…", "en": "Edit numbers…"},
+    "officer_has_ticket": {
+        "id": "Petugas punya tiket terbuka:",
+        "en": "The officer has open tickets:",
+    },
+    "note": {"id": "Catatan (wajib)", "en": "Note (required)"},
+    "accept_this": {"id": "Pakai kiriman ini", "en": "Use this tally"},
+    "keep_confirmed": {"id": "Pertahankan data terkonfirmasi", "en": "Keep the confirmed tally"},
+    "mark_resolved": {"id": "Tandai selesai", "en": "Mark resolved"},
+    "review_done": {
+        "id": "Tinjauan selesai; petugas diberi tahu.",
+        "en": "Review done; officers notified.",
+    },
+    "tally": {"id": "Data", "en": "Tally"},
+    "change_values": {"id": "Ubah angka", "en": "Change the numbers"},
+    "reason": {
+        "id": "Alasan (wajib, masuk log audit)",
+        "en": "Reason (required, goes to the audit log)",
+    },
+    "save_change": {"id": "Simpan perubahan", "en": "Save change"},
+    "change_hint": {
+        "id": "Angka harus lolos aturan formulir. Petugas diberi tahu lewat kanalnya.",
+        "en": "The numbers must pass the form's rules. The officer is told through their channel.",
+    },
+    "tally_changed": {
+        "id": "Data diubah; petugas diberi tahu.",
+        "en": "Tally changed; the officer is notified.",
+    },
+    "not_a_number": {"id": "{field}: bukan angka.", "en": "{field}: not a number."},
+    "review_error": {"id": "Tidak bisa: {reason}", "en": "Not possible: {reason}"},
+    # simulator
+    "sim_title": {"id": "Simulator SMS", "en": "SMS simulator"},
+    "sim_lead": {
+        "id": "Untuk pelatihan: kirim sebagai petugas terdaftar lewat kanal simulator; "
+        "balasan tampil seperti di ponsel. Kiriman diproses seperti SMS sungguhan.",
+        "en": "For training: send as a roster officer through the simulator channel; replies "
+        "appear as on a phone. Messages are processed like real SMS.",
+    },
+    "sim_find": {
+        "id": "Cari petugas (nama, nomor, TPS)",
+        "en": "Find an officer (name, phone, TPS)",
+    },
+    "sim_no_officers": {"id": "Tidak ada petugas.", "en": "No officers."},
+    "sim_send": {"id": "Kirim", "en": "Send"},
+    "sim_send_photo": {"id": "Kirim foto", "en": "Send photo"},
+    "sim_empty": {"id": "Pesan kosong.", "en": "Empty message."},
+    "sim_too_long": {"id": "Maksimal {n} karakter.", "en": "At most {n} characters."},
+    "sim_no_photo": {"id": "Pilih foto dulu.", "en": "Choose a photo first."},
+    "sim_bad_photo": {"id": "Hanya JPEG, PNG atau WebP.", "en": "JPEG, PNG or WebP only."},
+    "sim_photo_too_large": {"id": "Foto maksimal {n} MB.", "en": "Photos up to {n} MB."},
+    "sim_photo_unavailable": {
+        "id": "Pengiriman foto lewat simulator belum tersedia.",
+        "en": "Sending photos through the simulator is not available yet.",
+    },
+}
+
+
+def current_language() -> str:
+    if not has_request_context():
+        return DEFAULT
+    chosen = request.cookies.get("lang")
+    if chosen in LANGUAGES:
+        return chosen
+    best = request.accept_languages.best_match(LANGUAGES)
+    return best or DEFAULT
+
+
+def t(key: str, /, **params: object) -> str:
+    """The text for `key` in the page's language; an unknown key shows its last word."""
+    variants = CATALOG.get(key)
+    if variants is None:
+        return key.split("_", 1)[-1].replace("_", " ")
+    template = variants.get(current_language()) or variants[DEFAULT]
+    return template.format(**params) if params else template

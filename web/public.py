@@ -1,0 +1,198 @@
+"""Public views of the results, shared by the dashboard pages and the JSON API.
+
+Only what may be published: regions, TPS, contests, numbers, statuses, receipt codes and
+times. Never an officer's name, phone number or message text.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from relay import results
+from relay.models import AuditEntry, Contest, InboundMessage, Region, Submission, Tps
+from web.common import WIB
+
+
+def breadcrumbs(db: Session, code: str) -> list[Region]:
+    prefixes = [code[:n] for n in results.LEVEL_LENGTHS if n <= len(code)]
+    found = {r.code: r for r in db.scalars(select(Region).where(Region.code.in_(prefixes)))}
+    return [found[p] for p in prefixes if p in found]
+
+
+def tps_status(submissions: list[Submission]) -> str:
+    """confirmed | conflict | received | missing, for one TPS and contest."""
+    if any(s.status == "confirmed" for s in submissions):
+        if any(s.reason == "locked_conflict" for s in submissions):
+            return "conflict"
+        return "confirmed"
+    if any(s.status == "pending" for s in submissions):
+        return "received"
+    return "missing"
+
+
+def region_view(db: Session, contest: Contest, code: str) -> dict[str, Any] | None:
+    results.ensure_region_stats(db)
+    if code:
+        region = db.get(Region, code)
+        if region is None or not results.applies(contest, code):
+            return None
+        name, level = region.name, region.level
+    else:
+        name, level = "Indonesia", "national"
+    area = results.area(db, contest, code, name)
+    children: list[Any]
+    if level == "village":
+        children = _tps_rows(db, contest, code)
+    else:
+        regions = results.children_of(db, code)
+        children = results.areas(db, contest, [(r.code, r.name, r.level) for r in regions])
+    return {
+        "area": area,
+        "level": level,
+        "breadcrumbs": breadcrumbs(db, code) if code else [],
+        "children": children,
+        "candidates": list(contest.candidates),
+    }
+
+
+def _tps_rows(db: Session, contest: Contest, village: str) -> list[dict[str, Any]]:
+    stations = [
+        s
+        for s in db.scalars(select(Tps).where(Tps.village_code == village).order_by(Tps.code))
+        if contest.applies_to(s.code)
+    ]
+    by_tps: dict[str, list[Submission]] = {s.code: [] for s in stations}
+    for submission in db.scalars(
+        select(Submission)
+        .where(Submission.contest_code == contest.code, Submission.tps_code.in_(list(by_tps)))
+        .order_by(Submission.id)
+    ):
+        by_tps[submission.tps_code].append(submission)
+    rows = []
+    for station in stations:
+        mine = by_tps[station.code]
+        rows.append(
+            {
+                "code": station.code,
+                "name": station.name,
+                "registered_voters": station.registered_voters,
+                "status": tps_status(mine),
+                "confirmed": next((s for s in mine if s.status == "confirmed"), None),
+            }
+        )
+    return rows
+
+
+def _photo_indexes(db: Session, submission: Submission) -> list[int]:
+    inbound = db.get(InboundMessage, submission.inbound_id)
+    return [
+        i
+        for i, item in enumerate((inbound.media if inbound else None) or [])
+        if isinstance(item, dict) and item.get("key")
+    ]
+
+
+def _public_event(entry: AuditEntry) -> dict[str, Any]:
+    """An audit entry as the public may see it: what and when, not who."""
+    by = "officer" if entry.actor.startswith("officer:") else "help_desk"
+    if entry.actor == "system":
+        by = "system"
+    return {"action": entry.action, "at": entry.at, "by": by}
+
+
+def tps_view(db: Session, code: str) -> dict[str, Any] | None:
+    code = "".join(ch for ch in code if ch.isdigit())
+    station = db.get(Tps, code)
+    if station is None:
+        return None
+    contests = [
+        c
+        for c in db.scalars(select(Contest).order_by(Contest.position, Contest.code))
+        if c.applies_to(code)
+    ]
+    submissions = db.scalars(
+        select(Submission).where(Submission.tps_code == code).order_by(Submission.id)
+    ).all()
+    events: dict[str, list[AuditEntry]] = {}
+    ids = [str(s.id) for s in submissions]
+    for entry in db.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.entity == "submission", AuditEntry.entity_id.in_(ids))
+        .order_by(AuditEntry.id)
+    ):
+        events.setdefault(entry.entity_id, []).append(entry)
+    per_contest = []
+    for contest in contests:
+        mine = [s for s in submissions if s.contest_code == contest.code]
+        confirmed = next((s for s in mine if s.status == "confirmed"), None)
+        per_contest.append(
+            {
+                "contest": contest,
+                "status": tps_status(mine),
+                "confirmed": confirmed,
+                "votes": confirmed.votes_by_ballot() if confirmed else {},
+                "photos": _photo_indexes(db, confirmed) if confirmed else [],
+                "history": [
+                    {
+                        "submission": s,
+                        "events": [_public_event(e) for e in events.get(str(s.id), [])],
+                    }
+                    for s in mine
+                ],
+            }
+        )
+    return {
+        "tps": station,
+        "breadcrumbs": breadcrumbs(db, station.village_code),
+        "contests": per_contest,
+    }
+
+
+def submission_json(submission: Submission) -> dict[str, Any]:
+    return {
+        "receipt": submission.receipt_code,
+        "status": submission.status,
+        "reason": submission.reason,
+        "source": submission.source,
+        "votes": {f"{n:02d}": v for n, v in sorted(submission.votes_by_ballot().items())},
+        "sah": submission.sah,
+        "ts": submission.ts,
+        "received_at": _iso(submission.created_at),
+        "decided_at": _iso(submission.decided_at),
+    }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
+
+
+CHART_WIDTH, CHART_HEIGHT = 640, 160
+
+
+def chart_points(points: list[tuple[datetime, int]]) -> dict[str, Any]:
+    """Bars for an SVG chart of tallies confirmed per hour (coordinates computed here)."""
+    if not points:
+        return {"bars": [], "width": CHART_WIDTH, "height": CHART_HEIGHT, "max": 0}
+    top = max(n for _, n in points) or 1
+    slot = CHART_WIDTH / len(points)
+    width = max(1.0, min(slot * 0.8, 40.0))
+    bars = []
+    for i, (hour, n) in enumerate(points):
+        height = (CHART_HEIGHT - 20) * n / top
+        bars.append(
+            {
+                "x": round(i * slot + (slot - width) / 2, 1),
+                "y": round(CHART_HEIGHT - 20 - height, 1),
+                "w": round(width, 1),
+                "h": round(height, 1),
+                "count": n,
+                "label": hour.astimezone(WIB).strftime("%d/%m %H:00"),
+            }
+        )
+    return {"bars": bars, "width": CHART_WIDTH, "height": CHART_HEIGHT, "max": top}
