@@ -100,7 +100,58 @@ def _submit_reading(
     if session.scalar(select(Submission.id).where(Submission.inbound_id == message.id)):
         # A message with several photos stores one submission; later pages are echoed.
         return Reply(f"{result.contest} TPS {result.tps_code}", photo=annotated)
-    return submit(session, officer, message, tally, PhotoReading(uncertain, annotated))
+    typed = _typed_tally(session, tally)
+    reply = submit(session, officer, message, tally, PhotoReading(uncertain, annotated))
+    stored = session.scalar(select(Submission).where(Submission.inbound_id == message.id))
+    if stored is not None:
+        _queue_for_review(session, stored, result, typed)
+    return reply
+
+
+def _typed_tally(session: Session, tally: Tally) -> Submission | None:
+    """The latest typed (SMS/text) tally of the same TPS and contest, pending or confirmed."""
+    return session.scalars(
+        select(Submission)
+        .where(
+            Submission.tps_code == tally.tps_code,
+            Submission.contest_code == tally.contest,
+            Submission.source == "text",
+            Submission.status.in_(("pending", "confirmed")),
+        )
+        .order_by(Submission.id.desc())
+    ).first()
+
+
+def _queue_for_review(
+    session: Session, stored: Submission, result, typed: Submission | None
+) -> None:
+    """A human looks at readings that were hard, that do not add up, or that disagree with
+    what the officer typed for the same form (one submission seen twice)."""
+    from bots.review import open_item
+
+    unsure = {f.key: round(f.confidence, 3) for f in result.fields if f.uncertain}
+    if unsure:
+        open_item(session, "low_confidence", submission_id=stored.id, detail={"fields": unsure})
+    rules = [c.name for c in result.checks if not c.ok]
+    if stored.reason == "checks_failed" and not rules:
+        rules.append("rules_of_the_form")
+    detail: dict[str, object] = {}
+    differs = typed is not None and (typed.votes_by_ballot(), typed.sah, typed.ts) != (
+        stored.votes_by_ballot(),
+        stored.sah,
+        stored.ts,
+    )
+    if differs:
+        rules.append("differs_from_typed")
+        detail["typed"] = typed.receipt_code  # type: ignore[union-attr]
+    if rules:
+        open_item(
+            session,
+            "failed_checks",
+            submission_id=stored.id,
+            other_submission_id=typed.id if differs else None,  # type: ignore[union-attr]
+            detail={"rules": rules, **detail},
+        )
 
 
 def _chosen_contest(session: Session, caption: str) -> str | None:

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from sqlalchemy import select
 
 from channels.base import Incoming
-from relay import intake
+from relay import intake, media
 from relay.db import session_scope
 from relay.models import OutboundMessage
 from relay.phone import to_e164
@@ -36,6 +36,31 @@ def send_text(phone: str, text: str) -> int:
     return inbound_id
 
 
+def send_photo(phone: str, data: bytes, content_type: str) -> int:
+    """Store a photo as if an officer sent it from `phone`; returns the inbound id.
+
+    There is no provider to fetch it from, so it is kept at once; the reading follows the
+    same path as a Telegram or WhatsApp photo.
+    """
+    sender = to_e164(phone)
+    sniffed = media.sniff_type(data)
+    if sniffed is None:  # answered "not a photo" by the conversation
+        declared = content_type if not content_type.startswith("image/") else "unknown"
+        item = {"content_type": declared or "unknown", "error": "not_an_image"}
+    else:
+        item = {"content_type": sniffed, "key": media.save(data, sniffed), "bytes": len(data)}
+    incoming = Incoming(
+        channel=CHANNEL,
+        provider_id=f"sim-{uuid.uuid4().hex}",
+        sender=sender,
+        text="",
+        payload=json.dumps({"from": sender, "photo": item}, ensure_ascii=False),
+        media=[item],
+    )
+    [(inbound_id, _)] = intake.accept([incoming])
+    return inbound_id
+
+
 def replies(inbound_id: int) -> list[OutboundMessage]:
     with session_scope() as session:
         return list(
@@ -47,8 +72,11 @@ def replies(inbound_id: int) -> list[OutboundMessage]:
         )
 
 
-def wait_for_replies(inbound_id: int, timeout: float = 30.0) -> Iterator[OutboundMessage]:
-    """Yield each reply once it is sent, until the message has been answered or time is up."""
+def wait_for_replies(
+    inbound_id: int, timeout: float = 30.0, until_sequence: int | None = None
+) -> Iterator[OutboundMessage]:
+    """Yield each reply once it is sent, until the message has been answered (and, with
+    `until_sequence`, a reply numbered at least that arrived: a photo's reading) or time is up."""
     from relay.models import InboundMessage
 
     shown: set[int] = set()
@@ -57,14 +85,17 @@ def wait_for_replies(inbound_id: int, timeout: float = 30.0) -> Iterator[Outboun
         with session_scope() as session:
             inbound = session.get_one(InboundMessage, inbound_id)
             done = inbound.status != "received"
-        pending = False
+        pending = until_sequence is not None
         for reply in replies(inbound_id):
             if reply.status == "queued":
                 pending = True
-            elif reply.id not in shown:
+                continue
+            if until_sequence is not None and reply.sequence >= until_sequence:
+                pending = False
+            if reply.id not in shown:
                 shown.add(reply.id)
                 yield reply
-        if done and not pending:
+        if done and not pending and not any(r.status == "queued" for r in replies(inbound_id)):
             return
         time.sleep(0.2)
     raise TimeoutError(f"no complete answer to message {inbound_id} within {timeout:.0f} s")

@@ -35,11 +35,18 @@ printf 'DATABASE_URL=%q\nREDIS_URL=%q\nPUBLIC_URL=%q\n' "$DATABASE_URL" "$REDIS_
 
 flask --app webhooks db upgrade
 flask --app webhooks demo load
+if operator_line=$(flask --app webhooks operators add demo 2>/dev/null); then
+  operator_note="user demo, ${operator_line##*: } (one-time: you choose your own at first login)"
+else
+  operator_note="user demo (exists; a new password: bin/relay operators reset demo)"
+fi
 
 cat <<BANNER
 
   TPS Relay is starting.
-    web         http://127.0.0.1:$PORT   (health: http://127.0.0.1:$PORT/healthz)
+    results     http://127.0.0.1:$PORT/   (health: http://127.0.0.1:$PORT/healthz)
+    simulator   http://127.0.0.1:$PORT/simulator   (log in as the console operator)
+    console     http://127.0.0.1:$PORT/console     $operator_note
     webhooks    $PUBLIC_URL/webhooks/twilio   $PUBLIC_URL/webhooks/sms-gateway
     database    $DATABASE_URL
     redis       $REDIS_URL
@@ -49,6 +56,8 @@ cat <<BANNER
     bin/relay simulate sms --from 081234567801 "PPWP 3576011001001 01=120 02=95 03=40 SAH=255 TS=5"
 
   then confirm it:   bin/relay simulate sms --from 081234567801 YA
+  a photo of a form: bin/relay simulate photo --from 081234567801 tests/data/ocr/ppwp_clean.jpg
+  print blank forms: bin/relay forms render --tps 3576011001001 --contest PPWP --out var/forms
   Stop with Ctrl-C.
 
 BANNER

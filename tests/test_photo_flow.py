@@ -81,3 +81,34 @@ def test_unreadable_photos_get_their_retake_hint(
 def _submissions() -> list[Submission]:
     with session_scope() as session:
         return list(session.scalars(select(Submission).order_by(Submission.id)))
+
+
+def test_simulator_photo_that_disagrees_with_the_sms_goes_to_review(
+    demo, redis_conn, media_dir
+) -> None:
+    from bots.review import open_items
+    from relay.simulator import replies, send_photo, send_text
+
+    send_text("081234567801", "PPWP 3576011001001 01=121 02=95 03=40 SAH=256 TS=5")
+    drain(redis_conn)
+    inbound_id = send_photo("081234567801", (GOLDEN / "ppwp_clean.jpg").read_bytes(), "image/jpeg")
+    drain(redis_conn)
+    texts = [r.text for r in replies(inbound_id)]
+    assert texts[0].startswith("Foto diterima dan disimpan")
+    assert texts[1].startswith("Dibaca dari foto PPWP TPS 3576011001001: 01=120 02=95 03=40")
+    typed, photo = _submissions()
+    assert (typed.status, photo.status, photo.source) == ("superseded", "pending", "photo")
+    with session_scope() as session:
+        [item] = [i for i in open_items(session) if i.kind == "failed_checks"]
+        assert item.submission_id == photo.id and item.other_submission_id == typed.id
+        assert item.detail["rules"] == ["differs_from_typed"]
+
+
+def test_simulator_refuses_a_pdf_as_photo(demo, redis_conn, media_dir) -> None:
+    from relay.simulator import replies, send_photo
+
+    inbound_id = send_photo("081234567801", b"%PDF-1.7", "application/pdf")
+    drain(redis_conn)
+    assert [r.text for r in replies(inbound_id)] == [
+        "File ini bukan foto (application/pdf). Kirim foto formulir C.Hasil (JPEG atau PNG)."
+    ]

@@ -61,8 +61,9 @@ def test_photo_is_fetched_with_credentials_and_stored(
     url = twilio.add_media(out.getvalue(), "image/jpeg")
     post(client, "", media=[(url, "image/jpeg")])
     drain(redis_conn)
-    [ack] = whatsapp_replies(twilio)
+    ack, answer = whatsapp_replies(twilio)
     assert ack["Body"].startswith("Foto diterima dan disimpan")
+    assert answer["Body"].startswith("Foto buram.")  # a blank white page: nothing to read
     with session_scope() as session:
         [item] = session.scalars(select(InboundMessage)).one().media
     assert (media_dir / item["key"]).read_bytes() == out.getvalue()

@@ -48,6 +48,40 @@ def simulate_sms(phone: str, timeout: float, text: tuple[str, ...]) -> None:
         sys.exit(1)
 
 
+@simulate_cli.command("photo")
+@click.option("--from", "phone", required=True, help="The officer's phone (08…, +628…).")
+@click.option("--timeout", default=60.0, show_default=True, help="Seconds to wait for replies.")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def simulate_photo(phone: str, timeout: float, file: str) -> None:
+    """Send FILE as a photo from PHONE and print the replies, the reading included."""
+    import mimetypes
+    from pathlib import Path
+
+    from jobs.photo import READ_SEQUENCE
+    from relay import media
+    from relay.phone import InvalidPhone
+    from relay.simulator import send_photo, wait_for_replies
+
+    content_type = mimetypes.guess_type(file)[0] or "application/octet-stream"
+    data = Path(file).read_bytes()
+    until = READ_SEQUENCE if media.sniff_type(data) else None  # no reading for a non-photo
+    try:
+        inbound_id = send_photo(phone, data, content_type)
+    except InvalidPhone:
+        raise click.BadParameter(f"{phone!r} is not a phone number", param_hint="--from") from None
+    click.echo(f"> [photo {file}]")
+    try:
+        for reply in wait_for_replies(inbound_id, timeout, until_sequence=until):
+            photo = (reply.extras or {}).get("photo")
+            page = f"  [annotated page: {media.path_of(photo)}]" if photo else ""
+            click.echo(f"< {reply.text}{page}")
+    except TimeoutError:
+        click.echo(
+            f"no reading within {timeout:.0f} s: is the worker running (make run)?", err=True
+        )
+        sys.exit(1)
+
+
 @jobs_cli.command("sweep")
 @click.option("--every", type=float, default=0, help="Repeat every N seconds (0: once).")
 @click.option(
@@ -84,6 +118,11 @@ def demo_load() -> None:
         ("roster", import_roster(demo / "roster.csv")),
     ):
         click.echo(f"{label}: {report.summary()}")
+    from relay.db import session_scope
+    from relay.results import rebuild_region_stats
+
+    with session_scope() as session:
+        rebuild_region_stats(session)
 
 
 telegram_cli = AppGroup("telegram", help="Telegram bot: webhook and long polling.")

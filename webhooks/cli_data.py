@@ -44,6 +44,16 @@ def regions_load(file: Path) -> None:
 
     progress = terminal_progress("regions")
     _run(file, lambda url: load_regions(file, url, progress), progress)
+    _refresh_region_stats()
+
+
+def _refresh_region_stats() -> None:
+    """The dashboard's progress counts (TPS per region) follow the regions just loaded."""
+    from relay.db import session_scope
+    from relay.results import rebuild_region_stats
+
+    with session_scope(current_app.config.get("DATABASE_URL")) as session:
+        rebuild_region_stats(session)
 
 
 @roster_cli.command("import")

@@ -7,6 +7,7 @@ Everything is started and stopped here; nothing outside a temporary directory is
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import tempfile
@@ -27,6 +28,7 @@ for _path in (str(ROOT), str(BENCH)):
 from roster_import import write_regions  # noqa: E402  (bench/ is on sys.path)
 from sqlalchemy import func, select  # noqa: E402
 
+from tests.fakes.telegram_server import TEST_TOKEN, FakeTelegram  # noqa: E402
 from tests.fakes.twilio_server import FakeTwilio  # noqa: E402
 from tests.fakes.twilio_signing import realistic_sms_payload, sign  # noqa: E402
 from tests.live import RedisServer, process_env  # noqa: E402
@@ -35,6 +37,10 @@ TWILIO_SID = "AC" + "b" * 32
 TWILIO_TOKEN = "bench-auth-token"
 TWILIO_NUMBER = "+14155550100"
 PUBLIC_URL = "https://relay.bench.example"  # what Twilio signs; the Host header says the same
+TELEGRAM_SECRET = "bench-telegram-secret"
+
+
+TELEGRAM_VARS = ("TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "TELEGRAM_API_URL")
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,7 @@ class System:
     database_url: str
     redis: RedisServer
     twilio: FakeTwilio
+    telegram: FakeTelegram
     officers: list[Officer]
     env: dict[str, str] = field(default_factory=dict)
 
@@ -98,6 +105,7 @@ def running_system(officers: int, database_url: str | None = None) -> Iterator[S
         redis_dir.mkdir()
         redis = stack.enter_context(RedisServer(redis_dir))
         twilio = stack.enter_context(FakeTwilio(TWILIO_SID, TWILIO_TOKEN))
+        telegram = stack.enter_context(FakeTelegram(TEST_TOKEN))
         env = process_env(
             DATABASE_URL=url,
             REDIS_URL=redis.url,
@@ -106,10 +114,13 @@ def running_system(officers: int, database_url: str | None = None) -> Iterator[S
             TWILIO_AUTH_TOKEN=TWILIO_TOKEN,
             TWILIO_SMS_NUMBER=TWILIO_NUMBER,
             TWILIO_API_URL=twilio.url,
+            TELEGRAM_BOT_TOKEN=TEST_TOKEN,
+            TELEGRAM_WEBHOOK_SECRET=TELEGRAM_SECRET,
+            TELEGRAM_API_URL=telegram.url,
             WEB_ACCESS_LOG=os.environ.get("WEB_ACCESS_LOG", "-"),
         )
-        os.environ.update({k: env[k] for k in ("REDIS_URL", "PUBLIC_URL")})
-        yield System(work, url, redis, twilio, people, env)
+        os.environ.update({k: env[k] for k in ("REDIS_URL", "PUBLIC_URL", *TELEGRAM_VARS)})
+        yield System(work, url, redis, twilio, telegram, people, env)
         from relay.db import dispose_engines
 
         dispose_engines()
@@ -142,6 +153,34 @@ def message_sid(i: int) -> str:
     return f"SM{i:032x}"
 
 
+def telegram_user(i: int) -> int:
+    return 500_000_000 + i
+
+
+def telegram_request(host: str, update_id: int, user_id: int, text: str) -> bytes:
+    """The raw HTTP request Telegram sends to a webhook for a private text message."""
+    update = {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": 1_707_890_000,
+            "chat": {"id": user_id, "type": "private", "first_name": "KPPS"},
+            "from": {"id": user_id, "is_bot": False, "first_name": "KPPS", "language_code": "id"},
+            "text": text,
+        },
+    }
+    payload = json.dumps(update).encode()
+    head = (
+        "POST /webhooks/telegram HTTP/1.1\r\n"
+        f"Host: {host}\r\n"
+        "Content-Type: application/json\r\n"
+        f"Content-Length: {len(payload)}\r\n"
+        f"X-Telegram-Bot-Api-Secret-Token: {TELEGRAM_SECRET}\r\n"
+        "Connection: close\r\n\r\n"
+    )
+    return head.encode() + payload
+
+
 @dataclass(frozen=True)
 class Accounting:
     acked: int
@@ -160,46 +199,45 @@ class Accounting:
         )
 
 
-def account(acked: dict[str, Officer], twilio: FakeTwilio) -> Accounting:
-    """Every acked message stored, processed once, and answered by exactly one send."""
+def account(channel: str, acked: dict[str, str], provider_sent_to: list[str]) -> Accounting:
+    """Every acked message (provider id → the address its reply goes to) stored, processed,
+    and answered by exactly one reply that the provider accepted exactly once."""
     from relay.db import session_scope
     from relay.models import InboundMessage, OutboundMessage
 
     with session_scope() as session:
-        rows = {
-            sid: status
-            for sid, status in session.execute(
+        rows = dict(
+            session.execute(
                 select(InboundMessage.provider_id, InboundMessage.status).where(
-                    InboundMessage.channel == "twilio"
+                    InboundMessage.channel == channel
                 )
-            )
-        }
+            ).all()
+        )
         replies = Counter(
             sid
             for (sid,) in session.execute(
                 select(InboundMessage.provider_id)
                 .join(OutboundMessage, OutboundMessage.inbound_id == InboundMessage.id)
-                .where(OutboundMessage.status == "sent")
+                .where(InboundMessage.channel == channel, OutboundMessage.status == "sent")
             )
         )
-        outbound_total = session.scalar(select(func.count()).select_from(OutboundMessage))
-    sends = Counter(str(m["To"]) for m in twilio.sent_messages())
-    stored = [sid for sid in acked if sid in rows]
-    processed = [sid for sid in stored if rows[sid] == "processed"]
-    answered = [sid for sid in processed if replies[sid] >= 1 and sends[acked[sid].phone] >= 1]
-    doubled = sum(1 for sid in acked if replies[sid] > 1 or sends[acked[sid].phone] > 1)
+    sends = Counter(provider_sent_to)
+    stored = [pid for pid in acked if pid in rows]
+    processed = [pid for pid in stored if rows[pid] == "processed"]
+    answered = [pid for pid in processed if replies[pid] >= 1 and sends[acked[pid]] >= 1]
+    doubled = sum(1 for pid in acked if replies[pid] > 1 or sends[acked[pid]] > 1)
     return Accounting(
         acked=len(acked),
         stored=len(stored),
         processed=len(processed),
-        replies_sent=sum(replies.values()),
-        provider_sends=sum(sends.values()) if outbound_total is not None else 0,
+        replies_sent=sum(replies[pid] for pid in acked),
+        provider_sends=sum(sends[acked[pid]] for pid in acked),
         lost=len(acked) - len(answered),
         doubled=doubled,
     )
 
 
-def wait_drained(redis_url: str, expected: int, timeout: float) -> float:
+def wait_drained(expected: int, timeout: float) -> float:
     """Wait until `expected` replies were sent (or time is up); returns seconds waited."""
     from relay.db import session_scope
     from relay.models import OutboundMessage

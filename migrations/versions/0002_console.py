@@ -2,7 +2,7 @@
 pre-aggregated results per region, the review queue, and ticket delivery linkage
 
 Revision ID: 0002c
-Revises: 0001
+Revises: 0002m
 Create Date: 2026-11-25
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0002c"
-down_revision: str | None = "0001"
+down_revision: str | None = "0002m"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
