@@ -4,12 +4,13 @@ whether every acked message is then stored, processed once and answered once.
 
     .venv/bin/python bench/ingest.py [--duration 8] [--concurrency 4] [--database-url URL]
 
-Starts everything itself in a temporary directory: redis-server, a SQLite database (or
---database-url: migrated and empty) with the demo election and one generated officer per
-message, the fake Twilio and Telegram APIs, gunicorn with gunicorn.conf.py (the Procfile's
-`web`), then the Procfile's `worker`s to drain what was acked. The load comes from a
-separate process (closed loop: each connection sends its next request when the previous
-answer arrived; a new connection per request, as gunicorn's sync workers do not keep alive).
+Starts everything itself in a temporary directory: redis-server, a SQLite database (or a
+throwaway one on the PostgreSQL server of --database-url) with the demo election and one
+generated officer per message, the fake Twilio and Telegram APIs, gunicorn with
+gunicorn.conf.py (the Procfile's `web`), then the Procfile's `worker`s to drain the acked
+messages. The load comes from a separate process (closed loop: each connection sends its
+next request when the previous answer arrived; a new connection per request, as gunicorn's
+sync workers do not keep alive).
 Goals: ≥ 50% of the ceiling's requests/s, p99 ≤ 50 ms, zero loss.
 """
 
@@ -23,7 +24,9 @@ from benchkit.load import Result, closed_loop, percentile
 from benchkit.system import (
     BENCH,
     account,
+    database_bytes,
     message_sid,
+    redis_figures,
     running_system,
     signed_twilio_request,
     tally_text,
@@ -69,7 +72,11 @@ def main() -> None:
         help="Telegram updates at most (replies are "
         "paced at the bot's 25/s, so the drain takes max/25 s)",
     )
-    parser.add_argument("--database-url", help="a migrated, empty database (default: temp SQLite)")
+    parser.add_argument(
+        "--database-url",
+        help="a PostgreSQL server (postgresql+psycopg://…): a throwaway database is made there; "
+        "default: SQLite in a temporary directory",
+    )
     args = parser.parse_args()
     os.environ.setdefault("WEB_CONCURRENCY", "2")
     host, n_sms, n_tg = "127.0.0.1", args.max_sms + WARMUP, args.max_telegram
@@ -84,6 +91,8 @@ def main() -> None:
             f"database {system.database_url.split(':')[0]}"
         )
         log = (system.work / "processes.log").open("wb")
+        db_before = database_bytes(system.database_url)
+        redis_memory_before, _ = redis_figures(system.redis.url)
         sms = [
             signed_twilio_request(host, officer, tally_text(officer, i), message_sid(i))
             for i, officer in enumerate(system.officers)
@@ -125,6 +134,7 @@ def main() -> None:
             str(10_000 + r.index): str(telegram_user(r.index)) for r in updates if r.status == 200
         }
         total = len(sms_acked) + len(tg_acked)
+        redis_memory_queued, commands_before = redis_figures(system.redis.url)
         workers = [
             RqWorker(system.env, log=log, extra_args=("--quiet",)).start()
             for _ in range(args.rq_workers)
@@ -138,6 +148,15 @@ def main() -> None:
             f"drain      {total} messages (conversation + reply through the fake provider) by "
             f"{args.rq_workers} workers in {seconds:.1f} s = {total / max(seconds, 1e-9):.0f}/s"
             f" (Telegram replies paced at 25/s)"
+        )
+        redis_memory_done, commands_after = redis_figures(system.redis.url)
+        db_growth = database_bytes(system.database_url) - db_before
+        queued_bytes = (redis_memory_queued - redis_memory_before) / total
+        done_bytes = (redis_memory_done - redis_memory_before) / total
+        print(
+            f"sizes      per message: database +{db_growth / total / 1024:.1f} KiB; Redis "
+            f"{queued_bytes:.0f} B while queued, {done_bytes:.0f} B once done, "
+            f"{(commands_after - commands_before) / total:.0f} Redis commands to process it"
         )
         sms_sent = [str(m["To"]) for m in system.twilio.sent_messages()]
         tg_sent = [str(m["chat_id"]) for m in system.telegram.sent_messages()]

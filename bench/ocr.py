@@ -79,8 +79,9 @@ class Page:
     jpeg: bytes = b""
 
 
-def make_values(template: FormTemplate, registered: int, rng: np.random.Generator
-                ) -> dict[str, int]:
+def make_values(
+    template: FormTemplate, registered: int, rng: np.random.Generator
+) -> dict[str, int]:
     voters = int(registered * rng.uniform(0.55, 0.97))
     invalid = int(min(voters, rng.integers(0, 15)))
     valid = voters - invalid
@@ -110,15 +111,21 @@ def mark_styles(plans: list[synth.DigitPlan], rng: np.random.Generator) -> None:
             plan.bubbles = [(int(rng.integers(10)), "stray")]
 
 
-def make_page(templates: dict[str, FormTemplate], index: int, rng: np.random.Generator,
-              source: synth.GlyphSource) -> Page:
+def make_page(
+    templates: dict[str, FormTemplate],
+    index: int,
+    rng: np.random.Generator,
+    source: synth.GlyphSource,
+) -> Page:
     names, weights = zip(*CONTEST_MIX, strict=True)
     template = templates[str(rng.choice(names, p=weights))]
     tps = TpsInfo(f"3576{rng.integers(10**9):09d}", f"TPS {index:03d}", int(rng.integers(150, 301)))
     values = make_values(template, tps.registered_voters or 300, rng)
     lead = str(rng.choice(synth.LEADING, p=[0.5, 0.3, 0.2]))
-    plans = {k: synth.plan_number(v, rng, lead, bubble_lead_zero=rng.random() < 0.5)
-             for k, v in values.items()}
+    plans = {
+        k: synth.plan_number(v, rng, lead, bubble_lead_zero=rng.random() < 0.5)
+        for k, v in values.items()
+    }
     for row in plans.values():
         mark_styles(row, rng)
     page = Page(template, tps, values, plans)
@@ -169,10 +176,14 @@ def tesseract_baseline(pages: list[Page]) -> tuple[float, float, float]:
             text = ""
             for geometry in f.digits():
                 x, y, w, h = geometry.box
-                crop = page_gray[round(y * 8) + 4 : round((y + h) * 8) - 4,
-                                 round(x * 8) + 4 : round((x + w) * 8) - 4]
-                sub = dark[round(y * 8) + 4 : round((y + h) * 8) - 4,
-                           round(x * 8) + 4 : round((x + w) * 8) - 4]
+                crop = page_gray[
+                    round(y * 8) + 4 : round((y + h) * 8) - 4,
+                    round(x * 8) + 4 : round((x + w) * 8) - 4,
+                ]
+                sub = dark[
+                    round(y * 8) + 4 : round((y + h) * 8) - 4,
+                    round(x * 8) + 4 : round((x + w) * 8) - 4,
+                ]
                 if glyph.ink_share(sub) < glyph.BLANK_SHARE:
                     char = "_"
                 else:
@@ -187,16 +198,23 @@ def tesseract_baseline(pages: list[Page]) -> tuple[float, float, float]:
             fields_ok += int(number) == page.values[f.key]
             fields_n += 1
         times.append((time.perf_counter() - started) * 1000)
-    return (digits_ok / max(digits_n, 1), fields_ok / max(fields_n, 1),
-            float(np.median(times)) if times else 0.0)
+    return (
+        digits_ok / max(digits_n, 1),
+        fields_ok / max(fields_n, 1),
+        float(np.median(times)) if times else 0.0,
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="OCR benchmark on a synthetic photo corpus.")
     parser.add_argument("--pages", type=int, default=150)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--baseline-pages", type=int, default=3,
-                        help="pages read with tesseract per box (about 4 s each)")
+    parser.add_argument(
+        "--baseline-pages",
+        type=int,
+        default=3,
+        help="pages read with tesseract per box (about 4 s each)",
+    )
     parser.add_argument("--show-errors", action="store_true")
     args = parser.parse_args()
     cv2.setNumThreads(1)
@@ -236,8 +254,11 @@ def main() -> None:
         for reading in result.fields:
             truth = page.values[reading.key]
             symbols = truth_symbols(truth)
-            for name, text in (("writing", reading.written), ("bubbles", reading.bubbles),
-                               ("fused", reading.fused)):
+            for name, text in (
+                ("writing", reading.written),
+                ("bubbles", reading.bubbles),
+                ("fused", reading.fused),
+            ):
                 for read, want in zip(text, symbols, strict=True):
                     digits[name][0] += symbol_ok(read, want)
                     digits[name][1] += 1
@@ -252,11 +273,13 @@ def main() -> None:
                 wrong_flagged += caught
                 silent += not caught
                 if args.show_errors:
-                    print(f"  page {index} {page.template.contest_code} {reading.key}: read "
-                          f"{reading.value} ({reading.written}/{reading.bubbles}/{reading.fused},"
-                          f" {reading.confidence:.3f}, {reading.reasons}) truth {truth}"
-                          f"{' (slip)' if reading.key in page.tampered else ''}"
-                          f"{'' if caught else '  SILENT'}")
+                    print(
+                        f"  page {index} {page.template.contest_code} {reading.key}: read "
+                        f"{reading.value} ({reading.written}/{reading.bubbles}/{reading.fused},"
+                        f" {reading.confidence:.3f}, {reading.reasons}) truth {truth}"
+                        f"{' (slip)' if reading.key in page.tampered else ''}"
+                        f"{'' if caught else '  SILENT'}"
+                    )
     elapsed = time.time() - started
     wrong = fields_n - fields_ok
     wall, cpu_ms = np.array(times), np.array(cpu)
@@ -267,34 +290,49 @@ def main() -> None:
     mix = ", ".join(
         f"{c} {sum(p.template.contest_code == c for p in pages)}" for c, _ in CONTEST_MIX
     )
-    print(f"OCR benchmark: {args.pages} pages ({mix}), "
-          f"{sum(len(p.template.fields) for p in pages)} fields, "
-          f"{sum(bool(p.tampered) for p in pages)} pages with a writing/bubble slip; "
-          f"seed {args.seed}; built and read in {elapsed:.0f} s")
-    print(f"  page alignment success        {pct(aligned, args.pages)}"
-          + (f"  (refused: {errors})" if errors else ""))
+    print(
+        f"OCR benchmark: {args.pages} pages ({mix}), "
+        f"{sum(len(p.template.fields) for p in pages)} fields, "
+        f"{sum(bool(p.tampered) for p in pages)} pages with a writing/bubble slip; "
+        f"seed {args.seed}; built and read in {elapsed:.0f} s"
+    )
+    print(
+        f"  page alignment success        {pct(aligned, args.pages)}"
+        + (f"  (refused: {errors})" if errors else "")
+    )
     for name in ("writing", "bubbles", "fused"):
         ok, n = digits[name]
-        label = {"writing": "handwriting only", "bubbles": "bubbles only",
-                 "fused": "fused"}[name]
+        label = {"writing": "handwriting only", "bubbles": "bubbles only", "fused": "fused"}[name]
         print(f"  digit accuracy, {label:<16}{pct(ok, n):>9}  ({n} digits)")
-    print(f"  field accuracy before confirm {pct(fields_ok, fields_n):>9}  "
-          f"({fields_ok}/{fields_n}; goal ≥ {GOAL_FIELD_ACCURACY:.1%})")
-    print(f"  wrong fields flagged/caught   {pct(wrong_flagged, wrong):>9}  "
-          f"({wrong_flagged}/{wrong}); silent errors: {silent} (goal 0)")
-    print(f"  fields flagged for the officer{pct(flagged, fields_n):>9}; pages read clean "
-          f"(no flag) {pct(pages_clean, aligned)}; reasons {reasons}")
-    print(f"  ms per page, one core (CPU)   median {np.median(cpu_ms):.1f}, "
-          f"p95 {np.percentile(cpu_ms, 95):.1f}  (goal ≤ {GOAL_MS:.0f} ms); wall clock median "
-          f"{np.median(wall):.1f}, p95 {np.percentile(wall, 95):.1f} "
-          f"(load average {os.getloadavg()[0]:.1f})")
-    print("  stage medians (wall ms): " + ", ".join(
-        f"{k} {np.median(v):.1f}" for k, v in stages.items() if k != "total"))
+    print(
+        f"  field accuracy before confirm {pct(fields_ok, fields_n):>9}  "
+        f"({fields_ok}/{fields_n}; goal ≥ {GOAL_FIELD_ACCURACY:.1%})"
+    )
+    print(
+        f"  wrong fields flagged/caught   {pct(wrong_flagged, wrong):>9}  "
+        f"({wrong_flagged}/{wrong}); silent errors: {silent} (goal 0)"
+    )
+    print(
+        f"  fields flagged for the officer{pct(flagged, fields_n):>9}; pages read clean "
+        f"(no flag) {pct(pages_clean, aligned)}; reasons {reasons}"
+    )
+    print(
+        f"  ms per page, one core (CPU)   median {np.median(cpu_ms):.1f}, "
+        f"p95 {np.percentile(cpu_ms, 95):.1f}  (goal ≤ {GOAL_MS:.0f} ms); wall clock median "
+        f"{np.median(wall):.1f}, p95 {np.percentile(wall, 95):.1f} "
+        f"(load average {os.getloadavg()[0]:.1f})"
+    )
+    print(
+        "  stage medians (wall ms): "
+        + ", ".join(f"{k} {np.median(v):.1f}" for k, v in stages.items() if k != "total")
+    )
     if args.baseline_pages > 0:
         try:
             d_acc, f_acc, ms = tesseract_baseline(pages[: args.baseline_pages])
-            print(f"  tesseract per box (baseline)  digits {d_acc:.2%}, fields {f_acc:.2%}, "
-                  f"{ms:.0f} ms per page ({args.baseline_pages} pages)")
+            print(
+                f"  tesseract per box (baseline)  digits {d_acc:.2%}, fields {f_acc:.2%}, "
+                f"{ms:.0f} ms per page ({args.baseline_pages} pages)"
+            )
         except Exception as exc:  # tesseract not installed: say so, keep the other figures
             print(f"  tesseract baseline skipped: {exc}")
 

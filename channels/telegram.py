@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import hmac
 import io
+import json
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -42,6 +44,8 @@ from relay import media as media_store
 from relay.config import Settings
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+MAX_PAYLOAD = 1024 * 1024
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 
@@ -122,7 +126,21 @@ class TelegramChannel(Channel):
 
     @staticmethod
     def parse(data: dict[str, Any]) -> Incoming:
-        return from_update(data)
+        """A well-formed update, or — for one that breaks Telegram's own schema — the raw
+        update kept as ignored: stored (nothing is lost) and acknowledged, so Telegram does
+        not hold up later updates retrying it."""
+        try:
+            return from_update(data)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            log.warning("malformed Telegram update %s: %r", data.get("update_id"), exc)
+            return Incoming(
+                channel="telegram",
+                provider_id=str(data["update_id"]),
+                sender="unknown",
+                text="",
+                event={"type": "ignored"},
+                payload=json.dumps(data, ensure_ascii=False)[:MAX_PAYLOAD],
+            )
 
     def acknowledge(self) -> tuple[str, int, dict[str, str]]:
         return "", 200, {}
@@ -182,4 +200,3 @@ class TelegramChannel(Channel):
         if len(content) > max_bytes:
             raise MediaError("too_large", "downloaded", size=len(content))
         return Media(content, str(item.get("content_type", "")))
-

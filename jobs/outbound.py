@@ -30,17 +30,18 @@ def send_outbound(outbound_id: int) -> str | Retry:
             return "missing"
         if message.status != "queued":
             return f"already {message.status}"
+        adapter = adapter_for(message.channel)
+        if adapter.sends_per_second:  # the provider's budget for the whole account
+            wait = rate_limit.send_wait(
+                redis_connection(), adapter.name, adapter.sends_per_second
+            )
+            if wait:  # not an attempt: nothing counted
+                return Retry(max=1000, interval=wait)
         # Counted before the attempt, so a worker killed mid-send still uses up a try.
         message.attempts += 1
         outgoing = Outgoing(
             message.id, message.channel, message.to_address, message.text, message.extras
         )
-    adapter = adapter_for(outgoing.channel)
-    if adapter.sends_per_second and rate_limit.over_send_rate(
-        redis_connection(), adapter.name, adapter.sends_per_second
-    ):
-        _give_back_attempt(outbound_id)
-        return Retry(max=1000, interval=1)
     try:
         if not adapter.enabled(settings):
             raise SendError("failed", f"channel {outgoing.channel} is not configured")
@@ -54,11 +55,6 @@ def send_outbound(outbound_id: int) -> str | Retry:
         message.error_kind = message.last_error = None
     log.info("outbound %s sent via %s as %s", outbound_id, outgoing.channel, result.provider_id)
     return "sent"
-
-
-def _give_back_attempt(outbound_id: int) -> None:
-    with session_scope() as session:
-        session.get_one(OutboundMessage, outbound_id).attempts -= 1
 
 
 def retry_delay(error: SendError, attempts: int, intervals: tuple[int, ...]) -> int | None:

@@ -6,6 +6,8 @@ and the sender is told once per window to slow down.
 
 from __future__ import annotations
 
+import math
+import random
 import time
 
 from redis import Redis
@@ -33,10 +35,17 @@ def first_notice(redis: Redis, kind: str, channel: str, sender: str, every: int)
     return bool(redis.set(f"relay:notice:{kind}:{channel}:{sender}", 1, nx=True, ex=every))
 
 
-def over_send_rate(redis: Redis, channel: str, per_second: int) -> bool:
-    """Count this send in the current second for the whole provider account."""
+def send_wait(redis: Redis, channel: str, per_second: int) -> int:
+    """0 if this send fits in the current second's budget for the whole provider account;
+    else the seconds to wait before trying again. The wait is spread over the backlog (as
+    many seconds as the refused sends need at `per_second`, picked at random), so a backlog
+    of a thousand replies is not retried all at once every second: that churn ran the
+    workers flat and let ~2 replies a second through instead of 25 (bench/ingest.py)."""
     key = f"relay:sendrate:{channel}:{int(time.time())}"
     pipe = redis.pipeline()
     pipe.incr(key)
     pipe.expire(key, 5)
-    return int(pipe.execute()[0]) > per_second
+    count = int(pipe.execute()[0])
+    if count <= per_second:
+        return 0
+    return random.randint(1, max(1, math.ceil((count - per_second) / per_second)))

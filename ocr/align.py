@@ -30,6 +30,7 @@ class Alignment:
     homography: np.ndarray  # photo pixels → read-frame pixels
     markers: tuple[int, ...]  # ids found
     rotation: int  # how far the page is turned clockwise in the photo: 0, 90, 180 or 270
+    px_per_mm: float = 0.0  # the photo's resolution on the page (its shorter-sided estimate)
 
     def inverse(self) -> np.ndarray:
         return np.linalg.inv(self.homography)
@@ -99,7 +100,9 @@ def align(markers: dict[int, np.ndarray]) -> Alignment | None:
     dx, dy = top[0] - top[1]
     angle = (np.degrees(np.arctan2(dx, -dy)) + 360) % 360
     rotation = round(angle / 90.0) % 4 * 90
-    return Alignment(homography, tuple(sorted(markers)), rotation)
+    top, right, bottom, left = np.linalg.norm(np.roll(page, -1, axis=0) - page, axis=1)
+    scale = min((top + bottom) / 2 / layout.PAGE_W_MM, (left + right) / 2 / layout.PAGE_H_MM)
+    return Alignment(homography, tuple(sorted(markers)), rotation, float(scale))
 
 
 def warp(image: np.ndarray, alignment: Alignment, px_per_mm: float = READ_PX_PER_MM,

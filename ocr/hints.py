@@ -32,6 +32,12 @@ HINTS: dict[str, dict[str, str]] = {
         "en": "The page is cut off: not all black corner squares are visible. Move the phone "
         "back a little and photograph the whole page.",
     },
+    "too_far": {
+        "id": "Formulir terlalu kecil di foto. Dekatkan HP sampai halaman memenuhi layar, "
+        "lalu foto ulang.",
+        "en": "The form is too small in the photo. Move the phone closer until the page fills "
+        "the screen, and retake.",
+    },
     "too_blurred": {
         "id": "Foto buram. Pegang HP dengan stabil, ketuk layar untuk fokus, lalu foto ulang.",
         "en": "The photo is blurred. Hold the phone steady, tap the screen to focus, and retake.",

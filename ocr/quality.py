@@ -13,6 +13,7 @@ import numpy as np
 from ocr import layout
 from ocr.align import READ_PX_PER_MM
 
+MIN_PX_PER_MM = 1.8  # below this the page is too small in the photo for its digits
 MIN_PAPER = 70  # 90th percentile of the page's grey level
 MIN_CONTRAST = 45  # paper minus marker black, grey levels
 MIN_SHARPNESS = 0.18  # steepest one-pixel step / contrast, median over the markers

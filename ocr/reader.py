@@ -187,6 +187,8 @@ def _read(
     if alignment is None:
         raise PhotoError(quality.why_no_page(gray, found), f"{len(found)} of 4 markers found")
     result.rotation = alignment.rotation
+    if alignment.px_per_mm < quality.MIN_PX_PER_MM:
+        raise PhotoError("too_far", f"{alignment.px_per_mm:.1f} px/mm")
     page_bgr = align.warp(image, alignment)
     clock.lap("warp")
     problem = quality.page_problem(page_bgr, found)
@@ -207,6 +209,7 @@ def _read(
 
         header = read_header(align.warp(gray, alignment, 8.0, layout.header_rect()))
         clock.lap("header")
+    from_header = qr is None
     if qr is None:
         qr = _from_header(header, lookup)
         if qr is None:
@@ -250,7 +253,11 @@ def _read(
     result.checks = decoded.checks
     result.fields = _flag(fields, decoded, lps, writing, bubbles, fused, complete)
     result.fields = _settle(result.fields, decoded, lps, kinds, registered, complete)
-    if header[0]:
+    if from_header:
+        result.checks.append(
+            arith.Check("qr_read", False, "QR unreadable: TPS and contest from the printed header")
+        )
+    elif header[0]:
         result.checks.append(
             arith.Check("printed_tps_matches_qr", header[0] == qr.tps_code,
                         f"printed {header[0]}, QR {qr.tps_code}")

@@ -28,14 +28,35 @@ Glyph = np.ndarray  # float32 0..1, ink strength
 # --- glyphs ---------------------------------------------------------------------------------
 
 
+def thin(binary: np.ndarray) -> np.ndarray:
+    """Zhang–Suen thinning: the one-pixel centre line of a binary shape (uint8 0/1)."""
+    img = np.pad(binary.astype(np.uint8), 1)
+    while True:
+        changed = False
+        for step in (0, 1):
+            p = [np.roll(np.roll(img, -dy, 0), -dx, 1) for dy, dx in (
+                (-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1), (-1, -1))]
+            neighbours = sum(p)
+            transitions = sum((p[k] == 0) & (p[(k + 1) % 8] == 1) for k in range(8))
+            if step == 0:
+                cond = (p[0] * p[2] * p[4] == 0) & (p[2] * p[4] * p[6] == 0)
+            else:
+                cond = (p[0] * p[2] * p[6] == 0) & (p[0] * p[4] * p[6] == 0)
+            remove = (img == 1) & (neighbours >= 2) & (neighbours <= 6) & (transitions == 1) & cond
+            if remove.any():
+                img[remove] = 0
+                changed = True
+        if not changed:
+            return img[1:-1, 1:-1]
+
+
 def pen_strokes(shape: np.ndarray, width_px: float, rng: np.random.Generator) -> Glyph:
-    """Redraw a filled digit shape (0..1) as strokes of about `width_px`: ridge, then a pen."""
+    """Redraw a filled digit shape (0..1) as strokes of about `width_px`: centre line, then a
+    round pen along it."""
     binary = (shape > 0.5).astype(np.uint8)
     if binary.sum() == 0:
         return shape.astype(np.float32)
-    dist = cv2.distanceTransform(binary, cv2.DIST_L2, 3)
-    ridge = (dist >= cv2.dilate(dist, np.ones((3, 3), np.uint8)) - 0.5) & (binary > 0)
-    ridge = ridge.astype(np.uint8)
+    ridge = thin(binary)
     radius = max(1, round(width_px / 2))
     pen = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
     strokes = cv2.dilate(ridge, pen).astype(np.float32)
@@ -48,7 +69,7 @@ def from_uci(image8: np.ndarray, height_px: int, rng: np.random.Generator) -> Gl
     big = cv2.resize((image8 / 16.0).astype(np.float32), (height_px, height_px),
                      interpolation=cv2.INTER_CUBIC)
     big = cv2.GaussianBlur(big, (0, 0), height_px / 32)
-    shape = (big > rng.uniform(0.35, 0.5)).astype(np.float32)
+    shape = (big > rng.uniform(0.25, 0.4)).astype(np.float32)
     return pen_strokes(shape, rng.uniform(0.045, 0.08) * height_px, rng)
 
 

@@ -309,3 +309,37 @@ def _flood(port: int, n: int) -> None:
         with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
             sock.sendall(head + payload)
             assert sock.recv(64)[9:12] == b"200"
+
+
+# --- Telegram updates that are not what Telegram sends ------------------------------------------
+
+MALFORMED_UPDATES = [
+    {"update_id": 1, "message": "not an object"},
+    {"update_id": 2, "message": {"chat": 5}},
+    {"update_id": 3, "callback_query": {}},
+    {"update_id": 4, "my_chat_member": {}},
+    {
+        "update_id": 5,
+        "message": {"message_id": 1, "date": "x", "chat": {"id": 1, "type": "private"}},
+    },
+]
+
+
+def test_malformed_telegram_updates_are_not_a_500(client, telegram) -> None:
+    from tests.conftest import TELEGRAM_SECRET
+
+    headers = {"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET}
+    statuses = [
+        client.post("/webhooks/telegram", json=update, headers=headers).status_code
+        for update in MALFORMED_UPDATES
+    ]
+    assert statuses == [200] * len(MALFORMED_UPDATES), statuses
+    from sqlalchemy import select
+
+    from relay.db import session_scope
+    from relay.models import InboundMessage
+
+    with session_scope() as session:  # kept raw, answered nothing, never retried by Telegram
+        stored = session.scalars(select(InboundMessage).order_by(InboundMessage.id)).all()
+        assert [m.provider_id for m in stored] == [str(u["update_id"]) for u in MALFORMED_UPDATES]
+        assert all(m.event == {"type": "ignored"} for m in stored)

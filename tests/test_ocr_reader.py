@@ -81,8 +81,8 @@ def test_bad_photos_get_their_own_code_and_retake_hint(name: str, code: str) -> 
 
 def test_every_error_code_has_a_hint_in_both_languages() -> None:
     for code in ("too_large", "too_many_pixels", "not_an_image", "no_form_found", "page_cropped",
-                 "too_blurred", "too_dark", "qr_unreadable", "unknown_form", "outdated_form",
-                 "wrong_tps", "wrong_contest"):
+                 "too_far", "too_blurred", "too_dark", "qr_unreadable", "unknown_form",
+                 "outdated_form", "wrong_tps", "wrong_contest"):
         assert code in hints.HINTS and set(hints.HINTS[code]) == {"id", "en"}
     text = hints.hint("wrong_tps", "en", tps="3576011001002", expected=TPS)
     assert "3576011001002" in text and TPS in text
@@ -133,6 +133,7 @@ def test_a_hidden_qr_code_falls_back_to_the_printed_header() -> None:
         pytest.skip("tesseract could not read the printed header here")
     assert result.ok and (result.contest, result.tps_code) == ("PPWP", TPS)
     assert result.values() == CLEAN
+    assert result.needs_confirmation and not {c.name: c for c in result.checks}["qr_read"].ok
 
 
 def test_ocr_read_prints_json_and_fails_on_a_refused_photo(demo: str) -> None:
@@ -148,3 +149,15 @@ def test_ocr_read_prints_json_and_fails_on_a_refused_photo(demo: str) -> None:
     assert {f["key"]: f["value"] for f in report["fields"]} == CLEAN
     refused = runner.invoke(args=["ocr", "read", str(DATA / "ppwp_clean.jpg"), "--contest", "DPD"])
     assert refused.exit_code == 1 and json.loads(refused.output)["error"] == "wrong_contest"
+
+
+def test_a_page_too_small_in_the_photo_is_asked_closer() -> None:
+    from ocr.render import TpsInfo, render_page
+
+    page = np.array(render_page(demo_templates()["PPWP"], 1, TpsInfo(TPS), dpi=4.0 * 25.4)
+                    .convert("L"))
+    small = cv2.resize(page, None, fx=0.42, fy=0.42, interpolation=cv2.INTER_AREA)
+    table = np.full((900, 1200), 110, np.uint8)
+    table[100 : 100 + small.shape[0], 300 : 300 + small.shape[1]] = small
+    data = cv2.imencode(".jpg", table, [cv2.IMWRITE_JPEG_QUALITY, 90])[1].tobytes()
+    assert read_photo(data, demo_lookup()).error == "too_far"

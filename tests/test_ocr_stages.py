@@ -37,6 +37,7 @@ def test_markers_give_the_page_back_in_the_template_frame_whatever_its_rotation(
         assert sorted(found) == [0, 1, 2, 3], angle
         alignment = align.align(found)
         assert alignment is not None and alignment.rotation == rotation, angle
+        assert abs(alignment.px_per_mm - 0.8 * align.READ_PX_PER_MM) < 0.05
         # A box centre maps back to where the template puts it (within 1 px = 0.25 mm).
         x, y, w, h = layout.digit_geometry(3)[2].box
         centre = np.array([[[(x + w / 2) * 4, (y + h / 2) * 4]]])

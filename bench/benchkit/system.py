@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import tempfile
 import time
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -92,13 +94,43 @@ def load_database(url: str, work: Path, officers: int) -> list[Officer]:
     return people
 
 
+def _terminate(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+@contextmanager
+def throwaway_postgres(server_url: str) -> Iterator[str]:
+    """A new database on the PostgreSQL server of `server_url`, dropped afterwards."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"relay_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        from relay.db import dispose_engines
+
+        dispose_engines()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @contextmanager
 def running_system(officers: int, database_url: str | None = None) -> Iterator[System]:
     """A temp directory, a migrated database with data, redis-server and fake Twilio; the
-    environment (`System.env`) for web and worker processes pointing at all of them."""
+    environment (`System.env`) for web and worker processes pointing at all of them.
+    SIGTERM unwinds like Ctrl-C, so no process or database is left behind."""
+    signal.signal(signal.SIGTERM, _terminate)
     with ExitStack() as stack:
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="relay-bench-")))
-        url = database_url or f"sqlite:///{work / 'relay.db'}"
+        if database_url and database_url.startswith("postgresql"):
+            url = stack.enter_context(throwaway_postgres(database_url))
+        else:
+            url = database_url or f"sqlite:///{work / 'relay.db'}"
         os.environ["DATABASE_URL"] = url
         people = load_database(url, work, officers)
         redis_dir = work / "redis"
@@ -254,3 +286,26 @@ def wait_drained(expected: int, timeout: float) -> float:
             break
         time.sleep(0.25)
     return time.monotonic() - start
+
+
+def database_bytes(url: str) -> int:
+    """The database's size on disk (SQLite: file + WAL; PostgreSQL: pg_database_size)."""
+    from sqlalchemy import text
+
+    from relay.db import get_engine
+
+    if url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        return sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
+    with get_engine(url).connect() as conn:
+        return int(conn.execute(text("SELECT pg_database_size(current_database())")).scalar())
+
+
+def redis_figures(url: str) -> tuple[int, int]:
+    """(bytes of memory in use, commands processed so far) of the Redis at `url`."""
+    from redis import Redis
+
+    client = Redis.from_url(url)
+    memory, stats = client.info("memory"), client.info("stats")
+    client.close()
+    return int(memory["used_memory"]), int(stats["total_commands_processed"])
