@@ -13,9 +13,10 @@ from bots.messages import DEFAULT_LANGUAGE, text
 from bots.reply import Reply
 from jobs import rate_limit
 from jobs.queues import enqueue_media, enqueue_outbound, redis_connection
+from jobs.replies import reply_row
 from relay.config import Settings, load_settings
 from relay.db import session_scope
-from relay.models import InboundMessage, Officer, OutboundMessage
+from relay.models import InboundMessage, Officer
 
 log = logging.getLogger(__name__)
 
@@ -33,18 +34,7 @@ def process_inbound(inbound_id: int) -> str:
         officer = find_officer(session, message.channel, message.sender)
         message.officer_id = officer.id if officer else None
         replies, status = _decide(session, settings, message, officer)
-        outbound = [
-            OutboundMessage(
-                channel=message.channel,
-                to_address=message.sender,
-                text=reply.text,
-                extras=reply.extras(),
-                officer_id=message.officer_id,
-                inbound_id=message.id,
-                sequence=i,
-            )
-            for i, reply in enumerate(replies)
-        ]
+        outbound = [reply_row(message, reply, i) for i, reply in enumerate(replies)]
         session.add_all(outbound)
         message.status, message.processed_at = status, datetime.now(UTC)
         session.flush()

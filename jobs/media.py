@@ -11,13 +11,15 @@ from typing import Any
 
 from bots.conversation import has_image
 from bots.messages import DEFAULT_LANGUAGE, text
+from bots.reply import Reply
 from channels.base import MediaError
 from channels.registry import adapter_for
 from jobs.queues import enqueue_outbound, enqueue_photo_reading
+from jobs.replies import reply_row
 from relay import media
 from relay.config import load_settings
 from relay.db import session_scope
-from relay.models import InboundMessage, Officer, OutboundMessage
+from relay.models import InboundMessage, Officer
 
 log = logging.getLogger(__name__)
 
@@ -85,14 +87,8 @@ def _reply_failure(inbound_id: int, index: int, error: MediaError) -> None:
     with session_scope() as session:
         message = session.get_one(InboundMessage, inbound_id)
         officer = session.get(Officer, message.officer_id) if message.officer_id else None
-        reply = OutboundMessage(
-            channel=message.channel,
-            to_address=message.sender,
-            text=_failure_text(error, officer.language if officer else DEFAULT_LANGUAGE),
-            officer_id=message.officer_id,
-            inbound_id=message.id,
-            sequence=FAILURE_SEQUENCE + index,
-        )
+        language = officer.language if officer else DEFAULT_LANGUAGE
+        reply = reply_row(message, Reply(_failure_text(error, language)), FAILURE_SEQUENCE + index)
         session.add(reply)
         session.flush()
         reply_id = reply.id

@@ -32,9 +32,7 @@ def send_outbound(outbound_id: int) -> str | Retry:
             return f"already {message.status}"
         adapter = adapter_for(message.channel)
         if adapter.sends_per_second:  # the provider's budget for the whole account
-            wait = rate_limit.send_wait(
-                redis_connection(), adapter.name, adapter.sends_per_second
-            )
+            wait = rate_limit.send_wait(redis_connection(), adapter.name, adapter.sends_per_second)
             if wait:  # not an attempt: nothing counted
                 return Retry(max=1000, interval=wait)
         # Counted before the attempt, so a worker killed mid-send still uses up a try.

@@ -16,6 +16,7 @@ from bots.grammar import Tally
 from bots.reply import Reply
 from bots.tallies import PhotoReading, submit
 from jobs.queues import enqueue_outbound
+from jobs.replies import reply_row
 from relay import media
 from relay.db import session_scope
 from relay.models import InboundMessage, Officer, OutboundMessage, Submission, Tps
@@ -72,15 +73,7 @@ def read_photos(inbound_id: int) -> str:
             else:
                 reply = _submit_reading(session, officer, message, result)
             reply = reply if isinstance(reply, Reply) else Reply(reply)
-            row = OutboundMessage(
-                channel=message.channel,
-                to_address=message.sender,
-                text=reply.text,
-                extras=reply.extras(),
-                officer_id=officer.id,
-                inbound_id=message.id,
-                sequence=sequence,
-            )
+            row = reply_row(message, reply, sequence)
             session.add(row)
             session.flush()
             reply_ids.append(row.id)
