@@ -21,7 +21,10 @@ from ocr.classifier import BLANK_CLASS, X_CLASS
 BUBBLE_THRESHOLD = 0.3  # fill at which a bubble is as likely marked as not
 BUBBLE_SLOPE = 25.0
 BUBBLE_FLOOR = 0.002  # chance the bubble column says nothing useful
-WRITING_FLOOR = 0.1  # chance the handwriting reading is wrong whatever it says
+FORGOTTEN = 0.03  # chance an empty bubble column is a digit the officer forgot to mark
+# Chance the handwriting reading is wrong whatever it says, per class: digits are easily taken
+# for one another, an X rarely, and a box with ink is almost never blank.
+WRITING_FLOOR = np.array([0.1] * 10 + [0.01, 0.002])
 BLANK_BY_INK = 0.995  # P(blank) of a box with (almost) no ink
 EMPTY_UNITS_PENALTY = 0.02
 MAX_VALUE = 999
@@ -34,6 +37,8 @@ def bubble_probabilities(fills: np.ndarray) -> np.ndarray:
     logits -= logits.max(axis=-1, keepdims=True)
     p = np.exp(logits)
     p /= p.sum(axis=-1, keepdims=True)
+    forgotten = FORGOTTEN * p[..., :1]
+    p = np.concatenate([p[..., :1] - forgotten, p[..., 1:] + forgotten / 10], axis=-1)
     return (1 - BUBBLE_FLOOR) * p + BUBBLE_FLOOR / p.shape[-1]
 
 

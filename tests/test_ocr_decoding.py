@@ -35,7 +35,7 @@ def test_bubble_column_reads_one_mark_nothing_or_an_unclear_pair() -> None:
                                               [0.0] * 10,
                                               [0, 0.9, 0, 0, 0, 0, 0, 0.9, 0, 0]]))
     assert p[0].argmax() == 4 and p[0, 4] > 0.99  # digit 3 (index 0 is "nothing")
-    assert p[1].argmax() == 0 and p[1, 0] > 0.99
+    assert p[1].argmax() == 0 and p[1, 0] > 0.95  # a forgotten mark stays possible
     assert abs(p[2, 2] - p[2, 8]) < 1e-6 and p[2, 2] < 0.51
 
 
