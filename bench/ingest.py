@@ -68,9 +68,8 @@ def main() -> None:
     parser.add_argument(
         "--max-telegram",
         type=int,
-        default=1500,
-        help="Telegram updates at most (replies are "
-        "paced at the bot's 25/s, so the drain takes max/25 s)",
+        default=500,
+        help="Telegram updates at most (their replies go out at the bot's 25/s)",
     )
     parser.add_argument(
         "--database-url",

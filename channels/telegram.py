@@ -119,7 +119,10 @@ class TelegramChannel(Channel):
         given = request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(given.encode(), settings.telegram_webhook_secret.encode()):
             raise Rejected(403, f"missing or wrong {SECRET_HEADER}")
-        data = request.get_json(silent=True)
+        try:
+            data = request.get_json(silent=True)
+        except RecursionError as exc:  # absurdly deep nesting: no Update looks like that
+            raise Rejected(400, "body is not a Telegram Update") from exc
         if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
             raise Rejected(400, "body is not a Telegram Update")
         return [self.parse(data)]

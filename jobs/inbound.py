@@ -72,7 +72,7 @@ def _decide(
     if over is not None:
         log.warning("rate limit: %s/%s is %d over", message.channel, message.sender, over)
         if over == 1:
-            seconds = rate_limit.seconds_left_in_window(settings.sender_rate_window)
+            seconds = rate_limit.seconds_left_in_window(redis, message.channel, message.sender)
             return [Reply(text("rate_limited", language, seconds=seconds))], "rate_limited"
         return [], "rate_limited"
     replies = respond(session, message, officer)

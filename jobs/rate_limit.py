@@ -16,18 +16,21 @@ UNKNOWN_SENDER_REPLY_EVERY = 3600
 
 
 def over_limit(redis: Redis, channel: str, sender: str, limit: int, window: int) -> int | None:
-    """None while within the limit; else the 1-based count past it (1 = first message over)."""
-    bucket = int(time.time() // window)
-    key = f"relay:rate:{channel}:{sender}:{bucket}"
+    """None while within the limit; else the 1-based count past it (1 = first message over).
+
+    The window starts at the sender's first message (not at a clock boundary), so a burst is
+    never split across two windows and let through twice.
+    """
+    key = f"relay:rate:{channel}:{sender}"
     pipe = redis.pipeline()
     pipe.incr(key)
-    pipe.expire(key, window * 2)
+    pipe.expire(key, window, nx=True)
     count = int(pipe.execute()[0])
     return count - limit if count > limit else None
 
 
-def seconds_left_in_window(window: int) -> int:
-    return max(1, int(window - time.time() % window))
+def seconds_left_in_window(redis: Redis, channel: str, sender: str) -> int:
+    return max(1, int(redis.ttl(f"relay:rate:{channel}:{sender}")))
 
 
 def first_notice(redis: Redis, kind: str, channel: str, sender: str, every: int) -> bool:

@@ -6,6 +6,8 @@ still stored, and the sweeper enqueues them later.
 
 from __future__ import annotations
 
+import dataclasses
+
 from channels.base import Incoming
 from jobs.queues import enqueue_inbound
 from relay import inbox
@@ -15,9 +17,18 @@ from relay.db import session_scope
 def accept(messages: list[Incoming]) -> list[tuple[int, bool]]:
     """(inbound id, newly stored) per message; raises SQLAlchemyError when nothing was stored."""
     with session_scope() as session:
-        stored = [inbox.store(session, message) for message in messages]
+        stored = [inbox.store(session, storable(message)) for message in messages]
         results = [(row.id, created) for row, created in stored]
     for inbound_id, created in results:
         if created:
             enqueue_inbound(inbound_id)
     return results
+
+
+def storable(message: Incoming) -> Incoming:
+    """The message without NUL characters, which PostgreSQL text cannot hold: a Body, a
+    gateway's JSON or a Telegram update can carry one, and refusing to store it would
+    answer 503 for ever."""
+    values = {f: getattr(message, f) for f in ("provider_id", "sender", "text", "payload")}
+    changed = {f: v.replace("\x00", "") for f, v in values.items() if "\x00" in v}
+    return dataclasses.replace(message, **changed) if changed else message

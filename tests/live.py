@@ -129,7 +129,7 @@ class RedisServer:
 
 
 class Gunicorn:
-    """The `web` process: gunicorn with gunicorn.conf.py (the Procfile's settings).
+    """The `web` process exactly as the Procfile starts it (gunicorn with gunicorn.conf.py).
 
     `app` overrides the WSGI app (e.g. a bare Flask app for a ceiling); `pythonpath` is
     added for it. The access log goes where gunicorn.conf.py sends it unless `env` says.
@@ -155,13 +155,11 @@ class Gunicorn:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, ready_path: str = "/healthz", timeout: float = 30.0) -> Self:
-        command = [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py"]
-        if self.pythonpath:
-            command += ["--pythonpath", self.pythonpath]
-        if self.app:
-            command.append(self.app)
+        extra = ["--pythonpath", self.pythonpath] if self.pythonpath else []
+        extra += [self.app] if self.app else []
+        command = " ".join([procfile_command("web"), *map(shlex.quote, extra)])
         self.proc = subprocess.Popen(
-            command,
+            ["bash", "-c", f"exec {command}"],
             cwd=ROOT,
             env=self.env,
             stdout=self.log,

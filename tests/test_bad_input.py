@@ -343,3 +343,17 @@ def test_malformed_telegram_updates_are_not_a_500(client, telegram) -> None:
         stored = session.scalars(select(InboundMessage).order_by(InboundMessage.id)).all()
         assert [m.provider_id for m in stored] == [str(u["update_id"]) for u in MALFORMED_UPDATES]
         assert all(m.event == {"type": "ignored"} for m in stored)
+
+
+def test_deeply_nested_telegram_json_is_a_400(client, telegram) -> None:
+    from tests.conftest import TELEGRAM_SECRET
+
+    body = b'{"update_id": 1, "message": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    answer = client.post(
+        "/webhooks/telegram",
+        data=body,
+        content_type="application/json",
+        headers={"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET},
+    )
+    assert answer.status_code == 400
+    assert count(InboundMessage) == 0

@@ -238,6 +238,26 @@ def test_any_telegram_update_is_one_message(update: dict[str, Any]) -> None:
     json.loads(incoming.payload)
 
 
+@FAST
+@given(
+    st.integers(0, 2**31),
+    st.dictionaries(
+        st.sampled_from(["message", "edited_message", "callback_query", "my_chat_member", "x"]),
+        json_values | message,
+        max_size=3,
+    ),
+)
+def test_any_update_with_an_id_is_stored_whatever_else_it_holds(
+    update_id: int, rest: dict[str, Any]
+) -> None:
+    """The webhook's parser: a malformed update is kept as ignored, never an exception."""
+    from channels.telegram import TelegramChannel
+
+    incoming = TelegramChannel.parse({"update_id": update_id, **rest})
+    assert incoming.provider_id == str(update_id) and incoming.sender
+    json.loads(incoming.payload)
+
+
 # --- Retry-After from a provider (channels/http_errors.py, jobs/outbound.py) ------------------
 
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 
 from flask import Blueprint, Response, abort, request
 from sqlalchemy.exc import SQLAlchemyError
 
-from channels.base import Incoming, Rejected
+from channels.base import Rejected
 from channels.registry import adapter_for
 from relay import intake
 from relay.config import load_settings
@@ -31,7 +30,7 @@ def receive(name: str) -> Response:
         log.warning("webhook %s rejected from %s: %s", name, request.remote_addr, rejected.reason)
         return Response(rejected.reason, status=rejected.status, mimetype="text/plain")
     try:
-        results = intake.accept([storable(message) for message in messages])
+        results = intake.accept(messages)
     except SQLAlchemyError:
         # Nothing was stored: a 5xx makes the provider deliver again later.
         log.exception("webhook %s: database unavailable", name)
@@ -41,11 +40,3 @@ def receive(name: str) -> Response:
         log.info("webhook %s: %d redelivered message(s) ignored", name, redelivered)
     body, status, headers = adapter.acknowledge()
     return Response(body, status=status, headers=headers)
-
-
-def storable(message: Incoming) -> Incoming:
-    """The message without NUL characters, which PostgreSQL text cannot hold: a Body or a
-    gateway's JSON can carry one, and refusing to store it would answer 503 for ever."""
-    values = {f: getattr(message, f) for f in ("provider_id", "sender", "text", "payload")}
-    changed = {f: v.replace("\x00", "") for f, v in values.items() if "\x00" in v}
-    return dataclasses.replace(message, **changed) if changed else message
