@@ -17,8 +17,7 @@ from relay.db import session_scope
 def accept(messages: list[Incoming]) -> list[tuple[int, bool]]:
     """(inbound id, newly stored) per message; raises SQLAlchemyError when nothing was stored."""
     with session_scope() as session:
-        stored = [inbox.store(session, storable(message)) for message in messages]
-        results = [(row.id, created) for row, created in stored]
+        results = [inbox.store(session, storable(message)) for message in messages]
     for inbound_id, created in results:
         if created:
             enqueue_inbound(inbound_id)
