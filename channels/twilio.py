@@ -25,6 +25,7 @@ from channels.base import (
 )
 from channels.http_errors import error_for_exception, error_for_status
 from channels.http_media import download
+from relay import media
 from relay.config import Settings
 from relay.phone import InvalidPhone, to_e164
 
@@ -105,8 +106,12 @@ class TwilioChannel(Channel):
             to = WHATSAPP_PREFIX + message.to
         else:
             sender, to = settings.twilio_sms_number, message.to
+        extra: dict[str, Any] = {}
+        photo = (message.extras or {}).get("photo")
+        if photo and message.channel == "whatsapp":  # SMS cannot carry it; WhatsApp can
+            extra["media_url"] = [media.public_link(settings, photo)]
         try:
-            created = client.messages.create(to=to, from_=sender, body=message.text)
+            created = client.messages.create(to=to, from_=sender, body=message.text, **extra)
         except TwilioRestException as exc:
             detail = f"twilio {exc.status} code {exc.code}: {exc.msg}"[:500]
             if exc.code in STOPPED_CODES:
@@ -117,11 +122,11 @@ class TwilioChannel(Channel):
             raise error_for_exception(exc) from exc
         return SendResult(provider_id=created.sid)
 
-
     def fetch_media(self, item: dict[str, Any], settings: Settings, max_bytes: int) -> Media:
         """Twilio media URLs need the account's credentials (HTTP Basic)."""
-        media = download(item["url"], max_bytes,
-                         auth=(settings.twilio_account_sid, settings.twilio_auth_token))
+        media = download(
+            item["url"], max_bytes, auth=(settings.twilio_account_sid, settings.twilio_auth_token)
+        )
         return Media(media.content, media.content_type or item.get("content_type", ""))
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 from pathlib import Path
 
-from relay.config import ROOT
+from relay.config import ROOT, Settings
 
 EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
 
@@ -49,3 +50,13 @@ def sniff_type(content: bytes) -> str | None:
     if content[:4] == b"RIFF" and content[8:12] == b"WEBP":
         return "image/webp"
     return None
+
+
+def link_signature(settings: Settings, key: str) -> str:
+    """Links to stored images are signed with SECRET_KEY: only pages we sent can be fetched."""
+    return hmac.new(settings.secret_key.encode(), key.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def public_link(settings: Settings, key: str) -> str:
+    """A URL a provider can fetch the image from (served by GET /media/<key>)."""
+    return f"{settings.public_url}/media/{key}?sig={link_signature(settings, key)}"

@@ -87,3 +87,25 @@ def test_a_pdf_sent_as_photo_is_refused(client, redis_conn, twilio, media_dir: P
 def _submissions() -> list[Submission]:
     with session_scope() as session:
         return list(session.scalars(select(Submission).order_by(Submission.id)))
+
+
+def test_golden_photo_reading_comes_back_with_the_annotated_page(
+    client, redis_conn, twilio, media_dir: Path
+) -> None:
+    golden = Path(__file__).parent / "data" / "ocr" / "ppwp_clean.jpg"
+    url = twilio.add_media(golden.read_bytes(), "image/jpeg")
+    post(client, "", media=[(url, "image/jpeg")])
+    drain(redis_conn)
+    ack, reading = whatsapp_replies(twilio)
+    assert ack["Body"].startswith("Foto diterima dan disimpan")
+    assert reading["Body"].startswith(
+        "Dibaca dari foto PPWP TPS 3576011001001: 01=120 02=95 03=40 SAH=255 TS=5."
+    )
+    [page_url] = reading["MediaUrl"]
+    assert page_url.startswith(PUBLIC_URL + "/media/")
+    path = page_url.removeprefix(PUBLIC_URL)
+    page = client.get(path)
+    assert page.status_code == 200 and page.mimetype == "image/jpeg"
+    assert page.data[:3] == b"\xff\xd8\xff"
+    assert client.get(path.split("?")[0] + "?sig=forged").status_code == 403
+    assert client.get("/media/../../etc/passwd?sig=x").status_code in (403, 404)

@@ -14,7 +14,7 @@ MAX_REQUEST_BYTES = 1024 * 1024  # webhooks carry text and media URLs, never the
 
 def create_app() -> Flask:
     from web import register as register_web
-    from webhooks import cli, cli_data, cli_ocr, health, receive
+    from webhooks import cli, cli_data, cli_ocr, health, media_links, receive
 
     settings = load_settings()
     app = Flask(__name__)
@@ -23,6 +23,7 @@ def create_app() -> Flask:
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1)  # type: ignore[method-assign]
     app.register_blueprint(receive.blueprint)
     app.register_blueprint(health.blueprint)
+    app.register_blueprint(media_links.blueprint)
     cli.register(app)
     cli_data.register(app)
     cli_ocr.register(app)
