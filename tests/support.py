@@ -81,3 +81,29 @@ def post_gateway(
         content_type="application/json",
         headers={"X-Signature": signature(secret or GATEWAY_SECRET, body)},
     )
+
+
+_conversation_ids = iter(range(1, 10**9))
+
+
+def converse(sender: str, text: str):
+    """One simulator message straight through the conversation (the worker's decision step,
+    no queues); returns its single Reply."""
+    from bots.conversation import respond
+    from bots.identity import find_officer
+    from relay.db import session_scope
+    from relay.models import InboundMessage
+
+    with session_scope() as session:
+        inbound = InboundMessage(
+            channel="simulator",
+            provider_id=f"t-{next(_conversation_ids)}",
+            sender=sender,
+            text=text,
+            payload="{}",
+        )
+        session.add(inbound)
+        session.flush()
+        replies = respond(session, inbound, find_officer(session, "simulator", sender))
+    assert len(replies) == 1, replies
+    return replies[0]

@@ -9,10 +9,9 @@ import re
 import pytest
 from sqlalchemy import select
 
-from bots.conversation import respond
-from bots.identity import find_officer
 from relay.db import session_scope
-from relay.models import InboundMessage, Submission
+from relay.models import Submission
+from tests.support import converse
 
 KPPS = "+6281234567801"  # TPS 3576011001001, Indonesian
 KPPS_EN = "+6281234567802"  # TPS 3576011001002, English
@@ -22,19 +21,7 @@ _ids = itertools.count(1)
 
 
 def say(sender: str, text: str) -> str:
-    with session_scope() as session:
-        inbound = InboundMessage(
-            channel="simulator",
-            provider_id=f"t-{next(_ids)}",
-            sender=sender,
-            text=text,
-            payload="{}",
-        )
-        session.add(inbound)
-        session.flush()
-        replies = respond(session, inbound, find_officer(session, "simulator", sender))
-    assert len(replies) == 1
-    return replies[0].text
+    return converse(sender, text).text
 
 
 # (sender, text, expected reply as a regex (fullmatch), expected statuses of submissions)

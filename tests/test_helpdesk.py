@@ -11,11 +11,10 @@ import pytest
 from sqlalchemy import select
 
 from bots import faq
-from bots.conversation import respond
-from bots.identity import find_officer
 from bots.reply import Reply
 from relay.db import session_scope
-from relay.models import InboundMessage, Ticket, TicketMessage
+from relay.models import Ticket, TicketMessage
+from tests.support import converse
 
 KPPS = "+6281234567801"  # Indonesian
 KPPS_EN = "+6281234567802"  # English
@@ -24,19 +23,7 @@ _ids = itertools.count(1)
 
 
 def ask(sender: str, text: str) -> Reply:
-    with session_scope() as session:
-        inbound = InboundMessage(
-            channel="simulator",
-            provider_id=f"hd-{next(_ids)}",
-            sender=sender,
-            text=text,
-            payload="{}",
-        )
-        session.add(inbound)
-        session.flush()
-        replies = respond(session, inbound, find_officer(session, "simulator", sender))
-    assert len(replies) == 1
-    return replies[0]
+    return converse(sender, text)
 
 
 def say(sender: str, text: str) -> str:
