@@ -93,7 +93,9 @@ def converse(sender: str, text: str):
     from bots.identity import find_officer
     from relay.db import session_scope
     from relay.models import InboundMessage
+    from relay.phone import to_e164
 
+    sender = to_e164(sender)
     with session_scope() as session:
         inbound = InboundMessage(
             channel="simulator",
@@ -104,6 +106,8 @@ def converse(sender: str, text: str):
         )
         session.add(inbound)
         session.flush()
-        replies = respond(session, inbound, find_officer(session, "simulator", sender))
+        officer = find_officer(session, "simulator", sender)
+        inbound.officer_id = officer.id if officer else None
+        replies = respond(session, inbound, officer)
     assert len(replies) == 1, replies
     return replies[0]

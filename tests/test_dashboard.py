@@ -5,19 +5,16 @@ from __future__ import annotations
 
 import csv
 import io
-import itertools
 import json
 import re
 
 import pytest
 from sqlalchemy import select
 
-from bots.conversation import respond
-from bots.identity import find_officer
 from relay import results
 from relay.db import session_scope
-from relay.models import Contest, InboundMessage, Officer, ResultTotal, ResultVote, Submission
-from relay.phone import to_e164
+from relay.models import Contest, Officer, ResultTotal, ResultVote, Submission
+from tests.support import converse
 
 # (officer phone, tally): four TPS in three regencies of two provinces, one left pending.
 TALLIES = [
@@ -30,26 +27,10 @@ TALLIES = [
 ]
 
 
-_ids = itertools.count(1)
-
-
 def say(phone: str, text: str) -> None:
     """The conversation's decision step (what the worker runs), without the queues: the
     end-to-end path is covered by tests/test_console_review.py and the browser tests."""
-    sender = to_e164(phone)
-    with session_scope() as session:
-        inbound = InboundMessage(
-            channel="simulator",
-            provider_id=f"dash-{next(_ids)}",
-            sender=sender,
-            text=text,
-            payload="{}",
-        )
-        session.add(inbound)
-        session.flush()
-        officer = find_officer(session, "simulator", sender)
-        inbound.officer_id = officer.id if officer else None
-        respond(session, inbound, officer)
+    converse(phone, text)
 
 
 @pytest.fixture
