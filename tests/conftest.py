@@ -7,14 +7,13 @@ import os
 import shutil
 import subprocess
 import time
-import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 import redis
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
 # Fast backoff for tests: retries are still scheduled through RQ's scheduler.
 os.environ.setdefault("SEND_RETRY_INTERVALS", "1,1,1")
@@ -65,39 +64,20 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     proc.wait(5)
 
 
-def _postgres_database(admin_url: str) -> Iterator[str]:
-    """A throwaway database on the PostgreSQL server of `admin_url`."""
-    name = f"relay_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        from relay.db import dispose_engines
-
-        dispose_engines()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     configured = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL", "")
-    if configured.startswith("postgresql"):
-        generator = _postgres_database(configured)
-        url = next(generator)
-    else:
-        generator = None
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'relay.db'}"
-    os.environ["DATABASE_URL"] = url
     from relay.migrate import upgrade
+    from tests.support import throwaway_postgres
 
-    upgrade(url)
-    yield url
-    if generator is not None:
-        next(generator, None)
+    with ExitStack() as stack:
+        if configured.startswith("postgresql"):
+            url = stack.enter_context(throwaway_postgres(configured))
+        else:
+            url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'relay.db'}"
+        os.environ["DATABASE_URL"] = url
+        upgrade(url)
+        yield url
 
 
 def _empty_all_tables(url: str) -> None:

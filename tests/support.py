@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from redis import Redis
 from rq import Queue, Worker
@@ -111,3 +114,25 @@ def converse(sender: str, text: str):
         replies = respond(session, inbound, officer)
     assert len(replies) == 1, replies
     return replies[0]
+
+
+@contextmanager
+def throwaway_postgres(server_url: str, prefix: str = "relay_test") -> Iterator[str]:
+    """A new database on the PostgreSQL server of `server_url`, dropped afterwards
+    (tests and benchmarks never touch a database they did not make)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from relay.db import dispose_engines
+
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        dispose_engines()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -13,7 +13,6 @@ import signal
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -34,6 +33,7 @@ from tests.fakes.telegram_server import TEST_TOKEN, FakeTelegram  # noqa: E402
 from tests.fakes.twilio_server import FakeTwilio  # noqa: E402
 from tests.fakes.twilio_signing import realistic_sms_payload, sign  # noqa: E402
 from tests.live import RedisServer, process_env  # noqa: E402
+from tests.support import throwaway_postgres  # noqa: E402
 
 TWILIO_SID = "AC" + "b" * 32
 TWILIO_TOKEN = "bench-auth-token"
@@ -99,27 +99,6 @@ def _terminate(signum: int, _frame: object) -> None:
 
 
 @contextmanager
-def throwaway_postgres(server_url: str) -> Iterator[str]:
-    """A new database on the PostgreSQL server of `server_url`, dropped afterwards."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    name = f"relay_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        from relay.db import dispose_engines
-
-        dispose_engines()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-@contextmanager
 def running_system(officers: int, database_url: str | None = None) -> Iterator[System]:
     """A temp directory, a migrated database with data, redis-server and fake Twilio; the
     environment (`System.env`) for web and worker processes pointing at all of them.
@@ -128,7 +107,7 @@ def running_system(officers: int, database_url: str | None = None) -> Iterator[S
     with ExitStack() as stack:
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="relay-bench-")))
         if database_url and database_url.startswith("postgresql"):
-            url = stack.enter_context(throwaway_postgres(database_url))
+            url = stack.enter_context(throwaway_postgres(database_url, "relay_bench"))
         else:
             url = database_url or f"sqlite:///{work / 'relay.db'}"
         os.environ["DATABASE_URL"] = url
