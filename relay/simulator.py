@@ -85,17 +85,14 @@ def wait_for_replies(
         with session_scope() as session:
             inbound = session.get_one(InboundMessage, inbound_id)
             done = inbound.status != "received"
-        pending = until_sequence is not None
-        for reply in replies(inbound_id):
-            if reply.status == "queued":
-                pending = True
-                continue
-            if until_sequence is not None and reply.sequence >= until_sequence:
-                pending = False
+        rows = replies(inbound_id)
+        sent = [reply for reply in rows if reply.status != "queued"]
+        for reply in sent:
             if reply.id not in shown:
                 shown.add(reply.id)
                 yield reply
-        if done and not pending and not any(r.status == "queued" for r in replies(inbound_id)):
+        answered = until_sequence is None or any(r.sequence >= until_sequence for r in sent)
+        if done and answered and len(sent) == len(rows):
             return
         time.sleep(0.2)
     raise TimeoutError(f"no complete answer to message {inbound_id} within {timeout:.0f} s")

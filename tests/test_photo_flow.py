@@ -112,3 +112,18 @@ def test_simulator_refuses_a_pdf_as_photo(demo, redis_conn, media_dir) -> None:
     assert [r.text for r in replies(inbound_id)] == [
         "File ini bukan foto (application/pdf). Kirim foto formulir C.Hasil (JPEG atau PNG)."
     ]
+
+
+def test_simulate_waits_for_the_photo_reading(demo, redis_conn, media_dir) -> None:
+    """What `simulate photo` prints: the acknowledgement, then the reading (sequence ≥ 50)."""
+    from jobs.photo import READ_SEQUENCE
+    from relay.simulator import send_photo, send_text, wait_for_replies
+
+    photo_id = send_photo("081234567801", (GOLDEN / "ppwp_clean.jpg").read_bytes(), "image/jpeg")
+    text_id = send_text("081234567801", "STATUS")
+    drain(redis_conn)
+    shown = [r.text for r in wait_for_replies(photo_id, 5, until_sequence=READ_SEQUENCE)]
+    assert shown[0].startswith("Foto diterima") and shown[1].startswith("Dibaca dari foto")
+    assert [r.text[:19] for r in wait_for_replies(text_id, 5)] == ["TPS 3576011001001: "]
+    with pytest.raises(TimeoutError):  # a reading that never comes is not waited for forever
+        list(wait_for_replies(text_id, 0.5, until_sequence=READ_SEQUENCE))
