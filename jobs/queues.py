@@ -47,14 +47,16 @@ def queue(name: str, connection: Redis | None = None) -> Queue:
     return Queue(name, connection=connection or redis_connection())
 
 
-def enqueue_once(queue_name: str, func: str, object_id: int, job_prefix: str) -> bool:
+def enqueue_once(
+    queue_name: str, func: str, object_id: int, job_prefix: str, redis_url: str | None = None
+) -> bool:
     """Enqueue `func(object_id)` unless a job for that id already exists.
 
     Returns False when Redis cannot be reached: the row stays in the database and the
     sweeper enqueues it once Redis is back.
     """
     try:
-        queue(queue_name).enqueue(
+        queue(queue_name, redis_connection(redis_url)).enqueue(
             func,
             object_id,
             job_id=f"{job_prefix}-{object_id}",
@@ -73,8 +75,10 @@ def enqueue_once(queue_name: str, func: str, object_id: int, job_prefix: str) ->
     return True
 
 
-def enqueue_inbound(inbound_id: int) -> bool:
-    return enqueue_once(INBOUND, "jobs.inbound.process_inbound", inbound_id, "inbound")
+def enqueue_inbound(inbound_id: int, redis_url: str | None = None) -> bool:
+    return enqueue_once(
+        INBOUND, "jobs.inbound.process_inbound", inbound_id, "inbound", redis_url
+    )
 
 
 def enqueue_media(inbound_id: int) -> bool:

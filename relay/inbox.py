@@ -1,49 +1,106 @@
-"""Store an inbound message exactly once per (channel, provider id).
+"""Store inbound messages exactly once per (channel, provider id): the webhook's hot path.
 
-One INSERT … ON CONFLICT DO NOTHING RETURNING id: a new message costs a single statement
-(the webhook's hot path); only a redelivery pays for a second look-up.
+One `INSERT … ON CONFLICT DO NOTHING RETURNING id` per message, written once per dialect and
+run on a pooled DBAPI connection, values converted by the columns' own SQLAlchemy types (so
+the rows are exactly what the ORM would write). Through a Session the same statement cost
+~0.5 ms more than the database took to run it — a third of a webhook. Only a redelivery
+pays for a second look-up.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine
 
 from channels.base import Incoming
 from relay.models import InboundMessage, utcnow
 
-_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+COLUMNS = ("channel", "provider_id", "sender", "text", "media", "payload", "event", "status")
+_PLACEHOLDERS = {"sqlite": ":{}", "postgresql": "%({})s"}  # sqlite3 named, psycopg pyformat
 
 
-def store(session: Session, incoming: Incoming) -> tuple[int, bool]:
-    """The stored row's id and whether it is new; a redelivery returns the first row's id."""
-    insert = _INSERTS[session.get_bind().dialect.name]
-    statement = (
-        insert(InboundMessage)
-        .values(
-            channel=incoming.channel,
-            provider_id=incoming.provider_id,
-            sender=incoming.sender,
-            text=incoming.text,
-            media=incoming.media,
-            payload=incoming.payload,
-            event=incoming.event,
-            status="received",  # a Core insert applies no ORM defaults: all given here
-            received_at=utcnow(),
+class StorageError(Exception):
+    """Nothing was stored: the database is down, locked too long or refused the rows."""
+
+
+@dataclass(frozen=True)
+class _Statements:
+    insert: str
+    find: str
+    convert: dict[str, Callable[[Any], Any]]
+
+
+_statements: dict[str, _Statements] = {}
+
+
+def _for(engine: Engine) -> _Statements:
+    dialect = engine.dialect
+    found = _statements.get(dialect.name)
+    if found is None:
+        mark = _PLACEHOLDERS[dialect.name]
+        names = (*COLUMNS, "received_at")
+        table = InboundMessage.__table__
+        convert = {}
+        for name in names:
+            processor = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+            if processor is not None:  # JSON → text, datetime → SQLite's text format
+                convert[name] = processor
+        found = _statements[dialect.name] = _Statements(
+            insert=(
+                f"INSERT INTO inbound_messages ({', '.join(names)}) "
+                f"VALUES ({', '.join(mark.format(n) for n in names)}) "
+                "ON CONFLICT (channel, provider_id) DO NOTHING RETURNING id"
+            ),
+            find=(
+                "SELECT id FROM inbound_messages WHERE channel = {} AND provider_id = {}".format(
+                    mark.format("channel"), mark.format("provider_id")
+                )
+            ),
+            convert=convert,
         )
-        .on_conflict_do_nothing(index_elements=["channel", "provider_id"])
-        .returning(InboundMessage.id)
+    return found
+
+
+def store_all(engine: Engine, messages: list[Incoming]) -> list[tuple[int, bool]]:
+    """(stored row's id, newly stored) per message, all in one transaction; a redelivery
+    gets the first row's id. Raises StorageError when nothing was stored."""
+    dbapi_error = engine.dialect.loaded_dbapi.Error
+    try:
+        connection = engine.raw_connection()
+    except Exception as exc:  # the pool could not connect
+        raise StorageError(str(exc)) from exc
+    statements = _for(engine)  # after connecting: the dialect knows its server by then
+    try:
+        cursor = connection.cursor()
+        results = [_store(cursor, statements, message) for message in messages]
+        connection.commit()
+    except dbapi_error as exc:
+        # A broken connection must not go back to the pool: the next request opens a new one.
+        connection.invalidate()
+        raise StorageError(str(exc)) from exc
+    except BaseException:
+        connection.invalidate()
+        raise
+    connection.close()  # back to the pool
+    return results
+
+
+def _store(cursor: Any, statements: _Statements, message: Incoming) -> tuple[int, bool]:
+    values = {name: getattr(message, name) for name in COLUMNS[:-1]}
+    values.update(status="received", received_at=utcnow())
+    for name, convert in statements.convert.items():
+        values[name] = convert(values[name])
+    cursor.execute(statements.insert, values)
+    row = cursor.fetchone()
+    if row is not None:
+        return row[0], True
+    cursor.execute(
+        statements.find, {"channel": values["channel"], "provider_id": values["provider_id"]}
     )
-    new_id = session.scalar(statement)
-    if new_id is not None:
-        return new_id, True
-    existing = session.scalar(
-        select(InboundMessage.id).where(
-            InboundMessage.channel == incoming.channel,
-            InboundMessage.provider_id == incoming.provider_id,
-        )
-    )
-    if existing is None:  # cannot happen: the conflict was on exactly this key
-        raise RuntimeError(f"{incoming.channel}/{incoming.provider_id} neither new nor stored")
-    return existing, False
+    row = cursor.fetchone()
+    if row is None:  # cannot happen: the conflict was on exactly this key
+        raise RuntimeError(f"{message.channel}/{message.provider_id} neither new nor stored")
+    return row[0], False

@@ -11,16 +11,21 @@ import dataclasses
 from channels.base import Incoming
 from jobs.queues import enqueue_inbound
 from relay import inbox
-from relay.db import session_scope
+from relay.config import Settings, load_settings
+from relay.db import get_engine
+from relay.inbox import StorageError
+
+__all__ = ["StorageError", "accept", "storable"]
 
 
-def accept(messages: list[Incoming]) -> list[tuple[int, bool]]:
-    """(inbound id, newly stored) per message; raises SQLAlchemyError when nothing was stored."""
-    with session_scope() as session:
-        results = [inbox.store(session, storable(message)) for message in messages]
+def accept(messages: list[Incoming], settings: Settings | None = None) -> list[tuple[int, bool]]:
+    """(inbound id, newly stored) per message; raises StorageError when nothing was stored."""
+    settings = settings or load_settings()
+    engine = get_engine(settings.database_url)
+    results = inbox.store_all(engine, [storable(message) for message in messages])
     for inbound_id, created in results:
         if created:
-            enqueue_inbound(inbound_id)
+            enqueue_inbound(inbound_id, settings.redis_url)
     return results
 
 

@@ -96,6 +96,32 @@ def test_forged_missing_and_misplaced_signatures_are_refused(client, twilio) -> 
         assert session.scalar(select(func.count()).select_from(InboundMessage)) == 0
 
 
+def test_a_signature_over_the_url_with_its_default_port_is_accepted(client) -> None:
+    """Twilio signs the URL as configured on the number: with ':443' or without it. The
+    variant without a port is tried first, the other only when it does not match."""
+    from tests.conftest import PUBLIC_URL, TWILIO_SID, TWILIO_TOKEN
+    from tests.fakes.twilio_signing import realistic_sms_payload, sign
+
+    with_port = PUBLIC_URL.replace(".org", ".org:443") + "/webhooks/twilio"
+    for i, url in enumerate((with_port, PUBLIC_URL + "/webhooks/twilio")):
+        form = realistic_sms_payload(OFFICER_E164, "+14155550100", TALLY, TWILIO_SID, f"SM{i:032x}")
+        headers = {"X-Twilio-Signature": sign(TWILIO_TOKEN, url, form)}
+        assert client.post("/webhooks/twilio", data=form, headers=headers).status_code == 200
+    form = realistic_sms_payload(OFFICER_E164, "+14155550100", TALLY, TWILIO_SID, "SM" + "9" * 32)
+    elsewhere = PUBLIC_URL.replace(".org", ".org:8443") + "/webhooks/twilio"
+    headers = {"X-Twilio-Signature": sign(TWILIO_TOKEN, elsewhere, form)}
+    assert client.post("/webhooks/twilio", data=form, headers=headers).status_code == 403
+    with session_scope() as session:
+        assert session.scalar(select(func.count()).select_from(InboundMessage)) == 2
+
+
+def test_a_webhook_answer_sets_no_cookie(client) -> None:
+    """Providers keep no cookies: a webhook opens no session and sends none back."""
+    response = post_twilio_sms(client, OFFICER_E164, TALLY)
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers
+
+
 def test_unknown_sender_is_told_once_and_every_message_is_kept(
     client, redis_conn, twilio
 ) -> None:

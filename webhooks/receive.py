@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, Response, abort, request
-from sqlalchemy.exc import SQLAlchemyError
 
 from channels.base import Rejected
 from channels.registry import adapter_for
@@ -30,8 +29,8 @@ def receive(name: str) -> Response:
         log.warning("webhook %s rejected from %s: %s", name, request.remote_addr, rejected.reason)
         return Response(rejected.reason, status=rejected.status, mimetype="text/plain")
     try:
-        results = intake.accept(messages)
-    except SQLAlchemyError:
+        results = intake.accept(messages, settings)
+    except intake.StorageError:
         # Nothing was stored: a 5xx makes the provider deliver again later.
         log.exception("webhook %s: database unavailable", name)
         return Response("storage unavailable, retry later", status=503, mimetype="text/plain")
