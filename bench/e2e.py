@@ -1,8 +1,9 @@
-"""End to end: SMS tallies at a fixed rate through the whole system (signed Twilio webhook →
-gunicorn → store → RQ → conversation → reply through the fake Twilio REST API), printing the
-received → reply-sent latency and the backlog over time.
+"""End to end: SMS tallies and WhatsApp photos of the tally form at a fixed rate through the
+whole system (signed Twilio webhook → gunicorn → store → RQ → conversation or media fetch and
+OCR → replies through the fake Twilio REST API), printing the received → reply-sent latency
+and the backlog over time.
 
-    .venv/bin/python bench/e2e.py [--rate 30] [--duration 30] [--rq-workers 2]
+    .venv/bin/python bench/e2e.py [--rate 30] [--duration 30] [--photo-every 30] [--rq-workers 2]
 
 Starts everything itself (see bench/ingest.py): the Procfile's `web` and `worker`s against
 a temporary SQLite database (or a throwaway PostgreSQL one), a private redis-server and the
@@ -10,7 +11,11 @@ fake Twilio.
 Every message comes from its own officer, so each reply is matched to its message by the
 recipient. Latency runs from the moment the load process sends the webhook to the moment
 the fake Twilio receives the reply: what an officer would wait, less the carrier.
-Photos (OCR) are not in this run yet.
+One request in `--photo-every` is a photo: a simulated phone photo of the PPWP form for the
+officer's TPS, filled in by hand (bench/benchkit/forms.py), hosted by the fake Twilio, sent
+from the officer's WhatsApp number. Its officer gets two replies — "received, reading…" at
+once, then what was read (a pending tally, with the annotated page) — both timed, and what
+was read is compared with what was written.
 """
 
 from __future__ import annotations
@@ -19,9 +24,13 @@ import argparse
 import shutil
 import threading
 import time
+from dataclasses import dataclass
 
+import numpy as np
+from benchkit.forms import demo_templates, photo_of_filled_form, uci_source
 from benchkit.load import open_loop, percentile
 from benchkit.system import (
+    System,
     account,
     message_sid,
     running_system,
@@ -34,6 +43,7 @@ from rq import Queue
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import func, select
 
+from ocr.render import TpsInfo
 from tests.live import Gunicorn, RqWorker
 
 
@@ -69,11 +79,95 @@ def wait_for_workers(redis_url: str, count: int, timeout: float = 60) -> None:
         time.sleep(0.1)
 
 
+@dataclass(frozen=True)
+class Photo:
+    url: str  # where the fake Twilio serves it
+    tps_code: str
+    values: dict[str, int]  # what was written on the form
+
+
+def photos_for(system: System, every: int, seed: int) -> dict[int, Photo]:
+    """Request index → the photo its officer sends: one in `every`, PPWP for the officer's TPS."""
+    if every <= 0:
+        return {}
+    from relay.db import session_scope
+    from relay.models import Tps
+
+    indexes = [i for i in range(len(system.officers)) if i % every == every // 2]
+    codes = [system.officers[i].tps_code for i in indexes]
+    with session_scope() as session:
+        rows = session.execute(
+            select(Tps.code, Tps.name, Tps.registered_voters).where(Tps.code.in_(codes))
+        )
+        tps = {code: TpsInfo(code, name, registered) for code, name, registered in rows}
+    template = demo_templates()["PPWP"]
+    rng, source = np.random.default_rng(seed), uci_source(seed)
+    photos = {}
+    for i, code in zip(indexes, codes, strict=True):
+        jpeg, values = photo_of_filled_form(template, tps[code], rng, source)
+        photos[i] = Photo(system.twilio.add_media(jpeg, "image/jpeg"), code, values)
+    return photos
+
+
+def print_photo_figures(
+    system: System,
+    photos: dict[int, Photo],
+    acked: set[int],
+    started_at: dict[int, float],
+    replies: dict[str, list[float]],
+) -> None:
+    """Latency to each of a photo's two replies, whether both came, and what was read."""
+    from relay.db import session_scope
+    from relay.models import InboundMessage, Submission
+
+    first, reading, answered = [], [], 0
+    for i in acked:
+        times = replies.get("whatsapp:" + system.officers[i].phone, [])
+        if times:
+            first.append((times[0] - started_at[i]) * 1000)
+        if len(times) >= 2:
+            reading.append((times[-1] - started_at[i]) * 1000)
+        answered += len(times) == 2
+    print(
+        f"photo      received → first reply p50 {percentile(first, 50):6.0f} ms  "
+        f"p95 {percentile(first, 95):6.0f} ms;  → reading sent p50 "
+        f"{percentile(reading, 50):6.0f} ms  p95 {percentile(reading, 95):6.0f} ms  "
+        f"p99 {percentile(reading, 99):6.0f} ms  max {max(reading, default=0):6.0f} ms"
+    )
+    with session_scope() as session:
+        read = {
+            sid: (votes, sah, ts)
+            for sid, votes, sah, ts in session.execute(
+                select(InboundMessage.provider_id, Submission.votes, Submission.sah, Submission.ts)
+                .join(Submission, Submission.inbound_id == InboundMessage.id)
+                .where(InboundMessage.channel == "whatsapp")
+            )
+        }
+    exact = 0
+    for i in acked:
+        values = photos[i].values
+        written = (
+            {str(int(key)): values[key] for key in values if key.isdigit()},
+            values["SAH"],
+            values["TS"],
+        )
+        got = read.get(message_sid(i))
+        exact += got is not None and ({str(k): v for k, v in got[0].items()}, *got[1:]) == written
+    print(
+        f"photo      {len(acked)} acked, {answered} answered with exactly 2 replies; "
+        f"{len(read)} read into a pending tally, {exact} with every number as written"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=float, default=30.0, help="tallies per second")
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of load")
     parser.add_argument("--rq-workers", type=int, default=2, help="the Procfile's worker, N times")
+    parser.add_argument(
+        "--photo-every", type=int, default=30, help="one request in N is a photo (0: none)"
+    )
+    parser.add_argument("--seed", type=int, default=5, help="for the photos")
     parser.add_argument(
         "--database-url",
         help="a PostgreSQL server (postgresql+psycopg://…): a throwaway database is made there; "
@@ -84,8 +178,16 @@ def main() -> None:
     count = int(args.rate * args.duration)
     host = "127.0.0.1"
     with running_system(officers=count, database_url=args.database_url) as system:
+        started = time.monotonic()
+        photos = photos_for(system, args.photo_every, args.seed)
+        if photos:
+            print(
+                f"{len(photos)} photos of filled forms made in {time.monotonic() - started:.0f} s"
+            )
         raws = [
-            signed_twilio_request(host, officer, tally_text(officer, i), message_sid(i))
+            signed_twilio_request(host, officer, "", message_sid(i), photos[i].url)
+            if i in photos
+            else signed_twilio_request(host, officer, tally_text(officer, i), message_sid(i))
             for i, officer in enumerate(system.officers)
         ]
         log = (system.work / "processes.log").open("wb")
@@ -101,12 +203,15 @@ def main() -> None:
             )
             sampler.start()
             print(
-                f"{count} tallies at {args.rate:.0f}/s for {args.duration:.0f} s; "
-                f"{args.rq_workers} workers; database {system.database_url.split(':')[0]}"
+                f"{count - len(photos)} SMS tallies and {len(photos)} WhatsApp photos at "
+                f"{args.rate:.0f}/s for {args.duration:.0f} s; {args.rq_workers} workers; "
+                f"database {system.database_url.split(':')[0]}"
             )
             results = open_loop(host, web.port, raws, args.rate)
             acked = {message_sid(r.index): r for r in results if r.status == 200}
-            waited = wait_drained(len(acked), timeout=600)
+            photo_acked = {r.index for r in results if r.status == 200 and r.index in photos}
+            # A photo is answered twice: "received, reading…", then the reading.
+            waited = wait_drained(len(acked) + len(photo_acked), timeout=600)
             stop.set()
             sampler.join()
         for worker in workers:
@@ -119,16 +224,17 @@ def main() -> None:
         for t, stored, inbound, outbound, scheduled, sent in rows:
             print(f"{t:8.0f} {stored:7} {inbound:14} {outbound:15} {scheduled:8} {sent:13}")
 
-        first_reply: dict[str, float] = {}
+        replies: dict[str, list[float]] = {}
         for request in system.twilio.requests:
             if request.status == 201 and request.form:
-                to = request.form["To"][-1]
-                first_reply.setdefault(to, request.at)
-        phone_of = {message_sid(i): o.phone for i, o in enumerate(system.officers)}
+                replies.setdefault(request.form["To"][-1], []).append(request.at)
+        phone_of = {
+            message_sid(i): o.phone for i, o in enumerate(system.officers) if i not in photos
+        }
         latencies = [
-            (first_reply[phone_of[sid]] - r.started) * 1000
+            (replies[phone_of[sid]][0] - r.started) * 1000
             for sid, r in acked.items()
-            if phone_of[sid] in first_reply
+            if phone_of.get(sid) in replies
         ]
         acks = [r.latency * 1000 for r in acked.values()]
         print(
@@ -141,9 +247,13 @@ def main() -> None:
             f"  max {max(latencies, default=0):6.0f} ms  ({len(latencies)} replies; "
             f"the last {waited:.1f} s after the load ended)"
         )
+        if photos:
+            started_at = {r.index: r.started for r in results}
+            print_photo_figures(system, photos, photo_acked, started_at, replies)
         sent_to = [str(m["To"]) for m in system.twilio.sent_messages()]
-        result = account("twilio", {sid: phone_of[sid] for sid in acked}, sent_to)
-        print(f"loss       {result.line()}")
+        sms_acked = {sid: phone_of[sid] for sid in acked if sid in phone_of}
+        result = account("twilio", sms_acked, sent_to)
+        print(f"loss       SMS: {result.line()}")
 
 
 if __name__ == "__main__":

@@ -30,43 +30,21 @@ from pathlib import Path  # noqa: E402
 
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
-import yaml  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchkit.forms import demo_templates, make_values, uci_source  # noqa: E402
+
 from ocr import align, glyph, layout, marks, photo, synth  # noqa: E402
 from ocr.reader import read_photo  # noqa: E402
 from ocr.render import TpsInfo  # noqa: E402
-from ocr.templates import FormTemplate, StaticLookup, build_template  # noqa: E402
+from ocr.templates import FormTemplate, StaticLookup  # noqa: E402
 
 GOAL_FIELD_ACCURACY = 0.995
 GOAL_MS = 100.0
 CONTEST_MIX = (("PPWP", 0.6), ("DPD", 0.2), ("DPR", 0.2))
 BUBBLE_STYLES = (("fill", 0.84), ("faint", 0.06), ("partial", 0.05), ("tick", 0.05))
-
-
-def demo_templates() -> dict[str, FormTemplate]:
-    data = yaml.safe_load((ROOT / "demo" / "election.yaml").read_text())
-    return {
-        c["code"]: build_template(
-            c["code"], c["name"], [(int(x["number"]), x["name"]) for x in c["candidates"]]
-        )
-        for c in data["contests"]
-    }
-
-
-def uci_source(seed: int) -> synth.GlyphSource:
-    from sklearn.datasets import load_digits
-
-    digits = load_digits()
-    pools = {d: digits.images[digits.target == d] for d in range(10)}
-
-    def source(digit: int, height: int, rng: np.random.Generator) -> np.ndarray:
-        pool = pools[digit]
-        return synth.from_uci(pool[rng.integers(len(pool))], height, rng)
-
-    return source
 
 
 @dataclass
@@ -77,21 +55,6 @@ class Page:
     plans: dict[str, list[synth.DigitPlan]]
     tampered: set[str] = field(default_factory=set)
     jpeg: bytes = b""
-
-
-def make_values(
-    template: FormTemplate, registered: int, rng: np.random.Generator
-) -> dict[str, int]:
-    voters = int(registered * rng.uniform(0.55, 0.97))
-    invalid = int(min(voters, rng.integers(0, 15)))
-    valid = voters - invalid
-    keys = template.candidate_keys
-    shares = rng.dirichlet(np.full(len(keys), 0.8))
-    votes = np.floor(shares * valid).astype(int)
-    votes[int(rng.integers(len(keys)))] += valid - int(votes.sum())
-    values = {k: int(v) for k, v in zip(keys, votes, strict=True)}
-    values.update(SAH=valid, TS=invalid, BALLOTS=voters, VOTERS=voters)
-    return values
 
 
 def mark_styles(plans: list[synth.DigitPlan], rng: np.random.Generator) -> None:

@@ -38,6 +38,7 @@ from tests.support import throwaway_postgres  # noqa: E402
 TWILIO_SID = "AC" + "b" * 32
 TWILIO_TOKEN = "bench-auth-token"
 TWILIO_NUMBER = "+14155550100"
+WHATSAPP_NUMBER = "+14155238886"
 PUBLIC_URL = "https://relay.bench.example"  # what Twilio signs; the Host header says the same
 TELEGRAM_SECRET = "bench-telegram-secret"
 
@@ -124,6 +125,8 @@ def running_system(officers: int, database_url: str | None = None) -> Iterator[S
             TWILIO_ACCOUNT_SID=TWILIO_SID,
             TWILIO_AUTH_TOKEN=TWILIO_TOKEN,
             TWILIO_SMS_NUMBER=TWILIO_NUMBER,
+            TWILIO_WHATSAPP_NUMBER=WHATSAPP_NUMBER,
+            MEDIA_DIR=str(work / "media"),
             TWILIO_API_URL=twilio.url,
             TELEGRAM_BOT_TOKEN=TEST_TOKEN,
             TELEGRAM_WEBHOOK_SECRET=TELEGRAM_SECRET,
@@ -143,9 +146,22 @@ def tally_text(officer: Officer, i: int) -> str:
     return f"PPWP {officer.tps_code} 01={a} 02={b} 03={c} SAH={a + b + c} TS={i % 5}"
 
 
-def signed_twilio_request(host: str, officer: Officer, body: str, sid: str) -> bytes:
-    """The raw HTTP request Twilio would send for an inbound SMS, signature included."""
-    form = realistic_sms_payload(officer.phone, TWILIO_NUMBER, body, TWILIO_SID, sid)
+def signed_twilio_request(
+    host: str, officer: Officer, body: str, sid: str, photo_url: str | None = None
+) -> bytes:
+    """The raw HTTP request Twilio would send for an inbound SMS, signature included; with
+    `photo_url`, a WhatsApp message from the officer's number carrying that JPEG."""
+    if photo_url:
+        form = realistic_sms_payload(
+            "whatsapp:" + officer.phone,
+            "whatsapp:" + WHATSAPP_NUMBER,
+            body,
+            TWILIO_SID,
+            sid,
+            media=[(photo_url, "image/jpeg")],
+        )
+    else:
+        form = realistic_sms_payload(officer.phone, TWILIO_NUMBER, body, TWILIO_SID, sid)
     signature = sign(TWILIO_TOKEN, PUBLIC_URL + "/webhooks/twilio", form)
     payload = urlencode(form).encode()
     head = (

@@ -1,0 +1,66 @@
+"""Filled tally forms for the benchmarks: the demo election's templates, handwriting from
+writers the digit classifier never saw (scikit-learn's UCI digits), plausible numbers for a
+TPS, and a simulated phone photo of the page. Used by bench/ocr.py (accuracy) and
+bench/e2e.py (photos through the whole system)."""
+
+from __future__ import annotations
+
+import numpy as np
+import yaml
+
+from ocr import synth
+from ocr.render import TpsInfo
+from ocr.templates import FormTemplate, build_template
+from relay.config import ROOT
+
+
+def demo_templates() -> dict[str, FormTemplate]:
+    data = yaml.safe_load((ROOT / "demo" / "election.yaml").read_text(encoding="utf-8"))
+    return {
+        c["code"]: build_template(
+            c["code"], c["name"], [(int(x["number"]), x["name"]) for x in c["candidates"]]
+        )
+        for c in data["contests"]
+    }
+
+
+def uci_source(seed: int) -> synth.GlyphSource:
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    pools = {d: digits.images[digits.target == d] for d in range(10)}
+
+    def source(digit: int, height: int, rng: np.random.Generator) -> np.ndarray:
+        pool = pools[digit]
+        return synth.from_uci(pool[rng.integers(len(pool))], height, rng)
+
+    return source
+
+
+def make_values(
+    template: FormTemplate, registered: int, rng: np.random.Generator
+) -> dict[str, int]:
+    """A consistent tally: votes add up to SAH, SAH + TS voters, within the registered."""
+    voters = int(registered * rng.uniform(0.55, 0.97))
+    invalid = int(min(voters, rng.integers(0, 15)))
+    valid = voters - invalid
+    keys = template.candidate_keys
+    shares = rng.dirichlet(np.full(len(keys), 0.8))
+    votes = np.floor(shares * valid).astype(int)
+    votes[int(rng.integers(len(keys)))] += valid - int(votes.sum())
+    values = {k: int(v) for k, v in zip(keys, votes, strict=True)}
+    values.update(SAH=valid, TS=invalid, BALLOTS=voters, VOTERS=voters)
+    return values
+
+
+def photo_of_filled_form(
+    template: FormTemplate,
+    tps: TpsInfo,
+    rng: np.random.Generator,
+    source: synth.GlyphSource,
+) -> tuple[bytes, dict[str, int]]:
+    """(JPEG of a phone photo of the page filled in by hand, the numbers written on it)."""
+    values = make_values(template, tps.registered_voters or 300, rng)
+    plans = {k: synth.plan_number(v, rng) for k, v in values.items()}
+    paper = synth.fill_form(template, 1, tps, values, plans, source, rng)
+    return synth.photograph(paper, rng, synth.PhotoSpec()), values
