@@ -73,6 +73,11 @@ async def poll(settings: Settings, *, once: bool = False, timeout: int = 25) -> 
             except (NetworkError, TelegramError) as exc:
                 log.warning("getUpdates failed (%s); retrying", exc)
                 await asyncio.sleep(3)
+            except intake.StorageError as exc:
+                # The offset did not move: Telegram hands the same updates over next round.
+                log.error("could not store Telegram updates (%s); fetching them again", exc)
+                if not once:
+                    await asyncio.sleep(5)
             if once:
                 return total
     finally:

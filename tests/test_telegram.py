@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 
 from relay.db import session_scope
 from relay.models import InboundMessage, Officer, OutboundMessage, Submission
@@ -247,6 +248,26 @@ def test_polling_mode_gives_the_same_result(app_cli, redis_conn, telegram) -> No
     texts = [m["text"] for m in telegram.sent_messages(USER)]
     assert texts[0].startswith("Terdaftar:")
     assert texts[1].startswith("Diterima PPWP TPS 3576011001001")
+
+
+def test_polling_keeps_updates_it_could_not_store(
+    app_cli, db, redis_conn, telegram, tmp_path, monkeypatch
+) -> None:
+    """The database is down: the poller neither dies nor moves Telegram's offset, so the
+    update comes again and is stored once the database is back."""
+    telegram.queue_update(tu.text_update(uid(), USER, TALLY))
+    if make_url(db).get_backend_name() == "sqlite":
+        monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}")  # a directory: cannot open
+    else:
+        monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:1/relay")
+    result = app_cli.invoke(args=["telegram", "poll", "--once"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "0 update(s) stored"
+    monkeypatch.setenv("DATABASE_URL", db)
+    result = app_cli.invoke(args=["telegram", "poll", "--once"])
+    assert result.output.strip() == "1 update(s) stored", result.output
+    drain(redis_conn)
+    assert len(telegram.sent_messages(USER)) == 1  # told to register first
 
 
 def test_webhook_cli_sets_secret_and_url(app_cli, telegram, monkeypatch) -> None:
