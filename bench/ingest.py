@@ -2,7 +2,8 @@
 updates), against the ceiling of a bare Flask app under the same gunicorn settings, and
 whether every acked message is then stored, processed once and answered once.
 
-    .venv/bin/python bench/ingest.py [--duration 8] [--concurrency 4] [--database-url URL]
+    .venv/bin/python bench/ingest.py [--duration 8] [--rounds 4] [--concurrency 4]
+                                     [--database-url URL]
 
 Starts everything itself in a temporary directory: redis-server, a SQLite database (or a
 throwaway one on the PostgreSQL server of --database-url) with the demo election and one
@@ -10,7 +11,9 @@ generated officer per message, the fake Twilio and Telegram APIs, gunicorn with
 gunicorn.conf.py (the Procfile's `web`), then the Procfile's `worker`s to drain the acked
 messages. The load comes from a separate process (closed loop: each connection sends its
 next request when the previous answer arrived; a new connection per request, as gunicorn's
-sync workers do not keep alive).
+sync workers do not keep alive). The ceiling and the real `web` run side by side and take
+turns, `--rounds` times; the ratio is the median of each round's against the ceiling run just
+before it, which stays steady while the machine's speed drifts.
 Goals: ≥ 50% of the ceiling's requests/s, p99 ≤ 50 ms, zero loss.
 """
 

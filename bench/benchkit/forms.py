@@ -6,22 +6,13 @@ bench/e2e.py (photos through the whole system)."""
 from __future__ import annotations
 
 import numpy as np
-import yaml
 
 from ocr import synth
 from ocr.render import TpsInfo
-from ocr.templates import FormTemplate, build_template
-from relay.config import ROOT
+from ocr.templates import FormTemplate
+from tests.ocr_support import demo_templates
 
-
-def demo_templates() -> dict[str, FormTemplate]:
-    data = yaml.safe_load((ROOT / "demo" / "election.yaml").read_text(encoding="utf-8"))
-    return {
-        c["code"]: build_template(
-            c["code"], c["name"], [(int(x["number"]), x["name"]) for x in c["candidates"]]
-        )
-        for c in data["contests"]
-    }
+__all__ = ["demo_templates", "make_values", "photo_of_filled_form", "uci_source"]
 
 
 def uci_source(seed: int) -> synth.GlyphSource:
