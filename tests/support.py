@@ -136,3 +136,14 @@ def throwaway_postgres(server_url: str, prefix: str = "relay_test") -> Iterator[
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def make_database_unreachable(db: str, tmp_path, monkeypatch) -> None:
+    """Point DATABASE_URL where nothing answers: a directory for SQLite, a closed port for
+    PostgreSQL. monkeypatch puts it back after the test (or `setenv("DATABASE_URL", db)`)."""
+    from sqlalchemy.engine import make_url
+
+    if make_url(db).get_backend_name() == "sqlite":
+        monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}")  # a directory: cannot open
+    else:
+        monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:1/relay")

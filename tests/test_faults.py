@@ -25,7 +25,7 @@ from relay.models import InboundMessage, OutboundMessage, Submission
 from tests.conftest import PUBLIC_URL, TWILIO_SID, TWILIO_SMS_NUMBER, TWILIO_TOKEN
 from tests.fakes.twilio_signing import realistic_sms_payload, sign
 from tests.live import Gunicorn, RedisServer, RqWorker, process_env
-from tests.support import drain, post_twilio_sms
+from tests.support import drain, make_database_unreachable, post_twilio_sms
 
 pytestmark = pytest.mark.slow
 
@@ -230,10 +230,7 @@ class _write_lock:
 def test_unreachable_database_answers_503(
     client, twilio, db, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if make_url(db).get_backend_name() == "sqlite":
-        monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}")  # a directory: cannot open
-    else:
-        monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:1/relay")
+    make_database_unreachable(db, tmp_path, monkeypatch)
     assert post_twilio_sms(client, OFFICER, TALLY).status_code == 503
     assert client.get("/healthz").status_code == 503
     monkeypatch.setenv("DATABASE_URL", db)
@@ -275,3 +272,14 @@ def test_five_concurrent_redeliveries_give_one_submission_and_one_reply(
     assert count(InboundMessage) == 1
     assert count(Submission) == 1
     assert len(sends(twilio)) == 1
+
+
+def test_simulate_says_the_database_is_unreachable(
+    app_cli, db, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A trainer's `simulate sms` while the database is down: one clear line, no traceback."""
+    make_database_unreachable(db, tmp_path, monkeypatch)
+    result = app_cli.invoke(args=["simulate", "sms", "--from", OFFICER, "STATUS"])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: not sent, the database is unreachable:")
+    assert "Traceback" not in result.output

@@ -10,13 +10,12 @@ from pathlib import Path
 import pytest
 from PIL import Image
 from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
 
 from relay.db import session_scope
 from relay.models import InboundMessage, Officer, OutboundMessage, Submission
 from tests.conftest import TELEGRAM_SECRET
 from tests.fakes import telegram_updates as tu
-from tests.support import drain
+from tests.support import drain, make_database_unreachable
 
 USER = 555000111  # the demo kpps officer of TPS 3576011001001 once registered
 PHONE = "6281234567801"
@@ -256,10 +255,7 @@ def test_polling_keeps_updates_it_could_not_store(
     """The database is down: the poller neither dies nor moves Telegram's offset, so the
     update comes again and is stored once the database is back."""
     telegram.queue_update(tu.text_update(uid(), USER, TALLY))
-    if make_url(db).get_backend_name() == "sqlite":
-        monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}")  # a directory: cannot open
-    else:
-        monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:1/relay")
+    make_database_unreachable(db, tmp_path, monkeypatch)
     result = app_cli.invoke(args=["telegram", "poll", "--once"])
     assert result.exit_code == 0, result.output
     assert result.output.strip() == "0 update(s) stored"

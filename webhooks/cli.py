@@ -31,6 +31,7 @@ def db_upgrade() -> None:
 @click.argument("text", nargs=-1, required=True)
 def simulate_sms(phone: str, timeout: float, text: tuple[str, ...]) -> None:
     """Send TEXT as an SMS from PHONE and print the replies as they arrive."""
+    from relay.inbox import StorageError
     from relay.phone import InvalidPhone
     from relay.simulator import send_text, wait_for_replies
 
@@ -39,6 +40,8 @@ def simulate_sms(phone: str, timeout: float, text: tuple[str, ...]) -> None:
         inbound_id = send_text(phone, message)
     except InvalidPhone:
         raise click.BadParameter(f"{phone!r} is not a phone number", param_hint="--from") from None
+    except StorageError as exc:
+        raise click.ClickException(f"not sent, the database is unreachable: {exc}") from None
     click.echo(f"> {message}")
     try:
         for reply in wait_for_replies(inbound_id, timeout):
@@ -59,6 +62,7 @@ def simulate_photo(phone: str, timeout: float, file: str) -> None:
 
     from jobs.photo import READ_SEQUENCE
     from relay import media
+    from relay.inbox import StorageError
     from relay.phone import InvalidPhone
     from relay.simulator import send_photo, wait_for_replies
 
@@ -69,6 +73,8 @@ def simulate_photo(phone: str, timeout: float, file: str) -> None:
         inbound_id = send_photo(phone, data, content_type)
     except InvalidPhone:
         raise click.BadParameter(f"{phone!r} is not a phone number", param_hint="--from") from None
+    except StorageError as exc:
+        raise click.ClickException(f"not sent, the database is unreachable: {exc}") from None
     click.echo(f"> [photo {file}]")
     try:
         for reply in wait_for_replies(inbound_id, timeout, until_sequence=until):
