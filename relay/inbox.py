@@ -18,7 +18,8 @@ from sqlalchemy import Engine
 from channels.base import Incoming
 from relay.models import InboundMessage, utcnow
 
-COLUMNS = ("channel", "provider_id", "sender", "text", "media", "payload", "event", "status")
+FIELDS = ("channel", "provider_id", "sender", "text", "media", "payload", "event")  # from Incoming
+COLUMNS = (*FIELDS, "status", "received_at")
 _PLACEHOLDERS = {"sqlite": ":{}", "postgresql": "%({})s"}  # sqlite3 named, psycopg pyformat
 
 
@@ -41,17 +42,16 @@ def _for(engine: Engine) -> _Statements:
     found = _statements.get(dialect.name)
     if found is None:
         mark = _PLACEHOLDERS[dialect.name]
-        names = (*COLUMNS, "received_at")
         table = InboundMessage.__table__
         convert = {}
-        for name in names:
+        for name in COLUMNS:
             processor = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
             if processor is not None:  # JSON → text, datetime → SQLite's text format
                 convert[name] = processor
         found = _statements[dialect.name] = _Statements(
             insert=(
-                f"INSERT INTO inbound_messages ({', '.join(names)}) "
-                f"VALUES ({', '.join(mark.format(n) for n in names)}) "
+                f"INSERT INTO inbound_messages ({', '.join(COLUMNS)}) "
+                f"VALUES ({', '.join(mark.format(n) for n in COLUMNS)}) "
                 "ON CONFLICT (channel, provider_id) DO NOTHING RETURNING id"
             ),
             find=(
@@ -89,7 +89,7 @@ def store_all(engine: Engine, messages: list[Incoming]) -> list[tuple[int, bool]
 
 
 def _store(cursor: Any, statements: _Statements, message: Incoming) -> tuple[int, bool]:
-    values = {name: getattr(message, name) for name in COLUMNS[:-1]}
+    values = {name: getattr(message, name) for name in FIELDS}
     values.update(status="received", received_at=utcnow())
     for name, convert in statements.convert.items():
         values[name] = convert(values[name])
