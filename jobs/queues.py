@@ -25,6 +25,10 @@ QUEUE_NAMES = (OUTBOUND, INBOUND)  # workers take replies first: they finish con
 # Unexpected crashes (a bug, a killed work horse) are retried by RQ itself; provider
 # errors are retried by the send job with its own backoff.
 CRASH_RETRY = Retry(max=3, interval=[5, 30, 120])
+# How long RQ keeps a failed job (its hash, its results). The database is the record: the
+# sweeper copies the error to the message's row and drives it again (jobs.sweeper), so
+# Redis needs to keep the job only until the sweeper has looked, not for a week.
+FAILURE_TTL = 6 * 3600
 
 _connections: dict[tuple[str, int], Redis] = {}
 
@@ -65,7 +69,7 @@ def enqueue_once(
             # The database records every outcome and nothing reads RQ's results; kept 10
             # minutes they took ~11 KiB of Redis per message (~20 GB at 3,000 messages/s).
             result_ttl=0,
-            failure_ttl=7 * 24 * 3600,
+            failure_ttl=FAILURE_TTL,
         )
     except DuplicateJobError:
         return True

@@ -1,19 +1,24 @@
-"""Enqueue what was stored but never enqueued (Redis was down, a worker died between
-commit and enqueue), and hand back jobs whose worker died in the middle of them.
-Safe to run any time: jobs have fixed ids and are idempotent."""
+"""Make sure every stored message that still waits gets its job: enqueue what was stored
+but never enqueued (Redis was down, a worker died between commit and enqueue), drive again
+with a backoff what failed (the database was down for longer than RQ's own retries), mark
+failed what keeps failing so that the console shows it, and hand back jobs whose worker
+died in the middle of them. Safe to run any time: jobs have fixed ids and are idempotent."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from redis import Redis
 from redis.exceptions import RedisError
 from rq.job import Job
 from rq.queue import Queue
 from rq.registry import ScheduledJobRegistry, StartedJobRegistry
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from jobs.queues import (
     QUEUE_NAMES,
@@ -22,6 +27,8 @@ from jobs.queues import (
     enqueue_outbound,
     redis_connection,
 )
+from jobs.redrive import backoff, discard, job_states
+from relay.config import Settings, load_settings
 from relay.db import session_scope
 from relay.models import InboundMessage, OutboundMessage
 
@@ -37,11 +44,55 @@ ABANDONED_HORIZON = 50.0
 
 
 @dataclass
+class Counts:
+    """What one sweep did with the rows of one table that still wait for their job."""
+
+    enqueued: int = 0  # no job in Redis (never taken, or lost with Redis): queued now
+    already_queued: int = 0  # its job waits, is scheduled or runs: left alone
+    failed: int = 0  # its job had failed: error recorded, driven again after a backoff
+    redriven: int = 0  # its backoff over: queued again
+    gave_up: int = 0  # its job failed REDRIVE_LIMIT times: marked failed, needs attention
+
+    def __str__(self) -> str:
+        done = [f"{v} {k.replace('_', ' ')}" for k, v in dataclasses.asdict(self).items() if v]
+        return ", ".join(done) or "nothing"
+
+    @property
+    def acted(self) -> bool:
+        return bool(self.enqueued or self.failed or self.redriven or self.gave_up)
+
+
+@dataclass
 class SweepResult:
-    inbound: int = 0
-    outbound: int = 0
+    inbound: Counts = field(default_factory=Counts)
+    outbound: Counts = field(default_factory=Counts)
     reclaimed: int = 0
     unreachable: bool = False
+
+    def __str__(self) -> str:
+        text = f"inbound: {self.inbound}; outbound: {self.outbound}"
+        if self.reclaimed:
+            text += f"; {self.reclaimed} abandoned jobs reclaimed"
+        return text + ("; redis unreachable" if self.unreachable else "")
+
+
+@dataclass(frozen=True)
+class _Stage:
+    """Rows of one table that wait for a job, and how to (re)queue one."""
+
+    model: type[InboundMessage] | type[OutboundMessage]
+    waiting: str  # the status of a row whose job has not done its work yet
+    stored_at: str  # the column saying when the row was stored
+    job_prefix: str
+    enqueue: Callable[[int], bool]
+
+
+INBOUND_STAGE = _Stage(InboundMessage, "received", "received_at", "inbound", enqueue_inbound)
+OUTBOUND_STAGE = _Stage(OutboundMessage, "queued", "created_at", "outbound", enqueue_outbound)
+
+
+class _RedisUnreachable(Exception):
+    pass
 
 
 def reclaim_abandoned(horizon: float = ABANDONED_HORIZON) -> int:
@@ -73,42 +124,121 @@ def reclaim_abandoned(horizon: float = ABANDONED_HORIZON) -> int:
     return reclaimed
 
 
-def sweep(min_age_seconds: float = 10.0) -> SweepResult:
+def sweep(min_age_seconds: float = 10.0, now: datetime | None = None) -> SweepResult:
+    """Look at every row that still waits for its job (in batches, by id) and make sure it
+    gets one: queued when Redis has none, left alone while one waits or runs, and driven
+    again after a backoff when its job failed, until REDRIVE_LIMIT failed jobs mark it
+    failed ("needs attention" in the console). The database is the record, Redis the to-do
+    list this rebuilds. `now` is for tests that must not wait for a backoff."""
     result = SweepResult()
+    now = now or datetime.now(UTC)
+    settings = load_settings()
     try:
         result.reclaimed = reclaim_abandoned()
-    except (RedisError, RedisNotConfigured, OSError):
+        connection = redis_connection()
+        for stage, counts in ((INBOUND_STAGE, result.inbound), (OUTBOUND_STAGE, result.outbound)):
+            _sweep_stage(stage, connection, settings, now, min_age_seconds, counts)
+    except (RedisError, RedisNotConfigured, OSError, _RedisUnreachable):
         result.unreachable = True
-        return result
-    cutoff = datetime.now(UTC) - timedelta(seconds=min_age_seconds)
-    with session_scope() as session:
-        inbound_ids = list(
-            session.scalars(
-                select(InboundMessage.id)
-                .where(InboundMessage.status == "received", InboundMessage.received_at <= cutoff)
-                .order_by(InboundMessage.id)
-                .limit(BATCH)
-            )
-        )
-        outbound_ids = list(
-            session.scalars(
-                select(OutboundMessage.id)
-                .where(OutboundMessage.status == "queued", OutboundMessage.created_at <= cutoff)
-                .order_by(OutboundMessage.id)
-                .limit(BATCH)
-            )
-        )
-    for inbound_id in inbound_ids:
-        if not enqueue_inbound(inbound_id):
-            result.unreachable = True
-            return result
-        result.inbound += 1
-    for outbound_id in outbound_ids:
-        if not enqueue_outbound(outbound_id):
-            result.unreachable = True
-            return result
-        result.outbound += 1
     return result
+
+
+def _sweep_stage(
+    stage: _Stage,
+    connection: Redis,
+    settings: Settings,
+    now: datetime,
+    min_age_seconds: float,
+    counts: Counts,
+) -> None:
+    model = stage.model
+    stored_at = getattr(model, stage.stored_at)
+    cutoff = now - timedelta(seconds=min_age_seconds)
+    after = 0
+    while True:  # keyset pagination: every waiting row, BATCH at a time
+        with session_scope() as session:
+            rows = session.execute(
+                select(model.id, model.job_failures)
+                .where(
+                    model.status == stage.waiting,
+                    stored_at <= cutoff,
+                    or_(model.retry_at.is_(None), model.retry_at <= now),
+                    model.id > after,
+                )
+                .order_by(model.id)
+                .limit(BATCH)
+            ).all()
+        if not rows:
+            return
+        after = rows[-1].id
+        job_ids = [f"{stage.job_prefix}-{row.id}" for row in rows]
+        states = job_states(connection, job_ids)
+        failed = {
+            row.id: state.error or ""
+            for row, state in zip(rows, states, strict=True)
+            if state.failed
+        }
+        if failed:  # into the database first: the job (and its error) is deleted next
+            _record_failures(stage, failed, settings, now, counts)
+        for row, job_id, state in zip(rows, job_ids, states, strict=True):
+            if state.alive:
+                counts.already_queued += 1
+                continue
+            if state.exists:
+                discard(connection, job_id)
+            if state.failed:
+                continue  # driven again once its backoff is over
+            if not stage.enqueue(row.id):
+                raise _RedisUnreachable
+            if row.job_failures:
+                counts.redriven += 1
+            else:
+                counts.enqueued += 1
+        if len(rows) < BATCH:
+            return
+
+
+def _record_failures(
+    stage: _Stage, errors: dict[int, str], settings: Settings, now: datetime, counts: Counts
+) -> None:
+    """Count a failed job on each row and keep its error; wait before the next drive, or
+    give up after REDRIVE_LIMIT failed jobs."""
+    model = stage.model
+    with session_scope() as session:
+        for row in session.scalars(
+            select(model).where(model.id.in_(errors), model.status == stage.waiting)
+        ):
+            error = errors[row.id]
+            row.job_failures += 1
+            if isinstance(row, InboundMessage):
+                row.error = error
+            else:
+                row.last_error = error
+            cause = error.strip().splitlines()[-1] if error.strip() else "?"
+            if row.job_failures >= settings.redrive_limit:
+                row.status, row.retry_at = "failed", None
+                if isinstance(row, OutboundMessage):
+                    row.error_kind = "crashed"
+                counts.gave_up += 1
+                log.error(
+                    "%s %s: job failed %d times, needs attention: %s",
+                    stage.job_prefix,
+                    row.id,
+                    row.job_failures,
+                    cause,
+                )
+                continue
+            row.retry_at = now + backoff(settings.redrive_intervals, row.job_failures)
+            counts.failed += 1
+            log.warning(
+                "%s %s: job failed (%d of %d), driven again at %s: %s",
+                stage.job_prefix,
+                row.id,
+                row.job_failures,
+                settings.redrive_limit,
+                row.retry_at.isoformat(timespec="seconds"),
+                cause,
+            )
 
 
 def run_forever(every_seconds: float, min_age_seconds: float) -> None:
@@ -116,8 +246,10 @@ def run_forever(every_seconds: float, min_age_seconds: float) -> None:
     while True:
         try:
             result = sweep(min_age_seconds)
-            if result.inbound or result.outbound or result.reclaimed or result.unreachable:
+            if result.inbound.acted or result.outbound.acted or result.reclaimed:
                 log.info("sweeper: %s", result)
+            elif result.unreachable:
+                log.warning("sweeper: %s", result)
         except Exception:  # the database may be down; try again next round
             log.exception("sweep failed")
         time.sleep(every_seconds)

@@ -38,6 +38,11 @@ class Settings:
     send_retry_intervals: tuple[int, ...] = field(default=(5, 15, 60, 300, 900, 1800))
     sender_rate_limit: int = 20
     sender_rate_window: int = 60
+    # The sweeper re-drives a stored message whose job failed (after RQ's own retries): it
+    # waits these seconds before each new drive (the last repeats), and after this many
+    # failed jobs marks the message "needs attention" in the console.
+    redrive_intervals: tuple[int, ...] = field(default=(60, 120, 300, 600, 1800))
+    redrive_limit: int = 8
 
     @property
     def twilio_enabled(self) -> bool:
@@ -71,4 +76,6 @@ def load_settings() -> Settings:
         or defaults.send_retry_intervals,
         sender_rate_limit=int(_env("SENDER_RATE_LIMIT") or defaults.sender_rate_limit),
         sender_rate_window=int(_env("SENDER_RATE_WINDOW") or defaults.sender_rate_window),
+        redrive_intervals=_intervals(_env("REDRIVE_INTERVALS")) or defaults.redrive_intervals,
+        redrive_limit=max(1, int(_env("REDRIVE_LIMIT") or defaults.redrive_limit)),
     )

@@ -120,11 +120,15 @@ class InboundMessage(Base):
     # Channel events beyond text (shared contact, button press, unsupported content).
     event: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"), default=None)
-    # received → processed | rate_limited | failed
+    # received → processed | rate_limited | failed (its job kept failing: needs attention)
     status: Mapped[str] = mapped_column(String(20), default="received", index=True)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     error: Mapped[str | None] = mapped_column(Text, default=None)
+    # Jobs that ended failed (each after RQ's own retries), and when the sweeper may drive
+    # the message again (jobs.sweeper; migration 0005).
+    job_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    retry_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 
 
 class Submission(Base):
@@ -187,6 +191,10 @@ class OutboundMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    # Send jobs that crashed (not provider refusals, which `attempts` counts), and when the
+    # sweeper may drive the message again (jobs.sweeper; migration 0005).
+    job_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    retry_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 
 
 class Ticket(Base):

@@ -129,8 +129,14 @@ def test_redis_down_during_traffic_loses_nothing_and_doubles_nothing(
         server.start()  # back, empty
         assert conn.llen(f"rq:queue:{INBOUND}") == 0
         result = sweep(min_age_seconds=0)
-        assert (result.inbound, result.outbound, result.unreachable) == (5, 3, False)
-        sweep(min_age_seconds=0)  # again, as the sweeper does every 15 s: nothing doubled
+        assert (result.inbound.enqueued, result.outbound.enqueued, result.unreachable) == (
+            5,
+            3,
+            False,
+        )
+        again = sweep(min_age_seconds=0)  # as the sweeper does every 15 s: nothing doubled
+        assert (again.inbound.enqueued, again.inbound.already_queued) == (0, 5)
+        assert (again.outbound.enqueued, again.outbound.already_queued) == (0, 3)
         assert conn.llen(f"rq:queue:{INBOUND}") == 5
         assert conn.llen(f"rq:queue:{OUTBOUND}") == 3
         drain(conn)

@@ -98,16 +98,13 @@ def simulate_photo(phone: str, timeout: float, file: str) -> None:
     help="Only rows stored at least this many seconds ago.",
 )
 def jobs_sweep(every: float, min_age: float) -> None:
-    """Enqueue stored messages that never reached a queue."""
+    """Enqueue stored messages that never reached a queue, drive again those whose job
+    failed, and mark failed ("needs attention") those that keep failing."""
     from jobs.sweeper import run_forever, sweep
 
     if every > 0:
         run_forever(every, min_age)
-    result = sweep(min_age)
-    click.echo(
-        f"enqueued {result.inbound} inbound, {result.outbound} outbound"
-        + (" (redis unreachable)" if result.unreachable else "")
-    )
+    click.echo(str(sweep(min_age)))
 
 
 @demo_cli.command("load")

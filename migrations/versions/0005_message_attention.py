@@ -1,0 +1,36 @@
+"""Failure bookkeeping for stored messages: how many times a message's job failed and when
+the sweeper may drive it again, so a message is processed or surfaced ("needs attention"),
+never left in RQ's failed registry while its row says `received`.
+
+Revision ID: 0005
+Revises: 0002c
+Create Date: 2026-12-02
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0005"
+down_revision: str | None = "0002c"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+TABLES = ("inbound_messages", "outbound_messages")
+
+
+def upgrade() -> None:
+    for table in TABLES:
+        with op.batch_alter_table(table) as batch_op:
+            batch_op.add_column(
+                sa.Column("job_failures", sa.Integer(), nullable=False, server_default="0")
+            )
+            batch_op.add_column(sa.Column("retry_at", sa.DateTime(timezone=True), nullable=True))
+
+
+def downgrade() -> None:
+    for table in TABLES:
+        with op.batch_alter_table(table) as batch_op:
+            batch_op.drop_column("retry_at")
+            batch_op.drop_column("job_failures")
