@@ -18,10 +18,11 @@ import requests
 from channels.base import Channel, Incoming, Outgoing, Rejected, SendResult
 from channels.http_errors import error_for_exception, error_for_status
 from relay.config import Settings
+from relay.fields import MAX_ADDRESS
 from relay.phone import InvalidPhone, to_e164
 
 MAX_BODY = 64 * 1024
-MAX_FIELD = 100  # the stored id and sender columns' width
+MAX_FIELD = 100  # the stored id column's width
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -62,8 +63,8 @@ class SmsGatewayChannel(Channel):
             raise Rejected(400, f"id longer than {MAX_FIELD} characters")
         if not isinstance(sender, str) or not sender.strip():
             raise Rejected(400, "from is required")
-        if len(sender.strip()) > MAX_FIELD:
-            raise Rejected(400, f"from longer than {MAX_FIELD} characters")
+        if len(sender.strip()) > MAX_ADDRESS:  # no phone network sends a longer one
+            raise Rejected(400, f"from longer than {MAX_ADDRESS} characters")
         text = data.get("text")
         try:
             address = to_e164(sender)

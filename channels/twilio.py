@@ -27,6 +27,7 @@ from channels.http_errors import error_for_exception, error_for_status
 from channels.http_media import download
 from relay import media
 from relay.config import Settings
+from relay.fields import MAX_ADDRESS
 from relay.phone import InvalidPhone, to_e164
 
 WHATSAPP_PREFIX = "whatsapp:"
@@ -95,8 +96,10 @@ class TwilioChannel(Channel):
         sender = form.get("From", "")
         if not message_sid or not sender:
             raise Rejected(400, "MessageSid and From are required")
-        if len(message_sid) > MAX_FIELD or len(sender) > MAX_FIELD:  # the columns' width
-            raise Rejected(400, f"MessageSid and From are at most {MAX_FIELD} characters")
+        if len(message_sid) > MAX_FIELD:  # the column's width; Twilio's SIDs have 34
+            raise Rejected(400, f"MessageSid is at most {MAX_FIELD} characters")
+        if len(sender.removeprefix(WHATSAPP_PREFIX)) > MAX_ADDRESS:
+            raise Rejected(400, f"From is at most {MAX_ADDRESS} characters")
         channel = "whatsapp" if sender.startswith(WHATSAPP_PREFIX) else "twilio"
         return [
             Incoming(

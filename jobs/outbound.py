@@ -15,6 +15,7 @@ from jobs.queues import redis_connection
 from relay.audit import record
 from relay.config import Settings, load_settings
 from relay.db import session_scope
+from relay.fields import fit
 from relay.models import Officer, OutboundMessage
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ def send_outbound(outbound_id: int) -> str | Retry:
     with session_scope() as session:
         message = session.get_one(OutboundMessage, outbound_id)
         message.status, message.sent_at = "sent", datetime.now(UTC)
-        message.provider_id = result.provider_id
+        message.provider_id = fit(result.provider_id, OutboundMessage.provider_id)
         message.error_kind = message.last_error = None
     log.info("outbound %s sent via %s as %s", outbound_id, outgoing.channel, result.provider_id)
     return "sent"

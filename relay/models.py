@@ -362,7 +362,8 @@ class ReviewItem(Base):
     # open → resolved
     status: Mapped[str] = mapped_column(String(10), default="open", index=True)
     resolution: Mapped[str | None] = mapped_column(String(40), default=None)
-    resolved_by: Mapped[str | None] = mapped_column(String(100), default=None)
+    # "operator:<name>": names have up to 100 characters (migration 0005 widened it).
+    resolved_by: Mapped[str | None] = mapped_column(String(200), default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 

@@ -189,7 +189,7 @@ GATEWAY_MALFORMED = [
     ("long id", json.dumps({"id": "i" * 101, "from": "0812"}).encode(), "id longer than 100"),
     ("no from", b'{"id": "1", "text": "x"}', "from is required"),
     ("from a number", b'{"id": "1", "from": 81234567801, "text": "x"}', "from is required"),
-    ("long from", json.dumps({"id": "1", "from": "9" * 101}).encode(), "from longer than 100"),
+    ("long from", json.dumps({"id": "1", "from": "9" * 65}).encode(), "from longer than 64"),
 ]
 
 

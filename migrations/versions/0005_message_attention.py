@@ -1,6 +1,7 @@
 """Failure bookkeeping for stored messages: how many times a message's job failed and when
 the sweeper may drive it again, so a message is processed or surfaced ("needs attention"),
-never left in RQ's failed registry while its row says `received`.
+never left in RQ's failed registry while its row says `received`. And the reviewer column
+wide enough for "operator:" and the longest operator name.
 
 Revision ID: 0005
 Revises: 0002c
@@ -27,9 +28,17 @@ def upgrade() -> None:
                 sa.Column("job_failures", sa.Integer(), nullable=False, server_default="0")
             )
             batch_op.add_column(sa.Column("retry_at", sa.DateTime(timezone=True), nullable=True))
+    with op.batch_alter_table("review_items") as batch_op:
+        batch_op.alter_column(
+            "resolved_by", type_=sa.String(length=200), existing_type=sa.String(length=100)
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("review_items") as batch_op:
+        batch_op.alter_column(
+            "resolved_by", type_=sa.String(length=100), existing_type=sa.String(length=200)
+        )
     for table in TABLES:
         with op.batch_alter_table(table) as batch_op:
             batch_op.drop_column("retry_at")
