@@ -70,6 +70,16 @@ def discard(connection: Redis, job_id: str) -> None:
     job.delete(remove_from_queue=True)
 
 
+def cause(error: str | None) -> str:
+    """The exception line of a traceback: the last line that is not a frame, not indented
+    and not one of SQLAlchemy's trailers ("[SQL: …]", "(Background on this error …)")."""
+    lines = [line for line in (error or "").splitlines() if line.strip()]
+    for line in reversed(lines):
+        if not line[0].isspace() and not line.startswith(("(Background", "[", "Traceback")):
+            return line
+    return lines[-1].strip() if lines else ""
+
+
 def backoff(intervals: Sequence[int], failures: int) -> timedelta:
     """The wait before driving a message again after its `failures`-th failed job."""
     if not intervals:

@@ -27,7 +27,7 @@ from jobs.queues import (
     enqueue_outbound,
     redis_connection,
 )
-from jobs.redrive import backoff, discard, job_states
+from jobs.redrive import backoff, cause, discard, job_states
 from relay.config import Settings, load_settings
 from relay.db import session_scope
 from relay.models import InboundMessage, OutboundMessage
@@ -214,7 +214,6 @@ def _record_failures(
                 row.error = error
             else:
                 row.last_error = error
-            cause = error.strip().splitlines()[-1] if error.strip() else "?"
             if row.job_failures >= settings.redrive_limit:
                 row.status, row.retry_at = "failed", None
                 if isinstance(row, OutboundMessage):
@@ -225,7 +224,7 @@ def _record_failures(
                     stage.job_prefix,
                     row.id,
                     row.job_failures,
-                    cause,
+                    cause(error),
                 )
                 continue
             row.retry_at = now + backoff(settings.redrive_intervals, row.job_failures)
@@ -237,7 +236,7 @@ def _record_failures(
                 row.job_failures,
                 settings.redrive_limit,
                 row.retry_at.isoformat(timespec="seconds"),
-                cause,
+                cause(error),
             )
 
 

@@ -474,3 +474,6 @@ def photo(inbound_id: int, index: int) -> ResponseReturnValue:
     if not path.exists():
         abort(404)
     return send_file(path, mimetype=str(item.get("content_type") or "application/octet-stream"))
+
+
+from web.console import attention  # noqa: E402,F401  (its routes: /console/attention)
