@@ -42,6 +42,8 @@ def process_inbound(inbound_id: int) -> str:
         fetch_media = message.officer_id is not None and any(
             has_image(item) for item in message.media
         )
+        if fetch_media and status == "processed":  # the sweeper drives it if the job fails
+            message.follow_up, message.job_failures, message.retry_at = "media", 0, None
         log.info(
             "inbound %s from %s/%s: %s, %d replies",
             message.id,

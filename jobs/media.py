@@ -57,17 +57,23 @@ def fetch_media(inbound_id: int) -> str:
                     raise  # RQ retries the job; fetched items are kept
             item["error"] = error.kind
             failures.append((index, error))
-    _save(inbound_id, items)
+    read = any("key" in item for item in items)
+    _save(inbound_id, items, next_stage="photo" if read else None)
     for index, error in failures:
         _reply_failure(inbound_id, index, error)
-    if any("key" in item for item in items):
+    if read:
         enqueue_photo_reading(inbound_id)
     return "fetched"
 
 
-def _save(inbound_id: int, items: list[dict[str, Any]]) -> None:
+def _save(inbound_id: int, items: list[dict[str, Any]], next_stage: str | None = "media") -> None:
+    """Keep the items; `next_stage` is the job the message waits for next (the sweeper
+    drives it if that job fails), None when its photos are done."""
     with session_scope() as session:
-        session.get_one(InboundMessage, inbound_id).media = items
+        message = session.get_one(InboundMessage, inbound_id)
+        message.media = items
+        if next_stage != message.follow_up:
+            message.follow_up, message.job_failures, message.retry_at = next_stage, 0, None
 
 
 def _failure_text(error: MediaError, language: str) -> str:

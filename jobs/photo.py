@@ -34,7 +34,10 @@ def read_photos(inbound_id: int) -> str:
     reply_ids: list[int] = []
     with session_scope() as session:
         message = session.get(InboundMessage, inbound_id)
-        if message is None or message.officer_id is None:
+        if message is None:
+            return "missing"
+        message.follow_up = None  # done once this commits; a failed job leaves it "photo"
+        if message.officer_id is None:
             return "missing"
         officer = session.get_one(Officer, message.officer_id)
         answered = set(

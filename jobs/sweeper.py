@@ -24,7 +24,9 @@ from jobs.queues import (
     QUEUE_NAMES,
     RedisNotConfigured,
     enqueue_inbound,
+    enqueue_media,
     enqueue_outbound,
+    enqueue_photo_reading,
     redis_connection,
 )
 from jobs.redrive import backoff, cause, discard, job_states
@@ -64,13 +66,18 @@ class Counts:
 
 @dataclass
 class SweepResult:
-    inbound: Counts = field(default_factory=Counts)
-    outbound: Counts = field(default_factory=Counts)
+    inbound: Counts = field(default_factory=Counts)  # conversations
+    media: Counts = field(default_factory=Counts)  # photo downloads
+    photo: Counts = field(default_factory=Counts)  # photo readings
+    outbound: Counts = field(default_factory=Counts)  # sends
     reclaimed: int = 0
     unreachable: bool = False
 
+    def counts(self) -> dict[str, Counts]:
+        return {name: getattr(self, name) for name in STAGES}
+
     def __str__(self) -> str:
-        text = f"inbound: {self.inbound}; outbound: {self.outbound}"
+        text = "; ".join(f"{name}: {counts}" for name, counts in self.counts().items())
         if self.reclaimed:
             text += f"; {self.reclaimed} abandoned jobs reclaimed"
         return text + ("; redis unreachable" if self.unreachable else "")
@@ -78,17 +85,38 @@ class SweepResult:
 
 @dataclass(frozen=True)
 class _Stage:
-    """Rows of one table that wait for a job, and how to (re)queue one."""
+    """Rows of one table that wait for one kind of job, and how to (re)queue one."""
 
     model: type[InboundMessage] | type[OutboundMessage]
-    waiting: str  # the status of a row whose job has not done its work yet
-    stored_at: str  # the column saying when the row was stored
+    column: str  # the column saying what the row waits for
+    waiting: str  # its value while the job has not done its work
+    gave_up: str  # its value once the job failed REDRIVE_LIMIT times
+    stored_at: str  # the column saying since when the row waits
     job_prefix: str
     enqueue: Callable[[int], bool]
 
 
-INBOUND_STAGE = _Stage(InboundMessage, "received", "received_at", "inbound", enqueue_inbound)
-OUTBOUND_STAGE = _Stage(OutboundMessage, "queued", "created_at", "outbound", enqueue_outbound)
+STAGES = {
+    "inbound": _Stage(
+        InboundMessage, "status", "received", "failed", "received_at", "inbound", enqueue_inbound
+    ),
+    # Photos of a processed message: downloaded from the provider, then read.
+    "media": _Stage(
+        InboundMessage, "follow_up", "media", "media_failed", "processed_at", "media", enqueue_media
+    ),
+    "photo": _Stage(
+        InboundMessage,
+        "follow_up",
+        "photo",
+        "photo_failed",
+        "processed_at",
+        "photo",
+        enqueue_photo_reading,
+    ),
+    "outbound": _Stage(
+        OutboundMessage, "status", "queued", "failed", "created_at", "outbound", enqueue_outbound
+    ),
+}
 
 
 class _RedisUnreachable(Exception):
@@ -136,8 +164,8 @@ def sweep(min_age_seconds: float = 10.0, now: datetime | None = None) -> SweepRe
     try:
         result.reclaimed = reclaim_abandoned()
         connection = redis_connection()
-        for stage, counts in ((INBOUND_STAGE, result.inbound), (OUTBOUND_STAGE, result.outbound)):
-            _sweep_stage(stage, connection, settings, now, min_age_seconds, counts)
+        for name, counts in result.counts().items():
+            _sweep_stage(STAGES[name], connection, settings, now, min_age_seconds, counts)
     except (RedisError, RedisNotConfigured, OSError, _RedisUnreachable):
         result.unreachable = True
     return result
@@ -160,7 +188,7 @@ def _sweep_stage(
             rows = session.execute(
                 select(model.id, model.job_failures)
                 .where(
-                    model.status == stage.waiting,
+                    getattr(model, stage.column) == stage.waiting,
                     stored_at <= cutoff,
                     or_(model.retry_at.is_(None), model.retry_at <= now),
                     model.id > after,
@@ -206,7 +234,7 @@ def _record_failures(
     model = stage.model
     with session_scope() as session:
         for row in session.scalars(
-            select(model).where(model.id.in_(errors), model.status == stage.waiting)
+            select(model).where(model.id.in_(errors), getattr(model, stage.column) == stage.waiting)
         ):
             error = errors[row.id]
             row.job_failures += 1
@@ -215,7 +243,8 @@ def _record_failures(
             else:
                 row.last_error = error
             if row.job_failures >= settings.redrive_limit:
-                row.status, row.retry_at = "failed", None
+                setattr(row, stage.column, stage.gave_up)
+                row.retry_at = None
                 if isinstance(row, OutboundMessage):
                     row.error_kind = "crashed"
                 counts.gave_up += 1
@@ -245,7 +274,7 @@ def run_forever(every_seconds: float, min_age_seconds: float) -> None:
     while True:
         try:
             result = sweep(min_age_seconds)
-            if result.inbound.acted or result.outbound.acted or result.reclaimed:
+            if any(c.acted for c in result.counts().values()) or result.reclaimed:
                 log.info("sweeper: %s", result)
             elif result.unreachable:
                 log.warning("sweeper: %s", result)

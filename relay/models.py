@@ -129,6 +129,9 @@ class InboundMessage(Base):
     # the message again (jobs.sweeper; migration 0005).
     job_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     retry_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    # After the conversation: the job its photos still wait for, media (download) → photo
+    # (reading) → None; media_failed or photo_failed once it kept failing (needs attention).
+    follow_up: Mapped[str | None] = mapped_column(String(20), default=None, index=True)
 
 
 class Submission(Base):

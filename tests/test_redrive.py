@@ -210,7 +210,7 @@ def test_the_sweeper_reaches_every_waiting_message_not_only_the_first_batch(db, 
     assert (again.enqueued, again.already_queued) == (0, count)
 
 
-def test_a_reply_whose_send_job_keeps_failing_is_marked_failed(
+def test_a_reply_whose_send_job_keeps_failing_needs_attention_until_an_operator_sends_it(
     client, redis_conn, twilio, db, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The same trap for replies: a send job that fails through RQ's retries is driven again
@@ -229,3 +229,59 @@ def test_a_reply_whose_send_job_keeps_failing_is_marked_failed(
     assert (reply.status, reply.error_kind, reply.job_failures) == ("failed", "crashed", 1)
     assert "OperationalError" in (reply.last_error or "")
     assert receipts(twilio, phone) == []
+
+    logged_in(client)
+    html = client.get("/console/attention").get_data(as_text=True)
+    assert reply.text in html and "OperationalError" in html
+    retry_url = f"/console/attention/replies/{reply.id}/retry"
+    assert client.post(retry_url, data={"csrf_token": csrf_from(html)}).status_code == 302
+    drain(redis_conn)
+    [receipt] = receipts(twilio, phone)
+    assert f"PPWP TPS {tps}" in receipt
+    with session_scope() as session:
+        [entry] = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "outbound_redriven")
+        ).all()
+    assert (entry.actor, entry.entity_id) == ("operator:ani", str(reply.id))
+
+
+@pytest.mark.parametrize(("stage", "jobs_before"), [("media", 1), ("photo", 2)])
+def test_a_photo_whose_job_failed_is_read_and_answered_once_the_database_is_back(
+    client,
+    redis_conn,
+    telegram,
+    media_dir,
+    db,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    stage: str,
+    jobs_before: int,
+) -> None:
+    """The same trap after the conversation: the photo's download (media) or reading
+    (photo) job fails through RQ's retries; the sweeper drives that stage again."""
+    from tests.fakes import telegram_updates as tu
+    from tests.test_photo_flow import GOLDEN, PHONE, USER, post
+
+    post(client, tu.contact_update(9300, USER, PHONE))
+    drain(redis_conn)
+    content = (GOLDEN / "ppwp_clean.jpg").read_bytes()
+    file_id = telegram.add_file(content, "photos/ppwp_clean.jpg")
+    post(client, tu.photo_update(9301, USER, file_id=file_id, file_size=len(content)))
+    Worker([Queue(INBOUND, connection=redis_conn)], connection=redis_conn).work(
+        burst=True, max_jobs=jobs_before, logging_level="CRITICAL"
+    )
+    with database_down(db, tmp_path, monkeypatch):
+        run_until_failed(redis_conn)
+    now = datetime.now(UTC)
+    assert getattr(sweep(min_age_seconds=0, now=now), stage).failed == 1
+    assert getattr(sweep(min_age_seconds=0, now=now + LATER), stage).redriven == 1
+    drain(redis_conn)
+
+    registered, ack, reading = telegram.sent_messages(USER)  # each once
+    assert "Terdaftar" in registered["text"]
+    assert ack["text"].startswith("Foto diterima")
+    assert reading["caption"].startswith("Dibaca dari foto PPWP TPS 3576011001001")
+    photo_row = inbound_rows()[-1]
+    assert (photo_row.status, photo_row.follow_up) == ("processed", None)
+    later = sweep(min_age_seconds=0, now=now + 2 * LATER)
+    assert not any(counts.acted for counts in later.counts().values()), later

@@ -13,10 +13,17 @@ from collections.abc import Callable
 from flask import abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from redis.exceptions import RedisError
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from jobs.queues import RedisNotConfigured, enqueue_inbound, enqueue_outbound, redis_connection
+from jobs.queues import (
+    RedisNotConfigured,
+    enqueue_inbound,
+    enqueue_media,
+    enqueue_outbound,
+    enqueue_photo_reading,
+    redis_connection,
+)
 from jobs.redrive import cause, discard
 from relay.audit import record
 from relay.db import session_scope
@@ -26,6 +33,13 @@ from web.console import blueprint
 from web.i18n import CATALOG, t
 
 LIMIT = 200
+# The job a message waits for, by stage: its conversation, its photos' download, their reading.
+ENQUEUE: dict[str, Callable[[int], bool]] = {
+    "inbound": enqueue_inbound,
+    "media": enqueue_media,
+    "photo": enqueue_photo_reading,
+}
+FAILED_FOLLOW_UPS = {"media_failed": "media", "photo_failed": "photo"}
 
 CATALOG.update(
     {
@@ -50,8 +64,19 @@ CATALOG.update(
         "attention_sender": {"id": "Pengirim", "en": "Sender"},
         "attention_recipient": {"id": "Penerima", "en": "Recipient"},
         "attention_text": {"id": "Teks", "en": "Text"},
+        "attention_stage": {"id": "Tahap", "en": "Stage"},
+        "attention_stage_inbound": {"id": "percakapan", "en": "conversation"},
+        "attention_stage_media": {"id": "unduh foto", "en": "photo download"},
+        "attention_stage_photo": {"id": "baca foto", "en": "photo reading"},
     }
 )
+
+
+def failed_stage(row: InboundMessage) -> str | None:
+    """Which of the message's jobs kept failing, if one did."""
+    if row.status == "failed":
+        return "inbound"
+    return FAILED_FOLLOW_UPS.get(row.follow_up or "")
 
 
 def _operator_name() -> str:
@@ -66,7 +91,12 @@ def attention() -> ResponseReturnValue:
     with session_scope() as db:
         messages = db.scalars(
             select(InboundMessage)
-            .where(InboundMessage.status == "failed")
+            .where(
+                or_(
+                    InboundMessage.status == "failed",
+                    InboundMessage.follow_up.in_(FAILED_FOLLOW_UPS),
+                )
+            )
             .order_by(InboundMessage.received_at)
             .limit(LIMIT)
         ).all()
@@ -77,7 +107,11 @@ def attention() -> ResponseReturnValue:
             .limit(LIMIT)
         ).all()
         return render_template(
-            "console/attention.html", messages=messages, replies=replies, cause=cause
+            "console/attention.html",
+            messages=messages,
+            replies=replies,
+            cause=cause,
+            failed_stage=failed_stage,
         )
 
 
@@ -86,11 +120,18 @@ def attention() -> ResponseReturnValue:
 def retry_inbound(inbound_id: int) -> ResponseReturnValue:
     with session_scope() as db:
         row = db.get(InboundMessage, inbound_id)
-        if row is None or row.status != "failed":
+        if row is None:
             abort(404)
-        _audit(db, "inbound_redriven", "inbound", row.id, row.job_failures, row.error)
-        row.status, row.job_failures, row.retry_at = "received", 0, None
-    _drive(f"inbound-{inbound_id}", lambda: enqueue_inbound(inbound_id))
+        stage = failed_stage(row)
+        if stage is None:
+            abort(404)
+        _audit(db, "inbound_redriven", "inbound", row.id, row.job_failures, row.error, stage)
+        if stage == "inbound":
+            row.status = "received"
+        else:
+            row.follow_up = stage
+        row.job_failures, row.retry_at = 0, None
+    _drive(f"{stage}-{inbound_id}", lambda: ENQUEUE[stage](inbound_id))
     flash_retried(inbound_id)
     return redirect(url_for("console.attention"))
 
@@ -102,7 +143,15 @@ def retry_outbound(outbound_id: int) -> ResponseReturnValue:
         row = db.get(OutboundMessage, outbound_id)
         if row is None or row.status != "failed" or row.error_kind != "crashed":
             abort(404)
-        _audit(db, "outbound_redriven", "outbound", row.id, row.job_failures, row.last_error)
+        _audit(
+            db,
+            "outbound_redriven",
+            "outbound",
+            row.id,
+            row.job_failures,
+            row.last_error,
+            "outbound",
+        )
         row.status, row.job_failures, row.retry_at, row.error_kind = "queued", 0, None, None
     _drive(f"outbound-{outbound_id}", lambda: enqueue_outbound(outbound_id))
     flash_retried(outbound_id)
@@ -110,9 +159,15 @@ def retry_outbound(outbound_id: int) -> ResponseReturnValue:
 
 
 def _audit(
-    db: Session, action: str, entity: str, row_id: int, failures: int, error: str | None
+    db: Session,
+    action: str,
+    entity: str,
+    row_id: int,
+    failures: int,
+    error: str | None,
+    stage: str,
 ) -> None:
-    detail = {"job_failures": failures, "error": cause(error)[:500]}
+    detail = {"stage": stage, "job_failures": failures, "error": cause(error)[:500]}
     record(db, f"operator:{_operator_name()}", action, entity, row_id, detail)
 
 
