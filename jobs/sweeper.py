@@ -202,7 +202,7 @@ def _sweep_stage(
         job_ids = [f"{stage.job_prefix}-{row.id}" for row in rows]
         states = job_states(connection, job_ids)
         failed = {
-            row.id: state.error or ""
+            row.id: _Failure(row.job_failures, state.error or "")
             for row, state in zip(rows, states, strict=True)
             if state.failed
         }
@@ -226,17 +226,28 @@ def _sweep_stage(
             return
 
 
+@dataclass(frozen=True)
+class _Failure:
+    seen: int  # the row's job_failures when the sweep read it
+    error: str
+
+
 def _record_failures(
-    stage: _Stage, errors: dict[int, str], settings: Settings, now: datetime, counts: Counts
+    stage: _Stage, failures: dict[int, _Failure], settings: Settings, now: datetime, counts: Counts
 ) -> None:
     """Count a failed job on each row and keep its error; wait before the next drive, or
-    give up after REDRIVE_LIMIT failed jobs."""
+    give up after REDRIVE_LIMIT failed jobs. A row counted meanwhile (a second sweeper saw
+    the same failed job) is left alone: its lock, then its count, tell."""
     model = stage.model
     with session_scope() as session:
         for row in session.scalars(
-            select(model).where(model.id.in_(errors), getattr(model, stage.column) == stage.waiting)
+            select(model)
+            .where(model.id.in_(failures), getattr(model, stage.column) == stage.waiting)
+            .with_for_update()
         ):
-            error = errors[row.id]
+            if row.job_failures != failures[row.id].seen:
+                continue
+            error = failures[row.id].error
             row.job_failures += 1
             if isinstance(row, InboundMessage):
                 row.error = error
