@@ -3,7 +3,7 @@ job id can be enqueued again.
 
 Jobs have fixed ids and are enqueued with `unique=True`: while a failed job's hash sits in
 RQ's failed registry, enqueueing the same id again is refused as a duplicate. The sweeper
-asks `job_state` first, copies a failure's error to the database, then `discard`s the job.
+asks `job_states` first, copies a failure's error to the database, then `discard`s the job.
 """
 
 from __future__ import annotations

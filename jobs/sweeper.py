@@ -47,7 +47,7 @@ ABANDONED_HORIZON = 50.0
 
 @dataclass
 class Counts:
-    """What one sweep did with the rows of one table that still wait for their job."""
+    """What one sweep did with the rows that still wait for one kind of job."""
 
     enqueued: int = 0  # no job in Redis (never taken, or lost with Redis): queued now
     already_queued: int = 0  # its job waits, is scheduled or runs: left alone
