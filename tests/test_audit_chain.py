@@ -343,6 +343,8 @@ def test_grant_app_role_is_idempotent_and_refuses_the_owner(cli, db, owner_db) -
     if not postgres(db):
         pytest.skip("roles exist only on PostgreSQL")
     app, owner = make_url(db).username, make_url(owner_db).username
+    upgraded = cli.invoke(args=["db", "upgrade"])  # as MIGRATION_DATABASE_URL, then grants
+    assert upgraded.exit_code == 0 and f"app role {app}: " in upgraded.output, upgraded.output
     for _ in range(2):
         granted = cli.invoke(args=["db", "grant-app-role", app])
         assert granted.exit_code == 0, granted.output
