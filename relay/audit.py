@@ -148,6 +148,10 @@ def head(connection: Connection) -> tuple[int, str]:
 
 @event.listens_for(Session, "before_commit")
 def _chain_pending(session: Session) -> None:
+    if session.in_nested_transaction():
+        # A SAVEPOINT released (the hook fires for those too): the entries wait for the real
+        # COMMIT, so a later rollback to an outer savepoint cannot lose them.
+        return
     pending: list[AuditEntry] = session.info.pop(_PENDING, [])
     if not pending:
         return

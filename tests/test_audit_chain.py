@@ -287,6 +287,22 @@ def test_an_entry_of_a_rolled_back_transaction_leaves_no_trace_and_no_gap(cli, d
     assert verify(cli).exit_code == 0
 
 
+def test_an_entry_recorded_before_a_failed_savepoint_is_kept(cli, db) -> None:
+    """The confirm path uses SAVEPOINTs (a lost race for the TPS is caught inside one): an
+    entry joins the chain at the real COMMIT, never at a SAVEPOINT's release."""
+    from relay.models import Operator
+
+    with session_scope() as session:
+        session.add(Operator(name="ani", password_hash="x"))
+        session.flush()
+        record(session, "officer:1", "tally_received", "submission", 1)
+        with pytest.raises(IntegrityError), session.begin_nested():
+            session.add(Operator(name="ani", password_hash="y"))  # fails at the release
+        record(session, "officer:1", "tally_confirmed", "submission", 1)
+    assert [e.action for e in entries()] == ["tally_received", "tally_confirmed"]
+    assert verify(cli).exit_code == 0
+
+
 # --- the database refuses changes --------------------------------------------------------------
 
 
