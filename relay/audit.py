@@ -112,8 +112,9 @@ def entry_hash(
     return hashlib.sha256(payload.encode("ascii")).hexdigest()
 
 
-def hash_of(entry: AuditEntry, entry_id: int | None = None) -> str:
-    """The hash `entry` should carry (at position `entry_id`, default its own)."""
+def hash_of(entry: Any, entry_id: int | None = None) -> str:
+    """The hash `entry` (an AuditEntry or an audit_log row) should carry, at position
+    `entry_id` (default its own)."""
     return entry_hash(
         entry.id if entry_id is None else entry_id,
         entry.at,

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, func, select
 
@@ -25,6 +26,7 @@ from relay.audit import GENESIS, hash_of
 from relay.models import AuditEntry
 
 BATCH = 2000
+Entry = Any  # an audit_log row as read (id, at, actor, …, prev_hash, hash)
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,16 @@ class Verdict:
         return self.broken is None
 
 
-_GENESIS_ROW = AuditEntry(id=0, hash=GENESIS, prev_hash="")
+@dataclass(frozen=True)
+class _Genesis:
+    """Stands before the first entry."""
+
+    id: int = 0
+    hash: str = GENESIS
+    prev_hash: str = ""
+
+
+_GENESIS_ROW: Entry = _Genesis()
 
 
 def verify(connection: Connection, anchors: Sequence[Anchor] = ()) -> Verdict:
@@ -88,7 +99,7 @@ def verify(connection: Connection, anchors: Sequence[Anchor] = ()) -> Verdict:
     return Verdict(count, head.id, head.hash, None)
 
 
-def _entries(connection: Connection) -> Iterator[AuditEntry]:
+def _entries(connection: Connection) -> Iterator[Entry]:
     """Every entry in id order, a batch at a time (keyset pagination: no server cursor)."""
     after = -1
     while True:
@@ -98,8 +109,7 @@ def _entries(connection: Connection) -> Iterator[AuditEntry]:
             .order_by(AuditEntry.id)
             .limit(BATCH)
         ).all()
-        for row in batch:
-            yield AuditEntry(**row._mapping)
+        yield from batch
         if len(batch) < BATCH:
             return
         after = batch[-1].id
@@ -107,10 +117,10 @@ def _entries(connection: Connection) -> Iterator[AuditEntry]:
 
 def _check(
     connection: Connection,
-    before_previous: AuditEntry,
-    previous: AuditEntry,
-    entry: AuditEntry,
-    following: AuditEntry | None,
+    before_previous: Entry,
+    previous: Entry,
+    entry: Entry,
+    following: Entry | None,
 ) -> Break | None:
     skipped_over = following is not None and following.prev_hash == previous.hash
     if hash_of(entry) != entry.hash:
@@ -144,9 +154,9 @@ def _check(
 
 def _moved(
     connection: Connection,
-    before_previous: AuditEntry,
-    previous: AuditEntry,
-    entry: AuditEntry,
+    before_previous: Entry,
+    previous: Entry,
+    entry: Entry,
     origin: int,
 ) -> Break:
     """`entry` is intact but was written at position `origin`: it was moved."""
@@ -166,7 +176,7 @@ def _moved(
     return Break(entry.id, "reordered", f"it was written as #{origin}")
 
 
-def _original_position(connection: Connection, entry: AuditEntry) -> int | None:
+def _original_position(connection: Connection, entry: Entry) -> int | None:
     """The id under which `entry`'s fields give its hash, if another than its own (one
     pass over the ids, only at a break)."""
     top = connection.scalar(select(func.max(AuditEntry.id))) or 0
