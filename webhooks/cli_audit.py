@@ -50,10 +50,12 @@ def audit_verify(anchors: list) -> None:
         f"audit log intact: {verdict.entries} entries"
         + (f", {len(anchors)} anchor(s) matched" if anchors else "")
     )
-    click.echo(f"head #{verdict.head_id} {verdict.head_hash}")
-    click.echo(
-        f"note or publish it; later: audit verify --anchor {verdict.head_id}:{verdict.head_hash}"
-    )
+    if verdict.entries:
+        click.echo(f"head #{verdict.head_id} {verdict.head_hash}")
+        click.echo(
+            "note or publish it; later: "
+            f"audit verify --anchor {verdict.head_id}:{verdict.head_hash}"
+        )
     problem = owner_problem(url)
     if problem:
         click.echo(f"warning: {problem} (docs/DATABASE-ROLES.md)", err=True)
