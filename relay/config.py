@@ -22,6 +22,9 @@ class Settings:
     """One snapshot of the configuration; read once per process with `load_settings()`."""
 
     database_url: str = f"sqlite:///{ROOT / 'var' / 'relay.db'}"
+    # The tables' owner, for migrations only; the app connects with database_url, as a role
+    # that does not own them (docs/DATABASE-ROLES.md). Unset: database_url.
+    migration_database_url: str = f"sqlite:///{ROOT / 'var' / 'relay.db'}"
     redis_url: str = ""
     public_url: str = "http://127.0.0.1:5000"
     secret_key: str = "dev-only-secret-change-me"
@@ -59,6 +62,7 @@ def load_settings() -> Settings:
     database_url = _env("DATABASE_URL") or defaults.database_url
     return Settings(
         database_url=database_url,
+        migration_database_url=_env("MIGRATION_DATABASE_URL") or database_url,
         redis_url=_env("REDIS_URL"),
         public_url=(_env("PUBLIC_URL") or defaults.public_url).rstrip("/"),
         secret_key=_env("SECRET_KEY") or defaults.secret_key,

@@ -234,18 +234,30 @@ class TicketMessage(Base):
     )
 
 
+AUDIT_ACTOR_LENGTH = 255
+
+
 class AuditEntry(Base):
-    """Append-only record of every state change that matters to the result."""
+    """Append-only record of every state change that matters to the result.
+
+    The entries form a hash chain (relay.audit): `id` is the entry's position (1, 2, 3, …
+    without gaps, given out by relay.audit under a lock), `prev_hash` the `hash` of the entry
+    before it, `hash` the SHA-256 of this entry's fields and `prev_hash`. Write them only
+    with relay.audit.record().
+    """
 
     __tablename__ = "audit_log"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
-    actor: Mapped[str] = mapped_column(String(100))
+    actor: Mapped[str] = mapped_column(String(AUDIT_ACTOR_LENGTH))
     action: Mapped[str] = mapped_column(String(40))
     entity: Mapped[str] = mapped_column(String(40))
     entity_id: Mapped[str] = mapped_column(String(40))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Unique: two writers can never both chain onto the same predecessor.
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
 
 
 class AuditLogIsAppendOnly(RuntimeError):

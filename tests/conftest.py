@@ -15,6 +15,8 @@ import pytest
 import redis
 from sqlalchemy import text
 
+from tests.support import ThrowawayDatabase, owner_connection, throwaway_postgres
+
 # Fast backoff for tests: retries are still scheduled through RQ's scheduler.
 os.environ.setdefault("SEND_RETRY_INTERVALS", "1,1,1")
 
@@ -65,31 +67,40 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def database_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThrowawayDatabase]:
+    """The test session's database: on PostgreSQL a throwaway one with an owner role (which
+    migrates) and the app role everything else runs as; on SQLite one file, no roles."""
     configured = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL", "")
     from relay.migrate import upgrade
-    from tests.support import throwaway_postgres
 
     with ExitStack() as stack:
         if configured.startswith("postgresql"):
-            url = stack.enter_context(throwaway_postgres(configured))
+            urls = stack.enter_context(throwaway_postgres(configured))
         else:
             url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'relay.db'}"
-        os.environ["DATABASE_URL"] = url
-        upgrade(url)
-        yield url
+            urls = ThrowawayDatabase(url=url, owner_url=url)
+        os.environ["DATABASE_URL"] = urls.url
+        os.environ["MIGRATION_DATABASE_URL"] = urls.owner_url
+        upgrade(urls.owner_url, urls.url)
+        yield urls
 
 
-def _empty_all_tables(url: str) -> None:
-    from relay.db import get_engine
+@pytest.fixture(scope="session")
+def database_url(database_urls: ThrowawayDatabase) -> str:
+    """The app's URL (on PostgreSQL a role that owns nothing)."""
+    return database_urls.url
+
+
+def _empty_all_tables(owner_url: str) -> None:
     from relay.models import Base
 
-    engine = get_engine(url)
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            # TRUNCATE does not fire the audit log's row triggers.
+    with owner_connection(owner_url) as conn:
+        if conn.dialect.name == "postgresql":
+            # The owner lifts the audit log's TRUNCATE trigger for this; the app role cannot.
+            conn.execute(text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_truncate"))
             conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            conn.execute(text("ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_truncate"))
             return
         conn.execute(text("DROP TRIGGER IF EXISTS audit_log_no_delete"))
         for table in tables:
@@ -103,10 +114,16 @@ def _empty_all_tables(url: str) -> None:
 
 
 @pytest.fixture
-def db(database_url: str) -> Iterator[str]:
-    """A migrated, empty database for one test; yields its URL."""
-    _empty_all_tables(database_url)
-    yield database_url
+def db(database_urls: ThrowawayDatabase) -> Iterator[str]:
+    """A migrated, empty database for one test; yields its (the app's) URL."""
+    _empty_all_tables(database_urls.owner_url)
+    yield database_urls.url
+
+
+@pytest.fixture
+def owner_db(db: str, database_urls: ThrowawayDatabase) -> str:
+    """The same empty database as `db`, as the tables' owner (setup the app may not do)."""
+    return database_urls.owner_url
 
 
 @pytest.fixture

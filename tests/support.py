@@ -7,10 +7,12 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from redis import Redis
 from rq import Queue, Worker
 from rq.registry import ScheduledJobRegistry
+from sqlalchemy import Connection
 
 from jobs.queues import QUEUE_NAMES
 from relay.config import ROOT
@@ -116,26 +118,64 @@ def converse(sender: str, text: str):
     return replies[0]
 
 
+@dataclass(frozen=True)
+class ThrowawayDatabase:
+    """A database made for one test session or benchmark: `owner_url` owns its tables (for
+    migrations and the tests' own setup), `url` is the app's role, which owns nothing."""
+
+    url: str
+    owner_url: str
+
+
 @contextmanager
-def throwaway_postgres(server_url: str, prefix: str = "relay_test") -> Iterator[str]:
-    """A new database on the PostgreSQL server of `server_url`, dropped afterwards
-    (tests and benchmarks never touch a database they did not make)."""
+def throwaway_postgres(server_url: str, prefix: str = "relay_test") -> Iterator[ThrowawayDatabase]:
+    """A new database on the PostgreSQL server of `server_url` (a role that may create roles
+    and databases), owned by a new owner role, with a new app role to run as — the
+    privileges of a real deployment (docs/DATABASE-ROLES.md). Database and roles are dropped
+    afterwards: tests and benchmarks never touch a database they did not make."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
     from relay.db import dispose_engines
 
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    owner, app = f"{name}_owner", f"{name}_app"
+    passwords = {role: uuid.uuid4().hex for role in (owner, app)}
     admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        for role, password in passwords.items():
+            conn.execute(text(f"CREATE ROLE \"{role}\" LOGIN PASSWORD '{password}'"))
+        conn.execute(text(f'CREATE DATABASE "{name}" OWNER "{owner}"'))
+    base = make_url(server_url).set(database=name)
+
+    def url_of(role: str) -> str:
+        url = base.set(username=role, password=passwords[role])
+        return url.render_as_string(hide_password=False)
+
     try:
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+        yield ThrowawayDatabase(url=url_of(app), owner_url=url_of(owner))
     finally:
         dispose_engines()
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            for role in passwords:
+                conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
         admin.dispose()
+
+
+@contextmanager
+def owner_connection(owner_url: str) -> Iterator[Connection]:
+    """One transaction as the tables' owner, on a connection that is closed afterwards (no
+    owner connection stays pooled where the app's role would meet it)."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    engine = create_engine(owner_url, poolclass=NullPool)
+    try:
+        with engine.begin() as conn:
+            yield conn
+    finally:
+        engine.dispose()
 
 
 def make_database_unreachable(db: str, tmp_path, monkeypatch) -> None:

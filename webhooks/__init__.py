@@ -14,7 +14,7 @@ MAX_REQUEST_BYTES = 1024 * 1024  # webhooks carry text and media URLs, never the
 
 def create_app() -> Flask:
     from web import register as register_web
-    from webhooks import cli, cli_data, cli_ocr, health, media_links, receive
+    from webhooks import cli, cli_audit, cli_data, cli_ocr, health, media_links, receive
 
     settings = load_settings()
     app = Flask(__name__)
@@ -25,6 +25,7 @@ def create_app() -> Flask:
     app.register_blueprint(health.blueprint)
     app.register_blueprint(media_links.blueprint)
     cli.register(app)
+    cli_audit.register(app)
     cli_data.register(app)
     cli_ocr.register(app)
     register_web(app)

@@ -18,11 +18,14 @@ demo_cli = AppGroup("demo", help="Demo election, regions and roster.")
 
 @db_cli.command("upgrade")
 def db_upgrade() -> None:
-    """Create or migrate the schema to the newest version."""
+    """Create or migrate the schema to the newest version (as MIGRATION_DATABASE_URL), then
+    grant DATABASE_URL's role what the app needs if it is another role (PostgreSQL)."""
     from relay.migrate import upgrade
 
-    upgrade()
+    grants = upgrade()
     click.echo("database schema is up to date")
+    if grants:
+        click.echo(f"app role {grants.summary()}")
 
 
 @simulate_cli.command("sms")

@@ -75,15 +75,18 @@ def write_roster(path: Path, tps_codes: list[str]) -> list[Officer]:
     return officers
 
 
-def load_database(url: str, work: Path, officers: int) -> list[Officer]:
-    """Migrate, load the demo election/regions/roster, then `officers` generated officers
-    (each kpps of their own generated TPS, province code 11, apart from the demo's)."""
+def load_database(
+    url: str, work: Path, officers: int, owner_url: str | None = None
+) -> list[Officer]:
+    """Migrate (as `owner_url`, the tables' owner, when the app's role is another), load the
+    demo election/regions/roster, then `officers` generated officers (each kpps of their own
+    generated TPS, province code 11, apart from the demo's)."""
     from relay.loaders.regions import load_regions
     from relay.loaders.roster import import_roster
     from relay.migrate import upgrade
     from tests.support import load_demo
 
-    upgrade(url)
+    upgrade(owner_url or url, url)
     load_demo(url)
     tps_codes = write_regions(work / "regions.csv", officers)[:officers]
     people = write_roster(work / "roster.csv", tps_codes)
@@ -108,11 +111,13 @@ def running_system(officers: int, database_url: str | None = None) -> Iterator[S
     with ExitStack() as stack:
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="relay-bench-")))
         if database_url and database_url.startswith("postgresql"):
-            url = stack.enter_context(throwaway_postgres(database_url, "relay_bench"))
+            # As deployed: migrated by the owner, run by an app role that owns nothing.
+            made = stack.enter_context(throwaway_postgres(database_url, "relay_bench"))
+            url, owner_url = made.url, made.owner_url
         else:
-            url = database_url or f"sqlite:///{work / 'relay.db'}"
+            url = owner_url = database_url or f"sqlite:///{work / 'relay.db'}"
         os.environ["DATABASE_URL"] = url
-        people = load_database(url, work, officers)
+        people = load_database(url, work, officers, owner_url)
         redis_dir = work / "redis"
         redis_dir.mkdir()
         redis = stack.enter_context(RedisServer(redis_dir))
