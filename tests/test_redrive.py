@@ -10,6 +10,7 @@ attention, with its error, where an operator drives it again (audited).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -59,7 +60,10 @@ def database_down(db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> I
         finally:
             monkeypatch.setenv("DATABASE_URL", db)
         return
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    # The server's administrator (TEST_DATABASE_URL): the app role may neither close the
+    # database nor end other roles' connections.
+    server = make_url(os.environ.get("TEST_DATABASE_URL") or db)
+    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
     name = url.database
     with admin.connect() as conn:
         conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'))
