@@ -20,6 +20,7 @@ from bots.reply import Reply
 from bots.tally_rules import RuleFailure, check_tally
 from relay import results
 from relay.audit import record
+from relay.locks import locked
 from relay.models import Contest, InboundMessage, Officer, Submission, Tps
 from relay.receipts import new_receipt_code
 
@@ -28,14 +29,18 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def confirmed_for(session: Session, tps_code: str, contest_code: str) -> Submission | None:
-    return session.scalar(
-        select(Submission).where(
-            Submission.tps_code == tps_code,
-            Submission.contest_code == contest_code,
-            Submission.status == "confirmed",
-        )
+def confirmed_for(
+    session: Session, tps_code: str, contest_code: str, training: bool = False, lock: bool = False
+) -> Submission | None:
+    """The confirmed tally of a TPS and contest: the real one, or with `training` the
+    simulator's. `lock`: locked until the transaction ends, and read again (relay.locks)."""
+    query = select(Submission).where(
+        Submission.tps_code == tps_code,
+        Submission.contest_code == contest_code,
+        Submission.status == "confirmed",
+        Submission.training.is_(training),
     )
+    return session.scalar(locked(session, query) if lock else query)
 
 
 def _unique_receipt(session: Session) -> str:
