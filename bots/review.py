@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, aliased
 
 from bots.grammar import Tally
 from bots.helpdesk import message_officer, say
+from bots.messages import text
 from bots.replies import format_values
 from bots.tallies import confirmed_for
 from bots.tally_rules import RuleFailure, check_tally
@@ -154,9 +155,14 @@ def _resolve(item: ReviewItem | None, actor: str, resolution: str) -> None:
         item.resolved_by, item.resolved_at = actor, _now()
 
 
-def _notify(session: Session, officer_id: int, key: str, **params: object) -> list[int]:
+def _notify(
+    session: Session, officer_id: int, training: bool, key: str, **params: object
+) -> list[int]:
     officer = session.get_one(Officer, officer_id)
-    message = message_officer(session, officer, say(key, officer.language, **params))
+    body = say(key, officer.language, **params)
+    if training:
+        body = text("training_mark", officer.language) + body
+    message = message_officer(session, officer, body, training)
     return [message.id] if message is not None else []
 
 
@@ -229,6 +235,7 @@ def change_tally(
     return _notify(
         session,
         submission.officer_id,
+        submission.training,
         "tally_changed",
         contest=submission.contest_code,
         tps=submission.tps_code,
@@ -293,9 +300,10 @@ def accept(session: Session, operator_name: str, item: ReviewItem, note: str) ->
         "receipt": candidate.receipt_code,
         "values": format_values(*_numbers(candidate)),
     }
-    outbound = _notify(session, candidate.officer_id, "conflict_accepted", **params)
+    training = candidate.training
+    outbound = _notify(session, candidate.officer_id, training, "conflict_accepted", **params)
     if confirmed is not None and confirmed.officer_id != candidate.officer_id:
-        outbound += _notify(session, confirmed.officer_id, "tally_changed", **params)
+        outbound += _notify(session, confirmed.officer_id, training, "tally_changed", **params)
     return outbound
 
 
@@ -314,6 +322,7 @@ def dismiss(session: Session, operator_name: str, item: ReviewItem, note: str) -
         outbound = _notify(
             session,
             candidate.officer_id,
+            candidate.training,
             "conflict_dismissed",
             contest=candidate.contest_code,
             tps=candidate.tps_code,

@@ -13,6 +13,16 @@ def _env(name: str, default: str = "") -> str:
     return os.environ.get(name, default).strip()
 
 
+def _flag(raw: str, default: bool) -> bool:
+    """1/true/yes/on or 0/false/no/off (any case); anything else keeps the default."""
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    return default
+
+
 def _intervals(raw: str) -> tuple[int, ...]:
     return tuple(int(part) for part in raw.split(",") if part.strip())
 
@@ -38,6 +48,9 @@ class Settings:
     send_retry_intervals: tuple[int, ...] = field(default=(5, 15, 60, 300, 900, 1800))
     sender_rate_limit: int = 20
     sender_rate_window: int = 60
+    # The simulator is a training channel (its tallies are never counted); a deployment
+    # may still switch it off, e.g. on election day.
+    simulator_enabled: bool = True
 
     @property
     def twilio_enabled(self) -> bool:
@@ -71,4 +84,5 @@ def load_settings() -> Settings:
         or defaults.send_retry_intervals,
         sender_rate_limit=int(_env("SENDER_RATE_LIMIT") or defaults.sender_rate_limit),
         sender_rate_window=int(_env("SENDER_RATE_WINDOW") or defaults.sender_rate_window),
+        simulator_enabled=_flag(_env("SIMULATOR_ENABLED"), defaults.simulator_enabled),
     )
