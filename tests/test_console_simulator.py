@@ -175,8 +175,8 @@ def test_a_simulated_tally_is_training_it_never_reaches_the_results(
             select(AuditEntry).where(AuditEntry.entity == "submission").order_by(AuditEntry.id)
         ).all()
         inbound = session.scalars(select(InboundMessage)).all()
-    assert (tally.status, tally.training) == ("confirmed", True)
     assert published(client) == NOTHING
+    assert (tally.status, tally.training) == ("confirmed", True)
     assert TALLY.split()[2] not in client.get(f"/tps/{TPS}").get_data(as_text=True)
     # Every simulated message records its operator; the audit names the operator, acting
     # as the officer, in training.
