@@ -177,6 +177,8 @@ def test_a_simulated_tally_is_training_it_never_reaches_the_results(
         inbound = session.scalars(select(InboundMessage)).all()
     assert published(client) == NOTHING
     assert (tally.status, tally.training) == ("confirmed", True)
+    console = client.get(f"/console/submissions/{tally.id}").get_data(as_text=True)
+    assert "latihan (simulator, tidak dihitung)" in console  # operators see it too
     assert TALLY.split()[2] not in client.get(f"/tps/{TPS}").get_data(as_text=True)
     # Every simulated message records its operator; the audit names the operator, acting
     # as the officer, in training.

@@ -232,6 +232,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "Training: tallies sent here are never counted in the results and never touch "
         "the officer's real tallies. Every message is recorded under your name.",
     },
+    "training": {
+        "id": "latihan (simulator, tidak dihitung)",
+        "en": "training (simulator, not counted)",
+    },
     "sim_off": {
         "id": "Simulator dimatikan di server ini (SIMULATOR_ENABLED).",
         "en": "The simulator is switched off in this deployment (SIMULATOR_ENABLED).",
