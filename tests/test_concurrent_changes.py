@@ -173,3 +173,41 @@ def test_verify_names_every_kind_of_drift(demo: str, edit: str) -> None:
     else:
         assert len(found) == 1 and found[0].startswith("PPWP - timeline ")
         assert found[0].endswith("expected 1, stored 2")
+
+
+def test_concurrent_accepts_of_one_conflict_count_it_once(demo: str) -> None:
+    """Operators accepting the same conflicting tally at once: one wins, the others are told
+    it is no longer open, and the totals take the difference once."""
+    confirmed_tally()
+    senders = ["081234567809", KPPS]  # the village's PPS officer and the TPS's KPPS, in turn
+    for round_ in range(4):
+        votes, sah, ts = numbers(10 + round_)
+        values = " ".join(f"{n:02d}={v}" for n, v in votes.items())
+        converse(senders[round_ % 2], f"PPWP {TPS} {values} SAH={sah} TS={ts}")
+        with session_scope() as session:
+            [item] = [i for i in review.open_items(session) if i.kind == "conflict"]
+            item_id = item.id
+
+        outcomes = in_parallel([accepting(item_id, f"op{i}") for i in range(6)])
+        assert sorted(outcomes) == ["accepted"] + ["refused"] * 5
+        with session_scope() as session:
+            current = session.scalars(
+                select(Submission).where(Submission.status == "confirmed")
+            ).one()
+        assert (current.sah, current.ts) == (sah, ts)
+        assert_totals_equal_the_tally(current.id)
+
+
+def accepting(item_id: int, operator: str) -> Callable[[], str]:
+    """A task: `operator` accepts review item `item_id` in a session of their own."""
+
+    def task() -> str:
+        try:
+            with session_scope() as session:
+                item = session.get_one(review.ReviewItem, item_id)
+                review.accept(session, operator, item, "C.Hasil asli")
+            return "accepted"
+        except review.ReviewError:
+            return "refused"
+
+    return task
