@@ -22,7 +22,7 @@ from bots.replies import failure_list, format_values, rule_failures
 from bots.reply import Reply
 from bots.tally_rules import RuleFailure, check_tally
 from relay import results
-from relay.locks import locked
+from relay.locks import lock_row, locked
 from relay.models import Contest, InboundMessage, Officer, Submission, Tps
 from relay.receipts import new_receipt_code
 from relay.training import is_training, record_for
@@ -300,7 +300,11 @@ def _confirm(
     lang = officer.language
     training = is_training(inbound.channel)
     submission = _pick_pending(session, officer, receipt, training)
-    if submission is None:
+    if submission is not None:
+        # Locked and read again: the numbers counted are the ones committed last, even if an
+        # operator changed this pending tally a moment ago (relay.locks).
+        submission = lock_row(session, Submission, submission.id)
+    if submission is None or submission.status != "pending":
         key = "receipt_not_pending" if receipt else "nothing_pending"
         return text(key, lang, receipt=receipt)
     params = {

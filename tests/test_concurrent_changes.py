@@ -211,3 +211,31 @@ def accepting(item_id: int, operator: str) -> Callable[[], str]:
             return "refused"
 
     return task
+
+
+def test_an_officer_confirming_while_an_operator_changes_the_pending_tally(demo: str) -> None:
+    """`YA` and an operator's change of the same pending tally at the same moment: the totals
+    count the numbers the tally has in the end, whichever commits first."""
+    for round_ in range(10):
+        votes, sah, ts = numbers(20 + round_)
+        values = " ".join(f"{n:02d}={v}" for n, v in votes.items())
+        converse(KPPS, f"PPWP {TPS} {values} SAH={sah} TS={ts}")
+        with session_scope() as session:
+            pending_id = session.scalars(
+                select(Submission.id).where(Submission.status == "pending")
+            ).one()
+
+        def operator_change(pending_id: int = pending_id, a: int = 60 + round_) -> None:
+            with session_scope() as session:
+                tally = session.get_one(Submission, pending_id)
+                review.change_tally(session, "ani", tally, *numbers(a), "foto C.Hasil")
+
+        in_parallel([lambda: converse(KPPS, "YA"), operator_change])
+        with session_scope() as session:
+            confirmed = session.get_one(Submission, pending_id)
+        assert confirmed.status == "confirmed"
+        assert_totals_equal_the_tally(confirmed.id)
+        with session_scope() as session:  # the next round starts from an empty TPS
+            confirmed = session.get_one(Submission, pending_id)
+            confirmed.status = "superseded"
+            results.rebuild(session)
