@@ -46,3 +46,18 @@ def lock_row(session: Session, model: type[T], ident: object) -> T | None:
     mapper: Any = model
     [key] = mapper.__mapper__.primary_key
     return session.scalars(locked(session, select(model).where(key == ident))).one_or_none()
+
+
+def read_snapshot(session: Session) -> None:
+    """Make every read of this (fresh) transaction see one consistent state of the database:
+    REPEATABLE READ on PostgreSQL, one read transaction on SQLite (WAL keeps its snapshot).
+    For checks that compare several tables while tallies keep arriving."""
+    if session.in_transaction():
+        return  # too late to choose: the caller's transaction decides
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        return
+    connection = session.connection()
+    dbapi = connection.connection.dbapi_connection
+    if dbapi is not None and not dbapi.in_transaction:
+        connection.exec_driver_sql("BEGIN")

@@ -22,6 +22,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from relay.locks import read_snapshot
 from relay.models import (
     Contest,
     Region,
@@ -320,9 +321,10 @@ class Drift:
 def verify(session: Session) -> list[Drift]:
     """Compare every stored total with its tallies; [] when none has drifted.
 
-    Read in one transaction (the caller's), so on PostgreSQL run it REPEATABLE READ or at
-    a quiet moment to avoid reporting a tally confirmed between the two reads.
+    In a fresh session everything is read from one snapshot, so a tally confirmed while
+    this runs is never reported as drift.
     """
+    read_snapshot(session)
     sums = expected(session)
     drifts: list[Drift] = []
     stored_totals = {
