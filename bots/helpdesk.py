@@ -102,7 +102,8 @@ def _new_ticket(
     session.add(ticket)
     session.flush()
     if status == "open":
-        record_for(session, inbound, officer, "ticket_opened", "ticket", ticket.id)
+        detail = {"channel": inbound.channel}
+        record_for(session, inbound, officer, "ticket_opened", "ticket", ticket.id, detail)
     return ticket
 
 
@@ -122,7 +123,8 @@ def _escalate(
     session: Session, ticket: Ticket, inbound: InboundMessage, officer: Officer | None
 ) -> None:
     ticket.status, ticket.waiting_since, ticket.updated_at = "open", _now(), _now()
-    record_for(session, inbound, officer, "ticket_opened", "ticket", ticket.id, {"after": "faq"})
+    detail = {"channel": inbound.channel, "after": "faq"}
+    record_for(session, inbound, officer, "ticket_opened", "ticket", ticket.id, detail)
 
 
 def open_or_continue(
