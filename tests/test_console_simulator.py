@@ -25,6 +25,7 @@ from relay.models import (
     OutboundMessage,
     ReviewItem,
     Submission,
+    Ticket,
 )
 from tests.support import drain, post_gateway
 from tests.web_support import csrf_from, logged_in
@@ -294,3 +295,31 @@ def test_simulate_sms_from_the_command_line_is_recorded_under_the_cli_user(
     drain(redis_conn)
     replies = simulator.replies(inbound.id)
     assert [r.text[: len(MARK)] for r in replies] == [MARK]
+
+
+def test_the_officer_hears_about_real_changes_on_a_real_channel_after_a_training_session(
+    client, redis_conn, twilio, gateway
+) -> None:
+    """A trainer writing in an officer's name never diverts what the help desk tells the
+    officer about their real tally, nor joins the officer's real help-desk ticket."""
+    logged_in(client)
+    real_sms(client, REAL)
+    drain(redis_conn)
+    real_sms(client, "YA")
+    drain(redis_conn)
+    real_sms(client, "BANTUAN kotak suara rusak")
+    drain(redis_conn)
+    simulate(client, "BANTUAN latihan: formulir basah")  # the officer's latest message now
+    drain(redis_conn)
+    with session_scope() as session:
+        tally = session.scalars(select(Submission)).one()
+        notices = review.change_tally(session, "ani", tally, *CHANGED, "foto C.Hasil")
+        tickets = session.scalars(select(Ticket).order_by(Ticket.id)).all()
+    for outbound_id in notices:
+        enqueue_outbound(outbound_id)
+    drain(redis_conn)
+    assert [t.channel for t in tickets] == ["sms-gateway", "simulator"]
+    told = gateway.sent_messages()[-1]["text"]
+    assert told.startswith("Help desk mengubah PPWP TPS 3576011001001")
+    thread = client.get(f"/simulator/thread.json?phone={PHONE}").get_json()["messages"]
+    assert "Help desk mengubah" not in " ".join(m["text"] for m in thread)
