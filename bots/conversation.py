@@ -33,6 +33,7 @@ from bots.reply import Reply
 from bots.status import status_reply
 from relay.audit import record
 from relay.models import Contest, InboundMessage, Officer
+from relay.training import is_training, record_for
 
 # Channels where a sender is an account that must first be bound to a roster officer.
 ACCOUNT_CHANNELS = frozenset({"telegram"})
@@ -128,8 +129,9 @@ def _for_text(
     language = _language(officer)
     codes = contest_codes(session)
     hint = codes[0] if codes else "PPWP"
+    training = is_training(inbound.channel)
     if officer is not None:
-        correction = as_correction(session, officer, inbound.text)
+        correction = as_correction(session, officer, inbound.text, training)
         if isinstance(correction, Tally):
             return [tallies.submit(session, officer, inbound, correction)]
         if isinstance(correction, ParseError):
@@ -143,9 +145,10 @@ def _for_text(
     if isinstance(command, Language):
         if officer is not None:
             officer.language = command.language
-            record(
+            record_for(
                 session,
-                f"officer:{officer.id}",
+                inbound,
+                officer,
                 "language_set",
                 "officer",
                 officer.id,
@@ -156,27 +159,33 @@ def _for_text(
         return list(_unknown(inbound, language))
     if isinstance(command, ParseError):
         return [
-            _keyword_with_extra_words(session, officer, command)
+            _keyword_with_extra_words(session, officer, command, training)
             or helpdesk.free_text(session, inbound, officer, command, language)
             or parse_error(command, language, hint)
         ]
     if isinstance(command, Tally):
         return [tallies.submit(session, officer, inbound, command)]
     if isinstance(command, Confirm):
-        return [tallies.confirm(session, officer, command.receipt)]
+        return [tallies.confirm(session, officer, inbound, command.receipt)]
     if isinstance(command, Cancel):
-        return [tallies.cancel(session, officer, command.receipt)]
+        return [tallies.cancel(session, officer, inbound, command.receipt)]
     if isinstance(command, Status):
-        return [status_reply(session, officer, command.tps_code)]
+        return [
+            tallies.marked(
+                status_reply(session, officer, command.tps_code, training), inbound, language
+            )
+        ]
     raise AssertionError(f"unhandled command {command!r}")
 
 
-def _keyword_with_extra_words(session: Session, officer: Officer, error: ParseError) -> str | None:
+def _keyword_with_extra_words(
+    session: Session, officer: Officer, error: ParseError, training: bool
+) -> str | None:
     """`KOREKSI` explains how to correct; `YA tapi 02 salah` must not confirm anything."""
     language = officer.language
     word = str(error.params.get("word", "")).upper() if error.code == "unrecognized" else ""
     if word in CORRECTION_WORDS:
-        pending = latest_pending(session, officer)
+        pending = latest_pending(session, officer, training)
         if pending is None:
             return text("nothing_pending", language)
         return text("correction_howto", language, receipt=pending.receipt_code)

@@ -16,19 +16,26 @@ _STARTS_WITH_PAIR = re.compile(
 )
 
 
-def latest_pending(session: Session, officer: Officer) -> Submission | None:
+def latest_pending(session: Session, officer: Officer, training: bool) -> Submission | None:
+    """The officer's latest pending tally: a real one, or with `training` a simulated one."""
     return session.scalars(
         select(Submission)
-        .where(Submission.officer_id == officer.id, Submission.status == "pending")
+        .where(
+            Submission.officer_id == officer.id,
+            Submission.status == "pending",
+            Submission.training.is_(training),
+        )
         .order_by(Submission.id.desc())
     ).first()
 
 
-def as_correction(session: Session, officer: Officer, message: str) -> Tally | ParseError | None:
+def as_correction(
+    session: Session, officer: Officer, message: str, training: bool
+) -> Tally | ParseError | None:
     """The pending tally with the message's numbers applied; None when it is no correction."""
     if not _STARTS_WITH_PAIR.match(message):
         return None
-    pending = latest_pending(session, officer)
+    pending = latest_pending(session, officer, training)
     if pending is None:
         return None
     prefix = f"{pending.contest_code} {pending.tps_code}"

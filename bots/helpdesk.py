@@ -22,6 +22,7 @@ from bots.messages import DEFAULT_LANGUAGE, text
 from bots.reply import Reply
 from relay.audit import record
 from relay.models import Contest, InboundMessage, Officer, OutboundMessage, Ticket, TicketMessage
+from relay.training import is_training, of_world, record_for
 
 ESCALATE = "0"
 FAQ_WINDOW = timedelta(hours=24)  # how long "0" can still pass an FAQ answer's question on
@@ -75,7 +76,9 @@ def _latest(
 ) -> Ticket | None:
     query = select(Ticket).where(Ticket.status == status)
     if officer is not None:
-        query = query.where(Ticket.officer_id == officer.id)
+        # A question from the simulator never joins (nor moves) an officer's real ticket.
+        training = is_training(inbound.channel)
+        query = query.where(Ticket.officer_id == officer.id, of_world(Ticket.channel, training))
     else:
         query = query.where(
             Ticket.officer_id.is_(None),
@@ -85,10 +88,6 @@ def _latest(
     if within is not None:
         query = query.where(Ticket.updated_at >= _now() - within)
     return session.scalars(query.order_by(Ticket.id.desc())).first()
-
-
-def _actor(inbound: InboundMessage, officer: Officer | None) -> str:
-    return f"officer:{officer.id}" if officer else f"sender:{inbound.sender}"
 
 
 def _new_ticket(
@@ -103,14 +102,8 @@ def _new_ticket(
     session.add(ticket)
     session.flush()
     if status == "open":
-        record(
-            session,
-            _actor(inbound, officer),
-            "ticket_opened",
-            "ticket",
-            ticket.id,
-            {"channel": inbound.channel},
-        )
+        detail = {"channel": inbound.channel}
+        record_for(session, inbound, officer, "ticket_opened", "ticket", ticket.id, detail)
     return ticket
 
 
@@ -130,14 +123,8 @@ def _escalate(
     session: Session, ticket: Ticket, inbound: InboundMessage, officer: Officer | None
 ) -> None:
     ticket.status, ticket.waiting_since, ticket.updated_at = "open", _now(), _now()
-    record(
-        session,
-        _actor(inbound, officer),
-        "ticket_opened",
-        "ticket",
-        ticket.id,
-        {"channel": inbound.channel, "after": "faq"},
-    )
+    detail = {"channel": inbound.channel, "after": "faq"}
+    record_for(session, inbound, officer, "ticket_opened", "ticket", ticket.id, detail)
 
 
 def open_or_continue(
@@ -220,11 +207,19 @@ def queue_message(
     return message
 
 
-def message_officer(session: Session, officer: Officer, body: str) -> OutboundMessage | None:
-    """Queue `body` to the officer on the channel they last wrote from (None: never wrote)."""
+def message_officer(
+    session: Session, officer: Officer, body: str, training: bool = False
+) -> OutboundMessage | None:
+    """Queue `body` to the officer on the channel they last wrote from (None: never wrote).
+
+    About a real tally, only a real channel counts (never the simulator an operator used
+    in the officer's name); about a training tally, only the simulator."""
     last = session.scalars(
         select(InboundMessage)
-        .where(InboundMessage.officer_id == officer.id)
+        .where(
+            InboundMessage.officer_id == officer.id,
+            of_world(InboundMessage.channel, training),
+        )
         .order_by(InboundMessage.id.desc())
     ).first()
     if last is None:

@@ -25,6 +25,8 @@ CATALOG: dict[str, dict[str, str]] = {
         "Reply YA if correct.",
     },
     "readings": {"id": " Dibaca: {readings}.", "en": " Read as: {readings}."},
+    # The simulator is a training channel: its tallies are never counted (relay.training).
+    "training_mark": {"id": "[LATIHAN, tidak dihitung] ", "en": "[TRAINING, not counted] "},
     "confirmed": {
         "id": "Terkonfirmasi {contest} TPS {tps}, kode {receipt}. Terima kasih.",
         "en": "Confirmed {contest} TPS {tps}, code {receipt}. Thank you.",

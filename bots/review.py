@@ -25,11 +25,13 @@ from sqlalchemy.orm import Session, aliased
 
 from bots.grammar import Tally
 from bots.helpdesk import message_officer, say
+from bots.messages import text
 from bots.replies import format_values
 from bots.tallies import confirmed_for
 from bots.tally_rules import RuleFailure, check_tally
 from relay import results
 from relay.audit import record
+from relay.locks import lock_row
 from relay.models import Contest, Officer, OutboundMessage, ReviewItem, Submission, Tps
 
 KINDS = ("conflict", "change_request", "failed_checks", "low_confidence")
@@ -110,7 +112,9 @@ def sync_conflicts(session: Session) -> int:
         .limit(SYNC_BATCH)
     ).all()
     for submission in new:
-        confirmed = confirmed_for(session, submission.tps_code, submission.contest_code)
+        confirmed = confirmed_for(
+            session, submission.tps_code, submission.contest_code, submission.training
+        )
         same_officer = confirmed is not None and confirmed.officer_id == submission.officer_id
         open_item(
             session,
@@ -151,9 +155,14 @@ def _resolve(item: ReviewItem | None, actor: str, resolution: str) -> None:
         item.resolved_by, item.resolved_at = actor, _now()
 
 
-def _notify(session: Session, officer_id: int, key: str, **params: object) -> list[int]:
+def _notify(
+    session: Session, officer_id: int, training: bool, key: str, **params: object
+) -> list[int]:
     officer = session.get_one(Officer, officer_id)
-    message = message_officer(session, officer, say(key, officer.language, **params))
+    body = say(key, officer.language, **params)
+    if training:
+        body = text("training_mark", officer.language) + body
+    message = message_officer(session, officer, body, training)
     return [message.id] if message is not None else []
 
 
@@ -177,7 +186,15 @@ def change_tally(
     note: str,
     item: ReviewItem | None = None,
 ) -> list[int]:
-    """Set a pending or confirmed tally's numbers; returns outbound ids to enqueue."""
+    """Set a pending or confirmed tally's numbers; returns outbound ids to enqueue.
+
+    The tally row is locked and read again first: the totals take the difference from the
+    numbers committed last, never from numbers another operator is changing at this moment.
+    """
+    current = lock_row(session, Submission, submission.id)
+    if current is None:
+        raise ReviewError("this tally does not exist")
+    submission = current
     if submission.status not in ("pending", "confirmed"):
         raise ReviewError(f"a {submission.status} tally cannot be changed")
     if not note.strip():
@@ -195,7 +212,10 @@ def change_tally(
     submission.sah, submission.ts = sah, ts
     if submission.status == "confirmed":
         submission.reason = "changed_by_operator"
-        results.tally_changed(session, submission.contest_code, submission.tps_code, before, after)
+        if not submission.training:
+            results.tally_changed(
+                session, submission.contest_code, submission.tps_code, before, after
+            )
     record(
         session,
         actor,
@@ -215,6 +235,7 @@ def change_tally(
     return _notify(
         session,
         submission.officer_id,
+        submission.training,
         "tally_changed",
         contest=submission.contest_code,
         tps=submission.tps_code,
@@ -227,15 +248,19 @@ def accept(session: Session, operator_name: str, item: ReviewItem, note: str) ->
     """Make a conflicting tally the confirmed one, in place of the tally confirmed before."""
     if item.submission_id is None or item.status != "open":
         raise ReviewError("this item has no open tally to accept")
-    candidate = session.get_one(Submission, item.submission_id)
-    if candidate.reason != "locked_conflict":
+    # Both tallies are locked and read again before anything is decided (see change_tally).
+    candidate = lock_row(session, Submission, item.submission_id)
+    if candidate is None or candidate.reason != "locked_conflict":
         raise ReviewError("only a conflicting tally can be accepted")
     failures = check_values(session, candidate, *_numbers(candidate))
     if failures:
         raise ReviewError("the numbers do not pass the form's checks", failures)
-    confirmed = confirmed_for(session, candidate.tps_code, candidate.contest_code)
+    confirmed = confirmed_for(
+        session, candidate.tps_code, candidate.contest_code, candidate.training, lock=True
+    )
     actor = f"operator:{operator_name}"
     now = _now()
+    replaced_decided_at = confirmed.decided_at if confirmed is not None else None
     if confirmed is not None:
         confirmed.status, confirmed.reason, confirmed.decided_at = (
             "superseded",
@@ -250,13 +275,7 @@ def accept(session: Session, operator_name: str, item: ReviewItem, note: str) ->
     )
     session.flush()
     if confirmed is not None:
-        results.tally_changed(
-            session,
-            candidate.contest_code,
-            candidate.tps_code,
-            _numbers(confirmed),
-            _numbers(candidate),
-        )
+        results.tally_replaced(session, confirmed, candidate, replaced_decided_at)
     else:
         results.tally_confirmed(session, candidate)
     record(
@@ -281,9 +300,10 @@ def accept(session: Session, operator_name: str, item: ReviewItem, note: str) ->
         "receipt": candidate.receipt_code,
         "values": format_values(*_numbers(candidate)),
     }
-    outbound = _notify(session, candidate.officer_id, "conflict_accepted", **params)
+    training = candidate.training
+    outbound = _notify(session, candidate.officer_id, training, "conflict_accepted", **params)
     if confirmed is not None and confirmed.officer_id != candidate.officer_id:
-        outbound += _notify(session, confirmed.officer_id, "tally_changed", **params)
+        outbound += _notify(session, confirmed.officer_id, training, "tally_changed", **params)
     return outbound
 
 
@@ -296,10 +316,13 @@ def dismiss(session: Session, operator_name: str, item: ReviewItem, note: str) -
     candidate = session.get(Submission, item.submission_id) if item.submission_id else None
     if candidate is not None and candidate.reason == "locked_conflict":
         candidate.reason = "conflict_dismissed"
-        kept = confirmed_for(session, candidate.tps_code, candidate.contest_code)
+        kept = confirmed_for(
+            session, candidate.tps_code, candidate.contest_code, candidate.training
+        )
         outbound = _notify(
             session,
             candidate.officer_id,
+            candidate.training,
             "conflict_dismissed",
             contest=candidate.contest_code,
             tps=candidate.tps_code,

@@ -9,7 +9,10 @@ from bots.messages import text
 from relay.models import Contest, Officer, Submission, Tps
 
 
-def status_reply(session: Session, officer: Officer, tps_code: str | None) -> str:
+def status_reply(
+    session: Session, officer: Officer, tps_code: str | None, training: bool = False
+) -> str:
+    """`training`: the simulator's world (its tallies), not the real one."""
     lang = officer.language
     if tps_code is None:
         if officer.role == "kpps" and officer.tps_code:
@@ -27,17 +30,20 @@ def status_reply(session: Session, officer: Officer, tps_code: str | None) -> st
     tps = session.get(Tps, tps_code)
     if tps is None:
         return text("unknown_tps", lang, tps=tps_code)
-    return text("status_header", lang, tps=tps.code) + "; ".join(_lines(session, tps, lang))
+    lines = _lines(session, tps, lang, training)
+    return text("status_header", lang, tps=tps.code) + "; ".join(lines)
 
 
-def _lines(session: Session, tps: Tps, lang: str) -> list[str]:
+def _lines(session: Session, tps: Tps, lang: str, training: bool) -> list[str]:
     contests = [
         c
         for c in session.scalars(select(Contest).order_by(Contest.position))
         if c.applies_to(tps.code)
     ]
     submissions = session.scalars(
-        select(Submission).where(Submission.tps_code == tps.code).order_by(Submission.id)
+        select(Submission)
+        .where(Submission.tps_code == tps.code, Submission.training.is_(training))
+        .order_by(Submission.id)
     ).all()
     lines: list[str] = []
     missing: list[str] = []

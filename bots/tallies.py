@@ -1,11 +1,14 @@
 """Tally lifecycle: received (pending) → confirmed, rejected or superseded.
 
 A resend before confirmation replaces the pending tally; a confirmed tally is locked and
-only the help desk can change it.
+only the help desk can change it. A tally sent through a training channel (the simulator)
+lives in its own world (relay.training): it only meets other training tallies, is never
+counted, and every reply about it says so.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -19,23 +22,28 @@ from bots.replies import failure_list, format_values, rule_failures
 from bots.reply import Reply
 from bots.tally_rules import RuleFailure, check_tally
 from relay import results
-from relay.audit import record
+from relay.locks import lock_row, locked
 from relay.models import Contest, InboundMessage, Officer, Submission, Tps
 from relay.receipts import new_receipt_code
+from relay.training import is_training, record_for
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def confirmed_for(session: Session, tps_code: str, contest_code: str) -> Submission | None:
-    return session.scalar(
-        select(Submission).where(
-            Submission.tps_code == tps_code,
-            Submission.contest_code == contest_code,
-            Submission.status == "confirmed",
-        )
+def confirmed_for(
+    session: Session, tps_code: str, contest_code: str, training: bool = False, lock: bool = False
+) -> Submission | None:
+    """The confirmed tally of a TPS and contest: the real one, or with `training` the
+    simulator's. `lock`: locked until the transaction ends, and read again (relay.locks)."""
+    query = select(Submission).where(
+        Submission.tps_code == tps_code,
+        Submission.contest_code == contest_code,
+        Submission.status == "confirmed",
+        Submission.training.is_(training),
     )
+    return session.scalar(locked(session, query) if lock else query)
 
 
 def _unique_receipt(session: Session) -> str:
@@ -95,7 +103,28 @@ def submit(
     even then, so the officer can fix the misread numbers; it cannot be confirmed until the
     rules hold.
     """
+    return marked(_submit(session, officer, inbound, tally, photo), inbound, officer.language)
+
+
+def marked(reply: Reply | str, inbound: InboundMessage, language: str) -> Reply | str:
+    """A reply about a training tally starts with the training mark."""
+    if not is_training(inbound.channel):
+        return reply
+    mark = text("training_mark", language)
+    if isinstance(reply, Reply):
+        return dataclasses.replace(reply, text=mark + reply.text)
+    return mark + reply
+
+
+def _submit(
+    session: Session,
+    officer: Officer,
+    inbound: InboundMessage,
+    tally: Tally,
+    photo: PhotoReading | None,
+) -> Reply | str:
     lang = officer.language
+    training = is_training(inbound.channel)
     allowed = _where_allowed(session, officer, tally)
     if isinstance(allowed, str):
         return allowed
@@ -103,9 +132,10 @@ def submit(
     numbers = [c.ballot_number for c in contest.candidates]
     failures = check_tally(tally, numbers, tps.registered_voters)
     if failures and (photo is None or tally.sah is None or tally.ts is None):
-        record(
+        record_for(
             session,
-            officer_actor(officer),
+            inbound,
+            officer,
             "tally_refused",
             "inbound",
             inbound.id,
@@ -114,7 +144,7 @@ def submit(
         return rule_failures(failures, lang, contest.code, tps.code, numbers)
     assert tally.sah is not None and tally.ts is not None
 
-    confirmed = confirmed_for(session, tps.code, contest.code)
+    confirmed = confirmed_for(session, tps.code, contest.code, training)
     if confirmed is not None:
         return _against_locked(session, officer, inbound, tally, confirmed)
 
@@ -123,6 +153,7 @@ def submit(
             Submission.tps_code == tps.code,
             Submission.contest_code == contest.code,
             Submission.status == "pending",
+            Submission.training.is_(training),
         )
     ).all()
     submission = _new_submission(
@@ -137,18 +168,20 @@ def submit(
         submission.source = "photo"
     for old in pending:
         old.status, old.decided_at = "superseded", _now()
-        record(
+        record_for(
             session,
-            officer_actor(officer),
+            inbound,
+            officer,
             "tally_superseded",
             "submission",
             old.id,
             {"by": submission.receipt_code},
         )
     values = format_values(tally.votes, tally.sah, tally.ts)
-    record(
+    record_for(
         session,
-        officer_actor(officer),
+        inbound,
+        officer,
         "tally_received",
         "submission",
         submission.id,
@@ -203,6 +236,7 @@ def _new_submission(
         status=status,
         reason=reason,
         decided_at=None if status == "pending" else _now(),
+        training=is_training(inbound.channel),
     )
     session.add(submission)
     session.flush()
@@ -228,9 +262,10 @@ def _against_locked(
     if _numbers(confirmed) == (tally.votes, tally.sah, tally.ts):
         return text("locked_same", officer.language, **params)
     conflict = _new_submission(session, officer, inbound, tally, "rejected", "locked_conflict")
-    record(
+    record_for(
         session,
-        officer_actor(officer),
+        inbound,
+        officer,
         "tally_conflict",
         "submission",
         conflict.id,
@@ -239,19 +274,37 @@ def _against_locked(
     return text("locked_different", officer.language, **params)
 
 
-def _pick_pending(session: Session, officer: Officer, receipt: str | None) -> Submission | None:
+def _pick_pending(
+    session: Session, officer: Officer, receipt: str | None, training: bool
+) -> Submission | None:
     query = select(Submission).where(
-        Submission.officer_id == officer.id, Submission.status == "pending"
+        Submission.officer_id == officer.id,
+        Submission.status == "pending",
+        Submission.training.is_(training),
     )
     if receipt:
         query = query.where(Submission.receipt_code == receipt.upper())
     return session.scalars(query.order_by(Submission.id.desc())).first()
 
 
-def confirm(session: Session, officer: Officer, receipt: str | None) -> str:
+def confirm(
+    session: Session, officer: Officer, inbound: InboundMessage, receipt: str | None
+) -> str:
+    """`YA`: confirm the officer's pending tally (of the same world as the message)."""
+    return str(marked(_confirm(session, officer, inbound, receipt), inbound, officer.language))
+
+
+def _confirm(
+    session: Session, officer: Officer, inbound: InboundMessage, receipt: str | None
+) -> str:
     lang = officer.language
-    submission = _pick_pending(session, officer, receipt)
-    if submission is None:
+    training = is_training(inbound.channel)
+    submission = _pick_pending(session, officer, receipt, training)
+    if submission is not None:
+        # Locked and read again: the numbers counted are the ones committed last, even if an
+        # operator changed this pending tally a moment ago (relay.locks).
+        submission = lock_row(session, Submission, submission.id)
+    if submission is None or submission.status != "pending":
         key = "receipt_not_pending" if receipt else "nothing_pending"
         return text(key, lang, receipt=receipt)
     params = {
@@ -269,21 +322,24 @@ def confirm(session: Session, officer: Officer, receipt: str | None) -> str:
             failures=failure_list(failures, lang, contest.code, numbers),
             **params,
         )
-    confirmed = confirmed_for(session, submission.tps_code, submission.contest_code)
+    confirmed = confirmed_for(session, submission.tps_code, submission.contest_code, training)
     if confirmed is None:
         try:
             with session.begin_nested():
                 submission.status, submission.decided_at = "confirmed", _now()
         except IntegrityError:  # another officer confirmed this TPS and contest just now
             session.refresh(submission)
-            confirmed = confirmed_for(session, submission.tps_code, submission.contest_code)
+            confirmed = confirmed_for(
+                session, submission.tps_code, submission.contest_code, training
+            )
     if confirmed is not None:
         same = _numbers(confirmed) == _numbers(submission)
         submission.status, submission.decided_at = "rejected", _now()
         submission.reason = "locked_same" if same else "locked_conflict"
-        record(
+        record_for(
             session,
-            officer_actor(officer),
+            inbound,
+            officer,
             "tally_conflict" if not same else "tally_duplicate",
             "submission",
             submission.id,
@@ -298,9 +354,10 @@ def confirm(session: Session, officer: Officer, receipt: str | None) -> str:
             receipt=confirmed.receipt_code,
         )
     results.tally_confirmed(session, submission)  # the dashboard's totals, same transaction
-    record(
+    record_for(
         session,
-        officer_actor(officer),
+        inbound,
+        officer,
         "tally_confirmed",
         "submission",
         submission.id,
@@ -309,7 +366,11 @@ def confirm(session: Session, officer: Officer, receipt: str | None) -> str:
     reply = text("confirmed", lang, **params)
     others = session.scalars(
         select(Submission.receipt_code)
-        .where(Submission.officer_id == officer.id, Submission.status == "pending")
+        .where(
+            Submission.officer_id == officer.id,
+            Submission.status == "pending",
+            Submission.training.is_(training),
+        )
         .order_by(Submission.id)
     ).all()
     if others:
@@ -330,16 +391,24 @@ def _failures_of(session: Session, submission: Submission) -> list[RuleFailure]:
     return check_tally(tally, [c.ballot_number for c in contest.candidates], tps.registered_voters)
 
 
-def cancel(session: Session, officer: Officer, receipt: str | None) -> str:
+def cancel(session: Session, officer: Officer, inbound: InboundMessage, receipt: str | None) -> str:
+    """`BATAL`: discard the officer's pending tally (of the same world as the message)."""
+    return str(marked(_cancel(session, officer, inbound, receipt), inbound, officer.language))
+
+
+def _cancel(
+    session: Session, officer: Officer, inbound: InboundMessage, receipt: str | None
+) -> str:
     lang = officer.language
-    submission = _pick_pending(session, officer, receipt)
+    submission = _pick_pending(session, officer, receipt, is_training(inbound.channel))
     if submission is None:
         key = "receipt_not_pending" if receipt else "nothing_pending"
         return text(key, lang, receipt=receipt)
     submission.status, submission.decided_at, submission.reason = "rejected", _now(), "cancelled"
-    record(
+    record_for(
         session,
-        officer_actor(officer),
+        inbound,
+        officer,
         "tally_cancelled",
         "submission",
         submission.id,
@@ -358,7 +427,3 @@ def scope_text(officer: Officer) -> str:
     if officer.role == "kpps":
         return text("scope_tps", officer.language, code=officer.tps_code)
     return text("scope_village", officer.language, code=officer.village_code)
-
-
-def officer_actor(officer: Officer) -> str:
-    return f"officer:{officer.id}"

@@ -20,6 +20,7 @@ from jobs.replies import reply_row
 from relay import media
 from relay.db import session_scope
 from relay.models import InboundMessage, Officer, OutboundMessage, Submission, Tps
+from relay.training import is_training
 
 log = logging.getLogger(__name__)
 READ_SEQUENCE = 50  # reply sequence numbers for photo readings: 50 + attachment index
@@ -96,7 +97,7 @@ def _submit_reading(
     if session.scalar(select(Submission.id).where(Submission.inbound_id == message.id)):
         # A message with several photos stores one submission; later pages are echoed.
         return Reply(f"{result.contest} TPS {result.tps_code}", photo=annotated)
-    typed = _typed_tally(session, tally)
+    typed = _typed_tally(session, tally, is_training(message.channel))
     reply = submit(session, officer, message, tally, PhotoReading(uncertain, annotated))
     stored = session.scalar(select(Submission).where(Submission.inbound_id == message.id))
     if stored is not None:
@@ -104,8 +105,9 @@ def _submit_reading(
     return reply
 
 
-def _typed_tally(session: Session, tally: Tally) -> Submission | None:
-    """The latest typed (SMS/text) tally of the same TPS and contest, pending or confirmed."""
+def _typed_tally(session: Session, tally: Tally, training: bool) -> Submission | None:
+    """The latest typed (SMS/text) tally of the same TPS and contest, pending or confirmed,
+    of the same world (a simulated photo is checked against simulated tallies only)."""
     return session.scalars(
         select(Submission)
         .where(
@@ -113,6 +115,7 @@ def _typed_tally(session: Session, tally: Tally) -> Submission | None:
             Submission.contest_code == tally.contest,
             Submission.source == "text",
             Submission.status.in_(("pending", "confirmed")),
+            Submission.training.is_(training),
         )
         .order_by(Submission.id.desc())
     ).first()

@@ -13,6 +13,16 @@ def _env(name: str, default: str = "") -> str:
     return os.environ.get(name, default).strip()
 
 
+def _flag(raw: str, default: bool) -> bool:
+    """1/true/yes/on or 0/false/no/off (any case); anything else keeps the default."""
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    return default
+
+
 def _intervals(raw: str) -> tuple[int, ...]:
     return tuple(int(part) for part in raw.split(",") if part.strip())
 
@@ -46,6 +56,9 @@ class Settings:
     # failed jobs marks the message "needs attention" in the console.
     redrive_intervals: tuple[int, ...] = field(default=(60, 120, 300, 600, 1800))
     redrive_limit: int = 8
+    # The simulator is a training channel (its tallies are never counted); a deployment
+    # may still switch it off, e.g. on election day.
+    simulator_enabled: bool = True
 
     @property
     def twilio_enabled(self) -> bool:
@@ -82,4 +95,5 @@ def load_settings() -> Settings:
         sender_rate_window=int(_env("SENDER_RATE_WINDOW") or defaults.sender_rate_window),
         redrive_intervals=_intervals(_env("REDRIVE_INTERVALS")) or defaults.redrive_intervals,
         redrive_limit=max(1, int(_env("REDRIVE_LIMIT") or defaults.redrive_limit)),
+        simulator_enabled=_flag(_env("SIMULATOR_ENABLED"), defaults.simulator_enabled),
     )

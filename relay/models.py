@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -140,11 +141,13 @@ class Submission(Base):
     __tablename__ = "submissions"
     __table_args__ = (
         Index("ix_submissions_tps_contest", "tps_code", "contest_code"),
-        # At most one confirmed tally per TPS and contest, enforced by the database.
+        # At most one confirmed tally per TPS and contest, enforced by the database; the
+        # simulator's training tallies have their own slot and never take the real one.
         Index(
             "uq_submissions_confirmed",
             "tps_code",
             "contest_code",
+            "training",
             unique=True,
             sqlite_where=text("status = 'confirmed'"),
             postgresql_where=text("status = 'confirmed'"),
@@ -164,6 +167,8 @@ class Submission(Base):
     # pending → confirmed | rejected | superseded
     status: Mapped[str] = mapped_column(String(12), default="pending", index=True)
     reason: Mapped[str | None] = mapped_column(String(40), default=None)
+    # Sent through a training channel (the simulator): never counted in the public results.
+    training: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 

@@ -22,6 +22,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from relay.locks import read_snapshot
 from relay.models import (
     Contest,
     Region,
@@ -118,7 +119,12 @@ def _hour(moment: datetime | None) -> datetime:
 
 
 def tally_confirmed(session: Session, submission: Submission) -> None:
-    """Add a tally that has just become the confirmed one for its TPS and contest."""
+    """Add a tally that has just become the confirmed one for its TPS and contest.
+
+    A training tally (the simulator's) is never counted: it returns at once.
+    """
+    if submission.training:
+        return
     _add(
         session,
         submission.contest_code,
@@ -129,9 +135,13 @@ def tally_confirmed(session: Session, submission: Submission) -> None:
         tps_delta=1,
         sign=1,
     )
+    _timeline_add(session, submission.contest_code, submission.decided_at, 1)
+
+
+def _timeline_add(session: Session, contest_code: str, moment: datetime | None, n: int) -> None:
     insert = _insert(session)
     point = insert(ResultTimeline).values(
-        contest_code=submission.contest_code, hour=_hour(submission.decided_at), confirmed=1
+        contest_code=contest_code, hour=_hour(moment), confirmed=n
     )
     session.execute(
         point.on_conflict_do_update(
@@ -139,6 +149,29 @@ def tally_confirmed(session: Session, submission: Submission) -> None:
             set_={"confirmed": ResultTimeline.confirmed + point.excluded.confirmed},
         )
     )
+
+
+def tally_replaced(
+    session: Session,
+    old: Submission,
+    new: Submission,
+    old_decided_at: datetime | None,
+) -> None:
+    """`new` became the confirmed tally in place of `old` (an operator accepted a conflict):
+    the totals take the difference, the timeline point moves to `new`'s hour. Call with
+    both rows locked (see bots.review.accept)."""
+    if new.training:
+        return
+    tally_changed(
+        session,
+        new.contest_code,
+        new.tps_code,
+        (old.votes_by_ballot(), old.sah, old.ts),
+        (new.votes_by_ballot(), new.sah, new.ts),
+    )
+    if _hour(old_decided_at) != _hour(new.decided_at):
+        _timeline_add(session, new.contest_code, old_decided_at, -1)
+        _timeline_add(session, new.contest_code, new.decided_at, 1)
 
 
 def tally_changed(
@@ -202,23 +235,44 @@ def ensure_region_stats(session: Session) -> None:
         pass
 
 
-def rebuild(session: Session) -> int:
-    """Recompute every total from the confirmed tallies (repair; normal updates are live)."""
-    totals: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
-    votes: dict[tuple[str, str, int], int] = defaultdict(int)
-    timeline: dict[tuple[str, datetime], int] = defaultdict(int)
-    confirmed = select(Submission).where(Submission.status == "confirmed")
-    count = 0
-    for submission in session.scalars(confirmed.execution_options(yield_per=5000)):
-        count += 1
+@dataclass
+class Expected:
+    """Every total as the confirmed tallies say it should be."""
+
+    tallies: int = 0
+    totals: dict[tuple[str, str], list[int]] = field(
+        default_factory=lambda: defaultdict(lambda: [0, 0, 0])
+    )  # (contest, region) → [tps_confirmed, sah, ts]
+    votes: dict[tuple[str, str, int], int] = field(default_factory=lambda: defaultdict(int))
+    timeline: dict[tuple[str, datetime], int] = field(default_factory=lambda: defaultdict(int))
+
+
+def public_tallies() -> Any:
+    """The confirmed tallies that count: not the simulator's training tallies."""
+    return select(Submission).where(
+        Submission.status == "confirmed", Submission.training.is_(False)
+    )
+
+
+def expected(session: Session) -> Expected:
+    """Sum the confirmed tallies the slow way (streamed, constant memory per region)."""
+    sums = Expected()
+    for submission in session.scalars(public_tallies().execution_options(yield_per=5000)):
+        sums.tallies += 1
         for region in regions_of(submission.tps_code):
-            row = totals[(submission.contest_code, region)]
+            row = sums.totals[(submission.contest_code, region)]
             row[0] += 1
             row[1] += submission.sah
             row[2] += submission.ts
             for number, n in submission.votes_by_ballot().items():
-                votes[(submission.contest_code, region, number)] += n
-        timeline[(submission.contest_code, _hour(submission.decided_at))] += 1
+                sums.votes[(submission.contest_code, region, number)] += n
+        sums.timeline[(submission.contest_code, _hour(submission.decided_at))] += 1
+    return sums
+
+
+def rebuild(session: Session) -> int:
+    """Recompute every total from the confirmed tallies (repair; normal updates are live)."""
+    sums = expected(session)
     for model in (ResultTotal, ResultVote, ResultTimeline):
         session.execute(delete(model))
     _bulk(
@@ -226,7 +280,7 @@ def rebuild(session: Session) -> int:
         ResultTotal,
         [
             {"contest_code": c, "region_code": r, "tps_confirmed": n, "sah": s, "ts": t}
-            for (c, r), (n, s, t) in totals.items()
+            for (c, r), (n, s, t) in sums.totals.items()
         ],
     )
     _bulk(
@@ -234,16 +288,72 @@ def rebuild(session: Session) -> int:
         ResultVote,
         [
             {"contest_code": c, "region_code": r, "ballot_number": b, "votes": n}
-            for (c, r, b), n in votes.items()
+            for (c, r, b), n in sums.votes.items()
         ],
     )
     _bulk(
         session,
         ResultTimeline,
-        [{"contest_code": c, "hour": h, "confirmed": n} for (c, h), n in timeline.items()],
+        [{"contest_code": c, "hour": h, "confirmed": n} for (c, h), n in sums.timeline.items()],
     )
     rebuild_region_stats(session)
-    return count
+    return sums.tallies
+
+
+@dataclass(frozen=True)
+class Drift:
+    """A stored total that differs from the sum of its confirmed tallies."""
+
+    contest_code: str
+    region_code: str  # "" for the timeline, which is per contest
+    field: str  # tps_confirmed | sah | ts | votes NN | timeline <hour>
+    expected: int
+    stored: int
+
+    def __str__(self) -> str:
+        where = self.region_code or "-"
+        return (
+            f"{self.contest_code} {where} {self.field}: "
+            f"expected {self.expected}, stored {self.stored}"
+        )
+
+
+def verify(session: Session) -> list[Drift]:
+    """Compare every stored total with its tallies; [] when none has drifted.
+
+    In a fresh session everything is read from one snapshot, so a tally confirmed while
+    this runs is never reported as drift.
+    """
+    read_snapshot(session)
+    sums = expected(session)
+    drifts: list[Drift] = []
+    stored_totals = {
+        (t.contest_code, t.region_code): (t.tps_confirmed, t.sah, t.ts)
+        for t in session.scalars(select(ResultTotal))
+    }
+    for key in sorted(set(sums.totals) | set(stored_totals)):
+        want = tuple(sums.totals.get(key, (0, 0, 0)))
+        have = stored_totals.get(key, (0, 0, 0))
+        for name, e, s in zip(("tps_confirmed", "sah", "ts"), want, have, strict=True):
+            if e != s:
+                drifts.append(Drift(key[0], key[1], name, e, s))
+    stored_votes = {
+        (v.contest_code, v.region_code, v.ballot_number): v.votes
+        for v in session.scalars(select(ResultVote))
+    }
+    for key in sorted(set(sums.votes) | set(stored_votes)):
+        e, s = sums.votes.get(key, 0), stored_votes.get(key, 0)
+        if e != s:
+            drifts.append(Drift(key[0], key[1], f"votes {key[2]:02d}", e, s))
+    stored_timeline = {
+        (p.contest_code, _hour(p.hour)): p.confirmed
+        for p in session.scalars(select(ResultTimeline))
+    }
+    for key in sorted(set(sums.timeline) | set(stored_timeline)):
+        e, s = sums.timeline.get(key, 0), stored_timeline.get(key, 0)
+        if e != s:
+            drifts.append(Drift(key[0], "", f"timeline {key[1].isoformat()}", e, s))
+    return drifts
 
 
 def _bulk(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
@@ -378,7 +488,9 @@ def count_confirmed(session: Session, contest_code: str) -> int:
     return int(
         session.scalar(
             select(func.count()).where(
-                Submission.contest_code == contest_code, Submission.status == "confirmed"
+                Submission.contest_code == contest_code,
+                Submission.status == "confirmed",
+                Submission.training.is_(False),
             )
         )
         or 0

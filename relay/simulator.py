@@ -1,7 +1,9 @@
 """The simulator channel's two ends: put a message in as an officer, read the replies out.
 
-Used by `simulate sms` and (later) the /simulator page; the message then travels the same
-pipeline as one from a real provider.
+Used by `simulate sms|photo` and the /simulator page; the message then travels the same
+pipeline as one from a real provider. The simulator is a training channel (relay.training):
+its tallies are never counted, and each message records the operator who sent it. A
+deployment switches it off with SIMULATOR_ENABLED=0: then nothing is accepted here.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from sqlalchemy import select
 
 from channels.base import Incoming
 from relay import intake, media
+from relay.config import load_settings
 from relay.db import session_scope
 from relay.models import OutboundMessage
 from relay.phone import to_e164
@@ -22,26 +25,45 @@ from relay.phone import to_e164
 CHANNEL = "simulator"
 
 
-def send_text(phone: str, text: str) -> int:
-    """Store `text` as an SMS from `phone` and enqueue it; returns the inbound id."""
+class SimulatorDisabled(RuntimeError):
+    """SIMULATOR_ENABLED is off in this deployment."""
+
+
+def enabled() -> bool:
+    return load_settings().simulator_enabled
+
+
+def _check_enabled() -> None:
+    if not enabled():
+        raise SimulatorDisabled("the simulator is switched off in this deployment")
+
+
+def send_text(phone: str, text: str, *, operator: str) -> int:
+    """Store `text` as an SMS from `phone`, sent by `operator` (a console name or
+    `cli:<user>`), and enqueue it; returns the inbound id."""
+    _check_enabled()
     sender = to_e164(phone)
     incoming = Incoming(
         channel=CHANNEL,
         provider_id=f"sim-{uuid.uuid4().hex}",
         sender=sender,
         text=text,
-        payload=json.dumps({"from": sender, "text": text}, ensure_ascii=False),
+        payload=json.dumps(
+            {"from": sender, "text": text, "operator": operator}, ensure_ascii=False
+        ),
     )
     [(inbound_id, _)] = intake.accept([incoming])
     return inbound_id
 
 
-def send_photo(phone: str, data: bytes, content_type: str) -> int:
-    """Store a photo as if an officer sent it from `phone`; returns the inbound id.
+def send_photo(phone: str, data: bytes, content_type: str, *, operator: str) -> int:
+    """Store a photo as if an officer sent it from `phone` (`operator` sent it); returns the
+    inbound id.
 
     There is no provider to fetch it from, so it is kept at once; the reading follows the
     same path as a Telegram or WhatsApp photo.
     """
+    _check_enabled()
     sender = to_e164(phone)
     sniffed = media.sniff_type(data)
     if sniffed is None:  # answered "not a photo" by the conversation
@@ -54,7 +76,9 @@ def send_photo(phone: str, data: bytes, content_type: str) -> int:
         provider_id=f"sim-{uuid.uuid4().hex}",
         sender=sender,
         text="",
-        payload=json.dumps({"from": sender, "photo": item}, ensure_ascii=False),
+        payload=json.dumps(
+            {"from": sender, "photo": item, "operator": operator}, ensure_ascii=False
+        ),
         media=[item],
     )
     [(inbound_id, _)] = intake.accept([incoming])

@@ -91,9 +91,10 @@ def post_gateway(
 _conversation_ids = iter(range(1, 10**9))
 
 
-def converse(sender: str, text: str):
-    """One simulator message straight through the conversation (the worker's decision step,
-    no queues); returns its single Reply."""
+def converse(sender: str, text: str, channel: str = "sms-gateway"):
+    """One message straight through the conversation (the worker's decision step, no
+    queues); returns its single Reply. The default is a real SMS channel: the simulator's
+    tallies are training tallies, never counted."""
     from bots.conversation import respond
     from bots.identity import find_officer
     from relay.db import session_scope
@@ -103,7 +104,7 @@ def converse(sender: str, text: str):
     sender = to_e164(sender)
     with session_scope() as session:
         inbound = InboundMessage(
-            channel="simulator",
+            channel=channel,
             provider_id=f"t-{next(_conversation_ids)}",
             sender=sender,
             text=text,
@@ -111,7 +112,7 @@ def converse(sender: str, text: str):
         )
         session.add(inbound)
         session.flush()
-        officer = find_officer(session, "simulator", sender)
+        officer = find_officer(session, channel, sender)
         inbound.officer_id = officer.id if officer else None
         replies = respond(session, inbound, officer)
     assert len(replies) == 1, replies

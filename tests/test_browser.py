@@ -181,6 +181,7 @@ def test_simulator_sends_a_tally_and_shows_the_receipt_then_an_operator_answers(
     make_operator("ani")
     log_in(page, live)
     page.goto(live + "/simulator/")
+    expect(page.locator("#sim-training")).to_contain_text("tidak pernah dihitung")
     page.click("#officers a[data-phone='+6281234567801']")
     expect(page.locator(".phone-top")).to_contain_text("Sutrisno")
     page.fill("#sms-text", "PPWP 3576011001001 01=120 02=95 03=40 SAH=255 TS=5")
@@ -190,6 +191,7 @@ def test_simulator_sends_a_tally_and_shows_the_receipt_then_an_operator_answers(
     with session_scope() as session:
         code = session.scalars(select(Submission.receipt_code)).one()
     expect(receipt).to_contain_text(f"Kode {code}.")
+    expect(receipt).to_contain_text("[LATIHAN, tidak dihitung]")
     page.fill("#sms-text", "YA")
     page.press("#sms-text", "Enter")
     expect(page.locator(".bubble.out", has_text="Terkonfirmasi")).to_contain_text(code)
@@ -209,6 +211,7 @@ def test_simulator_sends_a_tally_and_shows_the_receipt_then_an_operator_answers(
     expect(answer).to_contain_text("Help desk (tiket #")
     shot(page, "simulator-answered")
 
+    # A training tally: never on the public pages.
     page.goto(live + "/tps/3576011001001")
-    expect(page.locator("#tps-PPWP table.values")).to_contain_text("255")
-    expect(page.locator("#tps-PPWP")).to_contain_text("terkonfirmasi")
+    expect(page.locator("#tps-PPWP")).not_to_contain_text("255")
+    expect(page.locator("#tps-PPWP")).to_contain_text("Belum ada data terkonfirmasi")

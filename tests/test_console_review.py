@@ -19,7 +19,6 @@ from relay.models import (
     ReviewItem,
     Submission,
 )
-from relay.simulator import send_text
 from tests.support import drain, post_gateway
 from tests.web_support import logged_in, post_form
 
@@ -29,13 +28,17 @@ FIRST = "PPWP 3576011001001 01=120 02=95 03=40 SAH=255 TS=5"
 SECOND = "PPWP 3576011001001 01=121 02=95 03=40 SAH=256 TS=4"
 
 
-def sms(redis_conn, phone: str, *texts: str) -> None:
+_gateway_ids = iter(range(1, 10**6))
+
+
+def sms(client, redis_conn, phone: str, *texts: str) -> None:
+    """Officers' SMS through the gateway (a real channel: the simulator's are training)."""
     for text in texts:
-        send_text(phone, text)
+        assert post_gateway(client, f"r-{next(_gateway_ids)}", phone, text).status_code == 200
         drain(redis_conn)
 
 
-def simulator_texts(phone: str) -> list[str]:
+def texts_to(phone: str) -> list[str]:
     with session_scope() as session:
         return list(
             session.scalars(
@@ -58,8 +61,8 @@ def item_id_in(html: str) -> int:
 
 
 def test_conflict_from_another_officer_accepted_by_an_operator(client, redis_conn) -> None:
-    sms(redis_conn, KPPS, FIRST, "YA")
-    sms(redis_conn, PPS, SECOND)
+    sms(client, redis_conn, KPPS, FIRST, "YA")
+    sms(client, redis_conn, PPS, SECOND)
     assert national().votes[1] == 120
     logged_in(client)
     queue = client.get("/console/review").get_data(as_text=True)
@@ -94,12 +97,12 @@ def test_conflict_from_another_officer_accepted_by_an_operator(client, redis_con
     assert item.status == "resolved" and item.resolution == "accepted"
     area = national()
     assert (area.tps_confirmed, area.votes[1], area.sah, area.ts) == (1, 121, 256, 4)
-    assert simulator_texts(PPS)[-1].startswith("Help desk memakai data Anda PPWP TPS 3576011001001")
-    assert simulator_texts(KPPS)[-1].startswith("Help desk mengubah PPWP TPS 3576011001001")
+    assert texts_to(PPS)[-1].startswith("Help desk memakai data Anda PPWP TPS 3576011001001")
+    assert texts_to(KPPS)[-1].startswith("Help desk mengubah PPWP TPS 3576011001001")
 
 
 def test_change_request_dismissed_keeps_the_confirmed_tally(client, redis_conn) -> None:
-    sms(redis_conn, KPPS, FIRST, "YA", SECOND)
+    sms(client, redis_conn, KPPS, FIRST, "YA", SECOND)
     logged_in(client)
     queue = client.get("/console/review").get_data(as_text=True)
     assert "permintaan ubah" in queue
@@ -109,9 +112,9 @@ def test_change_request_dismissed_keeps_the_confirmed_tally(client, redis_conn) 
     with session_scope() as session:
         conflict = session.scalars(select(Submission).where(Submission.status == "rejected")).one()
     assert conflict.reason == "conflict_dismissed"
-    assert simulator_texts(KPPS)[-1].startswith("Help desk mempertahankan data terkonfirmasi PPWP")
-    sms(redis_conn, KPPS, "STATUS")
-    assert "KONFLIK" not in simulator_texts(KPPS)[-1]
+    assert texts_to(KPPS)[-1].startswith("Help desk mempertahankan data terkonfirmasi PPWP")
+    sms(client, redis_conn, KPPS, "STATUS")
+    assert "KONFLIK" not in texts_to(KPPS)[-1]
     assert national().votes[1] == 120
     assert "Tidak ada yang perlu ditinjau." in client.get("/console/review").get_data(as_text=True)
 

@@ -70,7 +70,7 @@ def test_posts_without_the_csrf_token_are_refused(app_client, path: str) -> None
 
 
 def test_csrf_refusal_changes_nothing(app_client, redis_conn) -> None:
-    send_text("081234567801", "kotak suara rusak")
+    send_text("081234567801", "kotak suara rusak", operator="ani")
     drain(redis_conn)
     logged_in(app_client)
     with session_scope() as session:
@@ -163,7 +163,7 @@ def test_logout_ends_the_session_on_the_server(app_client) -> None:
 
 def test_officer_text_with_script_is_shown_as_text(app_client, redis_conn) -> None:
     attack = '<script>alert("x")</script><img src=x onerror=alert(1)>'
-    send_text("081234567801", f"BANTUAN {attack}")
+    send_text("081234567801", f"BANTUAN {attack}", operator="ani")
     drain(redis_conn)
     logged_in(app_client)
     with session_scope() as session:

@@ -139,7 +139,7 @@ def test_free_text_opens_a_ticket_and_says_how_to_send_a_tally(demo: str) -> Non
     )
     assert len(reply) <= 160
     assert messages[0].body == "Pak, kotak suara TPS kami rusak"
-    assert ticket.channel == "simulator" and ticket.address == KPPS
+    assert ticket.channel == "sms-gateway" and ticket.address == KPPS
 
 
 def test_malformed_tallies_and_keywords_with_extra_words_stay_out_of_the_help_desk(

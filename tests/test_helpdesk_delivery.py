@@ -46,7 +46,7 @@ def _gateway(client, fakes) -> Callable[[], list[str]]:
 
 
 def _simulator(client, fakes) -> Callable[[], list[str]]:
-    send_text(PHONE, QUESTION)
+    send_text(PHONE, QUESTION, operator="trainer")
 
     def sent() -> list[str]:
         with session_scope() as session:
@@ -149,7 +149,7 @@ def test_reply_to_a_telegram_ticket_goes_through_the_bot_api(
 def test_tickets_queue_oldest_waiting_first_with_tps_and_channel(
     client, redis_conn, gateway
 ) -> None:
-    send_text("+6281234567803", "pertanyaan pertama tentang kotak")
+    send_text("+6281234567803", "pertanyaan pertama tentang kotak", operator="trainer")
     drain(redis_conn)
     post_gateway(client, "gw-3", "+6281234567804", "pertanyaan kedua tentang tinta")
     drain(redis_conn)

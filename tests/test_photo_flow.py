@@ -89,13 +89,17 @@ def test_simulator_photo_that_disagrees_with_the_sms_goes_to_review(
     from bots.review import open_items
     from relay.simulator import replies, send_photo, send_text
 
-    send_text("081234567801", "PPWP 3576011001001 01=121 02=95 03=40 SAH=256 TS=5")
+    send_text("081234567801", "PPWP 3576011001001 01=121 02=95 03=40 SAH=256 TS=5", operator="ani")
     drain(redis_conn)
-    inbound_id = send_photo("081234567801", (GOLDEN / "ppwp_clean.jpg").read_bytes(), "image/jpeg")
+    inbound_id = send_photo(
+        "081234567801", (GOLDEN / "ppwp_clean.jpg").read_bytes(), "image/jpeg", operator="ani"
+    )
     drain(redis_conn)
     texts = [r.text for r in replies(inbound_id)]
     assert texts[0].startswith("Foto diterima dan disimpan")
-    assert texts[1].startswith("Dibaca dari foto PPWP TPS 3576011001001: 01=120 02=95 03=40")
+    assert texts[1].startswith(
+        "[LATIHAN, tidak dihitung] Dibaca dari foto PPWP TPS 3576011001001: 01=120 02=95 03=40"
+    )  # the simulator is a training channel: every reply about its tallies says so
     typed, photo = _submissions()
     assert (typed.status, photo.status, photo.source) == ("superseded", "pending", "photo")
     with session_scope() as session:
@@ -107,7 +111,7 @@ def test_simulator_photo_that_disagrees_with_the_sms_goes_to_review(
 def test_simulator_refuses_a_pdf_as_photo(demo, redis_conn, media_dir) -> None:
     from relay.simulator import replies, send_photo
 
-    inbound_id = send_photo("081234567801", b"%PDF-1.7", "application/pdf")
+    inbound_id = send_photo("081234567801", b"%PDF-1.7", "application/pdf", operator="ani")
     drain(redis_conn)
     assert [r.text for r in replies(inbound_id)] == [
         "File ini bukan foto (application/pdf). Kirim foto formulir C.Hasil (JPEG atau PNG)."
@@ -119,11 +123,16 @@ def test_simulate_waits_for_the_photo_reading(demo, redis_conn, media_dir) -> No
     from jobs.photo import READ_SEQUENCE
     from relay.simulator import send_photo, send_text, wait_for_replies
 
-    photo_id = send_photo("081234567801", (GOLDEN / "ppwp_clean.jpg").read_bytes(), "image/jpeg")
-    text_id = send_text("081234567801", "STATUS")
+    photo_id = send_photo(
+        "081234567801", (GOLDEN / "ppwp_clean.jpg").read_bytes(), "image/jpeg", operator="ani"
+    )
+    text_id = send_text("081234567801", "STATUS", operator="ani")
     drain(redis_conn)
     shown = [r.text for r in wait_for_replies(photo_id, 5, until_sequence=READ_SEQUENCE)]
-    assert shown[0].startswith("Foto diterima") and shown[1].startswith("Dibaca dari foto")
-    assert [r.text[:19] for r in wait_for_replies(text_id, 5)] == ["TPS 3576011001001: "]
+    mark = "[LATIHAN, tidak dihitung] "
+    assert shown[0].startswith("Foto diterima") and shown[1].startswith(mark + "Dibaca dari foto")
+    assert [r.text.removeprefix(mark)[:19] for r in wait_for_replies(text_id, 5)] == [
+        "TPS 3576011001001: "
+    ]
     with pytest.raises(TimeoutError):  # a reading that never comes is not waited for forever
         list(wait_for_replies(text_id, 0.5, until_sequence=READ_SEQUENCE))

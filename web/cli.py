@@ -1,5 +1,6 @@
 """CLI: `operators add NAME` (prints a one-time password), `operators reset NAME`,
-`operators list`, and `results rebuild` (recompute the dashboard's totals)."""
+`operators list`, `results rebuild` (recompute the dashboard's totals) and `results verify`
+(compare every stored total with its confirmed tallies; exit 1 on drift)."""
 
 from __future__ import annotations
 
@@ -68,6 +69,22 @@ def results_rebuild() -> None:
     with session_scope() as session:
         count = results.rebuild(session)
     click.echo(f"results rebuilt from {count} confirmed tallies")
+
+
+@results_cli.command("verify")
+def results_verify() -> None:
+    """Compare every stored total with the sum of its confirmed tallies; exit 1 on drift."""
+    from relay import results
+    from relay.db import session_scope
+
+    with session_scope() as session:
+        drifts = results.verify(session)
+    for drift in drifts:
+        click.echo(f"drift: {drift}")
+    if drifts:
+        click.echo(f"{len(drifts)} totals differ from their tallies; `results rebuild` repairs")
+        raise SystemExit(1)
+    click.echo("results verified: every total equals the sum of its confirmed tallies")
 
 
 def register(app: Flask) -> None:

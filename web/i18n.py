@@ -226,6 +226,20 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "For training: send as a roster officer through the simulator channel; replies "
         "appear as on a phone. Messages are processed like real SMS.",
     },
+    "sim_training": {
+        "id": "Latihan: data yang dikirim di sini tidak pernah dihitung dalam hasil dan tidak "
+        "menyentuh data sungguhan petugas. Setiap kiriman dicatat atas nama Anda.",
+        "en": "Training: tallies sent here are never counted in the results and never touch "
+        "the officer's real tallies. Every message is recorded under your name.",
+    },
+    "training": {
+        "id": "latihan (simulator, tidak dihitung)",
+        "en": "training (simulator, not counted)",
+    },
+    "sim_off": {
+        "id": "Simulator dimatikan di server ini (SIMULATOR_ENABLED).",
+        "en": "The simulator is switched off in this deployment (SIMULATOR_ENABLED).",
+    },
     "sim_find": {
         "id": "Cari petugas (nama, nomor, TPS)",
         "en": "Find an officer (name, phone, TPS)",

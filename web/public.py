@@ -68,7 +68,11 @@ def _tps_rows(db: Session, contest: Contest, village: str) -> list[dict[str, Any
     by_tps: dict[str, list[Submission]] = {s.code: [] for s in stations}
     for submission in db.scalars(
         select(Submission)
-        .where(Submission.contest_code == contest.code, Submission.tps_code.in_(list(by_tps)))
+        .where(
+            Submission.contest_code == contest.code,
+            Submission.tps_code.in_(list(by_tps)),
+            Submission.training.is_(False),  # the simulator's tallies are never public
+        )
         .order_by(Submission.id)
     ):
         by_tps[submission.tps_code].append(submission)
@@ -115,7 +119,9 @@ def tps_view(db: Session, code: str) -> dict[str, Any] | None:
         if c.applies_to(code)
     ]
     submissions = db.scalars(
-        select(Submission).where(Submission.tps_code == code).order_by(Submission.id)
+        select(Submission)
+        .where(Submission.tps_code == code, Submission.training.is_(False))
+        .order_by(Submission.id)
     ).all()
     events: dict[str, list[AuditEntry]] = {}
     ids = [str(s.id) for s in submissions]

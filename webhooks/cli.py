@@ -28,6 +28,16 @@ def db_upgrade() -> None:
         click.echo(f"app role {grants.summary()}")
 
 
+def cli_operator() -> str:
+    """Who sends from the command line, for the audit: `cli:<login name>`."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli:unknown"
+
+
 @simulate_cli.command("sms")
 @click.option("--from", "phone", required=True, help="The officer's phone (08…, +628…).")
 @click.option("--timeout", default=30.0, show_default=True, help="Seconds to wait for replies.")
@@ -36,11 +46,13 @@ def simulate_sms(phone: str, timeout: float, text: tuple[str, ...]) -> None:
     """Send TEXT as an SMS from PHONE and print the replies as they arrive."""
     from relay.inbox import StorageError
     from relay.phone import InvalidPhone
-    from relay.simulator import send_text, wait_for_replies
+    from relay.simulator import SimulatorDisabled, send_text, wait_for_replies
 
     message = " ".join(text)
     try:
-        inbound_id = send_text(phone, message)
+        inbound_id = send_text(phone, message, operator=cli_operator())
+    except SimulatorDisabled as exc:
+        raise click.ClickException(f"{exc} (SIMULATOR_ENABLED)") from None
     except InvalidPhone:
         raise click.BadParameter(f"{phone!r} is not a phone number", param_hint="--from") from None
     except StorageError as exc:
@@ -67,13 +79,15 @@ def simulate_photo(phone: str, timeout: float, file: str) -> None:
     from relay import media
     from relay.inbox import StorageError
     from relay.phone import InvalidPhone
-    from relay.simulator import send_photo, wait_for_replies
+    from relay.simulator import SimulatorDisabled, send_photo, wait_for_replies
 
     content_type = mimetypes.guess_type(file)[0] or "application/octet-stream"
     data = Path(file).read_bytes()
     until = READ_SEQUENCE if media.sniff_type(data) else None  # no reading for a non-photo
     try:
-        inbound_id = send_photo(phone, data, content_type)
+        inbound_id = send_photo(phone, data, content_type, operator=cli_operator())
+    except SimulatorDisabled as exc:
+        raise click.ClickException(f"{exc} (SIMULATOR_ENABLED)") from None
     except InvalidPhone:
         raise click.BadParameter(f"{phone!r} is not a phone number", param_hint="--from") from None
     except StorageError as exc:

@@ -341,7 +341,9 @@ def review_item(item_id: int) -> ResponseReturnValue:
         if other is None and submission is not None and item.kind in review.KINDS[:2]:
             from bots.tallies import confirmed_for
 
-            other = confirmed_for(db, submission.tps_code, submission.contest_code)
+            other = confirmed_for(
+                db, submission.tps_code, submission.contest_code, submission.training
+            )
         contest = db.get(Contest, item.contest_code) if item.contest_code else None
         tickets = []
         if submission is not None:

@@ -64,7 +64,12 @@ def tps_photo(code: str, submission_id: int, index: int) -> ResponseReturnValue:
     """The form photo behind a TPS's published (confirmed) tally."""
     with session_scope() as db:
         submission = db.get(Submission, submission_id)
-        if submission is None or submission.tps_code != code or submission.status != "confirmed":
+        if (
+            submission is None
+            or submission.tps_code != code
+            or submission.status != "confirmed"
+            or submission.training
+        ):
             abort(404)
         inbound = db.get(InboundMessage, submission.inbound_id)
         items = list(inbound.media or []) if inbound else []

@@ -4,8 +4,9 @@ The same pipeline as `simulate sms`: messages are stored and processed by the wo
 any provider's, and replies go back on the `simulator` channel only (a reply is never sent
 through a real provider: the outbound channel is always the inbound one).
 
-Login required: the simulator speaks as any officer, and on a deployment with a live
-election a simulated tally is a real tally. Trainers use a console account.
+A training channel (relay.training): its tallies are never counted, and each message
+records the logged-in operator who sent it, whom the audit then names. Login required;
+with SIMULATOR_ENABLED=0 every page here says it is switched off.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from relay import simulator
 from relay.db import session_scope
 from relay.models import InboundMessage, Officer, OutboundMessage
 from relay.phone import InvalidPhone, to_e164
-from web.auth import login_required
+from web.auth import current_operator, login_required
 from web.common import check_csrf
 from web.i18n import t
 
@@ -34,12 +35,29 @@ THREAD_LENGTH = 60
 
 
 @blueprint.before_request
-def _limits_and_csrf() -> None:
+def _limits_and_csrf() -> ResponseReturnValue | None:
+    if not simulator.enabled():
+        return _switched_off()
     if request.endpoint == "simulator.photo":
         # Photos are larger than the app-wide limit, which is sized for webhooks.
         request.max_content_length = MAX_PHOTO_BYTES + 64 * 1024
     if request.method == "POST":
         check_csrf()
+
+
+def _switched_off() -> ResponseReturnValue:
+    wants_json = request.endpoint == "simulator.thread_json" or request.headers.get(
+        "Accept", ""
+    ).startswith("application/json")
+    if wants_json:
+        return jsonify(ok=False, error=t("sim_off")), 403
+    return render_template("simulator/off.html"), 403
+
+
+def _operator() -> str:
+    active = current_operator()
+    assert active is not None  # login_required
+    return active.operator_name
 
 
 def _officers(query: str) -> list[Officer]:
@@ -159,7 +177,7 @@ def send() -> ResponseReturnValue:
         return _answer(False, phone, t("sim_empty"))
     if len(text) > MAX_TEXT:
         return _answer(False, phone, t("sim_too_long", n=MAX_TEXT))
-    simulator.send_text(phone, text)
+    simulator.send_text(phone, text, operator=_operator())
     return _answer(True, phone)
 
 
@@ -179,7 +197,7 @@ def photo() -> ResponseReturnValue:
     send_photo = getattr(simulator, "send_photo", None)
     if send_photo is None:  # the photo pipeline (relay.simulator.send_photo) is not there yet
         return _answer(False, phone, t("sim_photo_unavailable"))
-    send_photo(phone, data, content_type)
+    send_photo(phone, data, content_type, operator=_operator())
     return _answer(True, phone)
 
 
