@@ -26,8 +26,8 @@ def old_database(tmp_path: Path) -> Iterator[str]:
     """A new database at revision 0002c (before the training flag), with the demo data."""
     server = os.environ.get("TEST_DATABASE_URL", "")
     if server.startswith("postgresql"):
-        with throwaway_postgres(server, "relay_migration") as url:
-            yield _at_0002c(url)
+        with throwaway_postgres(server, "relay_migration") as made:
+            yield _at_0002c(made.owner_url)
     else:
         yield _at_0002c(f"sqlite:///{tmp_path / 'old.db'}")
         dispose_engines()
