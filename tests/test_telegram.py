@@ -301,3 +301,41 @@ def test_throttled_then_delivered_and_blocked_marks_unreachable(
 def _submissions() -> list[Submission]:
     with session_scope() as session:
         return list(session.scalars(select(Submission).order_by(Submission.id)))
+
+
+# Telegram's contact phone_number is the full international number (country code first,
+# with or without "+"); the roster holds E.164. (shared as, the roster number it binds to)
+INTERNATIONAL_CONTACTS = [
+    ("+6281234567806", "+6281234567806"),  # Indonesia, with +
+    ("6281234567806", "+6281234567806"),  # Indonesia, as Telegram usually sends it
+    ("81234567806", "+81234567806"),  # Japan: not an Indonesian 08… without its 0
+    ("12025550123", "+12025550123"),  # United States
+    ("+1 202 555 0123", "+12025550123"),
+]
+
+
+@pytest.mark.parametrize(("shared", "bound"), INTERNATIONAL_CONTACTS)
+def test_a_shared_contact_is_an_international_number(
+    client, redis_conn, telegram, shared: str, bound: str
+) -> None:
+    with session_scope() as session:
+        rina = session.scalar(select(Officer).where(Officer.phone == "+6281234567806"))
+        for phone, name in (("+81234567806", "Tanaka Hiroshi"), ("+12025550123", "Jane Roe")):
+            session.add(
+                Officer(
+                    phone=phone,
+                    name=name,
+                    role=rina.role,
+                    tps_code=rina.tps_code,
+                    village_code=rina.village_code,
+                )
+            )
+    user = 777000000 + len(shared)
+    post(client, tu.contact_update(uid(), user, shared))
+    drain(redis_conn)
+    with session_scope() as session:
+        officer = session.scalar(select(Officer).where(Officer.telegram_user_id == user))
+        assert officer is not None and officer.phone == bound
+        name = officer.name
+    [answer] = telegram.sent_messages(user)
+    assert answer["text"].startswith("Terdaftar:") and name in answer["text"]
