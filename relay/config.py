@@ -38,6 +38,15 @@ class Settings:
     send_retry_intervals: tuple[int, ...] = field(default=(5, 15, 60, 300, 900, 1800))
     sender_rate_limit: int = 20
     sender_rate_window: int = 60
+    # Outsiders (senders on no roster): `unknown_sender_replies` answers each per
+    # `unknown_reply_every` seconds (enough to register on Telegram or open a ticket), at
+    # most `unknown_reply_limit` answers per `unknown_reply_window` seconds per channel, at
+    # most `unknown_open_tickets` open help-desk tickets in all. Beyond: stored, not answered.
+    unknown_sender_replies: int = 3
+    unknown_reply_every: int = 3600
+    unknown_reply_limit: int = 30
+    unknown_reply_window: int = 60
+    unknown_open_tickets: int = 50
 
     @property
     def twilio_enabled(self) -> bool:
@@ -71,4 +80,11 @@ def load_settings() -> Settings:
         or defaults.send_retry_intervals,
         sender_rate_limit=int(_env("SENDER_RATE_LIMIT") or defaults.sender_rate_limit),
         sender_rate_window=int(_env("SENDER_RATE_WINDOW") or defaults.sender_rate_window),
+        unknown_sender_replies=int(
+            _env("UNKNOWN_SENDER_REPLIES") or defaults.unknown_sender_replies
+        ),
+        unknown_reply_every=int(_env("UNKNOWN_REPLY_EVERY") or defaults.unknown_reply_every),
+        unknown_reply_limit=int(_env("UNKNOWN_REPLY_LIMIT") or defaults.unknown_reply_limit),
+        unknown_reply_window=int(_env("UNKNOWN_REPLY_WINDOW") or defaults.unknown_reply_window),
+        unknown_open_tickets=int(_env("UNKNOWN_OPEN_TICKETS") or defaults.unknown_open_tickets),
     )

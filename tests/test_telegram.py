@@ -141,7 +141,8 @@ def test_contacts_are_accepted_only_when_own_and_on_the_roster(
     assert texts[0].startswith("Itu kontak orang lain.")
     assert texts[1].startswith("Itu kontak orang lain.")
     assert texts[2].startswith("Nomor +6289900001111 tidak terdaftar sebagai petugas KPPS/PPS.")
-    assert texts[3].startswith("Selamat datang di TPS Relay.")  # still unregistered
+    # Still unregistered, and an outsider gets UNKNOWN_SENDER_REPLIES (3) answers an hour.
+    assert len(texts) == 3
     assert _submissions() == []
 
 
