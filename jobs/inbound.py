@@ -26,14 +26,13 @@ from jobs.queues import (
 from jobs.replies import reply_row
 from relay.config import Settings, load_settings
 from relay.db import session_scope
-from relay.models import InboundMessage, Officer, OutboundMessage
+from relay.models import INBOUND_PENDING, InboundMessage, Officer, OutboundMessage
 
 log = logging.getLogger(__name__)
 
 # Waiting to be processed: just stored, or an officer's message held back by the rate limit
 # until its window ends (the job is scheduled again; the sweeper re-drives a lost schedule).
-RECEIVED, DEFERRED = "received", "deferred"
-PENDING = (RECEIVED, DEFERRED)
+RECEIVED, DEFERRED = INBOUND_PENDING
 # An officer's messages may wait out many windows (a long burst); each wait is one retry.
 MAX_DEFERRALS = 10_000
 
@@ -54,7 +53,7 @@ def process_inbound(inbound_id: int) -> str | Retry:
         if message is None:
             log.warning("inbound %s does not exist", inbound_id)
             return "missing"
-        if message.status not in PENDING:
+        if message.status not in INBOUND_PENDING:
             return f"already {message.status}"
         officer = find_officer(session, message.channel, message.sender)
         message.officer_id = officer.id if officer else None

@@ -23,7 +23,7 @@ from jobs.queues import (
     redis_connection,
 )
 from relay.db import session_scope
-from relay.models import InboundMessage, OutboundMessage
+from relay.models import INBOUND_PENDING, InboundMessage, OutboundMessage
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,10 @@ def sweep(min_age_seconds: float = 10.0) -> SweepResult:
         inbound_ids = list(
             session.scalars(
                 select(InboundMessage.id)
-                .where(InboundMessage.status == "received", InboundMessage.received_at <= cutoff)
+                .where(
+                    InboundMessage.status.in_(INBOUND_PENDING),
+                    InboundMessage.received_at <= cutoff,
+                )
                 .order_by(InboundMessage.id)
                 .limit(BATCH)
             )

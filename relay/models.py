@@ -120,11 +120,15 @@ class InboundMessage(Base):
     # Channel events beyond text (shared contact, button press, unsupported content).
     event: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"), default=None)
-    # received → processed | rate_limited | failed
+    # received → processed | rate_limited | held | failed; an officer's message over the
+    # rate limit: received → deferred → processed (INBOUND_PENDING: still to be processed)
     status: Mapped[str] = mapped_column(String(20), default="received", index=True)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     error: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+INBOUND_PENDING = ("received", "deferred")
 
 
 class Submission(Base):
