@@ -13,7 +13,7 @@ import logging
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from bots.identity import officers_among
+from bots.identity import CONTACT, officers_among
 from channels.base import Incoming
 from jobs.queues import enqueue_inbound, enqueue_inbound_unknown
 from relay import inbox
@@ -35,11 +35,20 @@ def accept(messages: list[Incoming], settings: Settings | None = None) -> list[t
     new = [(i, m) for (i, created), m in zip(results, stored, strict=True) if created]
     officers = _officers(engine, [m for _, m in new]) if new else set()
     for inbound_id, message in new:
-        if officers is None or (message.channel, message.sender) in officers:
+        if officers is None or _sender_key(message) in officers:
             enqueue_inbound(inbound_id, settings.redis_url)
         else:
             enqueue_inbound_unknown(inbound_id, settings.redis_url)
     return results
+
+
+def _sender_key(message: Incoming) -> tuple[str, str]:
+    """Who the message is from, for the roster: its sender, or for a Telegram user sharing
+    their own contact, that phone number (an officer registering)."""
+    event = message.event or {}
+    if event.get("type") == "contact" and event.get("own"):
+        return CONTACT, str(event.get("phone", ""))
+    return message.channel, message.sender
 
 
 def _officers(engine: Engine, messages: list[Incoming]) -> set[tuple[str, str]] | None:
@@ -47,7 +56,7 @@ def _officers(engine: Engine, messages: list[Incoming]) -> set[tuple[str, str]] 
     messages are stored already, and an officer must never land in the slow queue."""
     try:
         with engine.connect() as connection:
-            return officers_among(connection, ((m.channel, m.sender) for m in messages))
+            return officers_among(connection, (_sender_key(m) for m in messages))
     except SQLAlchemyError as exc:
         log.warning("could not tell officers from unknown senders: %s", exc)
         return None

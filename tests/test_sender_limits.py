@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from jobs.sweeper import sweep
 from relay.db import session_scope
-from relay.models import InboundMessage, OutboundMessage, Submission
+from relay.models import InboundMessage, OutboundMessage, Submission, Ticket
 from tests.support import drain, post_twilio_sms
 
 OFFICER = "+6281234567801"  # kpps of TPS 3576011001001, Indonesian
@@ -81,3 +81,86 @@ def test_a_deferred_message_whose_schedule_redis_lost_is_redriven_by_the_sweeper
     assert [status for _, status in inbound_rows()] == ["processed"] * 3
     replies = replies_to(twilio, OFFICER)
     assert replies[2].startswith(NOTICE) and replies[3].startswith("Diterima PPWP")
+
+
+# --- outsiders: 300 unknown numbers and 40 Telegram accounts flood ---------------------------
+
+REPLY_LIMIT, TICKET_CAP = 25, 10
+
+
+def test_a_flood_of_outsiders_is_bounded_and_delays_no_officer(
+    client, redis_conn, twilio, telegram, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """300 unknown numbers send BANTUAN (100 of them BAHASA EN too), 40 throwaway Telegram
+    accounts /start, chat and ask for help; an officer's STATUS arrives in the middle and a
+    real officer registers on Telegram during the flood. Answers to outsiders stay within
+    UNKNOWN_SENDER_REPLIES per sender and UNKNOWN_REPLY_LIMIT per channel, their open
+    tickets within UNKNOWN_OPEN_TICKETS (the rest held, counted in the console), and the
+    officers are served before the outsiders' backlog, whatever came first."""
+    from tests.conftest import TELEGRAM_SECRET
+    from tests.fakes import telegram_updates as tu
+    from tests.web_support import logged_in
+
+    monkeypatch.setenv("UNKNOWN_REPLY_LIMIT", str(REPLY_LIMIT))
+    monkeypatch.setenv("UNKNOWN_REPLY_WINDOW", "3600")  # one window for the whole test
+    monkeypatch.setenv("UNKNOWN_OPEN_TICKETS", str(TICKET_CAP))
+    strangers = [f"+62857{i:08d}" for i in range(300)]
+    accounts = [880000000 + i for i in range(40)]
+    update_ids = iter(range(50_000, 60_000))
+
+    def telegram_post(update: dict) -> None:
+        headers = {"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET}
+        assert client.post("/webhooks/telegram", json=update, headers=headers).status_code == 200
+
+    for i, stranger in enumerate(strangers):
+        if i == 150:
+            assert post_twilio_sms(client, OFFICER, "STATUS").status_code == 200
+        assert post_twilio_sms(client, stranger, f"BANTUAN zzkx qwv {i}").status_code == 200
+    for stranger in strangers[:100]:
+        post_twilio_sms(client, stranger, "BAHASA EN")
+    for text in ("/start", "halo", "/bahasa en", "/bantuan zzkx qwv"):
+        for account in accounts:
+            telegram_post(tu.text_update(next(update_ids), account, text))
+    registering = 555000111  # the demo officer of +6281234567801, on Telegram now
+    telegram_post(tu.contact_update(next(update_ids), registering, "6281234567801"))
+
+    drain(redis_conn, timeout=300)
+
+    with session_scope() as session:
+        rows = session.scalars(select(InboundMessage).order_by(InboundMessage.id)).all()
+        officer_status = next(r for r in rows if r.sender == OFFICER and r.channel == "twilio")
+        registration = next(r for r in rows if r.sender == str(registering))
+        outsiders = [r for r in rows if r.officer_id is None]
+        assert len(outsiders) == 300 + 100 + 4 * 40
+        assert all(r.status in ("processed", "held") for r in rows)
+        held = sum(r.status == "held" for r in rows)
+        open_tickets = session.scalars(
+            select(Ticket).where(Ticket.status == "open", Ticket.officer_id.is_(None))
+        ).all()
+        officer_reply = session.scalars(
+            select(OutboundMessage).where(OutboundMessage.inbound_id == officer_status.id)
+        ).one()
+        # Ordering, not timing: the officer's message (and its answer) went before every
+        # outsider's, though 150 of them arrived first; so did the registration.
+        first_outsider_done = min(r.processed_at for r in outsiders)
+        assert officer_status.processed_at < first_outsider_done
+        assert officer_reply.sent_at is not None and officer_reply.sent_at < first_outsider_done
+        assert registration.processed_at < first_outsider_done
+    assert len(open_tickets) == TICKET_CAP
+    assert held == 300 - TICKET_CAP + 40  # every later BANTUAN: stored, no ticket
+    assert replies_to(twilio, OFFICER)[0].startswith("TPS 3576011001001:")
+    [registered] = telegram.sent_messages(registering)
+    assert registered["text"].startswith("Terdaftar:")
+
+    sms_replies = [m for m in twilio.sent_messages() if m["To"] in set(strangers)]
+    telegram_replies = [m for m in telegram.sent_messages() if m["chat_id"] in set(accounts)]
+    assert len(sms_replies) == REPLY_LIMIT
+    assert len(telegram_replies) == REPLY_LIMIT
+    for sent, key in ((sms_replies, "To"), (telegram_replies, "chat_id")):
+        per_sender: dict[object, int] = {}
+        for message in sent:
+            per_sender[message[key]] = per_sender.get(message[key], 0) + 1
+        assert max(per_sender.values()) <= 3
+
+    page = logged_in(client).get("/console/")
+    assert f"<strong>{held}</strong>" in page.get_data(as_text=True)
