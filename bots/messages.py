@@ -252,10 +252,6 @@ CATALOG: dict[str, dict[str, str]] = {
         "HELP <question> | BAHASA ID",
     },
     "language_set": {"id": "Bahasa diganti ke Bahasa Indonesia.", "en": "Language set to English."},
-    "rate_limited": {
-        "id": "Terlalu banyak pesan. Tunggu {seconds} detik, lalu kirim lagi.",
-        "en": "Too many messages. Wait {seconds} seconds, then send again.",
-    },
     "rate_deferred": {
         "id": "Terlalu banyak pesan sekaligus. Pesan berikutnya diproses dalam {seconds} detik; "
         "tidak perlu dikirim ulang.",

@@ -57,8 +57,8 @@ def process_inbound(inbound_id: int) -> str | Retry:
             return f"already {message.status}"
         officer = find_officer(session, message.channel, message.sender)
         message.officer_id = officer.id if officer else None
-        outcome = _decide(session, settings, redis_connection(), message, officer)
         first = _next_sequence(session, message)
+        outcome = _decide(session, settings, redis_connection(), message, officer)
         outbound = [reply_row(message, r, first + i) for i, r in enumerate(outcome.replies)]
         session.add_all(outbound)
         message.status = outcome.status
