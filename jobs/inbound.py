@@ -123,8 +123,9 @@ def _decide(
     status = HELD if message.status == HELD else "processed"
     if message.officer_id is None and replies:  # still no officer (no contact bound now)
         refused = _unknown_sender_refused(redis, settings, message, replies)
-        if refused is not None:
-            log.info(
+        if refused is not None:  # the global budget spent means a flood: worth a warning
+            log.log(
+                logging.WARNING if refused == "global" else logging.INFO,
                 "unknown sender %s/%s not answered (%s budget): %d repl%s dropped",
                 message.channel,
                 message.sender,
