@@ -11,9 +11,10 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bots import faq
@@ -21,11 +22,17 @@ from bots.grammar import ParseError
 from bots.messages import DEFAULT_LANGUAGE, text
 from bots.reply import Reply
 from relay.audit import record
+from relay.config import load_settings
 from relay.models import Contest, InboundMessage, Officer, OutboundMessage, Ticket, TicketMessage
 from relay.training import is_training, of_world, record_for
 
+log = logging.getLogger(__name__)
+
 ESCALATE = "0"
 FAQ_WINDOW = timedelta(hours=24)  # how long "0" can still pass an FAQ answer's question on
+# An inbound status: stored, but no ticket opened, because senders on no roster already hold
+# UNKNOWN_OPEN_TICKETS open tickets. The console shows how many.
+HELD = "held"
 
 # Texts of the human side, in the pattern of bots/messages.py.
 TEXTS: dict[str, dict[str, str]] = {
@@ -127,6 +134,30 @@ def _escalate(
     record_for(session, inbound, officer, "ticket_opened", "ticket", ticket.id, detail)
 
 
+def _outsiders_at_cap(session: Session, officer: Officer | None) -> bool:
+    """True when a sender on no roster may not open another ticket (officers always may)."""
+    if officer is not None:
+        return False
+    opened = session.scalar(
+        select(func.count())
+        .select_from(Ticket)
+        .where(Ticket.status == "open", Ticket.officer_id.is_(None))
+    )
+    return (opened or 0) >= load_settings().unknown_open_tickets
+
+
+def _hold(inbound: InboundMessage, language: str) -> str:
+    inbound.status = HELD
+    log.warning(
+        "help desk: no ticket for unknown sender %s/%s (inbound %s): the cap of open "
+        "unknown-sender tickets is reached",
+        inbound.channel,
+        inbound.sender,
+        inbound.id,
+    )
+    return text("helpdesk_full", language)
+
+
 def open_or_continue(
     session: Session,
     inbound: InboundMessage,
@@ -150,6 +181,8 @@ def open_or_continue(
     if question == ESCALATE:
         if offered is None:
             return book.phrase("nothing_to_escalate", language)
+        if _outsiders_at_cap(session, officer):
+            return _hold(inbound, language)
         _escalate(session, offered, inbound, officer)
         return text("ticket_opened", language, ticket=offered.id)
     entry = faq.match(question, book)
@@ -169,6 +202,8 @@ def open_or_continue(
             f"{answer} {hint}".strip(),
             buttons=((book.phrase("escalate_button", language), command),),
         )
+    if _outsiders_at_cap(session, officer):
+        return _hold(inbound, language)
     ticket = offered
     if ticket is None:
         ticket = _new_ticket(session, inbound, officer, "open")

@@ -254,9 +254,15 @@ CATALOG: dict[str, dict[str, str]] = {
         "HELP <question> | BAHASA ID",
     },
     "language_set": {"id": "Bahasa diganti ke Bahasa Indonesia.", "en": "Language set to English."},
-    "rate_limited": {
-        "id": "Terlalu banyak pesan. Tunggu {seconds} detik, lalu kirim lagi.",
-        "en": "Too many messages. Wait {seconds} seconds, then send again.",
+    "rate_deferred": {
+        "id": "Terlalu banyak pesan sekaligus. Pesan berikutnya diproses dalam {seconds} detik; "
+        "tidak perlu dikirim ulang.",
+        "en": "Too many messages at once. The next ones will be handled in {seconds} seconds; "
+        "no need to send them again.",
+    },
+    "helpdesk_full": {
+        "id": "Help desk sedang penuh. Pesan Anda disimpan; coba lagi nanti.",
+        "en": "The help desk is full right now. Your message is kept; try again later.",
     },
     "media_not_read": {
         "id": "Foto diterima dan disimpan; pembacaan foto belum aktif. Kirim data lewat SMS/teks.",

@@ -13,7 +13,7 @@ from bots.reply import Reply
 from bots.tallies import scope_text
 from relay.audit import record
 from relay.models import InboundMessage, Officer
-from relay.phone import InvalidPhone, to_e164
+from relay.phone import InvalidPhone, international_to_e164
 
 
 def ask_for_contact(language: str, key: str = "registration_needed", **params: object) -> Reply:
@@ -41,7 +41,7 @@ def bind_contact(session: Session, inbound: InboundMessage, event: dict[str, Any
         return ask_for_contact(DEFAULT_LANGUAGE, "contact_not_own")
     raw = str(event.get("phone", ""))
     try:
-        phone = to_e164(raw)
+        phone = international_to_e164(raw)  # Telegram gives the full international number
     except InvalidPhone:
         phone = raw
     officer = session.scalar(select(Officer).where(Officer.phone == phone))

@@ -4,6 +4,10 @@ Inbound: POST {"id","from","text","received_at"} with
 `X-Signature: sha256=<hex HMAC-SHA256(raw body, SMS_GATEWAY_SECRET)>`.
 Outbound: POST {"id","to","text"} to SMS_GATEWAY_SEND_URL, signed the same way so the
 gateway can check that the request is ours.
+
+Gateway message ids are not unique: Android gateway apps number messages per phone (and
+start again after a reinstall), Gammu per modem. A redelivery is the same id from the same
+sender with the same text, so that triple is the stored provider id (see `delivery_key`).
 """
 
 from __future__ import annotations
@@ -22,11 +26,22 @@ from relay.fields import MAX_ADDRESS
 from relay.phone import InvalidPhone, to_e164
 
 MAX_BODY = 64 * 1024
-MAX_FIELD = 100  # the stored id column's width
+MAX_FIELD = 100  # the stored id and sender columns' width
+_DIGEST_CHARS = 24  # 96 bits of SHA-256: no two different messages share a key
 
 
 def signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def delivery_key(message_id: str, sender: str, text: str) -> str:
+    """`<gateway id>#<digest of id, sender and text>`: a redelivery (all three the same) maps
+    to the stored row, anything else is a new message. The gateway's id stays readable in
+    front (shortened when long; the digest covers all of it) within the column's width."""
+    digest = hashlib.sha256(json.dumps([message_id, sender, text]).encode()).hexdigest()
+    room = MAX_FIELD - _DIGEST_CHARS - 1
+    shown = message_id if len(message_id) <= room else message_id[: room - 1] + "~"
+    return f"{shown}#{digest[:_DIGEST_CHARS]}"
 
 
 class SmsGatewayChannel(Channel):
@@ -66,6 +81,7 @@ class SmsGatewayChannel(Channel):
         if len(sender.strip()) > MAX_ADDRESS:  # no phone network sends a longer one
             raise Rejected(400, f"from longer than {MAX_ADDRESS} characters")
         text = data.get("text")
+        text = text if isinstance(text, str) else ""
         try:
             address = to_e164(sender)
         except InvalidPhone:
@@ -73,9 +89,9 @@ class SmsGatewayChannel(Channel):
         return [
             Incoming(
                 channel=self.name,
-                provider_id=str(message_id),
+                provider_id=delivery_key(str(message_id), address, text),
                 sender=address,
-                text=text if isinstance(text, str) else "",
+                text=text,
                 payload=body.decode("utf-8", errors="replace"),
             )
         ]

@@ -3,89 +3,211 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from redis import Redis
+from rq import Retry
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from bots.conversation import has_image, respond
+from bots.helpdesk import HELD
 from bots.identity import find_officer
 from bots.messages import DEFAULT_LANGUAGE, text
 from bots.reply import Reply
 from jobs import rate_limit
-from jobs.queues import enqueue_media, enqueue_outbound, redis_connection
+from jobs.queues import (
+    enqueue_media,
+    enqueue_outbound,
+    enqueue_outbound_unknown,
+    redis_connection,
+)
 from jobs.replies import reply_row
 from relay.config import Settings, load_settings
 from relay.db import session_scope
-from relay.models import InboundMessage, Officer
+from relay.models import INBOUND_PENDING, InboundMessage, Officer, OutboundMessage
 
 log = logging.getLogger(__name__)
 
+# Waiting to be processed: just stored, or an officer's message held back by the rate limit
+# until its window ends (the job is scheduled again; the sweeper re-drives a lost schedule).
+RECEIVED, DEFERRED = INBOUND_PENDING
+# An officer's messages may wait out many windows (a long burst); each wait is one retry.
+MAX_DEFERRALS = 10_000
 
-def process_inbound(inbound_id: int) -> str:
-    """Idempotent: a message already processed is left alone, so a rerun sends nothing twice."""
+
+@dataclass
+class Outcome:
+    status: str
+    replies: list[Reply] = field(default_factory=list)
+    wait: int = 0  # seconds, when deferred
+
+
+def process_inbound(inbound_id: int) -> str | Retry:
+    """Idempotent: a message already processed is left alone, so a rerun sends nothing twice.
+    A deferred message returns a Retry: RQ runs the job again when the sender's window ends."""
     settings = load_settings()
     with session_scope() as session:
         message = session.get(InboundMessage, inbound_id)
         if message is None:
             log.warning("inbound %s does not exist", inbound_id)
             return "missing"
-        if message.status != "received":
+        if message.status not in INBOUND_PENDING:
             return f"already {message.status}"
         officer = find_officer(session, message.channel, message.sender)
         message.officer_id = officer.id if officer else None
-        replies, status = _decide(session, settings, message, officer)
-        outbound = [reply_row(message, reply, i) for i, reply in enumerate(replies)]
+        first = _next_sequence(session, message)
+        outcome = _decide(session, settings, redis_connection(), message, officer)
+        outbound = [reply_row(message, r, first + i) for i, r in enumerate(outcome.replies)]
         session.add_all(outbound)
-        message.status, message.processed_at = status, datetime.now(UTC)
+        message.status = outcome.status
+        if outcome.status != DEFERRED:
+            message.processed_at = datetime.now(UTC)
         session.flush()
         outbound_ids = [o.id for o in outbound]
-        fetch_media = message.officer_id is not None and any(
-            has_image(item) for item in message.media
-        )
-        if fetch_media and status == "processed":  # the sweeper drives it if the job fails
+        outsider = message.officer_id is None
+        fetch_media = not outsider and any(has_image(item) for item in message.media)
+        if fetch_media and outcome.status == "processed":  # the sweeper drives it if the job fails
             message.follow_up, message.job_failures, message.retry_at = "media", 0, None
         log.info(
             "inbound %s from %s/%s: %s, %d replies",
             message.id,
             message.channel,
             message.sender,
-            status,
+            outcome.status,
             len(outbound_ids),
         )
     for outbound_id in outbound_ids:
-        enqueue_outbound(outbound_id)
-    if fetch_media and status == "processed":
+        (enqueue_outbound_unknown if outsider else enqueue_outbound)(outbound_id)
+    if outcome.status == DEFERRED:
+        return Retry(max=MAX_DEFERRALS, interval=outcome.wait)
+    if fetch_media and outcome.status == "processed":
         enqueue_media(inbound_id)
-    return status
+    return outcome.status
+
+
+def _next_sequence(session: Session, message: InboundMessage) -> int:
+    """0, unless a deferral already queued a notice for this message."""
+    if message.status == RECEIVED:
+        return 0
+    last = session.scalar(
+        select(func.max(OutboundMessage.sequence)).where(OutboundMessage.inbound_id == message.id)
+    )
+    return 0 if last is None else last + 1
 
 
 def _decide(
-    session: Session, settings: Settings, message: InboundMessage, officer: Officer | None
-) -> tuple[list[Reply], str]:
-    redis = redis_connection()
-    language = officer.language if officer else DEFAULT_LANGUAGE
-    over = rate_limit.over_limit(
-        redis,
-        message.channel,
-        message.sender,
-        settings.sender_rate_limit,
-        settings.sender_rate_window,
-    )
-    if over is not None:
-        log.warning("rate limit: %s/%s is %d over", message.channel, message.sender, over)
-        if over == 1:
-            seconds = rate_limit.seconds_left_in_window(redis, message.channel, message.sender)
-            return [Reply(text("rate_limited", language, seconds=seconds))], "rate_limited"
-        return [], "rate_limited"
-    replies = respond(session, message, officer)
-    unknown_notice = [Reply(text("unknown_sender", language))]
-    if (
-        officer is None
-        and replies == unknown_notice
-        and not rate_limit.first_notice(
-            redis, "unknown", message.channel, message.sender, rate_limit.UNKNOWN_SENDER_REPLY_EVERY
+    session: Session,
+    settings: Settings,
+    redis: Redis,
+    message: InboundMessage,
+    officer: Officer | None,
+) -> Outcome:
+    if officer is not None:
+        deferral = _deferral(session, settings, redis, message, officer)
+        if deferral is not None:
+            return deferral
+    else:
+        over = rate_limit.over_limit(
+            redis,
+            message.channel,
+            message.sender,
+            settings.sender_rate_limit,
+            settings.sender_rate_window,
         )
+        if over is not None:  # no tally can come from a sender on no roster: stored only
+            log.warning(
+                "rate limit: unknown %s/%s is %d over", message.channel, message.sender, over
+            )
+            return Outcome("rate_limited")
+    replies = respond(session, message, officer)
+    status = HELD if message.status == HELD else "processed"
+    if message.officer_id is None and replies:  # still no officer (no contact bound now)
+        refused = _unknown_sender_refused(redis, settings, message, replies)
+        if refused is not None:  # the global budget spent means a flood: worth a warning
+            log.log(
+                logging.WARNING if refused == "global" else logging.INFO,
+                "unknown sender %s/%s not answered (%s budget): %d repl%s dropped",
+                message.channel,
+                message.sender,
+                refused,
+                len(replies),
+                "y" if len(replies) == 1 else "ies",
+            )
+            return Outcome(status)
+    return Outcome(status, replies)
+
+
+def _unknown_sender_refused(
+    redis: Redis, settings: Settings, message: InboundMessage, replies: list[Reply]
+) -> str | None:
+    """Why the answer to a sender on no roster must not go out, or None (see rate_limit).
+    The "not on the roster" notice itself is not repeated within UNKNOWN_REPLY_EVERY."""
+    channel, sender = message.channel, message.sender
+    if replies == [Reply(text("unknown_sender", DEFAULT_LANGUAGE))] and not (
+        rate_limit.first_notice(redis, "unknown", channel, sender, settings.unknown_reply_every)
     ):
-        log.info("unknown sender %s/%s was told already", message.channel, message.sender)
-        return [], "processed"
-    return replies, "processed"
+        return "repeated notice"
+    return rate_limit.unknown_reply_refused(
+        redis,
+        channel,
+        sender,
+        (settings.unknown_sender_replies, settings.unknown_reply_every),
+        (settings.unknown_reply_limit, settings.unknown_reply_window),
+    )
+
+
+def _deferral(
+    session: Session,
+    settings: Settings,
+    redis: Redis,
+    officer_message: InboundMessage,
+    officer: Officer,
+) -> Outcome | None:
+    """None when the officer's message may be processed now; else an Outcome deferring it.
+
+    A sender's messages are processed in the order they arrived: while an earlier one
+    waits, so does this one (without using up the window). Over the limit, the message
+    waits for the window's end; the officer is told once per window."""
+    channel, sender = officer_message.channel, officer_message.sender
+    limit, window = settings.sender_rate_limit, settings.sender_rate_window
+    earlier_waits = session.scalar(
+        select(
+            exists().where(
+                InboundMessage.channel == channel,
+                InboundMessage.sender == sender,
+                InboundMessage.status == DEFERRED,
+                InboundMessage.id < officer_message.id,
+            )
+        )
+    )
+    if earlier_waits:
+        full = rate_limit.window_full(redis, channel, sender, limit)
+        wait = rate_limit.seconds_left_in_window(redis, channel, sender) if full else 1
+        return Outcome(DEFERRED, _notice(redis, settings, officer_message, officer, wait), wait)
+    over = rate_limit.over_limit(redis, channel, sender, limit, window)
+    if over is None:
+        return None
+    wait = rate_limit.seconds_left_in_window(redis, channel, sender)
+    log.warning(
+        "rate limit: %s/%s is %d over, inbound %s deferred %ss",
+        channel,
+        sender,
+        over,
+        officer_message.id,
+        wait,
+    )
+    return Outcome(DEFERRED, _notice(redis, settings, officer_message, officer, wait), wait)
+
+
+def _notice(
+    redis: Redis, settings: Settings, message: InboundMessage, officer: Officer, wait: int
+) -> list[Reply]:
+    """The "handled in N seconds" notice: once per window, on a message's first deferral."""
+    if message.status != RECEIVED or not rate_limit.first_notice(
+        redis, "deferred", message.channel, message.sender, settings.sender_rate_window
+    ):
+        return []
+    language = officer.language or DEFAULT_LANGUAGE
+    return [Reply(text("rate_deferred", language, seconds=wait))]

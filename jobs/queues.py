@@ -20,7 +20,12 @@ log = logging.getLogger(__name__)
 
 INBOUND = "inbound"
 OUTBOUND = "outbound"
-QUEUE_NAMES = (OUTBOUND, INBOUND)  # workers take replies first: they finish conversations
+# Messages from senders on no roster, and the replies to them: a worker takes them only
+# when no officer's message or reply waits, so a flood of outsiders delays no officer.
+INBOUND_UNKNOWN = "inbound-unknown"
+OUTBOUND_UNKNOWN = "outbound-unknown"
+# Workers take replies first: they finish conversations.
+QUEUE_NAMES = (OUTBOUND, INBOUND, OUTBOUND_UNKNOWN, INBOUND_UNKNOWN)
 
 # Unexpected crashes (a bug, a killed work horse) are retried by RQ itself; provider
 # errors are retried by the send job with its own backoff.
@@ -85,6 +90,13 @@ def enqueue_inbound(inbound_id: int, redis_url: str | None = None) -> bool:
     )
 
 
+def enqueue_inbound_unknown(inbound_id: int, redis_url: str | None = None) -> bool:
+    """The same job as enqueue_inbound, behind every officer's message."""
+    return enqueue_once(
+        INBOUND_UNKNOWN, "jobs.inbound.process_inbound", inbound_id, "inbound", redis_url
+    )
+
+
 def enqueue_media(inbound_id: int) -> bool:
     return enqueue_once(INBOUND, "jobs.media.fetch_media", inbound_id, "media")
 
@@ -95,3 +107,8 @@ def enqueue_photo_reading(inbound_id: int) -> bool:
 
 def enqueue_outbound(outbound_id: int) -> bool:
     return enqueue_once(OUTBOUND, "jobs.outbound.send_outbound", outbound_id, "outbound")
+
+
+def enqueue_outbound_unknown(outbound_id: int) -> bool:
+    """A reply to a sender on no roster: sent after every officer's."""
+    return enqueue_once(OUTBOUND_UNKNOWN, "jobs.outbound.send_outbound", outbound_id, "outbound")

@@ -1,7 +1,9 @@
 """Per-sender limits, counted in Redis so every worker sees the same numbers.
 
-Messages over the limit are still stored (nothing is lost); they are just not processed,
-and the sender is told once per window to slow down.
+Messages over the limit are still stored (nothing is lost). An officer's are processed
+after the window (jobs.inbound defers them), and the officer is told once per window;
+an outsider's are not processed. Outsiders' answers have their own budgets
+(`unknown_reply_refused`): they cost money and help nobody report a tally.
 """
 
 from __future__ import annotations
@@ -12,8 +14,6 @@ import time
 
 from redis import Redis
 
-UNKNOWN_SENDER_REPLY_EVERY = 3600
-
 
 def over_limit(redis: Redis, channel: str, sender: str, limit: int, window: int) -> int | None:
     """None while within the limit; else the 1-based count past it (1 = first message over).
@@ -22,20 +22,50 @@ def over_limit(redis: Redis, channel: str, sender: str, limit: int, window: int)
     never split across two windows and let through twice.
     """
     key = f"relay:rate:{channel}:{sender}"
-    pipe = redis.pipeline()
-    pipe.incr(key)
-    pipe.expire(key, window, nx=True)
-    count = int(pipe.execute()[0])
+    count = _count(redis, key, window)
     return count - limit if count > limit else None
 
 
 def seconds_left_in_window(redis: Redis, channel: str, sender: str) -> int:
-    return max(1, int(redis.ttl(f"relay:rate:{channel}:{sender}")))
+    """Seconds until the sender's window ends (at least 1; 1 when no window is open)."""
+    return max(1, math.ceil(int(redis.pttl(f"relay:rate:{channel}:{sender}")) / 1000))
+
+
+def window_full(redis: Redis, channel: str, sender: str, limit: int) -> bool:
+    return int(redis.get(f"relay:rate:{channel}:{sender}") or 0) >= limit
 
 
 def first_notice(redis: Redis, kind: str, channel: str, sender: str, every: int) -> bool:
     """True once per `every` seconds per sender: for replies that cost money to repeat."""
     return bool(redis.set(f"relay:notice:{kind}:{channel}:{sender}", 1, nx=True, ex=every))
+
+
+def unknown_reply_refused(
+    redis: Redis,
+    channel: str,
+    sender: str,
+    budget: tuple[int, int],
+    shared_budget: tuple[int, int],
+) -> str | None:
+    """None when an answer to this sender on no roster may go out (and counts it); else why
+    not: "sender" (`budget` = (answers, seconds) used up) or "global" (`shared_budget`, the
+    answers to all outsiders on this channel, used up). An answer refused for the global
+    budget does not count against the sender's, so a later try (a /start again) is answered."""
+    mine = f"relay:unknown-replies:{channel}:{sender}"
+    if _count(redis, mine, budget[1]) > budget[0]:
+        return "sender"
+    if _count(redis, f"relay:unknown-replies:{channel}", shared_budget[1]) > shared_budget[0]:
+        redis.decr(mine)
+        return "global"
+    return None
+
+
+def _count(redis: Redis, key: str, window: int) -> int:
+    """Add one to a counter that lives `window` seconds from its first use; the new count."""
+    pipe = redis.pipeline()
+    pipe.incr(key)
+    pipe.expire(key, window, nx=True)
+    return int(pipe.execute()[0])
 
 
 def send_wait(redis: Redis, channel: str, per_second: int) -> int:

@@ -32,7 +32,7 @@ from jobs.queues import (
 from jobs.redrive import backoff, cause, discard, job_states
 from relay.config import Settings, load_settings
 from relay.db import session_scope
-from relay.models import InboundMessage, OutboundMessage
+from relay.models import INBOUND_PENDING, InboundMessage, OutboundMessage
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ class _Stage:
 
     model: type[InboundMessage] | type[OutboundMessage]
     column: str  # the column saying what the row waits for
-    waiting: str  # its value while the job has not done its work
+    waiting: tuple[str, ...]  # its values while the job has not done its work
     gave_up: str  # its value once the job failed REDRIVE_LIMIT times
     stored_at: str  # the column saying since when the row waits
     job_prefix: str
@@ -98,23 +98,35 @@ class _Stage:
 
 STAGES = {
     "inbound": _Stage(
-        InboundMessage, "status", "received", "failed", "received_at", "inbound", enqueue_inbound
+        InboundMessage,
+        "status",
+        INBOUND_PENDING,  # received, or deferred by the rate limit (a lost schedule)
+        "failed",
+        "received_at",
+        "inbound",
+        enqueue_inbound,
     ),
     # Photos of a processed message: downloaded from the provider, then read.
     "media": _Stage(
-        InboundMessage, "follow_up", "media", "media_failed", "processed_at", "media", enqueue_media
+        InboundMessage,
+        "follow_up",
+        ("media",),
+        "media_failed",
+        "processed_at",
+        "media",
+        enqueue_media,
     ),
     "photo": _Stage(
         InboundMessage,
         "follow_up",
-        "photo",
+        ("photo",),
         "photo_failed",
         "processed_at",
         "photo",
         enqueue_photo_reading,
     ),
     "outbound": _Stage(
-        OutboundMessage, "status", "queued", "failed", "created_at", "outbound", enqueue_outbound
+        OutboundMessage, "status", ("queued",), "failed", "created_at", "outbound", enqueue_outbound
     ),
 }
 
@@ -188,7 +200,7 @@ def _sweep_stage(
             rows = session.execute(
                 select(model.id, model.job_failures)
                 .where(
-                    getattr(model, stage.column) == stage.waiting,
+                    getattr(model, stage.column).in_(stage.waiting),
                     stored_at <= cutoff,
                     or_(model.retry_at.is_(None), model.retry_at <= now),
                     model.id > after,
@@ -242,7 +254,7 @@ def _record_failures(
     with session_scope() as session:
         for row in session.scalars(
             select(model)
-            .where(model.id.in_(failures), getattr(model, stage.column) == stage.waiting)
+            .where(model.id.in_(failures), getattr(model, stage.column).in_(stage.waiting))
             .with_for_update()
         ):
             if row.job_failures != failures[row.id].seen:

@@ -30,6 +30,7 @@ import ocr.hints
 import ocr.reader
 import ocr.templates
 from ocr import classifier
+from relay import logs
 
 # Imported once here, so a forked horse starts with them: a photo's reading horse spent
 # ~250 ms importing OpenCV and the reader before this (measured on this project's machine).
@@ -49,6 +50,8 @@ IN_PROCESS = frozenset({"jobs.inbound.process_inbound", "jobs.outbound.send_outb
 # 10 s and a conversation turn takes milliseconds: 30 s means stuck, and RQ stops it.
 IN_PROCESS_TIMEOUT = 30
 
+# Imported by `rq worker -w …` before RQ sets up its log handlers, which then use ours.
+logs.configure()
 configure_mappers()  # once here, not in every work horse
 classifier.load()  # the digit model's weights, shared with every horse (copy on write)
 

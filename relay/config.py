@@ -59,6 +59,15 @@ class Settings:
     # The simulator is a training channel (its tallies are never counted); a deployment
     # may still switch it off, e.g. on election day.
     simulator_enabled: bool = True
+    # Outsiders (senders on no roster): `unknown_sender_replies` answers each per
+    # `unknown_reply_every` seconds (enough to register on Telegram or open a ticket), at
+    # most `unknown_reply_limit` answers per `unknown_reply_window` seconds per channel, at
+    # most `unknown_open_tickets` open help-desk tickets in all. Beyond: stored, not answered.
+    unknown_sender_replies: int = 3
+    unknown_reply_every: int = 3600
+    unknown_reply_limit: int = 30
+    unknown_reply_window: int = 60
+    unknown_open_tickets: int = 50
 
     @property
     def twilio_enabled(self) -> bool:
@@ -96,4 +105,11 @@ def load_settings() -> Settings:
         redrive_intervals=_intervals(_env("REDRIVE_INTERVALS")) or defaults.redrive_intervals,
         redrive_limit=max(1, int(_env("REDRIVE_LIMIT") or defaults.redrive_limit)),
         simulator_enabled=_flag(_env("SIMULATOR_ENABLED"), defaults.simulator_enabled),
+        unknown_sender_replies=int(
+            _env("UNKNOWN_SENDER_REPLIES") or defaults.unknown_sender_replies
+        ),
+        unknown_reply_every=int(_env("UNKNOWN_REPLY_EVERY") or defaults.unknown_reply_every),
+        unknown_reply_limit=int(_env("UNKNOWN_REPLY_LIMIT") or defaults.unknown_reply_limit),
+        unknown_reply_window=int(_env("UNKNOWN_REPLY_WINDOW") or defaults.unknown_reply_window),
+        unknown_open_tickets=int(_env("UNKNOWN_OPEN_TICKETS") or defaults.unknown_open_tickets),
     )

@@ -1,15 +1,21 @@
 """The one way a message enters the system: store it (idempotently), then enqueue it.
 
 Used by the webhooks, the Telegram poller and the simulator. If Redis is down the rows are
-still stored, and the sweeper enqueues them later.
+still stored, and the sweeper enqueues them later. Messages from senders on no roster go to
+a queue of their own that workers take only when no officer's message waits.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from bots.identity import CONTACT, officers_among
 from channels.base import Incoming
-from jobs.queues import enqueue_inbound
+from jobs.queues import enqueue_inbound, enqueue_inbound_unknown
 from relay import inbox
 from relay.config import Settings, load_settings
 from relay.db import get_engine
@@ -17,16 +23,43 @@ from relay.inbox import StorageError
 
 __all__ = ["StorageError", "accept", "storable"]
 
+log = logging.getLogger(__name__)
+
 
 def accept(messages: list[Incoming], settings: Settings | None = None) -> list[tuple[int, bool]]:
     """(inbound id, newly stored) per message; raises StorageError when nothing was stored."""
     settings = settings or load_settings()
     engine = get_engine(settings.database_url)
-    results = inbox.store_all(engine, [storable(message) for message in messages])
-    for inbound_id, created in results:
-        if created:
+    stored = [storable(message) for message in messages]
+    results = inbox.store_all(engine, stored)
+    new = [(i, m) for (i, created), m in zip(results, stored, strict=True) if created]
+    officers = _officers(engine, [m for _, m in new]) if new else set()
+    for inbound_id, message in new:
+        if officers is None or _sender_key(message) in officers:
             enqueue_inbound(inbound_id, settings.redis_url)
+        else:
+            enqueue_inbound_unknown(inbound_id, settings.redis_url)
     return results
+
+
+def _sender_key(message: Incoming) -> tuple[str, str]:
+    """Who the message is from, for the roster: its sender, or for a Telegram user sharing
+    their own contact, that phone number (an officer registering)."""
+    event = message.event or {}
+    if event.get("type") == "contact" and event.get("own"):
+        return CONTACT, str(event.get("phone", ""))
+    return message.channel, message.sender
+
+
+def _officers(engine: Engine, messages: list[Incoming]) -> set[tuple[str, str]] | None:
+    """Which senders are officers; None (treat everyone as one) if the look-up fails: the
+    messages are stored already, and an officer must never land in the slow queue."""
+    try:
+        with engine.connect() as connection:
+            return officers_among(connection, (_sender_key(m) for m in messages))
+    except SQLAlchemyError as exc:
+        log.warning("could not tell officers from unknown senders: %s", exc)
+        return None
 
 
 def storable(message: Incoming) -> Incoming:

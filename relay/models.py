@@ -121,7 +121,9 @@ class InboundMessage(Base):
     # Channel events beyond text (shared contact, button press, unsupported content).
     event: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"), default=None)
-    # received → processed | rate_limited | failed (its job kept failing: needs attention)
+    # received → processed | rate_limited | held | failed (its job kept failing: needs
+    # attention); an officer's message over the rate limit: received → deferred → processed
+    # (INBOUND_PENDING: still to be processed)
     status: Mapped[str] = mapped_column(String(20), default="received", index=True)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
@@ -133,6 +135,9 @@ class InboundMessage(Base):
     # After the conversation: the job its photos still wait for, media (download) → photo
     # (reading) → None; media_failed or photo_failed once it kept failing (needs attention).
     follow_up: Mapped[str | None] = mapped_column(String(20), default=None, index=True)
+
+
+INBOUND_PENDING = ("received", "deferred")
 
 
 class Submission(Base):

@@ -1,4 +1,5 @@
-"""Indonesian phone numbers in any common form (08…, +628…, 628…, 8…) to E.164."""
+"""Phone numbers to E.164: Indonesian ones in any common form (08…, +628…, 628…, 8…) as
+officers type them in roster files and SMS, and international ones as messengers give them."""
 
 from __future__ import annotations
 
@@ -44,3 +45,13 @@ def to_e164(raw: str) -> str:
     if not 8 <= len(national) <= 13 or national.startswith("0"):
         raise InvalidPhone(raw)
     return "+62" + national
+
+
+def international_to_e164(raw: str) -> str:
+    """E.164 for a number that is always in full international form, country code first,
+    with or without `+` (Telegram's contact `phone_number`): `81234567806` is Japan's
+    +81234567806, not an Indonesian 08… typed without its 0. Raises InvalidPhone."""
+    text = _SEPARATORS.sub("", raw or "").removeprefix("+")
+    if not _digits(text) or not 8 <= len(text) <= 15 or text.startswith("0"):
+        raise InvalidPhone(raw)
+    return "+" + text

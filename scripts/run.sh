@@ -21,9 +21,19 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# The processes log to stdout (honcho shows it; in production the process manager keeps and
+# rotates it). The one file written here is the private Redis's log: rotated at each start
+# past LOG_MAX_BYTES (the previous one kept as .1), and Redis logs warnings only.
+rotate_log() {
+  if [ -f "$1" ] && [ "$(stat -c %s "$1")" -gt "${LOG_MAX_BYTES:-10485760}" ]; then
+    mv -f "$1" "$1.1"
+  fi
+}
+
 if [ -z "${REDIS_URL:-}" ]; then
+  rotate_log "$ROOT/var/redis.log"
   redis_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no \
+  redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --loglevel warning \
     --daemonize yes --pidfile "$ROOT/var/redis.pid" --logfile "$ROOT/var/redis.log" --dir "$ROOT/var"
   export REDIS_URL="redis://127.0.0.1:$redis_port/0"
   STARTED_REDIS=1

@@ -172,7 +172,9 @@ def _check_gateway(body: bytes) -> None:
         assert rejected.status in (400, 413)
         return
     data = json.loads(body)
-    assert message.provider_id == str(data["id"]) and 0 < len(message.provider_id) <= 100
+    gateway_id = message.provider_id.rpartition("#")[0]
+    assert str(data["id"]).startswith(gateway_id.removesuffix("~"))
+    assert 0 < len(message.provider_id) <= 100
     assert 0 < len(message.sender) <= 100
     assert message.text == (data["text"] if isinstance(data.get("text"), str) else "")
 

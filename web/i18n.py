@@ -126,6 +126,10 @@ CATALOG: dict[str, dict[str, str]] = {
     "count_waiting": {"id": "menunggu jawaban", "en": "waiting for an answer"},
     "count_open": {"id": "tiket terbuka", "en": "open tickets"},
     "count_review": {"id": "perlu ditinjau", "en": "to review"},
+    "count_held": {
+        "id": "pesan nomor tak terdaftar tanpa tiket (batas tiket penuh)",
+        "en": "messages from unknown senders without a ticket (ticket cap reached)",
+    },
     "open_tickets": {"id": "Tiket terbuka (terlama dulu)", "en": "Open tickets (oldest first)"},
     "tickets": {"id": "Tiket", "en": "Tickets"},
     "ticket": {"id": "Tiket", "en": "Ticket"},

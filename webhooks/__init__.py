@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import logging
-
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from relay import logs
 from relay.config import load_settings
 
 MAX_REQUEST_BYTES = 1024 * 1024  # webhooks carry text and media URLs, never the media itself
@@ -29,8 +28,7 @@ def create_app() -> Flask:
     cli_data.register(app)
     cli_ocr.register(app)
     register_web(app)
+    logs.install_masking()
     if not app.debug:
-        logging.basicConfig(
-            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-        )
+        logs.configure()
     return app

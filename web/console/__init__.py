@@ -182,6 +182,7 @@ def index() -> ResponseReturnValue:
                 )
             ),
             "review": db.scalar(select(func.count()).where(ReviewItem.status == "open")),
+            "held": db.scalar(select(func.count()).where(InboundMessage.status == helpdesk.HELD)),
         }
         return render_template(
             "console/index.html", tickets=tickets, items=_item_rows(db, items), counts=counts
