@@ -102,7 +102,7 @@ def test_a_deferred_message_whose_schedule_redis_lost_is_redriven_by_the_sweeper
     assert [status for _, status in inbound_rows()] == ["processed", "processed", "deferred"]
     redis_conn.flushdb()  # Redis restarted without persistence: the schedule is gone
     result = sweep(min_age_seconds=0)
-    assert result.inbound == 1
+    assert result.inbound.enqueued == 1
     drain(redis_conn)
     assert [status for _, status in inbound_rows()] == ["processed"] * 3
     replies = replies_to(twilio, OFFICER)
