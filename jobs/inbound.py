@@ -38,7 +38,7 @@ def process_inbound(inbound_id: int) -> str:
         session.add_all(outbound)
         message.status, message.processed_at = status, datetime.now(UTC)
         session.flush()
-        outbound_ids = [o.id for o in outbound]
+        outbound_ids = [(o.id, o.channel) for o in outbound]
         fetch_media = message.officer_id is not None and any(
             has_image(item) for item in message.media
         )
@@ -50,8 +50,8 @@ def process_inbound(inbound_id: int) -> str:
             status,
             len(outbound_ids),
         )
-    for outbound_id in outbound_ids:
-        enqueue_outbound(outbound_id)
+    for outbound_id, channel in outbound_ids:
+        enqueue_outbound(outbound_id, channel)
     if fetch_media and status == "processed":
         enqueue_media(inbound_id)
     return status

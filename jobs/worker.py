@@ -1,4 +1,5 @@
-"""The RQ worker class the Procfile runs (`rq worker -w jobs.worker.RelayWorker …`).
+"""The RQ worker class the Procfile's `worker` runs (`rq worker -w jobs.worker.RelayWorker
+inbound`): conversations, media downloads and photo readings; never a send (jobs.sender).
 
 RQ's default Worker forks a work horse for every job, and the `rq worker` process imports
 nothing of ours, so each horse imported the conversation, the channels, the Twilio client
@@ -19,7 +20,6 @@ from __future__ import annotations
 import twilio.rest.api.v2010.account.message  # the client imports it lazily, ~30 ms
 from rq.job import Job
 from rq.queue import Queue
-from rq.worker import Worker, WorkerStatus
 from sqlalchemy.orm import configure_mappers
 
 import jobs.inbound
@@ -29,6 +29,7 @@ import jobs.photo
 import ocr.hints
 import ocr.reader
 import ocr.templates
+from jobs.scheduling import SchedulingWorker
 from ocr import classifier
 
 # Imported once here, so a forked horse starts with them: a photo's reading horse spent
@@ -44,25 +45,16 @@ PRELOADED = (
     twilio.rest.api.v2010.account.message,
 )
 IN_PROCESS = frozenset({"jobs.inbound.process_inbound", "jobs.outbound.send_outbound"})
-# An in-process job sends no heartbeats while it runs, so it must end well within the 60 s
-# RQ keeps its deadline ahead (see jobs.sweeper.ABANDONED_HORIZON). A send gives up after
-# 10 s and a conversation turn takes milliseconds: 30 s means stuck, and RQ stops it.
-IN_PROCESS_TIMEOUT = 30
 
 configure_mappers()  # once here, not in every work horse
 classifier.load()  # the digit model's weights, shared with every horse (copy on write)
 
 
-class RelayWorker(Worker):
+class RelayWorker(SchedulingWorker):
     """RQ's forking Worker, except that the short text jobs run without a fork."""
 
     def execute_job(self, job: Job, queue: Queue) -> None:
-        if job.func_name not in IN_PROCESS:
+        if job.func_name in IN_PROCESS:
+            self.execute_in_process(job, queue)
+        else:
             super().execute_job(job, queue)
-            return
-        # What rq.worker.SimpleWorker.execute_job does: the job runs here, under its job
-        # timeout (SIGALRM), with the same failure handling and retries.
-        job.timeout = min(job.timeout or IN_PROCESS_TIMEOUT, IN_PROCESS_TIMEOUT)
-        self.prepare_execution(job)
-        self.perform_job(job, queue)
-        self.set_state(WorkerStatus.IDLE)

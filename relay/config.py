@@ -38,6 +38,12 @@ class Settings:
     send_retry_intervals: tuple[int, ...] = field(default=(5, 15, 60, 300, 900, 1800))
     sender_rate_limit: int = 20
     sender_rate_window: int = 60
+    # Provider calls: seconds to wait for an answer (connecting gets SEND_CONNECT_TIMEOUT).
+    send_timeout: float = 8.0
+    # Per provider: this many sends in a row failing to connect or answer open the circuit,
+    # and for the cool-down (seconds) sends wait without calling it; then one probe.
+    send_circuit_failures: int = 3
+    send_circuit_cooldown: int = 30
 
     @property
     def twilio_enabled(self) -> bool:
@@ -71,4 +77,11 @@ def load_settings() -> Settings:
         or defaults.send_retry_intervals,
         sender_rate_limit=int(_env("SENDER_RATE_LIMIT") or defaults.sender_rate_limit),
         sender_rate_window=int(_env("SENDER_RATE_WINDOW") or defaults.sender_rate_window),
+        send_timeout=float(_env("SEND_TIMEOUT") or defaults.send_timeout),
+        send_circuit_failures=int(
+            _env("SEND_CIRCUIT_FAILURES") or defaults.send_circuit_failures
+        ),
+        send_circuit_cooldown=int(
+            _env("SEND_CIRCUIT_COOLDOWN") or defaults.send_circuit_cooldown
+        ),
     )
