@@ -18,7 +18,7 @@ from rq.registry import StartedJobRegistry
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from jobs.queues import INBOUND, OUTBOUND
+from jobs.queues import INBOUND, outbound_queue
 from jobs.sweeper import reclaim_abandoned, sweep
 from relay.db import session_scope
 from relay.models import InboundMessage, OutboundMessage, Submission
@@ -58,14 +58,14 @@ def test_worker_killed_mid_send_runs_the_job_again_and_replies_once(
     # The first send hangs at the provider (and is then refused): the job is in flight.
     twilio.fail_next(1, status=503, delay=30, match=MESSAGES_JSON)
     assert post_twilio_sms(client, OFFICER, TALLY).status_code == 200
-    with (tmp_path / "worker.log").open("wb") as log:
-        worker = RqWorker(process_env(), log=log).start()
+    with (tmp_path / "worker.log").open("wb") as log, RqWorker(process_env(), log=log):
+        sender = RqWorker(process_env(), log=log, process="sender").start()
         try:
             twilio.wait_for(lambda r: r.path.startswith(MESSAGES_JSON), timeout=30)
-            worker.kill_hard()  # SIGKILL: no cleanup, no goodbye to Redis
+            sender.kill_hard()  # SIGKILL: no cleanup, no goodbye to Redis
         finally:
-            worker.stop()
-    started = StartedJobRegistry(OUTBOUND, connection=redis_conn)
+            sender.stop()
+    started = StartedJobRegistry(outbound_queue("twilio"), connection=redis_conn)
     [in_flight] = outbound_rows()
     assert started.get_job_ids(cleanup=False) == [f"outbound-{in_flight.id}"]
     # Right after the kill the job may still look alive (its deadline is ≥ 50 s away): the
@@ -87,7 +87,11 @@ def test_a_live_worker_keeps_its_job(client, redis_conn, twilio, tmp_path: Path)
     """The sweeper must never take a job from a worker that is alive, only slow."""
     twilio.fail_next(1, status=500, delay=3, match=MESSAGES_JSON)
     post_twilio_sms(client, OFFICER, "STATUS")
-    with (tmp_path / "worker.log").open("wb") as log, RqWorker(process_env(), log=log):
+    with (
+        (tmp_path / "worker.log").open("wb") as log,
+        RqWorker(process_env(), log=log),
+        RqWorker(process_env(), log=log, process="sender"),
+    ):
         twilio.wait_for(lambda r: r.path.startswith(MESSAGES_JSON), timeout=30)
         assert sweep(min_age_seconds=0).reclaimed == 0
         twilio.wait_for(lambda r: r.path.startswith(MESSAGES_JSON), count=2, timeout=30)
@@ -114,7 +118,7 @@ def test_redis_down_during_traffic_loses_nothing_and_doubles_nothing(
         for i in range(3):
             post_twilio_sms(client, OFFICER, "STATUS", sid=f"SM{'a' * 31}{i}")
         _work_inbound_only(conn)
-        assert conn.llen(f"rq:queue:{OUTBOUND}") == 3
+        assert conn.llen(f"rq:queue:{outbound_queue('twilio')}") == 3
         for i in range(2):
             post_twilio_sms(client, OFFICER, "STATUS", sid=f"SM{'b' * 31}{i}")
 
@@ -132,7 +136,7 @@ def test_redis_down_during_traffic_loses_nothing_and_doubles_nothing(
         assert (result.inbound, result.outbound, result.unreachable) == (5, 3, False)
         sweep(min_age_seconds=0)  # again, as the sweeper does every 15 s: nothing doubled
         assert conn.llen(f"rq:queue:{INBOUND}") == 5
-        assert conn.llen(f"rq:queue:{OUTBOUND}") == 3
+        assert conn.llen(f"rq:queue:{outbound_queue('twilio')}") == 3
         drain(conn)
     finally:
         server.stop()
