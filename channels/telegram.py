@@ -26,9 +26,9 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.request import HTTPXRequest
 
 from channels.base import (
-    SEND_CONNECT_TIMEOUT,
     CONNECTION,
     FAILED,
+    SEND_CONNECT_TIMEOUT,
     STOPPED,
     THROTTLED,
     Channel,

@@ -7,7 +7,6 @@ back: see test_send_accepted_but_answer_lost_is_sent_again).
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from pathlib import Path
 
@@ -16,7 +15,6 @@ import redis
 import requests
 from rq.registry import StartedJobRegistry
 from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
 
 from jobs.queues import INBOUND, outbound_queue
 from jobs.sweeper import reclaim_abandoned, sweep
@@ -25,7 +23,12 @@ from relay.models import InboundMessage, OutboundMessage, Submission
 from tests.conftest import PUBLIC_URL, TWILIO_SID, TWILIO_SMS_NUMBER, TWILIO_TOKEN
 from tests.fakes.twilio_signing import realistic_sms_payload, sign
 from tests.live import Gunicorn, RedisServer, RqWorker, process_env
-from tests.support import drain, make_database_unreachable, post_twilio_sms
+from tests.support import (
+    database_write_lock,
+    drain,
+    make_database_unreachable,
+    post_twilio_sms,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -198,7 +201,7 @@ def test_locked_database_answers_503_and_stores_nothing(client, redis_conn, twil
     busy_timeout, PostgreSQL's lock_timeout: 10 s each): 503, so the provider may deliver
     again, and no row half-written; once the lock is gone the same delivery is stored."""
     sid = "SM" + "d" * 32
-    with _write_lock(db):
+    with database_write_lock(db):
         response = post_twilio_sms(client, OFFICER, TALLY, sid=sid)
     assert response.status_code == 503
     assert count(InboundMessage) == 0
@@ -206,29 +209,6 @@ def test_locked_database_answers_503_and_stores_nothing(client, redis_conn, twil
     assert count(InboundMessage) == 1
     drain(redis_conn)
     assert len(sends(twilio)) == 1
-
-
-class _write_lock:
-    """Hold the inbound table's write lock from another connection."""
-
-    def __init__(self, url: str) -> None:
-        self.url = make_url(url)
-
-    def __enter__(self) -> None:
-        if self.url.get_backend_name() == "sqlite":
-            self.conn = sqlite3.connect(self.url.database or "", timeout=0)
-            self.conn.execute("BEGIN EXCLUSIVE")
-        else:
-            import psycopg
-
-            self.conn = psycopg.connect(
-                self.url.set(drivername="postgresql").render_as_string(hide_password=False)
-            )
-            self.conn.execute("LOCK TABLE inbound_messages IN ACCESS EXCLUSIVE MODE")
-
-    def __exit__(self, *exc: object) -> None:
-        self.conn.rollback()
-        self.conn.close()
 
 
 def test_unreachable_database_answers_503(

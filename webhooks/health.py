@@ -15,8 +15,8 @@ from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 from sqlalchemy import Connection, text
 
-from jobs.queues import redis_connection
 from jobs import request_redis
+from jobs.queues import redis_connection
 from relay.config import load_settings
 from relay.db import get_engine
 
