@@ -219,3 +219,33 @@ def test_a_hanging_provider_stalls_no_other_channel(
 
 def test_every_channel_has_its_outbound_queue() -> None:
     assert set(OUTBOUND_CHANNELS) == set(ADAPTERS)
+
+
+def test_an_open_circuit_spares_the_waiting_replies_a_timeout_each(
+    client, redis_conn, twilio, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Six replies wait for a Twilio that hangs. Each send job runs once (a burst worker
+    without scheduler): the first two time out and open the circuit, the other four are put
+    back without calling Twilio and without using up an attempt. When Twilio answers again,
+    after the cool-down, each reply is sent once."""
+    from rq import Queue, Worker
+
+    from jobs.queues import INBOUND
+
+    monkeypatch.setenv("SEND_TIMEOUT", "1")
+    monkeypatch.setenv("SEND_CIRCUIT_FAILURES", "2")
+    twilio.fail_next(1000, status=503, delay=60, match=MESSAGES_JSON)
+    for i in range(6):
+        assert post_twilio_sms(client, OFFICER, "STATUS", sid=f"SM{'c' * 31}{i}").status_code == 200
+    for name in (INBOUND, outbound_queue("twilio")):
+        Worker([Queue(name, connection=redis_conn)], connection=redis_conn).work(
+            burst=True, logging_level="WARNING"
+        )
+    assert len(twilio.requests) == 2
+    assert sorted(r.attempts for r in outbound_rows()) == [0, 0, 0, 0, 1, 1]
+    scheduled = ScheduledJobRegistry(outbound_queue("twilio"), connection=redis_conn)
+    assert scheduled.count == 6  # two retries, four waiting for the circuit
+    twilio.clear()
+    drain(redis_conn)
+    assert len(twilio_bodies(twilio)) == 6
+    assert {(r.status, r.attempts <= 2) for r in outbound_rows()} == {("sent", True)}
