@@ -12,13 +12,16 @@ MAX_WAIT seconds apart), and every worker checks at least every SCHEDULER_CHECK_
 seconds that a scheduler runs for its queues, starting one when the lock is free (the
 holder died). Idle workers come back from waiting for a job every DEQUEUE_TIMEOUT seconds
 to make that check. A worker's own Redis reconnection backoff is capped at MAX_WAIT too
-(RQ's grows to 60 s).
+(RQ's grows to 60 s). And a worker that loses Redis around a job (RQ's bookkeeping after
+it) waits for Redis to come back instead of exiting, as RQ's work loop would: the job, if
+unfinished, is handed back by the sweeper (jobs.sweeper.reclaim_abandoned).
 """
 
 from __future__ import annotations
 
 import time
 
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from rq.job import Job
 from rq.queue import Queue
@@ -119,6 +122,38 @@ class SchedulingWorker(Worker):
                 self.log.info("Worker %s: scheduler (re)started", self.name)
         except (RedisError, OSError) as exc:
             self.log.warning("Worker %s: cannot start the scheduler yet: %s", self.name, exc)
+
+    def runs_in_process(self, job: Job) -> bool:
+        """Whether `job` runs in this process (True) or in a forked work horse."""
+        return True
+
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        try:
+            if self.runs_in_process(job):
+                self.execute_in_process(job, queue)
+            else:
+                super().execute_job(job, queue)
+        except RedisConnectionError as exc:
+            self.log.warning("Worker %s: Redis lost around job %s: %s", self.name, job.id, exc)
+            self.wait_for_redis()
+
+    def heartbeat(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        try:
+            super().heartbeat(*args, **kwargs)
+        except RedisConnectionError as exc:
+            self.log.warning("Worker %s: heartbeat lost: %s", self.name, exc)
+            self.wait_for_redis()
+
+    def wait_for_redis(self) -> None:
+        """Return once Redis answers again (or a stop is requested)."""
+        wait = 1.0
+        while not self._stop_requested:
+            try:
+                self.connection.ping()
+                return
+            except RedisConnectionError:
+                time.sleep(wait)
+                wait = min(wait * 2, MAX_WAIT)
 
     def execute_in_process(self, job: Job, queue: Queue) -> None:
         """What rq.worker.SimpleWorker.execute_job does: the job runs here, under its job

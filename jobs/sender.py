@@ -14,8 +14,6 @@ without forking, with warm imports and pooled connections; it loads none of the 
 from __future__ import annotations
 
 import twilio.rest.api.v2010.account.message  # the client imports it lazily, ~30 ms
-from rq.job import Job
-from rq.queue import Queue
 from sqlalchemy.orm import configure_mappers
 
 import jobs.outbound
@@ -27,7 +25,4 @@ configure_mappers()
 
 
 class SenderWorker(SchedulingWorker):
-    """Runs every job in process: its queues hold only sends."""
-
-    def execute_job(self, job: Job, queue: Queue) -> None:
-        self.execute_in_process(job, queue)
+    """Runs every job in process (SchedulingWorker's default): its queues hold only sends."""

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import twilio.rest.api.v2010.account.message  # the client imports it lazily, ~30 ms
 from rq.job import Job
-from rq.queue import Queue
 from sqlalchemy.orm import configure_mappers
 
 import jobs.inbound
@@ -53,8 +52,5 @@ classifier.load()  # the digit model's weights, shared with every horse (copy on
 class RelayWorker(SchedulingWorker):
     """RQ's forking Worker, except that the short text jobs run without a fork."""
 
-    def execute_job(self, job: Job, queue: Queue) -> None:
-        if job.func_name in IN_PROCESS:
-            self.execute_in_process(job, queue)
-        else:
-            super().execute_job(job, queue)
+    def runs_in_process(self, job: Job) -> bool:
+        return job.func_name in IN_PROCESS
