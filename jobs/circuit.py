@@ -60,7 +60,3 @@ def record(redis: Redis, provider: str, settings: Settings, error: SendError | N
             pipe.set(_key(provider, "open"), 1, ex=settings.send_circuit_cooldown)
             pipe.delete(_key(provider, "probe"))
             pipe.execute()
-
-
-def is_open(redis: Redis, provider: str) -> bool:
-    return redis.exists(_key(provider, "open")) > 0
