@@ -92,9 +92,7 @@ def enqueue_once(
 
 
 def enqueue_inbound(inbound_id: int, redis_url: str | None = None) -> bool:
-    return enqueue_once(
-        INBOUND, "jobs.inbound.process_inbound", inbound_id, "inbound", redis_url
-    )
+    return enqueue_once(INBOUND, "jobs.inbound.process_inbound", inbound_id, "inbound", redis_url)
 
 
 def enqueue_media(inbound_id: int) -> bool:

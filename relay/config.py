@@ -78,10 +78,6 @@ def load_settings() -> Settings:
         sender_rate_limit=int(_env("SENDER_RATE_LIMIT") or defaults.sender_rate_limit),
         sender_rate_window=int(_env("SENDER_RATE_WINDOW") or defaults.sender_rate_window),
         send_timeout=float(_env("SEND_TIMEOUT") or defaults.send_timeout),
-        send_circuit_failures=int(
-            _env("SEND_CIRCUIT_FAILURES") or defaults.send_circuit_failures
-        ),
-        send_circuit_cooldown=int(
-            _env("SEND_CIRCUIT_COOLDOWN") or defaults.send_circuit_cooldown
-        ),
+        send_circuit_failures=int(_env("SEND_CIRCUIT_FAILURES") or defaults.send_circuit_failures),
+        send_circuit_cooldown=int(_env("SEND_CIRCUIT_COOLDOWN") or defaults.send_circuit_cooldown),
     )
