@@ -137,11 +137,26 @@ class SchedulingWorker(Worker):
             self.log.warning("Worker %s: Redis lost around job %s: %s", self.name, job.id, exc)
             self.wait_for_redis()
 
+    # The other Redis calls of RQ's work loop outside its dequeue, where an error ends it.
     def heartbeat(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         try:
             super().heartbeat(*args, **kwargs)
         except RedisConnectionError as exc:
             self.log.warning("Worker %s: heartbeat lost: %s", self.name, exc)
+            self.wait_for_redis()
+
+    def check_for_suspension(self, burst: bool) -> None:
+        try:
+            super().check_for_suspension(burst)
+        except RedisConnectionError as exc:
+            self.log.warning("Worker %s: Redis lost: %s", self.name, exc)
+            self.wait_for_redis()
+
+    def run_maintenance_tasks(self) -> None:
+        try:
+            super().run_maintenance_tasks()
+        except RedisConnectionError as exc:  # done at the next round
+            self.log.warning("Worker %s: maintenance skipped, Redis lost: %s", self.name, exc)
             self.wait_for_redis()
 
     def wait_for_redis(self) -> None:
