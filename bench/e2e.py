@@ -43,6 +43,7 @@ from rq import Queue
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import func, select
 
+from jobs.queues import INBOUND, OUTBOUND_QUEUES
 from ocr.render import TpsInfo
 from tests.live import Gunicorn, RqWorker
 
@@ -53,7 +54,8 @@ def backlog_sampler(redis_url: str, stop: threading.Event, rows: list[tuple]) ->
     from relay.models import InboundMessage, OutboundMessage
 
     redis = Redis.from_url(redis_url)
-    inbound, outbound = Queue("inbound", connection=redis), Queue("outbound", connection=redis)
+    inbound = Queue(INBOUND, connection=redis)
+    outbound = [Queue(name, connection=redis) for name in OUTBOUND_QUEUES]
     start = time.monotonic()
     while not stop.wait(1.0):
         with session_scope() as session:
@@ -63,10 +65,9 @@ def backlog_sampler(redis_url: str, stop: threading.Event, rows: list[tuple]) ->
                 .select_from(OutboundMessage)
                 .where(OutboundMessage.status == "sent")
             )
-        scheduled = ScheduledJobRegistry(queue=outbound).count
-        rows.append(
-            (time.monotonic() - start, stored, inbound.count, outbound.count, scheduled, sent)
-        )
+        scheduled = sum(ScheduledJobRegistry(queue=q).count for q in outbound)
+        waiting = sum(q.count for q in outbound)
+        rows.append((time.monotonic() - start, stored, inbound.count, waiting, scheduled, sent))
 
 
 def wait_for_workers(redis_url: str, count: int, timeout: float = 60) -> None:
@@ -192,6 +193,7 @@ def main() -> None:
         ]
         log = (system.work / "processes.log").open("wb")
         workers = [RqWorker(system.env, log=log) for _ in range(args.rq_workers)]
+        workers.append(RqWorker(system.env, log=log, process="sender"))  # the replies
         rows: list[tuple] = []
         stop = threading.Event()
         with Gunicorn(system.env, log=log) as web:

@@ -187,8 +187,8 @@ def main() -> None:
         total = len(sms_acked) + len(tg_acked)
         redis_memory_queued, commands_before = redis_figures(system.redis.url)
         workers = [
-            RqWorker(system.env, log=log, extra_args=("--quiet",)).start()
-            for _ in range(args.rq_workers)
+            RqWorker(system.env, log=log, extra_args=("--quiet",), process=process).start()
+            for process in ["worker"] * args.rq_workers + ["sender"]
         ]
         try:
             seconds = wait_drained(total, timeout=900)

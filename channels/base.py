@@ -57,6 +57,10 @@ STOPPED = "stopped"  # recipient opted out or blocked us
 FAILED = "failed"  # any other permanent refusal (invalid number, bad request)
 RETRYABLE = frozenset({CONNECTION, THROTTLED})
 
+# Seconds to wait for a provider to accept a connection; an answer gets SEND_TIMEOUT
+# (Settings.send_timeout). Short, so a provider that hangs costs little (see jobs.circuit).
+SEND_CONNECT_TIMEOUT = 3.0
+
 
 class SendError(Exception):
     def __init__(self, kind: str, detail: str, retry_after: float | None = None) -> None:

@@ -19,7 +19,14 @@ from typing import Any
 
 import requests
 
-from channels.base import Channel, Incoming, Outgoing, Rejected, SendResult
+from channels.base import (
+    SEND_CONNECT_TIMEOUT,
+    Channel,
+    Incoming,
+    Outgoing,
+    Rejected,
+    SendResult,
+)
 from channels.http_errors import error_for_exception, error_for_status
 from relay.config import Settings
 from relay.fields import MAX_ADDRESS
@@ -109,7 +116,10 @@ class SmsGatewayChannel(Channel):
             headers["X-Signature"] = signature(settings.sms_gateway_secret, body)
         try:
             response = requests.post(
-                settings.sms_gateway_send_url, data=body, headers=headers, timeout=10
+                settings.sms_gateway_send_url,
+                data=body,
+                headers=headers,
+                timeout=(SEND_CONNECT_TIMEOUT, settings.send_timeout),
             )
         except requests.RequestException as exc:
             raise error_for_exception(exc) from exc

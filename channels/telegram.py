@@ -28,6 +28,7 @@ from telegram.request import HTTPXRequest
 from channels.base import (
     CONNECTION,
     FAILED,
+    SEND_CONNECT_TIMEOUT,
     STOPPED,
     THROTTLED,
     Channel,
@@ -50,11 +51,17 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 
 
-def run_with_bot(settings: Settings, action: Callable[[Bot], Awaitable[T]]) -> T:
+def run_with_bot(
+    settings: Settings, action: Callable[[Bot], Awaitable[T]], read_timeout: float = 15
+) -> T:
     """Run one Bot API conversation in a fresh event loop with a fresh connection pool."""
 
     async def _run() -> T:
-        request = HTTPXRequest(connect_timeout=5, read_timeout=15, write_timeout=15)
+        request = HTTPXRequest(
+            connect_timeout=SEND_CONNECT_TIMEOUT,
+            read_timeout=read_timeout,
+            write_timeout=read_timeout,
+        )
         bot = Bot(
             settings.telegram_bot_token,
             base_url=f"{settings.telegram_api_url}/bot",
@@ -181,7 +188,7 @@ class TelegramChannel(Channel):
             return SendResult(provider_id=f"{chat_id}:{sent.message_id}")
 
         try:
-            return run_with_bot(settings, deliver)
+            return run_with_bot(settings, deliver, read_timeout=settings.send_timeout)
         except TelegramError as exc:
             raise _send_error(exc) from exc
 

@@ -116,7 +116,7 @@ class TwilioChannel(Channel):
         return EMPTY_TWIML, 200, {"Content-Type": "text/xml"}
 
     def send(self, message: Outgoing, settings: Settings) -> SendResult:
-        http = RedirectingHttpClient(settings.twilio_api_url)
+        http = RedirectingHttpClient(settings.twilio_api_url, timeout=settings.send_timeout)
         client = Client(settings.twilio_account_sid, settings.twilio_auth_token, http_client=http)
         if message.channel == "whatsapp":
             sender = WHATSAPP_PREFIX + settings.twilio_whatsapp_number

@@ -65,7 +65,7 @@ def process_inbound(inbound_id: int) -> str | Retry:
         if outcome.status != DEFERRED:
             message.processed_at = datetime.now(UTC)
         session.flush()
-        outbound_ids = [o.id for o in outbound]
+        outbound_ids = [(o.id, o.channel) for o in outbound]
         outsider = message.officer_id is None
         fetch_media = not outsider and any(has_image(item) for item in message.media)
         if fetch_media and outcome.status == "processed":  # the sweeper drives it if the job fails
@@ -78,8 +78,11 @@ def process_inbound(inbound_id: int) -> str | Retry:
             outcome.status,
             len(outbound_ids),
         )
-    for outbound_id in outbound_ids:
-        (enqueue_outbound_unknown if outsider else enqueue_outbound)(outbound_id)
+    for outbound_id, channel in outbound_ids:
+        if outsider:
+            enqueue_outbound_unknown(outbound_id)
+        else:
+            enqueue_outbound(outbound_id, channel)
     if outcome.status == DEFERRED:
         return Retry(max=MAX_DEFERRALS, interval=outcome.wait)
     if fetch_media and outcome.status == "processed":

@@ -1,4 +1,8 @@
-"""Job: send one queued reply through its channel, retrying what may succeed later."""
+"""Job: send one queued reply through its channel, retrying what may succeed later.
+
+Runs in the `sender` process, from its channel's queue; a provider that keeps failing to
+answer is left alone for a while (jobs.circuit) instead of costing a timeout per message.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,12 @@ import logging
 import math
 from datetime import UTC, datetime
 
+from redis.exceptions import RedisError
 from rq import Retry
 
-from channels.base import STOPPED, Outgoing, SendError
+from channels.base import FAILED, STOPPED, Outgoing, SendError
 from channels.registry import adapter_for
-from jobs import rate_limit
+from jobs import circuit, rate_limit
 from jobs.queues import redis_connection
 from relay.audit import record
 from relay.config import Settings, load_settings
@@ -36,16 +41,22 @@ def send_outbound(outbound_id: int) -> str | Retry:
             wait = rate_limit.send_wait(redis_connection(), adapter.name, adapter.sends_per_second)
             if wait:  # not an attempt: nothing counted
                 return Retry(max=1000, interval=wait)
+        wait = circuit.wait_seconds(redis_connection(), adapter.name, settings)
+        if wait:  # the provider is failing: not called, nothing counted
+            log.info("outbound %s: %s circuit open, again in %ss", outbound_id, adapter.name, wait)
+            return Retry(max=1000, interval=wait)
         # Counted before the attempt, so a worker killed mid-send still uses up a try.
         message.attempts += 1
         outgoing = Outgoing(
             message.id, message.channel, message.to_address, message.text, message.extras
         )
+    if not adapter.enabled(settings):
+        error = SendError(FAILED, f"channel {outgoing.channel} is not configured")
+        return _record_failure(outbound_id, error, settings)
     try:
-        if not adapter.enabled(settings):
-            raise SendError("failed", f"channel {outgoing.channel} is not configured")
         result = adapter.send(outgoing, settings)
     except SendError as error:
+        _count_for_circuit(adapter.name, settings, error)
         return _record_failure(outbound_id, error, settings)
     with session_scope() as session:
         message = session.get_one(OutboundMessage, outbound_id)
@@ -53,7 +64,16 @@ def send_outbound(outbound_id: int) -> str | Retry:
         message.provider_id = fit(result.provider_id, OutboundMessage.provider_id)
         message.error_kind = message.last_error = None
     log.info("outbound %s sent via %s as %s", outbound_id, outgoing.channel, result.provider_id)
+    _count_for_circuit(adapter.name, settings, None)
     return "sent"
+
+
+def _count_for_circuit(provider: str, settings: Settings, error: SendError | None) -> None:
+    """Tell the circuit breaker; a Redis hiccup here must not fail (and repeat) a send."""
+    try:
+        circuit.record(redis_connection(), provider, settings, error)
+    except RedisError as exc:
+        log.warning("circuit breaker for %s not updated: %s", provider, exc)
 
 
 def retry_delay(error: SendError, attempts: int, intervals: tuple[int, ...]) -> int | None:

@@ -2,6 +2,11 @@
 
 Jobs take ids, never objects, and get deterministic job ids with `unique=True`, so the
 webhook, the sweeper and a redelivery can all enqueue the same work without doubling it.
+
+Inbound work has its queue, and each channel's replies have theirs (`outbound-twilio`, …):
+the `worker` process takes only `inbound` and the `sender` process only the outbound
+queues, so a conversation never waits behind a send, nor one provider's sends behind
+another's (see jobs.circuit for a provider that hangs).
 """
 
 from __future__ import annotations
@@ -9,23 +14,27 @@ from __future__ import annotations
 import logging
 import os
 
+from flask import has_request_context
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError
 
+from jobs import request_redis
 from relay.config import load_settings
 
 log = logging.getLogger(__name__)
 
 INBOUND = "inbound"
-OUTBOUND = "outbound"
-# Messages from senders on no roster, and the replies to them: a worker takes them only
-# when no officer's message or reply waits, so a flood of outsiders delays no officer.
+OUTBOUND = "outbound"  # before per-channel queues; the sender still drains it after an upgrade
+# Every stored channel name (channels.registry.ADAPTERS) has its own outbound queue.
+OUTBOUND_CHANNELS = ("simulator", "sms-gateway", "telegram", "twilio", "whatsapp")
+OUTBOUND_QUEUES = tuple(f"{OUTBOUND}-{channel}" for channel in OUTBOUND_CHANNELS)
+# Messages from senders on no roster, and the replies to them: a worker (or sender) takes
+# them only when no officer's message or reply waits, so a flood of outsiders delays no officer.
 INBOUND_UNKNOWN = "inbound-unknown"
 OUTBOUND_UNKNOWN = "outbound-unknown"
-# Workers take replies first: they finish conversations.
-QUEUE_NAMES = (OUTBOUND, INBOUND, OUTBOUND_UNKNOWN, INBOUND_UNKNOWN)
+QUEUE_NAMES = (INBOUND, *OUTBOUND_QUEUES, OUTBOUND, OUTBOUND_UNKNOWN, INBOUND_UNKNOWN)
 
 # Unexpected crashes (a bug, a killed work horse) are retried by RQ itself; provider
 # errors are retried by the send job with its own backoff.
@@ -43,9 +52,13 @@ class RedisNotConfigured(RuntimeError):
 
 
 def redis_connection(url: str | None = None) -> Redis:
+    """This process's client; while serving an HTTP request, the bounded one of
+    jobs.request_redis (0.25 s, no retries, skipped for a few seconds after a failure)."""
     url = url or load_settings().redis_url
     if not url:
         raise RedisNotConfigured("REDIS_URL is not set")
+    if has_request_context():
+        return request_redis.connection(url)
     key = (url, os.getpid())
     if key not in _connections:
         _connections[key] = Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
@@ -79,15 +92,15 @@ def enqueue_once(
     except DuplicateJobError:
         return True
     except (RedisError, RedisNotConfigured, OSError) as exc:
+        if has_request_context():  # the next requests skip Redis for a few seconds
+            request_redis.failed(redis_url or load_settings().redis_url, exc)
         log.warning("could not enqueue %s-%s, the sweeper will: %s", job_prefix, object_id, exc)
         return False
     return True
 
 
 def enqueue_inbound(inbound_id: int, redis_url: str | None = None) -> bool:
-    return enqueue_once(
-        INBOUND, "jobs.inbound.process_inbound", inbound_id, "inbound", redis_url
-    )
+    return enqueue_once(INBOUND, "jobs.inbound.process_inbound", inbound_id, "inbound", redis_url)
 
 
 def enqueue_inbound_unknown(inbound_id: int, redis_url: str | None = None) -> bool:
@@ -105,8 +118,29 @@ def enqueue_photo_reading(inbound_id: int) -> bool:
     return enqueue_once(INBOUND, "jobs.photo.read_photos", inbound_id, "photo")
 
 
-def enqueue_outbound(outbound_id: int) -> bool:
-    return enqueue_once(OUTBOUND, "jobs.outbound.send_outbound", outbound_id, "outbound")
+def outbound_queue(channel: str) -> str:
+    return f"{OUTBOUND}-{channel}"
+
+
+def enqueue_outbound(outbound_id: int, channel: str | None = None) -> bool:
+    """Enqueue a reply's send on its channel's queue (looked up when not given)."""
+    if channel is None:
+        channel = _outbound_channel(outbound_id)
+        if channel is None:
+            log.warning("outbound %s does not exist", outbound_id)
+            return True  # nothing to send
+    return enqueue_once(
+        outbound_queue(channel), "jobs.outbound.send_outbound", outbound_id, "outbound"
+    )
+
+
+def _outbound_channel(outbound_id: int) -> str | None:
+    from relay.db import session_scope
+    from relay.models import OutboundMessage
+
+    with session_scope() as session:
+        message = session.get(OutboundMessage, outbound_id)
+        return message.channel if message else None
 
 
 def enqueue_outbound_unknown(outbound_id: int) -> bool:

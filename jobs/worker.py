@@ -1,4 +1,5 @@
-"""The RQ worker class the Procfile runs (`rq worker -w jobs.worker.RelayWorker …`).
+"""The RQ worker class the Procfile's `worker` runs (`rq worker -w jobs.worker.RelayWorker
+inbound`): conversations, media downloads and photo readings; never a send (jobs.sender).
 
 RQ's default Worker forks a work horse for every job, and the `rq worker` process imports
 nothing of ours, so each horse imported the conversation, the channels, the Twilio client
@@ -18,8 +19,6 @@ from __future__ import annotations
 
 import twilio.rest.api.v2010.account.message  # the client imports it lazily, ~30 ms
 from rq.job import Job
-from rq.queue import Queue
-from rq.worker import Worker, WorkerStatus
 from sqlalchemy.orm import configure_mappers
 
 import jobs.inbound
@@ -29,6 +28,7 @@ import jobs.photo
 import ocr.hints
 import ocr.reader
 import ocr.templates
+from jobs.scheduling import SchedulingWorker
 from ocr import classifier
 from relay import logs
 
@@ -45,10 +45,6 @@ PRELOADED = (
     twilio.rest.api.v2010.account.message,
 )
 IN_PROCESS = frozenset({"jobs.inbound.process_inbound", "jobs.outbound.send_outbound"})
-# An in-process job sends no heartbeats while it runs, so it must end well within the 60 s
-# RQ keeps its deadline ahead (see jobs.sweeper.ABANDONED_HORIZON). A send gives up after
-# 10 s and a conversation turn takes milliseconds: 30 s means stuck, and RQ stops it.
-IN_PROCESS_TIMEOUT = 30
 
 # Imported by `rq worker -w …` before RQ sets up its log handlers, which then use ours.
 logs.configure()
@@ -56,16 +52,8 @@ configure_mappers()  # once here, not in every work horse
 classifier.load()  # the digit model's weights, shared with every horse (copy on write)
 
 
-class RelayWorker(Worker):
+class RelayWorker(SchedulingWorker):
     """RQ's forking Worker, except that the short text jobs run without a fork."""
 
-    def execute_job(self, job: Job, queue: Queue) -> None:
-        if job.func_name not in IN_PROCESS:
-            super().execute_job(job, queue)
-            return
-        # What rq.worker.SimpleWorker.execute_job does: the job runs here, under its job
-        # timeout (SIGALRM), with the same failure handling and retries.
-        job.timeout = min(job.timeout or IN_PROCESS_TIMEOUT, IN_PROCESS_TIMEOUT)
-        self.prepare_execution(job)
-        self.perform_job(job, queue)
-        self.set_state(WorkerStatus.IDLE)
+    def runs_in_process(self, job: Job) -> bool:
+        return job.func_name in IN_PROCESS

@@ -68,6 +68,12 @@ class Settings:
     unknown_reply_limit: int = 30
     unknown_reply_window: int = 60
     unknown_open_tickets: int = 50
+    # Provider calls: seconds to wait for an answer (connecting gets SEND_CONNECT_TIMEOUT).
+    send_timeout: float = 8.0
+    # Per provider: this many sends in a row failing to connect or answer open the circuit,
+    # and for the cool-down (seconds) sends wait without calling it; then one probe.
+    send_circuit_failures: int = 3
+    send_circuit_cooldown: int = 30
 
     @property
     def twilio_enabled(self) -> bool:
@@ -112,4 +118,7 @@ def load_settings() -> Settings:
         unknown_reply_limit=int(_env("UNKNOWN_REPLY_LIMIT") or defaults.unknown_reply_limit),
         unknown_reply_window=int(_env("UNKNOWN_REPLY_WINDOW") or defaults.unknown_reply_window),
         unknown_open_tickets=int(_env("UNKNOWN_OPEN_TICKETS") or defaults.unknown_open_tickets),
+        send_timeout=float(_env("SEND_TIMEOUT") or defaults.send_timeout),
+        send_circuit_failures=int(_env("SEND_CIRCUIT_FAILURES") or defaults.send_circuit_failures),
+        send_circuit_cooldown=int(_env("SEND_CIRCUIT_COOLDOWN") or defaults.send_circuit_cooldown),
     )

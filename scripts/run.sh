@@ -71,7 +71,7 @@ cat <<BANNER
   Stop with Ctrl-C.
 
 BANNER
-processes="web worker sweeper"
+processes="web worker sender sweeper"
 # Telegram without a webhook secret means no public HTTPS address: long-poll instead.
 if [ -n "${TELEGRAM_BOT_TOKEN:-}" ] && [ -z "${TELEGRAM_WEBHOOK_SECRET:-}" ]; then
   processes="$processes telegram-poll"

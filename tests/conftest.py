@@ -19,6 +19,8 @@ from tests.support import ThrowawayDatabase, owner_connection, throwaway_postgre
 
 # Fast backoff for tests: retries are still scheduled through RQ's scheduler.
 os.environ.setdefault("SEND_RETRY_INTERVALS", "1,1,1")
+# and a short cool-down of the per-provider circuit breaker (jobs.circuit).
+os.environ.setdefault("SEND_CIRCUIT_COOLDOWN", "1")
 
 
 def _start_redis(directory: Path) -> tuple[subprocess.Popen[bytes], str]:

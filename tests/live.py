@@ -209,21 +209,24 @@ def procfile_command(name: str) -> str:
 
 
 class RqWorker:
-    """The `worker` process exactly as the Procfile starts it (plus `extra_args`)."""
+    """An RQ process exactly as the Procfile starts it (plus `extra_args`): `worker`
+    (inbound) by default, or `sender` (the outbound queues)."""
 
     def __init__(
         self,
         env: dict[str, str],
         log: IO[bytes] | int = subprocess.DEVNULL,
         extra_args: tuple[str, ...] = (),
+        process: str = "worker",
     ) -> None:
         self.env = env
         self.log = log
         self.extra_args = extra_args
+        self.process = process
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Self:
-        command = " ".join([procfile_command("worker"), *map(shlex.quote, self.extra_args)])
+        command = " ".join([procfile_command(self.process), *map(shlex.quote, self.extra_args)])
         self.proc = subprocess.Popen(
             ["bash", "-c", f"exec {command}"],
             cwd=ROOT,

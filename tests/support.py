@@ -188,3 +188,31 @@ def make_database_unreachable(db: str, tmp_path, monkeypatch) -> None:
         monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}")  # a directory: cannot open
     else:
         monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:1/relay")
+
+
+class database_write_lock:
+    """Hold the inbound table's write lock from another connection (SQLite: the database's
+    exclusive lock; PostgreSQL: LOCK TABLE ... ACCESS EXCLUSIVE) until the block ends."""
+
+    def __init__(self, url: str) -> None:
+        from sqlalchemy.engine import make_url
+
+        self.url = make_url(url)
+
+    def __enter__(self) -> None:
+        if self.url.get_backend_name() == "sqlite":
+            import sqlite3
+
+            self.conn = sqlite3.connect(self.url.database or "", timeout=0)
+            self.conn.execute("BEGIN EXCLUSIVE")
+        else:
+            import psycopg
+
+            self.conn = psycopg.connect(
+                self.url.set(drivername="postgresql").render_as_string(hide_password=False)
+            )
+            self.conn.execute("LOCK TABLE inbound_messages IN ACCESS EXCLUSIVE MODE")
+
+    def __exit__(self, *exc: object) -> None:
+        self.conn.rollback()
+        self.conn.close()

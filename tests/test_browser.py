@@ -74,13 +74,14 @@ def page(browser, tmp_path: Path):
 
 @pytest.fixture
 def live(client, tmp_path: Path) -> Iterator[str]:
-    """The web and worker processes on the test database, Redis and fake providers."""
+    """The web, worker and sender processes on the test database, Redis and fake providers."""
     env = process_env(WEB_ACCESS_LOG="", WEB_CONCURRENCY="2")
     with (
         open(tmp_path / "web.log", "wb") as web_log,
         open(tmp_path / "worker.log", "wb") as worker_log,
         Gunicorn(env, log=web_log) as web,
         RqWorker(env, log=worker_log),
+        RqWorker(env, log=worker_log, process="sender"),
     ):
         yield web.url
 

@@ -7,7 +7,6 @@ back: see test_send_accepted_but_answer_lost_is_sent_again).
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from pathlib import Path
 
@@ -16,16 +15,20 @@ import redis
 import requests
 from rq.registry import StartedJobRegistry
 from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
 
-from jobs.queues import INBOUND, OUTBOUND
+from jobs.queues import INBOUND, outbound_queue
 from jobs.sweeper import reclaim_abandoned, sweep
 from relay.db import session_scope
 from relay.models import InboundMessage, OutboundMessage, Submission
 from tests.conftest import PUBLIC_URL, TWILIO_SID, TWILIO_SMS_NUMBER, TWILIO_TOKEN
 from tests.fakes.twilio_signing import realistic_sms_payload, sign
 from tests.live import Gunicorn, RedisServer, RqWorker, process_env
-from tests.support import drain, make_database_unreachable, post_twilio_sms
+from tests.support import (
+    database_write_lock,
+    drain,
+    make_database_unreachable,
+    post_twilio_sms,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -58,14 +61,14 @@ def test_worker_killed_mid_send_runs_the_job_again_and_replies_once(
     # The first send hangs at the provider (and is then refused): the job is in flight.
     twilio.fail_next(1, status=503, delay=30, match=MESSAGES_JSON)
     assert post_twilio_sms(client, OFFICER, TALLY).status_code == 200
-    with (tmp_path / "worker.log").open("wb") as log:
-        worker = RqWorker(process_env(), log=log).start()
+    with (tmp_path / "worker.log").open("wb") as log, RqWorker(process_env(), log=log):
+        sender = RqWorker(process_env(), log=log, process="sender").start()
         try:
             twilio.wait_for(lambda r: r.path.startswith(MESSAGES_JSON), timeout=30)
-            worker.kill_hard()  # SIGKILL: no cleanup, no goodbye to Redis
+            sender.kill_hard()  # SIGKILL: no cleanup, no goodbye to Redis
         finally:
-            worker.stop()
-    started = StartedJobRegistry(OUTBOUND, connection=redis_conn)
+            sender.stop()
+    started = StartedJobRegistry(outbound_queue("twilio"), connection=redis_conn)
     [in_flight] = outbound_rows()
     assert started.get_job_ids(cleanup=False) == [f"outbound-{in_flight.id}"]
     # Right after the kill the job may still look alive (its deadline is ≥ 50 s away): the
@@ -87,7 +90,11 @@ def test_a_live_worker_keeps_its_job(client, redis_conn, twilio, tmp_path: Path)
     """The sweeper must never take a job from a worker that is alive, only slow."""
     twilio.fail_next(1, status=500, delay=3, match=MESSAGES_JSON)
     post_twilio_sms(client, OFFICER, "STATUS")
-    with (tmp_path / "worker.log").open("wb") as log, RqWorker(process_env(), log=log):
+    with (
+        (tmp_path / "worker.log").open("wb") as log,
+        RqWorker(process_env(), log=log),
+        RqWorker(process_env(), log=log, process="sender"),
+    ):
         twilio.wait_for(lambda r: r.path.startswith(MESSAGES_JSON), timeout=30)
         assert sweep(min_age_seconds=0).reclaimed == 0
         twilio.wait_for(lambda r: r.path.startswith(MESSAGES_JSON), count=2, timeout=30)
@@ -114,7 +121,7 @@ def test_redis_down_during_traffic_loses_nothing_and_doubles_nothing(
         for i in range(3):
             post_twilio_sms(client, OFFICER, "STATUS", sid=f"SM{'a' * 31}{i}")
         _work_inbound_only(conn)
-        assert conn.llen(f"rq:queue:{OUTBOUND}") == 3
+        assert conn.llen(f"rq:queue:{outbound_queue('twilio')}") == 3
         for i in range(2):
             post_twilio_sms(client, OFFICER, "STATUS", sid=f"SM{'b' * 31}{i}")
 
@@ -138,7 +145,7 @@ def test_redis_down_during_traffic_loses_nothing_and_doubles_nothing(
         assert (again.inbound.enqueued, again.inbound.already_queued) == (0, 5)
         assert (again.outbound.enqueued, again.outbound.already_queued) == (0, 3)
         assert conn.llen(f"rq:queue:{INBOUND}") == 5
-        assert conn.llen(f"rq:queue:{OUTBOUND}") == 3
+        assert conn.llen(f"rq:queue:{outbound_queue('twilio')}") == 3
         drain(conn)
     finally:
         server.stop()
@@ -200,7 +207,7 @@ def test_locked_database_answers_503_and_stores_nothing(client, redis_conn, twil
     busy_timeout, PostgreSQL's lock_timeout: 10 s each): 503, so the provider may deliver
     again, and no row half-written; once the lock is gone the same delivery is stored."""
     sid = "SM" + "d" * 32
-    with _write_lock(db):
+    with database_write_lock(db):
         response = post_twilio_sms(client, OFFICER, TALLY, sid=sid)
     assert response.status_code == 503
     assert count(InboundMessage) == 0
@@ -208,29 +215,6 @@ def test_locked_database_answers_503_and_stores_nothing(client, redis_conn, twil
     assert count(InboundMessage) == 1
     drain(redis_conn)
     assert len(sends(twilio)) == 1
-
-
-class _write_lock:
-    """Hold the inbound table's write lock from another connection."""
-
-    def __init__(self, url: str) -> None:
-        self.url = make_url(url)
-
-    def __enter__(self) -> None:
-        if self.url.get_backend_name() == "sqlite":
-            self.conn = sqlite3.connect(self.url.database or "", timeout=0)
-            self.conn.execute("BEGIN EXCLUSIVE")
-        else:
-            import psycopg
-
-            self.conn = psycopg.connect(
-                self.url.set(drivername="postgresql").render_as_string(hide_password=False)
-            )
-            self.conn.execute("LOCK TABLE inbound_messages IN ACCESS EXCLUSIVE MODE")
-
-    def __exit__(self, *exc: object) -> None:
-        self.conn.rollback()
-        self.conn.close()
 
 
 def test_unreachable_database_answers_503(

@@ -44,7 +44,7 @@ def running_system(demo: str, redis_conn, tmp_path: Path) -> Iterator[tuple[str,
         log = (tmp_path / "honcho.log").open("wb")
         proc = subprocess.Popen(
             [sys.executable, "-m", "honcho", "start", "-f", "Procfile", "-p", str(port),
-             "web", "worker", "sweeper"],
+             "web", "worker", "sender", "sweeper"],
             cwd=ROOT,
             env=env,
             stdout=log,

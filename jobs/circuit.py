@@ -1,0 +1,62 @@
+"""A circuit breaker per provider, kept in Redis so every sender process shares it.
+
+A provider that hangs makes each send wait for its timeout. Without a breaker every queued
+reply pays that wait in turn, and a sender serving several channels stalls them all (70 s
+for healthy SMS-gateway tallies while Twilio hung). Here, after `failures` sends in a row
+failed to connect or get an answer (timeouts, connection errors, 5xx), the circuit opens:
+for `cooldown` seconds the provider's sends are put back for later without calling it
+(no attempt is counted). Then one send is let through as a probe: its success closes the
+circuit, its failure opens it again. A hanging provider thus costs one timeout per
+cool-down, whatever the number of messages waiting for it.
+"""
+
+from __future__ import annotations
+
+import math
+
+from redis import Redis
+
+from channels.base import CONNECTION, SEND_CONNECT_TIMEOUT, SendError
+from relay.config import Settings
+
+FAILURE_MEMORY = 600  # seconds: failures further apart than this are not "in a row"
+PROBE_WAIT = 2  # seconds a send waits while another one probes the provider
+
+
+def _key(provider: str, part: str) -> str:
+    return f"relay:circuit:{provider}:{part}"
+
+
+def wait_seconds(redis: Redis, provider: str, settings: Settings) -> int | None:
+    """None when a send may call `provider` now (closed, or this send is the probe);
+    otherwise how many seconds it should wait before asking again."""
+    open_ms = redis.pttl(_key(provider, "open"))
+    if open_ms > 0:
+        return max(1, math.ceil(open_ms / 1000))
+    failures = int(redis.get(_key(provider, "failures")) or 0)
+    if failures < settings.send_circuit_failures:
+        return None
+    # Half open: the cool-down is over; one send probes, the others wait for its outcome.
+    probe_ttl = math.ceil(SEND_CONNECT_TIMEOUT + settings.send_timeout) + 5
+    if redis.set(_key(provider, "probe"), 1, nx=True, ex=probe_ttl):
+        return None
+    return PROBE_WAIT
+
+
+def record(redis: Redis, provider: str, settings: Settings, error: SendError | None) -> None:
+    """Count the outcome of a call to `provider` (None: it succeeded)."""
+    if error is None:
+        redis.delete(_key(provider, "failures"), _key(provider, "open"), _key(provider, "probe"))
+        return
+    if error.kind != CONNECTION:  # the provider answered: it is up
+        redis.delete(_key(provider, "failures"), _key(provider, "probe"))
+        return
+    with redis.pipeline() as pipe:
+        pipe.incr(_key(provider, "failures"))
+        pipe.expire(_key(provider, "failures"), FAILURE_MEMORY)
+        failures = pipe.execute()[0]
+    if failures >= settings.send_circuit_failures:
+        with redis.pipeline() as pipe:
+            pipe.set(_key(provider, "open"), 1, ex=settings.send_circuit_cooldown)
+            pipe.delete(_key(provider, "probe"))
+            pipe.execute()

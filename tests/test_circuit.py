@@ -1,0 +1,49 @@
+"""The per-provider circuit breaker (jobs.circuit) on a real Redis: closed, open for the
+cool-down, then exactly one probe at a time, closed again by the probe's success."""
+
+from __future__ import annotations
+
+import time
+
+from channels.base import CONNECTION, FAILED, SendError
+from jobs import circuit
+from relay.config import Settings
+
+SETTINGS = Settings(send_circuit_failures=2, send_circuit_cooldown=1)
+TIMEOUT = SendError(CONNECTION, "ReadTimeout")
+
+
+def _cool_down_passes(redis_conn) -> None:
+    deadline = time.monotonic() + 10
+    while redis_conn.exists("relay:circuit:twilio:open"):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
+def test_failures_in_a_row_open_the_circuit_then_one_probe_closes_it(redis_conn) -> None:
+    assert circuit.wait_seconds(redis_conn, "twilio", SETTINGS) is None
+    circuit.record(redis_conn, "twilio", SETTINGS, TIMEOUT)
+    assert circuit.wait_seconds(redis_conn, "twilio", SETTINGS) is None  # one is not a row
+    circuit.record(redis_conn, "twilio", SETTINGS, TIMEOUT)
+    assert circuit.wait_seconds(redis_conn, "twilio", SETTINGS) == 1  # open: wait it out
+    assert circuit.wait_seconds(redis_conn, "sms-gateway", SETTINGS) is None  # others go on
+
+    _cool_down_passes(redis_conn)
+    assert circuit.wait_seconds(redis_conn, "twilio", SETTINGS) is None  # the probe
+    assert circuit.wait_seconds(redis_conn, "twilio", SETTINGS) == circuit.PROBE_WAIT
+    circuit.record(redis_conn, "twilio", SETTINGS, TIMEOUT)  # the probe failed: open again
+    assert circuit.wait_seconds(redis_conn, "twilio", SETTINGS) == 1
+
+    _cool_down_passes(redis_conn)
+    assert circuit.wait_seconds(redis_conn, "twilio", SETTINGS) is None  # the next probe
+    circuit.record(redis_conn, "twilio", SETTINGS, None)  # succeeded: closed
+    assert circuit.wait_seconds(redis_conn, "twilio", SETTINGS) is None
+    assert circuit.wait_seconds(redis_conn, "twilio", SETTINGS) is None
+
+
+def test_a_provider_that_answers_is_not_failing(redis_conn) -> None:
+    """A refusal (4xx) or a 429 means the provider is up: the failures in a row start over."""
+    circuit.record(redis_conn, "twilio", SETTINGS, TIMEOUT)
+    circuit.record(redis_conn, "twilio", SETTINGS, SendError(FAILED, "21211 invalid number"))
+    circuit.record(redis_conn, "twilio", SETTINGS, TIMEOUT)
+    assert circuit.wait_seconds(redis_conn, "twilio", SETTINGS) is None
