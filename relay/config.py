@@ -13,6 +13,10 @@ def _env(name: str, default: str = "") -> str:
     return os.environ.get(name, default).strip()
 
 
+def _list(raw: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
 def _intervals(raw: str) -> tuple[int, ...]:
     return tuple(int(part) for part in raw.split(",") if part.strip())
 
@@ -38,6 +42,19 @@ class Settings:
     send_retry_intervals: tuple[int, ...] = field(default=(5, 15, 60, 300, 900, 1800))
     sender_rate_limit: int = 20
     sender_rate_window: int = 60
+    # "development" (make run, the tests) or anything else (production): outside development
+    # the app refuses to start with the built-in SECRET_KEY.
+    relay_env: str = "production"
+    # Reverse proxies whose X-Forwarded-For is believed (IPs or CIDRs); empty: none.
+    trusted_proxies: tuple[str, ...] = ()
+
+    @property
+    def development(self) -> bool:
+        return self.relay_env == "development"
+
+    @property
+    def default_secret_key(self) -> bool:
+        return self.secret_key == Settings.secret_key
 
     @property
     def twilio_enabled(self) -> bool:
@@ -46,6 +63,21 @@ class Settings:
     @property
     def sms_gateway_enabled(self) -> bool:
         return bool(self.sms_gateway_secret)
+
+
+class InsecureSettings(RuntimeError):
+    """A setting that must not reach production does (the app refuses to start)."""
+
+
+def refuse_insecure(settings: Settings) -> None:
+    """Outside development, the built-in SECRET_KEY would let anyone forge console sessions."""
+    if settings.default_secret_key and not settings.development:
+        raise InsecureSettings(
+            "SECRET_KEY is the built-in development value: set SECRET_KEY to a long random "
+            "secret (e.g. `python3 -c 'import secrets; print(secrets.token_urlsafe(48))'`), "
+            f"or RELAY_ENV=development on a machine that is not deployed "
+            f"(RELAY_ENV is {settings.relay_env!r})"
+        )
 
 
 def load_settings() -> Settings:
@@ -71,4 +103,6 @@ def load_settings() -> Settings:
         or defaults.send_retry_intervals,
         sender_rate_limit=int(_env("SENDER_RATE_LIMIT") or defaults.sender_rate_limit),
         sender_rate_window=int(_env("SENDER_RATE_WINDOW") or defaults.sender_rate_window),
+        relay_env=(_env("RELAY_ENV") or defaults.relay_env).lower(),
+        trusted_proxies=_list(_env("TRUSTED_PROXIES")),
     )

@@ -17,6 +17,8 @@ from sqlalchemy import text
 
 # Fast backoff for tests: retries are still scheduled through RQ's scheduler.
 os.environ.setdefault("SEND_RETRY_INTERVALS", "1,1,1")
+# The tests run with the built-in SECRET_KEY, which only development accepts.
+os.environ.setdefault("RELAY_ENV", "development")
 
 
 def _start_redis(directory: Path) -> tuple[subprocess.Popen[bytes], str]:

@@ -94,8 +94,17 @@ def number(value: Any) -> str:
         return str(value)
 
 
+HSTS = "max-age=31536000"
+PRIVATE_PREFIXES = ("/console", "/simulator")
+
+
 def _security_headers(response):  # type: ignore[no-untyped-def]
     headers = response.headers
+    if request.is_secure:  # browsers ignore it over http; behind a proxy, X-Forwarded-Proto
+        headers.setdefault("Strict-Transport-Security", HSTS)
+    if request.path.startswith(PRIVATE_PREFIXES):
+        # Operators' pages hold officers' numbers and tickets: no browser or proxy keeps them.
+        headers["Cache-Control"] = "no-store"
     if response.mimetype == "text/html":
         headers.setdefault("Content-Security-Policy", CSP)
     headers.setdefault("X-Content-Type-Options", "nosniff")
