@@ -11,8 +11,8 @@ from other addresses cannot lock the rightful operator out of their own. After
 `FREE_FAILURES` failures an address waits `BACKOFF_BASE` seconds before its next try for that
 name, doubling with every further failure up to `MAX_BACKOFF`. When a name collects
 `NAME_ALERT` failures from all addresses (guessing spread over many), every address that
-has failed for it backs off from its first failure; an address with no failures for the
-name is still let in at once. An address failing for many names (`MAX_FAILURES_PER_IP`)
+has failed for it backs off from its first failure, starting at about a minute; an address
+with no failures for the name is still let in at once. An address failing for many names (`MAX_FAILURES_PER_IP`)
 backs off for all of them.
 """
 
@@ -37,7 +37,8 @@ FAILURE_WINDOW = timedelta(hours=1)  # failures older than this are forgotten
 FREE_FAILURES = 3  # per address and name, before the backoff starts
 BACKOFF_BASE = 2.0  # seconds; doubles with each further failure
 MAX_BACKOFF = 15 * 60.0
-NAME_ALERT = 10  # failures of one name from all addresses: no more free failures for it
+NAME_ALERT = 10  # failures of one name from all addresses: no more free failures for it,
+ALERT_EXTRA = 5  # and the backoff starts this many doublings higher (about a minute)
 MAX_FAILURES_PER_IP = 20  # an address failing for many names backs off for all of them
 MIN_PASSWORD_LENGTH = 10
 ROLES = ("operator", "supervisor", "admin")
@@ -215,8 +216,8 @@ def retry_after(session: Session, ip: str, name: str) -> int:
     waits = [0.0]
     if own and own_last is not None:
         by_name, _ = _failures(session, LoginFailure.name == name)
-        free = FREE_FAILURES if by_name < NAME_ALERT else 0
-        waits.append(_backoff(own - free + 1) - (now - own_last).total_seconds())
+        over = own - FREE_FAILURES + 1 if by_name < NAME_ALERT else own + ALERT_EXTRA
+        waits.append(_backoff(over) - (now - own_last).total_seconds())
     by_ip, ip_last = _failures(session, LoginFailure.ip == ip)
     if by_ip >= MAX_FAILURES_PER_IP and ip_last is not None:
         waits.append(_backoff(by_ip - MAX_FAILURES_PER_IP + 1) - (now - ip_last).total_seconds())
