@@ -12,8 +12,8 @@ from other addresses cannot lock the rightful operator out of their own. After
 name, doubling with every further failure up to `MAX_BACKOFF`. When a name collects
 `NAME_ALERT` failures from all addresses (guessing spread over many), every address that
 has failed for it backs off from its first failure, starting at about a minute; an address
-with no failures for the name is still let in at once. An address failing for many names (`MAX_FAILURES_PER_IP`)
-backs off for all of them.
+with no failures for the name is still let in at once. An address failing for many names
+(`MAX_FAILURES_PER_IP`) backs off for all of them.
 """
 
 from __future__ import annotations
