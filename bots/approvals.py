@@ -185,13 +185,35 @@ def _claim(session: Session, change: TallyChange, status: str, by: str, note: st
     session.refresh(change)
 
 
+def _locked(session: Session, *conditions: Any) -> Submission | None:
+    """A tally row locked until the transaction ends (PostgreSQL), read as committed now."""
+    return session.scalars(
+        select(Submission)
+        .where(*conditions)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+
+
 def _current_before(session: Session, change: TallyChange) -> dict[str, Any] | None:
-    """The values the proposal would replace, as they are now (None: nothing confirmed)."""
+    """The values the proposal would replace, as they are now (None: nothing confirmed).
+
+    The tally is locked first, so a concurrent approval of another proposal for it cannot
+    slip in between this comparison and the change.
+    """
     submission = session.get_one(Submission, change.submission_id)
     if change.kind == "change":
-        return values_of(submission) if submission.status == "confirmed" else None
-    confirmed = confirmed_for(session, submission.tps_code, submission.contest_code)
-    return values_of(confirmed) if confirmed is not None else None
+        current = _locked(session, Submission.id == submission.id)
+    else:
+        current = _locked(
+            session,
+            Submission.tps_code == submission.tps_code,
+            Submission.contest_code == submission.contest_code,
+            Submission.status == "confirmed",
+        )
+    if current is None or current.status != "confirmed":
+        return None
+    return values_of(current)
 
 
 def approve(
@@ -205,9 +227,9 @@ def approve(
         raise ReviewError("only a supervisor or an admin approves changes to confirmed tallies")
     if approver == change.proposed_by:
         raise ReviewError("a change needs a second person: the proposer cannot approve it")
+    _claim(session, change, "approved", approver, note)  # first: of two approvals, one goes on
     if _current_before(session, change) != change.before:
         raise ReviewError("the confirmed tally changed since this was proposed: reject it")
-    _claim(session, change, "approved", approver, note)
     submission = session.get_one(Submission, change.submission_id)
     item = session.get(ReviewItem, change.review_item_id) if change.review_item_id else None
     reason = f"{change.note} (#{change.id}: {change.proposed_by}, approved by {approver})"
