@@ -185,6 +185,19 @@ def _claim(session: Session, change: TallyChange, status: str, by: str, note: st
     session.refresh(change)
 
 
+def _write_lock(session: Session) -> None:
+    """SQLite has no row locks: make this transaction the database's writer before it reads
+    what it decides on (BEGIN IMMEDIATE), so a concurrent decision waits instead of failing.
+    PostgreSQL: nothing to do (rows are locked with FOR UPDATE). Same as
+    `relay.locks.take_write_lock` where that exists."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    dbapi = connection.connection.dbapi_connection
+    if dbapi is not None and not dbapi.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def _locked(session: Session, *conditions: Any) -> Submission | None:
     """A tally row locked until the transaction ends (PostgreSQL), read as committed now."""
     return session.scalars(
@@ -220,7 +233,8 @@ def approve(
     session: Session, approver: str, approver_role: str, change_id: int, note: str = ""
 ) -> list[int]:
     """Apply a proposed change as approved by `approver`; returns outbound ids to enqueue."""
-    change = session.get(TallyChange, change_id)
+    _write_lock(session)
+    change = session.get(TallyChange, change_id, populate_existing=True)
     if change is None or change.status != "pending":
         raise ReviewError("no pending change with this number")
     if not can_approve(approver_role):
@@ -264,7 +278,8 @@ def reject(
     session: Session, operator_name: str, operator_role: str, change_id: int, note: str
 ) -> str:
     """A supervisor rejects, or the proposer withdraws; returns the new status."""
-    change = session.get(TallyChange, change_id)
+    _write_lock(session)
+    change = session.get(TallyChange, change_id, populate_existing=True)
     if change is None or change.status != "pending":
         raise ReviewError("no pending change with this number")
     if operator_name == change.proposed_by:

@@ -4,10 +4,15 @@ with the operator's name. Deactivated operators are out at once, and stay out.""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import threading
+import time
 
+from sqlalchemy import select, text
+
+from bots import approvals
+from bots.review import ReviewError
 from relay import operators
-from relay.db import session_scope
+from relay.db import get_engine, session_scope
 from relay.models import AuditEntry, OperatorSession, ReviewItem, Submission, TallyChange, Ticket
 from tests.support import drain
 from tests.test_console_review import (
@@ -276,3 +281,55 @@ def test_roles_are_given_on_the_command_line_and_listed_for_admins(client, app_c
     citra = operator_client(client.application, "citra", "admin")
     page = citra.get("/console/operators").get_data(as_text=True)
     assert "budi" in page and "admin" in page and "ani" in page
+
+
+def wait_until_blocked_on_a_lock() -> None:
+    """PostgreSQL: until another connection waits for a row lock. SQLite cannot tell: there
+    the second writer waits in BEGIN IMMEDIATE, or starts after the first committed."""
+    engine = get_engine()
+    if engine.dialect.name != "postgresql":
+        return
+    query = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND wait_event_type = 'Lock'"
+    )
+    with engine.connect() as watcher:
+        for _ in range(1000):  # a guard against a hang, not a measurement
+            if watcher.execute(query).scalar_one() >= 1:
+                return
+            time.sleep(0.005)
+    raise AssertionError("the second approval never waited for the first")
+
+
+def test_two_supervisors_approving_at_once_apply_the_change_once(client, redis_conn) -> None:
+    submission = confirmed_tally(redis_conn)
+    ani = operator_client(client.application, "ani")
+    url = f"/console/submissions/{submission.id}"
+    post_form(ani, f"{url}/change", {**NEW_NUMBERS, "note": "foto C.Hasil"}, url)
+    [change] = changes()
+    second: list[object] = []
+    started = threading.Event()
+
+    def citra_approves() -> None:
+        started.set()
+        try:
+            with session_scope() as session:
+                second.append(approvals.approve(session, "citra", "supervisor", change.id))
+        except ReviewError as error:
+            second.append(error)
+
+    with session_scope() as session:
+        approvals.approve(session, "budi", "supervisor", change.id)  # not committed yet
+        racer = threading.Thread(target=citra_approves)
+        racer.start()
+        started.wait()
+        wait_until_blocked_on_a_lock()
+    racer.join()
+    [refused] = second
+    # PostgreSQL: the claim finds it decided; SQLite: it waited to read until the first's commit.
+    assert isinstance(refused, ReviewError)
+    assert "already decided" in str(refused) or "no pending change" in str(refused)
+    assert [e.actor for e in audit("change_approved")] == ["operator:budi"]
+    assert len(audit("tally_changed")) == 1
+    area = national()
+    assert (area.tps_confirmed, area.votes[1], area.sah) == (1, 100, 235)
