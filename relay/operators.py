@@ -256,7 +256,6 @@ def authenticate(session: Session, name: str, password: str, ip: str) -> Operato
 
 def take_failed_logins(session: Session, operator: Operator) -> FailedLogins | None:
     """The failures for this name since the last login (None if there were none); resets them."""
-    session.refresh(operator)
     if not operator.failed_logins:
         return None
     seen = FailedLogins(

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from relay import operators
 from relay.db import session_scope
 from relay.models import AuditEntry, LoginFailure
-from tests.web_support import PASSWORD, csrf_from, make_operator
+from tests.web_support import PASSWORD, csrf_from, make_operator, operator_row
 
 OFFICE = "198.51.100.20"  # the rightful operator's address
 ATTACKER = "203.0.113.66"
@@ -106,6 +106,7 @@ def test_the_operator_is_told_of_failed_attempts_since_their_last_login(app_clie
     with session_scope() as session:
         login = session.scalars(select(AuditEntry).where(AuditEntry.action == "login")).one()
     assert login.detail["failed_since_last_login"] == 3
+    assert operator_row("ani").last_login_at is not None
     # Told once: the next login starts from zero.
     app_client.post(
         "/console/logout",

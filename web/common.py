@@ -6,6 +6,9 @@
 - CSRF: a random token in the signed, HttpOnly, SameSite=Lax session cookie; every POST
   of the console and the simulator must echo it (form field `csrf_token` or header
   `X-CSRF-Token`), compared in constant time.
+- Console and simulator responses are `Cache-Control: no-store` (officers' numbers, tickets);
+  a request that came over HTTPS (directly, or X-Forwarded-Proto from the reverse proxy) gets
+  `Strict-Transport-Security`, so the browser never again tries the console over http.
 """
 
 from __future__ import annotations

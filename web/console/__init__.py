@@ -1,6 +1,9 @@
 """/console: operators log in, answer help-desk tickets and review tallies.
 
 Every POST carries the CSRF token; every page but the login form needs a live session.
+A change to a confirmed tally (the change form, or accepting a conflicting tally in its
+place) is only proposed here; another supervisor or admin approves it at /console/approvals
+(bots.approvals). Every action is audited as `operator:<name>`.
 Replies and notices are queued as outbound messages and enqueued after the commit, so
 they travel the same retried path as every other reply.
 """
