@@ -130,6 +130,8 @@ def test_accepting_a_conflict_in_place_of_a_confirmed_tally_needs_approval(
     sms(redis_conn, PPS, SECOND)
     ani = operator_client(client.application, "ani")
     item_id = item_id_in(ani.get("/console/review").get_data(as_text=True))
+    page = ani.get(f"/console/review/{item_id}").get_data(as_text=True)
+    assert "berlaku setelah disetujui supervisor lain" in page
     response = post_form(
         ani, f"/console/review/{item_id}/accept", {"note": "PPS membawa C.Hasil asli"}
     )

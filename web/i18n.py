@@ -237,6 +237,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "A confirmed tally changes only when another operator (supervisor or admin) "
         "approves. The proposer cannot approve their own change.",
     },
+    "accept_needs_approval": {
+        "id": "Menggantikan data terkonfirmasi: berlaku setelah disetujui supervisor lain.",
+        "en": "Replaces a confirmed tally: takes effect once another supervisor approves.",
+    },
     "no_approvals": {"id": "Tidak ada usulan.", "en": "No proposals."},
     "recent_decisions": {"id": "Keputusan terakhir", "en": "Recent decisions"},
     "proposed_by": {"id": "Diusulkan oleh", "en": "Proposed by"},
