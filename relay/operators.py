@@ -37,8 +37,8 @@ FAILURE_WINDOW = timedelta(hours=1)  # failures older than this are forgotten
 FREE_FAILURES = 3  # per address and name, before the backoff starts
 BACKOFF_BASE = 2.0  # seconds; doubles with each further failure
 MAX_BACKOFF = 15 * 60.0
-NAME_ALERT = 10  # failures of one name from all addresses: no more free failures for it,
-ALERT_EXTRA = 5  # and the backoff starts this many doublings higher (about a minute)
+NAME_ALERT = 10  # failures of one name from all addresses that end the free failures for it
+ALERT_EXTRA = 5  # then the backoff starts this many doublings higher (about a minute)
 MAX_FAILURES_PER_IP = 20  # an address failing for many names backs off for all of them
 MIN_PASSWORD_LENGTH = 10
 ROLES = ("operator", "supervisor", "admin")
