@@ -21,6 +21,8 @@ def _flag(raw: str, default: bool) -> bool:
     if value in ("0", "false", "no", "off"):
         return False
     return default
+def _list(raw: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
 
 
 def _intervals(raw: str) -> tuple[int, ...]:
@@ -74,6 +76,19 @@ class Settings:
     # and for the cool-down (seconds) sends wait without calling it; then one probe.
     send_circuit_failures: int = 3
     send_circuit_cooldown: int = 30
+    # "development" (make run, the tests) or anything else (production): outside development
+    # the app refuses to start with the built-in SECRET_KEY.
+    relay_env: str = "production"
+    # Reverse proxies whose X-Forwarded-For is believed (IPs or CIDRs); empty: none.
+    trusted_proxies: tuple[str, ...] = ()
+
+    @property
+    def development(self) -> bool:
+        return self.relay_env == "development"
+
+    @property
+    def default_secret_key(self) -> bool:
+        return self.secret_key == Settings.secret_key
 
     @property
     def twilio_enabled(self) -> bool:
@@ -82,6 +97,21 @@ class Settings:
     @property
     def sms_gateway_enabled(self) -> bool:
         return bool(self.sms_gateway_secret)
+
+
+class InsecureSettings(RuntimeError):
+    """A setting that must not reach production does (the app refuses to start)."""
+
+
+def refuse_insecure(settings: Settings) -> None:
+    """Outside development, the built-in SECRET_KEY would let anyone forge console sessions."""
+    if settings.default_secret_key and not settings.development:
+        raise InsecureSettings(
+            "SECRET_KEY is the built-in development value: set SECRET_KEY to a long random "
+            "secret (e.g. `python3 -c 'import secrets; print(secrets.token_urlsafe(48))'`), "
+            f"or RELAY_ENV=development on a machine that is not deployed "
+            f"(RELAY_ENV is {settings.relay_env!r})"
+        )
 
 
 def load_settings() -> Settings:
@@ -121,4 +151,6 @@ def load_settings() -> Settings:
         send_timeout=float(_env("SEND_TIMEOUT") or defaults.send_timeout),
         send_circuit_failures=int(_env("SEND_CIRCUIT_FAILURES") or defaults.send_circuit_failures),
         send_circuit_cooldown=int(_env("SEND_CIRCUIT_COOLDOWN") or defaults.send_circuit_cooldown),
+        relay_env=(_env("RELAY_ENV") or defaults.relay_env).lower(),
+        trusted_proxies=_list(_env("TRUSTED_PROXIES")),
     )

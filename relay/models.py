@@ -296,6 +296,14 @@ class Operator(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    # operator < supervisor (approves changes to confirmed tallies) < admin (manages operators)
+    role: Mapped[str] = mapped_column(String(20), default="operator", server_default="operator")
+    # Failed logins for this name since the operator's last login, shown to them at login.
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_failed_login_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), default=None
+    )
+    last_failed_login_ip: Mapped[str | None] = mapped_column(String(64), default=None)
 
 
 class OperatorSession(Base):
@@ -315,6 +323,7 @@ class LoginFailure(Base):
     """A failed console login, counted per address and per name to slow down guessing."""
 
     __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_ip_name", "ip", "name", "at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
@@ -391,6 +400,43 @@ class ReviewItem(Base):
     resolved_by: Mapped[str | None] = mapped_column(String(200), default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+
+class TallyChange(Base):
+    """A change to a confirmed tally proposed by one operator, waiting for a supervisor.
+
+    `kind` "change": new numbers typed in the console; "accept": make a review item's
+    conflicting tally the confirmed one. `before`/`after` are the values shown to the approver.
+    """
+
+    __tablename__ = "tally_changes"
+    __table_args__ = (
+        # One proposal waits per tally at a time, enforced by the database.
+        Index(
+            "uq_tally_changes_pending",
+            "submission_id",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    review_item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("review_items.id"), default=None
+    )
+    before: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    after: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    note: Mapped[str] = mapped_column(String(500))
+    # pending → approved | rejected | withdrawn
+    status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
+    proposed_by: Mapped[str] = mapped_column(String(100))
+    proposed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    decided_by: Mapped[str | None] = mapped_column(String(100), default=None)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    decision_note: Mapped[str | None] = mapped_column(String(500), default=None)
 
 
 # The review queue finds new conflicts by their reason (migration 0002c).

@@ -10,6 +10,8 @@ export PATH="$ROOT/.venv/bin:$PATH"
 export DATABASE_URL="${DATABASE_URL:-sqlite:///$ROOT/var/relay.db}"
 export PORT="${PORT:-5000}"
 export PUBLIC_URL="${PUBLIC_URL:-http://127.0.0.1:$PORT}"
+# A development system: the built-in SECRET_KEY is accepted only here (set both for real use).
+export RELAY_ENV="${RELAY_ENV:-development}"
 
 STARTED_REDIS=0
 HONCHO_PID=""
@@ -40,12 +42,12 @@ if [ -z "${REDIS_URL:-}" ]; then
   for _ in $(seq 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
 fi
 # bin/relay reads this, so CLI commands in another terminal reach the same system.
-printf 'DATABASE_URL=%q\nREDIS_URL=%q\nPUBLIC_URL=%q\n' "$DATABASE_URL" "$REDIS_URL" "$PUBLIC_URL" \
-  > var/runtime.env
+printf 'DATABASE_URL=%q\nREDIS_URL=%q\nPUBLIC_URL=%q\nRELAY_ENV=%q\n' \
+  "$DATABASE_URL" "$REDIS_URL" "$PUBLIC_URL" "$RELAY_ENV" > var/runtime.env
 
 flask --app webhooks db upgrade
 flask --app webhooks demo load
-if operator_line=$(flask --app webhooks operators add demo 2>/dev/null); then
+if operator_line=$(flask --app webhooks operators add demo --role admin 2>/dev/null); then
   operator_note="user demo, ${operator_line##*: } (one-time: you choose your own at first login)"
 else
   operator_note="user demo (exists; a new password: bin/relay operators reset demo)"

@@ -21,6 +21,8 @@ from tests.support import ThrowawayDatabase, owner_connection, throwaway_postgre
 os.environ.setdefault("SEND_RETRY_INTERVALS", "1,1,1")
 # and a short cool-down of the per-provider circuit breaker (jobs.circuit).
 os.environ.setdefault("SEND_CIRCUIT_COOLDOWN", "1")
+# The tests run with the built-in SECRET_KEY, which only development accepts.
+os.environ.setdefault("RELAY_ENV", "development")
 
 
 def _start_redis(directory: Path) -> tuple[subprocess.Popen[bytes], str]:

@@ -273,5 +273,6 @@ def process_env(**overrides: str) -> dict[str, str]:
     return {
         **os.environ,
         "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        "RELAY_ENV": os.environ.get("RELAY_ENV", "development"),  # the built-in SECRET_KEY
         **overrides,
     }

@@ -15,12 +15,12 @@ import requests
 from sqlalchemy import func, select, update
 
 from bots import review
-from relay import results
+from relay import operators, results
 from relay.db import session_scope
-from relay.models import AuditEntry, Contest, ResultVote, Submission
+from relay.models import AuditEntry, Contest, ResultVote, Submission, TallyChange
 from tests.live import Gunicorn, process_env
 from tests.support import converse
-from tests.web_support import PASSWORD, make_operator
+from tests.web_support import PASSWORD
 
 KPPS = "081234567801"  # TPS 3576011001001, 287 registered voters
 TPS = "3576011001001"
@@ -84,38 +84,65 @@ def test_concurrent_change_tally_calls_never_make_the_totals_drift(demo: str) ->
     assert changes == threads * rounds
 
 
-def test_two_operators_changing_one_tally_through_the_console_at_once(
+def test_operators_and_supervisors_changing_one_tally_through_the_console_at_once(
     client, tmp_path: Path
 ) -> None:
-    """Two logged-in operators, two browser sessions each, posting changes to the running
-    web process (gunicorn, four workers) at the same moment, fifteen times."""
+    """Two operators (two browser sessions each) propose changes to one confirmed tally at
+    the same moment, then two supervisors (two sessions each) approve the proposal at the
+    same moment, fifteen times, against the running web process (gunicorn, four workers)."""
     submission_id = confirmed_tally()
     url = f"/console/submissions/{submission_id}"
-    sessions = []
-    for name in ("ani", "budi"):
-        make_operator(name)
-        for _ in range(2):
-            sessions.append((name, requests.Session()))
+    proposers, approvers = [], []
+    for name, role, group in (
+        ("ani", "operator", proposers),
+        ("budi", "operator", proposers),
+        ("sari", "supervisor", approvers),
+        ("tono", "supervisor", approvers),
+    ):
+        with session_scope() as session:
+            operator, _ = operators.add(session, name, role=role)
+            operators.set_password(session, operator, PASSWORD)
+        group.extend((name, requests.Session()) for _ in range(2))
     env = process_env(WEB_ACCESS_LOG="", WEB_CONCURRENCY="4")
     with open(tmp_path / "web.log", "wb") as log, Gunicorn(env, log=log) as web:
-        tokens = [_login(web.url, http, name, url) for name, http in sessions]
+        tokens = {
+            id(http): _login(web.url, http, name, url) for name, http in proposers + approvers
+        }
 
-        def change(index: int, a: int) -> Callable[[], int]:
+        def propose(http: requests.Session, a: int) -> Callable[[], int]:
             votes, sah, ts = numbers(a)
             form = {f"v{n}": str(v) for n, v in votes.items()}
             form |= {"sah": str(sah), "ts": str(ts), "note": "foto C.Hasil"}
-            form["csrf_token"] = tokens[index]
-            http = sessions[index][1]
-            return lambda: (
-                http.post(
-                    web.url + url + "/change", data=form, allow_redirects=False, timeout=30
-                ).status_code
-            )
+            form["csrf_token"] = tokens[id(http)]
+            return lambda: http.post(
+                web.url + url + "/change", data=form, allow_redirects=False, timeout=30
+            ).status_code
+
+        def approve(http: requests.Session, change_id: int) -> Callable[[], int]:
+            form = {"csrf_token": tokens[id(http)], "note": "sesuai foto"}
+            return lambda: http.post(
+                f"{web.url}/console/approvals/{change_id}/approve",
+                data=form,
+                allow_redirects=False,
+                timeout=30,
+            ).status_code
 
         for round_ in range(15):
-            codes = in_parallel([change(i, 1 + i + 4 * round_) for i in range(len(sessions))])
-            assert codes == [302] * len(sessions)
+            codes = in_parallel(
+                [propose(http, 1 + i + 4 * round_) for i, (_, http) in enumerate(proposers)]
+            )
+            assert codes == [302] * len(proposers)
+            with session_scope() as session:  # one proposal per tally waits at a time
+                [change_id] = session.scalars(
+                    select(TallyChange.id).where(TallyChange.status == "pending")
+                ).all()
+            codes = in_parallel([approve(http, change_id) for _, http in approvers])
+            assert codes == [302] * len(approvers)
     assert_totals_equal_the_tally(submission_id)
+    with session_scope() as session:
+        approved = session.scalar(select(func.count()).where(TallyChange.status == "approved"))
+        changes = session.scalar(select(func.count()).where(AuditEntry.action == "tally_changed"))
+    assert approved == changes == 15
 
 
 def _login(base: str, http: requests.Session, name: str, page: str) -> str:

@@ -20,7 +20,7 @@ from relay.models import (
     Submission,
 )
 from tests.support import drain, post_gateway
-from tests.web_support import logged_in, post_form
+from tests.web_support import logged_in, login, make_operator, post_form
 
 KPPS = "+6281234567801"  # TPS 3576011001001
 PPS = "+6281234567809"  # every TPS of village 3576011001
@@ -54,6 +54,25 @@ def national(contest: str = "PPWP") -> results.Area:
         return results.area(session, session.get_one(Contest, contest), "", "Indonesia")
 
 
+def approved_by_supervisor(client, name: str = "budi") -> None:
+    """A second operator, a supervisor, approves the change waiting for approval."""
+    from relay import operators
+    from relay.models import TallyChange
+
+    make_operator(name)
+    with session_scope() as session:
+        operators.set_role(session, name, "supervisor")
+        [change_id] = session.scalars(
+            select(TallyChange.id).where(TallyChange.status == "pending")
+        ).all()
+    browser = client.application.test_client()
+    login(browser, name)
+    response = post_form(
+        browser, f"/console/approvals/{change_id}/approve", {"note": ""}, "/console/approvals"
+    )
+    assert response.status_code == 302
+
+
 def item_id_in(html: str) -> int:
     match = re.search(r'href="/console/review/(\d+)"', html)
     assert match, "no review item listed"
@@ -79,6 +98,8 @@ def test_conflict_from_another_officer_accepted_by_an_operator(client, redis_con
         page=f"/console/review/{item_id}",
     )
     assert response.status_code == 302
+    assert national().votes[1] == 120  # a confirmed tally changes only with a second person
+    approved_by_supervisor(client)
     drain(redis_conn)
     with session_scope() as session:
         subs = session.scalars(select(Submission).order_by(Submission.id)).all()
@@ -90,10 +111,10 @@ def test_conflict_from_another_officer_accepted_by_an_operator(client, redis_con
         ("superseded", "replaced_by_operator"),
         ("confirmed", "accepted_by_operator"),
     ]
-    assert entry.actor == "operator:ani" and entry.at is not None
+    assert entry.actor == "operator:budi" and entry.at is not None
     assert entry.detail["before"] == {"votes": {"01": 120, "02": 95, "03": 40}, "sah": 255, "ts": 5}
     assert entry.detail["after"] == {"votes": {"01": 121, "02": 95, "03": 40}, "sah": 256, "ts": 4}
-    assert entry.detail["note"] == "PPS membawa C.Hasil asli; KPPS salah ketik"
+    assert entry.detail["note"].startswith("PPS membawa C.Hasil asli; KPPS salah ketik (#")
     assert item.status == "resolved" and item.resolution == "accepted"
     area = national()
     assert (area.tps_confirmed, area.votes[1], area.sah, area.ts) == (1, 121, 256, 4)
@@ -147,17 +168,18 @@ def test_operator_change_is_audited_counted_and_told_to_the_officer(
         {"v1": "100", "v2": "95", "v3": "40", "sah": "235", "ts": "5", "note": "foto C.Hasil"},
         page=url,
     )
+    approved_by_supervisor(client)
     drain(redis_conn)
     with session_scope() as session:
         [entry] = session.scalars(
             select(AuditEntry).where(AuditEntry.action == "tally_changed")
         ).all()
         changed = session.get_one(Submission, submission.id)
-    assert entry.actor == "operator:ani"
+    assert entry.actor == "operator:budi"
     assert (
         entry.detail["before"]["votes"]["01"] == 120 and entry.detail["after"]["votes"]["01"] == 100
     )
-    assert entry.detail["note"] == "foto C.Hasil"
+    assert entry.detail["note"] == "foto C.Hasil (#1: ani, approved by budi)"
     assert (changed.status, changed.sah, changed.reason) == (
         "confirmed",
         235,
@@ -170,7 +192,8 @@ def test_operator_change_is_audited_counted_and_told_to_the_officer(
         f"{submission.receipt_code}) menjadi: 01=100 02=95 03=40 SAH=235 TS=5."
     )
     history = client.get(url).get_data(as_text=True)
-    assert "tally_changed" in history and "operator:ani" in history
+    assert "tally_changed" in history and "operator:budi" in history
+    assert "change_proposed" in history and "operator:ani" in history
 
 
 def test_photo_reader_items_show_the_photo_beside_the_values(client, redis_conn) -> None:

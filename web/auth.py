@@ -3,11 +3,12 @@ the session itself (expiry, logout) in the database (relay.operators)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import ipaddress
+from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any
 
-from flask import g, jsonify, redirect, request, session, url_for
+from flask import current_app, g, jsonify, redirect, request, session, url_for
 
 from relay import operators
 from relay.db import session_scope
@@ -30,8 +31,47 @@ def current_operator() -> ActiveSession | None:
     return g.operator
 
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+TRUSTED_PROXIES_KEY = "RELAY_TRUSTED_PROXIES"
+
+
+def parse_networks(entries: Iterable[str]) -> tuple[Network, ...]:
+    """`TRUSTED_PROXIES` entries (addresses or CIDRs) as networks; a bad entry is an error."""
+    networks = []
+    for entry in entries:
+        try:
+            networks.append(ipaddress.ip_network(entry.strip(), strict=False))
+        except ValueError:
+            raise ValueError(f"TRUSTED_PROXIES: {entry!r} is not an IP address or CIDR") from None
+    return tuple(networks)
+
+
+def _trusted(address: str, proxies: tuple[Network, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return False
+    return any(ip in network for network in proxies)
+
+
+def client_address(peer: str, forwarded_for: str, proxies: tuple[Network, ...]) -> str:
+    """The client's address: the direct peer, unless the peer is a trusted proxy; then the
+    right-most X-Forwarded-For entry that is not a trusted proxy (entries further left were
+    written by the client and prove nothing)."""
+    if not _trusted(peer, proxies):
+        return peer
+    hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if not _trusted(hop, proxies):
+            return hop
+    return hops[0] if hops else peer
+
+
 def client_ip() -> str:
-    return (request.remote_addr or "unknown")[:64]
+    """The address login throttling counts: X-Forwarded-For only via `TRUSTED_PROXIES`."""
+    proxies = current_app.config.get(TRUSTED_PROXIES_KEY, ())
+    peer = request.remote_addr or "unknown"
+    return client_address(peer, request.headers.get("X-Forwarded-For", ""), proxies)[:64]
 
 
 def login_required(json: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

@@ -1,6 +1,7 @@
-"""CLI: `operators add NAME` (prints a one-time password), `operators reset NAME`,
-`operators list`, `results rebuild` (recompute the dashboard's totals) and `results verify`
-(compare every stored total with its confirmed tallies; exit 1 on drift)."""
+"""CLI: `operators add NAME [--role ROLE]` (prints a one-time password), `operators reset
+NAME`, `operators role NAME ROLE`, `operators deactivate|activate NAME`, `operators list`,
+`results rebuild` (recompute the dashboard's totals) and `results verify` (compare every
+stored total with its confirmed tallies; exit 1 on drift)."""
 
 from __future__ import annotations
 
@@ -13,16 +14,26 @@ operators_cli = AppGroup("operators", help="Help-desk and review operators of th
 results_cli = AppGroup("results", help="The dashboard's pre-aggregated results.")
 
 
+ROLE_CHOICE = click.Choice(["operator", "supervisor", "admin"])
+
+
 @operators_cli.command("add")
 @click.argument("name")
-def operators_add(name: str) -> None:
+@click.option(
+    "--role",
+    type=ROLE_CHOICE,
+    default="operator",
+    show_default=True,
+    help="supervisor: approves changes to confirmed tallies; admin: also manages operators.",
+)
+def operators_add(name: str, role: str) -> None:
     """Create operator NAME and print a one-time password (changed at first login)."""
     from relay import operators
     from relay.db import session_scope
 
     try:
         with session_scope() as session:
-            _, password = operators.add(session, name)
+            _, password = operators.add(session, name, role)
     except operators.OperatorExists:
         raise click.ClickException(
             f"operator {name!r} exists; `operators reset {name}` gives a new password"
@@ -44,20 +55,61 @@ def operators_reset(name: str) -> None:
             password = operators.reset(session, name)
     except operators.UnknownOperator:
         raise click.ClickException(f"no operator named {name!r}") from None
+    except operators.OperatorDeactivated:
+        raise click.ClickException(
+            f"operator {name!r} is deactivated; a reset does not bring it back "
+            f"(an admin decides: `operators activate {name}`)"
+        ) from None
     click.echo(f"operator {name}: new one-time password (shown once): {password}")
+
+
+def _change_operator(name: str, change: str, *args: str) -> None:
+    from relay import operators
+    from relay.db import session_scope
+
+    try:
+        with session_scope() as session:
+            getattr(operators, change)(session, name, *args)
+    except operators.UnknownOperator:
+        raise click.ClickException(f"no operator named {name!r}") from None
+
+
+@operators_cli.command("role")
+@click.argument("name")
+@click.argument("role", type=ROLE_CHOICE)
+def operators_role(name: str, role: str) -> None:
+    """Give operator NAME the role ROLE (operator, supervisor or admin)."""
+    _change_operator(name, "set_role", role)
+    click.echo(f"operator {name}: role {role}")
+
+
+@operators_cli.command("deactivate")
+@click.argument("name")
+def operators_deactivate(name: str) -> None:
+    """Operator NAME can no longer log in; their sessions end now."""
+    _change_operator(name, "deactivate")
+    click.echo(f"operator {name}: deactivated, sessions ended")
+
+
+@operators_cli.command("activate")
+@click.argument("name")
+def operators_activate(name: str) -> None:
+    """Let a deactivated operator NAME log in again (with their password as it was)."""
+    _change_operator(name, "activate")
+    click.echo(f"operator {name}: active")
 
 
 @operators_cli.command("list")
 def operators_list() -> None:
-    """List operators and when they last logged in."""
+    """List operators: active or deactivated, role, last login."""
     from relay.db import session_scope
     from relay.models import Operator
 
     with session_scope() as session:
         for operator in session.scalars(select(Operator).order_by(Operator.name)):
-            state = "active" if operator.active else "disabled"
+            state = "active" if operator.active else "deactivated"
             last = operator.last_login_at.isoformat() if operator.last_login_at else "never"
-            click.echo(f"{operator.name}\t{state}\tlast login: {last}")
+            click.echo(f"{operator.name}\t{state}\t{operator.role}\tlast login: {last}")
 
 
 @results_cli.command("rebuild")

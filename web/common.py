@@ -6,6 +6,9 @@
 - CSRF: a random token in the signed, HttpOnly, SameSite=Lax session cookie; every POST
   of the console and the simulator must echo it (form field `csrf_token` or header
   `X-CSRF-Token`), compared in constant time.
+- Console and simulator responses are `Cache-Control: no-store` (officers' numbers, tickets);
+  a request that came over HTTPS (directly, or X-Forwarded-Proto from the reverse proxy) gets
+  `Strict-Transport-Security`, so the browser never again tries the console over http.
 """
 
 from __future__ import annotations
@@ -94,8 +97,17 @@ def number(value: Any) -> str:
         return str(value)
 
 
+HSTS = "max-age=31536000"
+PRIVATE_PREFIXES = ("/console", "/simulator")
+
+
 def _security_headers(response):  # type: ignore[no-untyped-def]
     headers = response.headers
+    if request.is_secure:  # browsers ignore it over http; behind a proxy, X-Forwarded-Proto
+        headers.setdefault("Strict-Transport-Security", HSTS)
+    if request.path.startswith(PRIVATE_PREFIXES):
+        # Operators' pages hold officers' numbers and tickets: no browser or proxy keeps them.
+        headers["Cache-Control"] = "no-store"
     if response.mimetype == "text/html":
         headers.setdefault("Content-Security-Policy", CSP)
     headers.setdefault("X-Content-Type-Options", "nosniff")

@@ -105,8 +105,12 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     "login_failed": {"id": "Nama atau kata sandi salah.", "en": "Wrong name or password."},
     "login_throttled": {
-        "id": "Terlalu banyak percobaan gagal. Coba lagi dalam 15 menit.",
-        "en": "Too many failed attempts. Try again in 15 minutes.",
+        "id": "Terlalu banyak percobaan gagal dari alamat ini. Coba lagi dalam {n} detik.",
+        "en": "Too many failed attempts from this address. Try again in {n} seconds.",
+    },
+    "failed_logins_since": {
+        "id": "{n} percobaan masuk gagal sejak Anda terakhir masuk (terakhir dari {ip}, {at}).",
+        "en": "{n} failed login attempts since your last login (last from {ip} at {at}).",
     },
     "password_title": {"id": "Ganti kata sandi", "en": "Change password"},
     "password_forced": {
@@ -213,8 +217,10 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     "save_change": {"id": "Simpan perubahan", "en": "Save change"},
     "change_hint": {
-        "id": "Angka harus lolos aturan formulir. Petugas diberi tahu lewat kanalnya.",
-        "en": "The numbers must pass the form's rules. The officer is told through their channel.",
+        "id": "Angka harus lolos aturan formulir. Petugas diberi tahu lewat kanalnya. "
+        "Perubahan data terkonfirmasi perlu persetujuan supervisor lain.",
+        "en": "The numbers must pass the form's rules. The officer is told through their "
+        "channel. A change to a confirmed tally needs another supervisor's approval.",
     },
     "tally_changed": {
         "id": "Data diubah; petugas diberi tahu.",
@@ -222,6 +228,52 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     "not_a_number": {"id": "{field}: bukan angka.", "en": "{field}: not a number."},
     "review_error": {"id": "Tidak bisa: {reason}", "en": "Not possible: {reason}"},
+    # console: changes to confirmed tallies (a second person approves) and operators
+    "nav_approvals": {"id": "Persetujuan", "en": "Approvals"},
+    "count_approvals": {"id": "menunggu persetujuan", "en": "waiting for approval"},
+    "approvals_title": {
+        "id": "Perubahan data terkonfirmasi menunggu persetujuan",
+        "en": "Changes to confirmed tallies waiting for approval",
+    },
+    "approvals_lead": {
+        "id": "Data terkonfirmasi hanya berubah bila operator lain (supervisor atau admin) "
+        "menyetujui. Pengusul tidak bisa menyetujui usulannya sendiri.",
+        "en": "A confirmed tally changes only when another operator (supervisor or admin) "
+        "approves. The proposer cannot approve their own change.",
+    },
+    "accept_needs_approval": {
+        "id": "Menggantikan data terkonfirmasi: berlaku setelah disetujui supervisor lain.",
+        "en": "Replaces a confirmed tally: takes effect once another supervisor approves.",
+    },
+    "no_approvals": {"id": "Tidak ada usulan.", "en": "No proposals."},
+    "recent_decisions": {"id": "Keputusan terakhir", "en": "Recent decisions"},
+    "proposed_by": {"id": "Diusulkan oleh", "en": "Proposed by"},
+    "decided_by": {"id": "Diputuskan oleh", "en": "Decided by"},
+    "before": {"id": "Sebelum", "en": "Before"},
+    "after": {"id": "Sesudah", "en": "After"},
+    "approve": {"id": "Setujui", "en": "Approve"},
+    "reject": {"id": "Tolak", "en": "Reject"},
+    "withdraw": {"id": "Tarik kembali", "en": "Withdraw"},
+    "change_kind_change": {"id": "ubah angka", "en": "new numbers"},
+    "change_kind_accept": {"id": "pakai kiriman lain", "en": "use another tally"},
+    "change_proposed": {
+        "id": "Usulan #{n} dicatat; data berubah setelah disetujui supervisor lain.",
+        "en": "Proposal #{n} recorded; the tally changes once another supervisor approves.",
+    },
+    "change_approved": {
+        "id": "Usulan #{n} disetujui; data diubah dan petugas diberi tahu.",
+        "en": "Proposal #{n} approved; the tally is changed and the officers are notified.",
+    },
+    "change_rejected": {"id": "Usulan #{n} ditolak.", "en": "Proposal #{n} rejected."},
+    "change_withdrawn": {"id": "Usulan #{n} ditarik.", "en": "Proposal #{n} withdrawn."},
+    "operators_title": {"id": "Operator", "en": "Operators"},
+    "role": {"id": "Peran", "en": "Role"},
+    "active": {"id": "Aktif", "en": "Active"},
+    "last_login": {"id": "Terakhir masuk", "en": "Last login"},
+    "operators_hint": {
+        "id": "Kelola dengan: bin/relay operators add|role|deactivate|activate|reset NAMA",
+        "en": "Manage with: bin/relay operators add|role|deactivate|activate|reset NAME",
+    },
     # simulator
     "sim_title": {"id": "Simulator SMS", "en": "SMS simulator"},
     "sim_lead": {

@@ -6,20 +6,28 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from relay import logs
-from relay.config import load_settings
+from relay.config import load_settings, refuse_insecure
 
 MAX_REQUEST_BYTES = 1024 * 1024  # webhooks carry text and media URLs, never the media itself
 
 
 def create_app() -> Flask:
     from web import register as register_web
+    from web.auth import TRUSTED_PROXIES_KEY, parse_networks
     from webhooks import cli, cli_audit, cli_data, cli_ocr, health, media_links, receive
 
     settings = load_settings()
+    refuse_insecure(settings)
     app = Flask(__name__)
-    app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES)
-    # Behind one reverse proxy (nginx, a tunnel): trust its X-Forwarded-* headers.
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1)  # type: ignore[method-assign]
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
+        **{TRUSTED_PROXIES_KEY: parse_networks(settings.trusted_proxies)},
+    )
+    # Behind one reverse proxy (nginx, a tunnel): its X-Forwarded-Proto/Host/Port give the URL
+    # providers signed. X-Forwarded-For is left alone here: the client's address is believed
+    # only from the proxies in TRUSTED_PROXIES (web.auth.client_ip).
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=0, x_proto=1, x_host=1, x_port=1)  # type: ignore[method-assign]
     app.register_blueprint(receive.blueprint)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(media_links.blueprint)

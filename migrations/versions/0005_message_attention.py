@@ -5,7 +5,7 @@ message's photos still wait for (download, reading), for the same reason. And th
 wide enough for "operator:" and the longest operator name.
 
 Revision ID: 0005
-Revises: 0002c
+Revises: 0004
 Create Date: 2026-12-02
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005"
-down_revision: str | None = "0002c"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

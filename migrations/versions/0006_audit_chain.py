@@ -7,7 +7,7 @@ statement-level trigger (row triggers do not fire for it). `actor` widens to 255
 (a gateway sender of ~100 characters plus a prefix did not fit).
 
 Revision ID: 0006
-Revises: 0002c
+Revises: 0005
 Create Date: 2026-12-02
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006"
-down_revision: str | None = "0002c"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

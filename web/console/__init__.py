@@ -1,6 +1,9 @@
 """/console: operators log in, answer help-desk tickets and review tallies.
 
 Every POST carries the CSRF token; every page but the login form needs a live session.
+A change to a confirmed tally (the change form, or accepting a conflicting tally in its
+place) is only proposed here; another supervisor or admin approves it at /console/approvals
+(bots.approvals). Every action is audited as `operator:<name>`.
 Replies and notices are queued as outbound messages and enqueued after the commit, so
 they travel the same retried path as every other reply.
 """
@@ -24,8 +27,8 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bots import helpdesk, review
-from bots.replies import rule_failures
+from bots import approvals, helpdesk, review
+from bots.replies import format_values, rule_failures
 from jobs.queues import enqueue_outbound
 from relay import media, operators
 from relay.db import session_scope
@@ -37,11 +40,12 @@ from relay.models import (
     OutboundMessage,
     ReviewItem,
     Submission,
+    TallyChange,
     Ticket,
     TicketMessage,
 )
 from web.auth import SESSION_KEY, client_ip, current_operator, login_required
-from web.common import check_csrf, new_csrf_token, safe_next
+from web.common import check_csrf, local_time, new_csrf_token, safe_next
 from web.i18n import current_language, t
 
 blueprint = Blueprint("console", __name__, url_prefix="/console", template_folder="templates")
@@ -54,9 +58,13 @@ def _csrf() -> None:
 
 
 def _operator_name() -> str:
+    return _active().operator_name
+
+
+def _active() -> operators.ActiveSession:
     active = current_operator()
     assert active is not None
-    return active.operator_name
+    return active
 
 
 def _enqueue(ids: list[int]) -> None:
@@ -77,23 +85,36 @@ def login() -> ResponseReturnValue:
     name = request.form.get("name", "").strip()[:100]
     password = request.form.get("password", "")
     ip = client_ip()
+    failed: operators.FailedLogins | None = None
     with session_scope() as db:
-        if operators.throttled(db, ip, name):
-            error = t("login_throttled")
-            token = None
-        else:
+        wait = operators.retry_after(db, ip, name)
+        token = None
+        if not wait:
             operator = operators.authenticate(db, name, password, ip)
-            error = None if operator else t("login_failed")
-            token = operators.open_session(db, operator, ip) if operator else None
             if operator is not None:
+                failed = operators.take_failed_logins(db, operator)
+                token = operators.open_session(db, operator, ip, failed)
                 operators.close_expired(db)
-    if token is None:
-        return render_template("console/login.html", next_url=next_url, error=error), (
-            429 if error == t("login_throttled") else 401
+    if wait:
+        page = render_template(
+            "console/login.html", next_url=next_url, error=t("login_throttled", n=wait)
         )
+        return page, 429, {"Retry-After": str(wait)}
+    if token is None:
+        error = t("login_failed")
+        return render_template("console/login.html", next_url=next_url, error=error), 401
     session.clear()  # a fresh session (and CSRF token) at every login
     session[SESSION_KEY] = token
     new_csrf_token()
+    if failed is not None:
+        flash(
+            t(
+                "failed_logins_since",
+                n=failed.count,
+                ip=failed.last_ip or "?",
+                at=local_time(failed.last_at),
+            )
+        )
     return redirect(next_url)
 
 
@@ -183,6 +204,9 @@ def index() -> ResponseReturnValue:
             ),
             "review": db.scalar(select(func.count()).where(ReviewItem.status == "open")),
             "held": db.scalar(select(func.count()).where(InboundMessage.status == helpdesk.HELD)),
+            "approvals": db.scalar(
+                select(func.count()).where(TallyChange.status == "pending")
+            ),
         }
         return render_template(
             "console/index.html", tickets=tickets, items=_item_rows(db, items), counts=counts
@@ -371,8 +395,12 @@ def _review_action(item_id: int, action: str) -> ResponseReturnValue:
         item = db.get(ReviewItem, item_id)
         if item is None:
             abort(404)
+        proposed = None
         try:
-            if action == "accept":
+            if action == "accept" and approvals.replaces_confirmed(db, item) is not None:
+                proposed = approvals.propose_accept(db, _operator_name(), item, note).id
+                ids = []
+            elif action == "accept":
                 ids = review.accept(db, _operator_name(), item, note)
             else:
                 ids = review.dismiss(db, _operator_name(), item, note)
@@ -381,6 +409,9 @@ def _review_action(item_id: int, action: str) -> ResponseReturnValue:
             flash(t("review_error", reason=str(error)))
             return redirect(url_for("console.review_item", item_id=item_id))
     _enqueue(ids)
+    if proposed is not None:
+        flash(t("change_proposed", n=proposed))
+        return redirect(url_for("console.approvals_page"))
     flash(t("review_done"))
     return redirect(url_for("console.review_queue"))
 
@@ -441,7 +472,14 @@ def change(submission_id: int) -> ResponseReturnValue:
             sah, ts = _int_field("sah"), _int_field("ts")
             item = db.get(ReviewItem, item_id) if item_id else None
             note = request.form.get("note", "")[:500]
-            ids = review.change_tally(db, _operator_name(), found, votes, sah, ts, note, item)
+            proposed = None
+            if approvals.needs_approval(found):
+                change = approvals.propose_change(
+                    db, _operator_name(), found, votes, sah, ts, note, item
+                )
+                proposed, ids = change.id, []
+            else:
+                ids = review.change_tally(db, _operator_name(), found, votes, sah, ts, note, item)
         except review.ReviewError as error:
             db.rollback()
             if error.failures:
@@ -457,8 +495,89 @@ def change(submission_id: int) -> ResponseReturnValue:
                 url_for("console.submission", submission_id=submission_id, item=item_id)
             )
     _enqueue(ids)
+    if proposed is not None:
+        flash(t("change_proposed", n=proposed))
+        return redirect(url_for("console.approvals_page"))
     flash(t("tally_changed"))
     return redirect(url_for("console.submission", submission_id=submission_id))
+
+
+# --- changes to confirmed tallies: a second person approves ------------------------------------
+
+
+def _change_rows(db: Session, changes: list[TallyChange]) -> list[dict[str, Any]]:
+    subs = {
+        s.id: s
+        for s in db.scalars(
+            select(Submission).where(Submission.id.in_({c.submission_id for c in changes}))
+        )
+    }
+    return [
+        {
+            "change": change,
+            "submission": subs.get(change.submission_id),
+            "before": format_values(*approvals.numbers(change.before)),
+            "after": format_values(*approvals.numbers(change.after)),
+        }
+        for change in changes
+    ]
+
+
+@blueprint.get("/approvals")
+@login_required()
+def approvals_page() -> ResponseReturnValue:
+    active = _active()
+    with session_scope() as db:
+        recent = db.scalars(
+            select(TallyChange)
+            .where(TallyChange.status != "pending")
+            .order_by(TallyChange.decided_at.desc(), TallyChange.id.desc())
+            .limit(30)
+        ).all()
+        return render_template(
+            "console/approvals.html",
+            rows=_change_rows(db, approvals.pending(db)),
+            recent=_change_rows(db, list(recent)),
+            may_approve=operators.can_approve(active.role),
+            me=active.operator_name,
+        )
+
+
+@blueprint.post("/approvals/<int:change_id>/<decision>")
+@login_required()
+def decide_change(change_id: int, decision: str) -> ResponseReturnValue:
+    if decision not in ("approve", "reject"):
+        abort(404)
+    active = _active()
+    note = request.form.get("note", "").strip()[:500]
+    with session_scope() as db:
+        # The role as it is now, not as it was at login.
+        role = db.get_one(operators.Operator, active.operator_id).role
+        try:
+            if decision == "approve":
+                ids = approvals.approve(db, active.operator_name, role, change_id, note)
+                done = t("change_approved", n=change_id)
+            else:
+                status = approvals.reject(db, active.operator_name, role, change_id, note)
+                ids, done = [], t(f"change_{status}", n=change_id)
+        except review.ReviewError as error:
+            db.rollback()
+            flash(t("review_error", reason=str(error)))
+            return redirect(url_for("console.approvals_page"))
+    _enqueue(ids)
+    flash(done)
+    return redirect(url_for("console.approvals_page"))
+
+
+@blueprint.get("/operators")
+@login_required()
+def operators_page() -> ResponseReturnValue:
+    active = _active()
+    with session_scope() as db:
+        if db.get_one(operators.Operator, active.operator_id).role != "admin":
+            abort(403)
+        listed = db.scalars(select(operators.Operator).order_by(operators.Operator.name)).all()
+        return render_template("console/operators.html", operators=listed)
 
 
 @blueprint.get("/media/<int:inbound_id>/<int:index>")
