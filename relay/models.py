@@ -56,7 +56,13 @@ class Tps(Base):
 
 
 class Contest(Base):
-    """One race on the ballot (PPWP, DPR, …); `region_scope` empty means nationwide."""
+    """One race on the ballot (PPWP, DPR, …); `region_scope` empty means nationwide.
+
+    `kind` "candidates" (PPWP, DPD, pilkada pairs: votes per candidate by ballot number) or
+    "parties" (DPR, DPRD: per party its own votes and its candidates' votes, the candidates
+    differing per electoral district, `Dapil`). `required_sections`: the C.Hasil sections an
+    officer must send for this contest beyond the votes (relay.ballots.SECTIONS).
+    """
 
     __tablename__ = "contests"
 
@@ -64,6 +70,8 @@ class Contest(Base):
     name: Mapped[str] = mapped_column(String(200))
     position: Mapped[int] = mapped_column(Integer, default=0)
     region_scope: Mapped[list[Any]] = mapped_column(default=list)
+    kind: Mapped[str] = mapped_column(String(10), default="candidates")
+    required_sections: Mapped[list[Any]] = mapped_column(default=list)
 
     candidates: Mapped[list[Candidate]] = relationship(
         order_by="Candidate.ballot_number", cascade="all, delete-orphan"
@@ -80,6 +88,29 @@ class Candidate(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     contest_code: Mapped[str] = mapped_column(ForeignKey("contests.code"))
     ballot_number: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(300))
+
+
+class Dapil(Base):
+    """An electoral district of a party contest: the regions (code prefixes) it covers."""
+
+    __tablename__ = "dapils"
+
+    contest_code: Mapped[str] = mapped_column(ForeignKey("contests.code"), primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    regions: Mapped[list[Any]] = mapped_column(default=list)
+
+
+class PartyCandidate(Base):
+    """Candidate `candidate_number` on party `party_number`'s list in one dapil."""
+
+    __tablename__ = "party_candidates"
+
+    contest_code: Mapped[str] = mapped_column(String(10), primary_key=True)
+    dapil_code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    party_number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    candidate_number: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(300))
 
 
@@ -166,7 +197,12 @@ class Submission(Base):
     officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id"), index=True)
     inbound_id: Mapped[int] = mapped_column(ForeignKey("inbound_messages.id"), unique=True)
     source: Mapped[str] = mapped_column(String(10), default="text")  # text|photo
-    votes: Mapped[dict[str, Any]] = mapped_column()  # {"1": 120, ...} by ballot number
+    # As sent: {"1": 120, ...} by ballot number; for party contests the party's own votes.
+    votes: Mapped[dict[str, Any]] = mapped_column()
+    # Party contests: {"1.2": 30, ...} candidate 2 of party 1.
+    candidate_votes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # The other C.Hasil sections as sent: {"DPT": 280, "PHP": 255, "SSD": 286, ...}.
+    sections: Mapped[dict[str, Any]] = mapped_column(default=dict)
     sah: Mapped[int] = mapped_column(Integer)
     ts: Mapped[int] = mapped_column(Integer)
     # pending → confirmed | rejected | superseded
@@ -178,7 +214,22 @@ class Submission(Base):
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 
     def votes_by_ballot(self) -> dict[int, int]:
+        """What each ballot number counts towards SAH: a candidate's votes, or a party's
+        total (its own votes plus its candidates')."""
+        totals = self.own_votes_by_ballot()
+        for (party, _), votes in self.candidate_votes_by_number().items():
+            totals[party] = totals.get(party, 0) + votes
+        return totals
+
+    def own_votes_by_ballot(self) -> dict[int, int]:
         return {int(k): int(v) for k, v in self.votes.items()}
+
+    def candidate_votes_by_number(self) -> dict[tuple[int, int], int]:
+        pairs = {}
+        for key, votes in (self.candidate_votes or {}).items():
+            party, _, candidate = key.partition(".")
+            pairs[(int(party), int(candidate))] = int(votes)
+        return pairs
 
 
 class OutboundMessage(Base):
@@ -362,6 +413,32 @@ class ResultVote(Base):
     region_code: Mapped[str] = mapped_column(String(10), primary_key=True)
     ballot_number: Mapped[int] = mapped_column(Integer, primary_key=True)
     votes: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class ResultCandidateVote(Base):
+    """Party contests: votes per party candidate summed per contest and region (the party's
+    total, own votes included, is its `ResultVote`)."""
+
+    __tablename__ = "result_candidate_votes"
+
+    contest_code: Mapped[str] = mapped_column(ForeignKey("contests.code"), primary_key=True)
+    region_code: Mapped[str] = mapped_column(String(10), primary_key=True)
+    party_number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    candidate_number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    votes: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class ResultSection(Base):
+    """A C.Hasil section (DPT, PHP, SSD, …) summed per contest and region over the confirmed
+    tallies that gave it; `tps_reported` says how many did (sections are optional)."""
+
+    __tablename__ = "result_sections"
+
+    contest_code: Mapped[str] = mapped_column(ForeignKey("contests.code"), primary_key=True)
+    region_code: Mapped[str] = mapped_column(String(10), primary_key=True)
+    key: Mapped[str] = mapped_column(String(10), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
+    tps_reported: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ResultTimeline(Base):

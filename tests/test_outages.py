@@ -98,7 +98,7 @@ def test_frozen_redis_does_not_hold_the_webhooks(
             skipped = [r for r in caplog.records if "Redis failed recently" in r.getMessage()]
             assert len(skipped) == 2  # only the first webhook waited for Redis
         result = sweep(min_age_seconds=0)
-        assert (result.inbound, result.unreachable) == (3, False)
+        assert (result.inbound.enqueued, result.unreachable) == (3, False)
         drain(redis.Redis.from_url(server.url))
     finally:
         server.stop()

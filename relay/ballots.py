@@ -1,0 +1,107 @@
+"""What is on one TPS's ballot for one contest: the candidates or parties by ballot number,
+each party's candidates in the TPS's electoral district (dapil), and the C.Hasil sections
+the election file requires. One query API for the grammar's rules, the conversation, the
+forms and the results, so they all agree on what a complete tally of that TPS is.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from relay.models import Contest, Dapil, PartyCandidate
+
+CANDIDATES, PARTIES = "candidates", "parties"
+KINDS = (CANDIDATES, PARTIES)
+
+# The C.Hasil's sections beyond the votes, by the SMS keys officers are trained on
+# (DESIGN.md §6). Each section is optional unless the contest requires it.
+VOTER_KEYS = ("DPT", "DPTB", "DPK", "PHP", "PDPT", "PDPTB", "PDPK")  # I. voters
+BALLOT_KEYS = ("SSD", "SSR", "SSTD", "SS")  # II. ballots
+DISABLED_KEYS = ("DIS", "PDIS")  # I. disabled voters registered / voting
+SECTION_KEYS = (*VOTER_KEYS, *BALLOT_KEYS, *DISABLED_KEYS)
+# `required_sections` names: what each requires to be present.
+SECTIONS: dict[str, tuple[str, ...]] = {
+    "voters": ("DPT", "DPTB", "DPK", "PHP"),  # PHP, or all of PDPT PDPTB PDPK
+    "ballots": BALLOT_KEYS,
+    "disabled": DISABLED_KEYS,
+    "candidates": (),  # party contests: every candidate of every party, once
+}
+RESERVE = 0.02  # ballots delivered beyond the DPT (KPU: 2% of the DPT, rounded up)
+
+
+def reserve_ballots(dpt: int) -> int:
+    """Ballots available when the received count is not given: DPT plus the 2% reserve."""
+    return dpt + math.ceil(dpt * RESERVE)
+
+
+@dataclass(frozen=True)
+class Ballot:
+    """One contest as it is printed for one TPS."""
+
+    contest: str
+    kind: str  # CANDIDATES | PARTIES
+    numbers: tuple[int, ...]  # candidates (or parties) by ballot number
+    names: dict[int, str] = field(hash=False)
+    dapil: str | None = None  # party contests with districts: the TPS's dapil
+    # Party contests: each party's candidate numbers in this dapil (empty: parties only).
+    party_candidates: dict[int, tuple[int, ...]] = field(default_factory=dict, hash=False)
+    candidate_names: dict[tuple[int, int], str] = field(default_factory=dict, hash=False)
+    required: frozenset[str] = frozenset()
+
+    @property
+    def is_party_contest(self) -> bool:
+        return self.kind == PARTIES
+
+    def requires(self, section: str) -> bool:
+        return section in self.required
+
+
+def dapil_for(dapils: list[Dapil], tps_code: str) -> Dapil | None:
+    """The dapil whose region prefix matches the TPS code most closely."""
+    best: tuple[int, Dapil] | None = None
+    for dapil in dapils:
+        for prefix in dapil.regions or []:
+            if tps_code.startswith(prefix) and (best is None or len(prefix) > best[0]):
+                best = (len(prefix), dapil)
+    return best[1] if best else None
+
+
+def ballot_for(session: Session, contest: Contest, tps_code: str) -> Ballot | None:
+    """The ballot of `contest` at TPS `tps_code`; None when the contest is not held there
+    (outside its regions, or a party contest with dapils none of which covers the TPS)."""
+    if not contest.applies_to(tps_code):
+        return None
+    numbers = tuple(c.ballot_number for c in contest.candidates)
+    names = {c.ballot_number: c.name for c in contest.candidates}
+    required = frozenset(contest.required_sections or ())
+    if contest.kind != PARTIES:
+        return Ballot(contest.code, CANDIDATES, numbers, names, required=required)
+    dapils = list(session.scalars(select(Dapil).where(Dapil.contest_code == contest.code)))
+    if not dapils:  # one nationwide party list, parties only
+        return Ballot(contest.code, PARTIES, numbers, names, required=required)
+    dapil = dapil_for(dapils, tps_code)
+    if dapil is None:
+        return None
+    lists: dict[int, list[int]] = {n: [] for n in numbers}
+    candidate_names: dict[tuple[int, int], str] = {}
+    for row in session.scalars(
+        select(PartyCandidate)
+        .where(PartyCandidate.contest_code == contest.code, PartyCandidate.dapil_code == dapil.code)
+        .order_by(PartyCandidate.party_number, PartyCandidate.candidate_number)
+    ):
+        lists.setdefault(row.party_number, []).append(row.candidate_number)
+        candidate_names[(row.party_number, row.candidate_number)] = row.name
+    return Ballot(
+        contest.code,
+        PARTIES,
+        numbers,
+        names,
+        dapil=dapil.code,
+        party_candidates={party: tuple(ks) for party, ks in lists.items()},
+        candidate_names=candidate_names,
+        required=required,
+    )
