@@ -17,7 +17,7 @@ from bots.grammar import (
     Tally,
     parse,
 )
-from bots.tally_rules import RuleFailure, check_tally
+from bots.tally_rules import RULE_ORDER, RuleFailure, check_tally
 
 CONTESTS = frozenset({"PPWP", "DPR", "DPD", "DPRP", "DPRK", "GUB", "BUP", "WAL"})
 KNOWN = sorted(CONTESTS)
@@ -277,7 +277,8 @@ PARSE_CASES: list[tuple[str, str, object]] = [
         err("duplicate_key", key="TS"),
     ),
     ("no-votes", "PPWP 3576011001001", err("no_votes")),
-    ("no-votes-sah-ts", "PPWP 3576011001001 SAH=255 TS=5", err("no_votes")),
+    # A part of a tally (the rest may follow in the next SMS): SAH and TS alone are a Tally.
+    ("sah-ts-only", "PPWP 3576011001001 SAH=255 TS=5", Tally("PPWP", TPS, {}, 255, 5, ())),
     ("bad-language", "BAHASA JAWA", err("bad_language", value="JAWA")),
     ("bad-language-missing", "BAHASA", err("bad_language", value="")),
     ("bad-language-extra", "bahasa en id", err("bad_language", value="en id")),
@@ -399,11 +400,17 @@ RULE_CASES: list[tuple[str, Tally, list[RuleFailure]]] = [
         tally({1: 120, 2: 95}, 1, 5),
         [RuleFailure("missing_ballot", {"numbers": [3]})],
     ),
+    # Voters of the DPTb/DPK vote on the 2% reserve: above the DPT, within DPT + 2% (286).
+    ("within-reserve", tally({1: 200, 2: 50, 3: 20}, 270, 11), []),
+    ("exactly-reserve", tally({1: 200, 2: 50, 3: 20}, 270, 16), []),
     (
-        "over-registered",
-        tally({1: 200, 2: 50, 3: 20}, 270, 11),
+        "over-ballots",
+        tally({1: 200, 2: 50, 3: 20}, 270, 17),
         [
-            RuleFailure("over_registered", {"used": 281, "sah": 270, "ts": 11, "registered": 280}),
+            RuleFailure(
+                "over_ballots",
+                {"used": 287, "sah": 270, "ts": 17, "available": 286, "source": "DPT", "dpt": 280},
+            )
         ],
     ),
     (
@@ -411,7 +418,10 @@ RULE_CASES: list[tuple[str, Tally, list[RuleFailure]]] = [
         tally(sah=300, ts=0),
         [
             RuleFailure("sah_mismatch", {"total": 255, "sah": 300}),
-            RuleFailure("over_registered", {"used": 300, "sah": 300, "ts": 0, "registered": 280}),
+            RuleFailure(
+                "over_ballots",
+                {"used": 300, "sah": 300, "ts": 0, "available": 286, "source": "DPT", "dpt": 280},
+            ),
         ],
     ),
     (
@@ -419,7 +429,10 @@ RULE_CASES: list[tuple[str, Tally, list[RuleFailure]]] = [
         tally({1: 300}, 300, 1),
         [
             RuleFailure("missing_ballot", {"numbers": [2, 3]}),
-            RuleFailure("over_registered", {"used": 301, "sah": 300, "ts": 1, "registered": 280}),
+            RuleFailure(
+                "over_ballots",
+                {"used": 301, "sah": 300, "ts": 1, "available": 286, "source": "DPT", "dpt": 280},
+            ),
         ],
     ),
     ("no-over-without-ts", tally({1: 300, 2: 0, 3: 0}, 300, None), [RuleFailure("missing_ts", {})]),
@@ -618,14 +631,7 @@ def test_check_tally_never_raises(
     registered: int,
 ) -> None:
     failures = check_tally(Tally("PPWP", TPS, votes, sah, ts, ()), ballots, registered)
-    order = [
-        "unknown_ballot",
-        "missing_ballot",
-        "missing_sah",
-        "missing_ts",
-        "sah_mismatch",
-        "over_registered",
-    ]
+    order = list(RULE_ORDER)
     codes = [f.code for f in failures]
     assert codes == sorted(codes, key=order.index)
     assert len(codes) == len(set(codes))
