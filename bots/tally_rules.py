@@ -138,9 +138,10 @@ def _candidates(tally: Tally, ballot: _Ballot) -> tuple[list[RuleFailure], list[
         failures.append(RuleFailure("unknown_candidate", {"keys": unknown}))
     missing: list[str] = []
     if "candidates" in ballot.required:
+        with_candidates = {party for party, _ in tally.candidate_votes}
         for party in ballot.numbers:
-            if party not in tally.votes:
-                missing.append(f"{party:02d}")
+            if party in with_candidates and party not in tally.votes:
+                missing.append(f"{party:02d}")  # its own votes (missing_ballot says the rest)
             missing += [
                 f"{party:02d}.{k}"
                 for k in ballot.party_candidates.get(party, ())
@@ -166,7 +167,7 @@ def check_tally(tally: Tally, ballot: object, registered_voters: int) -> list[Ru
     missing = sorted(n for n in numbers if n not in given)
     if missing:
         failures.append(RuleFailure("missing_ballot", {"numbers": missing}))
-    if missing_candidates and not missing:
+    if missing_candidates:
         failures.append(RuleFailure("missing_candidates", {"keys": missing_candidates}))
     if tally.sah is None:
         failures.append(RuleFailure("missing_sah", {}))
