@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Collection, Mapping
 
 from bots.grammar import SECTION_KEYS, ParseError, Tally
 from bots.messages import join_numbers, text
+from bots.reply import Reply
 from bots.tally_rules import RuleFailure
 
 SMS_LENGTH = 160
@@ -125,3 +128,44 @@ def rule_failures(
     if len(full) <= SMS_LENGTH or len(parts) == 1:
         return full
     return prefix + parts[0] + text("rule_more", language, count=len(parts) - 1)
+
+
+# The longest text one message may carry: Twilio joins up to 1600 characters into one
+# concatenated SMS. A longer reply (a DPR receipt of ~200 numbers) goes as several.
+LONG_REPLY = 1600
+_MARK_ROOM = len(" (99/99)")
+_GROUP_START = re.compile(r"[0-9]{2,3}=")  # a ballot number's own votes: a party's rows start
+
+
+def split_text(body: str, limit: int = LONG_REPLY) -> list[str]:
+    """`body` as parts of at most `limit` characters, each ending "(i/n)", cut between
+    two `key=value` words (never inside a number), before a party's rows where possible."""
+    if len(body) <= limit:
+        return [body]
+    room = limit - _MARK_ROOM
+    parts: list[list[str]] = []
+    current: list[str] = []
+    for word in body.split(" "):
+        if current and len(" ".join([*current, word])) > room:
+            starts = [i for i, w in enumerate(current) if i and _GROUP_START.match(w)]
+            cut = starts[-1] if starts else len(current)
+            if len(" ".join(current[:cut])) < room // 2:  # a party longer than half a part
+                cut = len(current)
+            parts.append(current[:cut])
+            current = current[cut:]
+        current.append(word)
+    parts.append(current)
+    if len(parts) == 1:  # one word longer than a message: sent whole, never cut
+        return [body]
+    return [f"{' '.join(words)} ({i}/{len(parts)})" for i, words in enumerate(parts, start=1)]
+
+
+def split_reply(reply: Reply, limit: int = LONG_REPLY) -> list[Reply]:
+    """A reply too long for one message as several: the buttons go with the last part."""
+    texts = split_text(reply.text, limit)
+    if len(texts) == 1:
+        return [reply]
+    first = dataclasses.replace(reply, text=texts[0], buttons=())
+    middle = [Reply(t) for t in texts[1:-1]]
+    last = Reply(texts[-1], buttons=reply.buttons)
+    return [first, *middle, last]

@@ -9,6 +9,8 @@ import re
 import pytest
 from sqlalchemy import select
 
+from bots.replies import LONG_REPLY, split_reply, split_text
+from bots.reply import Reply
 from relay.db import session_scope
 from relay.models import ReviewItem, Submission
 from tests.chasil_support import set_contest
@@ -185,3 +187,58 @@ def test_a_correction_of_a_section_keeps_the_rest(full_form: str) -> None:
     assert "PHP=259 PDPT=256" in reply and "SSTD=33 SS=259" in reply and "TS=4." in reply
     assert f"(ganti {code})" in reply
     assert say(KPPS, "YA").startswith(f"Terkonfirmasi PPWP TPS {TPS}, kode {new}.")
+
+
+def replies_to(sender: str, text: str) -> list[str]:
+    """Every reply to one message (a long receipt may be several), through `respond`."""
+    from bots.conversation import respond
+    from bots.identity import find_officer
+    from relay.models import InboundMessage
+
+    with session_scope() as session:
+        inbound = InboundMessage(
+            channel="sms-gateway", provider_id=f"long-{len(text)}", sender=sender, text=text,
+            payload="{}",
+        )  # fmt: skip
+        session.add(inbound)
+        session.flush()
+        officer = find_officer(session, "sms-gateway", sender)
+        inbound.officer_id = officer.id
+        return [reply.text for reply in respond(session, inbound, officer)]
+
+
+def test_a_whole_dpr_form_of_18_parties_and_180_candidates_is_echoed_whole(demo: str) -> None:
+    parties = list(range(1, 19))
+    lists = {"JATIM-8": {p: list(range(1, 11)) for p in parties}}
+    set_contest("DPR", parties, kind="parties", required=["voters", "ballots", "candidates"],
+                dapils=DAPIL, lists=lists)  # fmt: skip
+    rows = [f"{p:02d}=2 " + " ".join(f"{p:02d}.{k}={k % 3}" for k in range(1, 11)) for p in parties]
+    sah = 18 * (2 + sum(k % 3 for k in range(1, 11)))  # 18 parties * 12 = 216
+    sections = "DPT=287 DPTB=2 DPK=1 PHP=221 SSD=293 SSR=2 SSTD=70 SS=221"
+    values = f"{sections} " + " ".join(rows) + f" SAH={sah} TS=5"
+    parts = replies_to(KPPS, f"DPR {TPS} {values}")
+    assert len(parts) == 1 and len(parts[0]) <= LONG_REPLY  # one (concatenated) SMS
+    code = receipt(parts[0])
+    assert parts[0] == (
+        f"Diterima DPR TPS {TPS}: {values}. Kode {code}. "
+        "Balas YA jika benar, atau kirim ulang untuk koreksi."
+    )
+    assert say(KPPS, "YA") == f"Terkonfirmasi DPR TPS {TPS}, kode {code}. Terima kasih."
+
+
+def test_a_reply_too_long_for_one_message_is_cut_between_parties() -> None:
+    rows = [f"{p:02d}=1 " + " ".join(f"{p:02d}.{k}={100 + k}" for k in range(1, 11)) for p in
+            range(1, 19)]  # fmt: skip
+    body = f"Diterima DPR TPS {TPS}: " + " ".join(rows) + " SAH=18216 TS=3. Kode ABCDEF."
+    parts = split_text(body)
+    assert len(body) > LONG_REPLY and len(parts) == 2
+    assert all(len(part) <= LONG_REPLY for part in parts)
+    assert parts[0].endswith(" (1/2)") and parts[1].endswith(" (2/2)")
+    assert re.match(r"\d\d=1 \d\d\.1=101 ", parts[1])  # the cut falls before a party's rows
+    assert parts[0].removesuffix(" (1/2)") + " " + parts[1].removesuffix(" (2/2)") == body
+    reply = Reply(body, buttons=(("YA", "YA ABCDEF"),))
+    first, last = split_reply(reply)
+    assert (first.text, first.buttons, last.text, last.buttons) == (
+        parts[0], (), parts[1], reply.buttons,
+    )  # fmt: skip
+    assert split_text("x" * 2000) == ["x" * 2000]  # one word is never cut
