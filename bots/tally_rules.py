@@ -14,11 +14,11 @@ Every rule needs only the rows it compares: a rule whose rows are not all given 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from bots.grammar import Tally
+from relay.ballots import CANDIDATES, PARTIES, SECTIONS, Ballot, reserve_ballots
 
 __all__ = [
     "MISSING_CODES",
@@ -30,15 +30,6 @@ __all__ = [
     "tally_warnings",
 ]
 
-CANDIDATES, PARTIES = "candidates", "parties"
-RESERVE = 0.02  # as relay.ballots.RESERVE: ballots beyond the DPT, 2% rounded up
-
-# Required section name -> the rows it asks for ("voters": PHP or all three per-list counts).
-REQUIRED_ROWS: dict[str, tuple[str, ...]] = {
-    "voters": ("DPT", "DPTB", "DPK", "PHP"),
-    "ballots": ("SSD", "SSR", "SSTD", "SS"),
-    "disabled": ("DIS", "PDIS"),
-}
 PER_LIST = (("PDPT", "DPT"), ("PDPTB", "DPTB"), ("PDPK", "DPK"), ("PDIS", "DIS"))
 MISSING_CODES = frozenset(
     {"missing_ballot", "missing_sah", "missing_ts", "missing_rows", "missing_candidates"}
@@ -69,30 +60,11 @@ class RuleFailure:
     params: dict[str, object] = field(default_factory=dict, hash=False)
 
 
-@dataclass(frozen=True)
-class _Ballot:
-    """The few attributes of `relay.ballots.Ballot` the rules read (a bare list of numbers
-    is a candidate contest with nothing required, as before the whole C.Hasil)."""
-
-    numbers: tuple[int, ...]
-    kind: str = CANDIDATES
-    party_candidates: dict[int, tuple[int, ...]] = field(default_factory=dict, hash=False)
-    required: frozenset[str] = frozenset()
-
-
-def _as_ballot(ballot: object) -> _Ballot:
-    if hasattr(ballot, "numbers") and hasattr(ballot, "kind"):
-        return _Ballot(
-            tuple(ballot.numbers),  # type: ignore[attr-defined]
-            ballot.kind,  # type: ignore[attr-defined]
-            dict(getattr(ballot, "party_candidates", {}) or {}),
-            frozenset(getattr(ballot, "required", ()) or ()),
-        )
-    return _Ballot(tuple(ballot))  # type: ignore[call-overload]
-
-
-def reserve_ballots(dpt: int) -> int:
-    return dpt + math.ceil(dpt * RESERVE)
+def _as_ballot(ballot: Ballot | Collection[int]) -> Ballot:
+    """A bare list of numbers is a candidate contest with nothing else required."""
+    if isinstance(ballot, Ballot):
+        return ballot
+    return Ballot("", CANDIDATES, tuple(ballot), {})
 
 
 def _dpt(tally: Tally, registered_voters: int) -> int:
@@ -109,7 +81,7 @@ def _php(tally: Tally) -> int | None:
 
 def _missing_rows(tally: Tally, required: Collection[str]) -> list[str]:
     missing: list[str] = []
-    for section, rows in REQUIRED_ROWS.items():
+    for section, rows in SECTIONS.items():  # "voters": PHP, or all three per-list counts
         if section not in required:
             continue
         for row in rows:
@@ -120,7 +92,7 @@ def _missing_rows(tally: Tally, required: Collection[str]) -> list[str]:
     return missing
 
 
-def _candidates(tally: Tally, ballot: _Ballot) -> tuple[list[RuleFailure], list[str]]:
+def _candidates(tally: Tally, ballot: Ballot) -> tuple[list[RuleFailure], list[str]]:
     """Failures about `NN.K` keys, and the party/candidate keys still missing."""
     failures: list[RuleFailure] = []
     given = sorted(tally.candidate_votes)
@@ -150,7 +122,9 @@ def _candidates(tally: Tally, ballot: _Ballot) -> tuple[list[RuleFailure], list[
     return failures, missing
 
 
-def check_tally(tally: Tally, ballot: object, registered_voters: int) -> list[RuleFailure]:
+def check_tally(
+    tally: Tally, ballot: Ballot | Collection[int], registered_voters: int
+) -> list[RuleFailure]:
     """Every failed rule in `RULE_ORDER`; an empty list means the tally is complete and right.
 
     `ballot`: a `relay.ballots.Ballot`, or (as before) the contest's ballot numbers.

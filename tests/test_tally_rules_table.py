@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import pytest
 
+from bots import grammar
 from bots.grammar import ParseError, parse
 from bots.replies import missing_list, parse_error, rule_failures, warning_list
 from bots.tally_rules import check_tally, incomplete, inconsistent, tally_warnings
+from relay import ballots
 from relay.ballots import Ballot
 
 TPS = "3576011001001"
@@ -365,3 +367,7 @@ def test_the_table_has_every_rule_passing_and_failing() -> None:
 def test_every_failure_fits_one_sms() -> None:
     for _, _contest, body, indonesian, english in TABLE:
         assert len(indonesian) <= 160 and len(english) <= 160, body
+
+
+def test_the_grammar_reads_every_row_the_ballot_knows() -> None:
+    assert grammar.SECTION_KEYS == ballots.SECTION_KEYS
