@@ -78,7 +78,8 @@ def test_every_odd_text_is_stored_as_sent_and_answered_once(client, redis_conn, 
     assert inbound_texts() == [body.replace("\x00", "") for _, body, _ in TEXTS]
     with session_scope() as session:
         assert session.execute(text("SELECT count(*) FROM inbound_messages")).scalar() == 11
-    assert count(Submission) == 2  # the control-character tally and its emoji correction
+    # the control-character tally, its emoji correction, and the part completing it
+    assert count(Submission) == 3
 
 
 # --- signatures and replays ---------------------------------------------------------------------
