@@ -242,3 +242,20 @@ def test_a_reply_too_long_for_one_message_is_cut_between_parties() -> None:
         parts[0], (), parts[1], reply.buttons,
     )  # fmt: skip
     assert split_text("x" * 2000) == ["x" * 2000]  # one word is never cut
+
+
+def test_an_operator_changes_a_party_total_and_the_candidates_stay(dpr: str) -> None:
+    from bots.review import ReviewError, change_tally
+
+    say(KPPS, f"DPR {TPS} 01=10 01.1=30 01.2=12 01.3=0 02=5 02.1=40 02.2=3 03=1 03.1=7 03.2=2 "
+              "SAH=110 TS=2")  # fmt: skip
+    say(KPPS, "YA")
+    with session_scope() as session:
+        stored = session.scalars(select(Submission)).one()
+        # the console shows and edits what each number counts: party 03's total 10 -> 11
+        change_tally(session, "ana", stored, {1: 52, 2: 48, 3: 11}, 111, 2, "recount")
+        assert stored.votes == {"1": 10, "2": 5, "3": 2}  # its own votes took the change
+        assert stored.candidate_votes["3.1"] == 7 and stored.votes_by_ballot()[3] == 11
+        with pytest.raises(ReviewError) as refused:  # SAH must still be the party totals
+            change_tally(session, "ana", stored, {1: 52, 2: 48, 3: 11}, 120, 2, "typo")
+        assert [f.code for f in refused.value.failures] == ["sah_mismatch"]
