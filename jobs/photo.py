@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from bots.conversation import contest_codes
 from bots.grammar import Tally
 from bots.reply import Reply
-from bots.tallies import PhotoReading, submit
+from bots.tallies import PhotoReading, same_form, submit
 from jobs.queues import enqueue_outbound
 from jobs.replies import reply_row
 from relay import media
@@ -135,11 +135,7 @@ def _queue_for_review(
     if stored.reason == "checks_failed" and not rules:
         rules.append("rules_of_the_form")
     detail: dict[str, object] = {}
-    differs = typed is not None and (typed.votes_by_ballot(), typed.sah, typed.ts) != (
-        stored.votes_by_ballot(),
-        stored.sah,
-        stored.ts,
-    )
+    differs = typed is not None and not same_form(typed, stored)  # every row of the form
     if differs:
         rules.append("differs_from_typed")
         detail["typed"] = typed.receipt_code  # type: ignore[union-attr]

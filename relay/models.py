@@ -203,8 +203,9 @@ class Submission(Base):
     candidate_votes: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # The other C.Hasil sections as sent: {"DPT": 280, "PHP": 255, "SSD": 286, ...}.
     sections: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    sah: Mapped[int] = mapped_column(Integer)
-    ts: Mapped[int] = mapped_column(Integer)
+    # None only while a tally sent in parts is pending without them (migration 0009).
+    sah: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    ts: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # pending → confirmed | rejected | superseded
     status: Mapped[str] = mapped_column(String(12), default="pending", index=True)
     reason: Mapped[str | None] = mapped_column(String(40), default=None)
