@@ -170,11 +170,12 @@ def insert_rows(
     conn: Connection,
     table: Table,
     rows: list[dict[str, Any]],
-    key: str | None = None,
+    key: str | Sequence[str] | None = None,
     update: Sequence[str] = (),
 ) -> None:
-    """INSERT `rows` (dicts with the same columns); with `key`, ON CONFLICT (key) DO UPDATE the
-    `update` columns (the rows must then have distinct keys).
+    """INSERT `rows` (dicts with the same columns); with `key` (a column or the columns of a
+    composite key), ON CONFLICT (key) DO UPDATE the `update` columns (the rows must then have
+    distinct keys).
 
     SQLite runs one prepared statement per row in the driver; PostgreSQL gets one statement
     per batch that unnests an array per column (row by row it is several times slower there).
@@ -195,7 +196,8 @@ def insert_rows(
         stmt = insert(table).values({n: bindparam(n) for n in names})
     if key is not None:
         stmt = stmt.on_conflict_do_update(
-            index_elements=[table.c[key]], set_={c: stmt.excluded[c] for c in update}
+            index_elements=[table.c[k] for k in ([key] if isinstance(key, str) else key)],
+            set_={c: stmt.excluded[c] for c in update},
         )
     if conn.dialect.name == "postgresql":
         conn.execute(stmt)
@@ -295,12 +297,12 @@ class SeenKeys:
         Column("line", Integer, nullable=False),
     )
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, width: int = 20) -> None:
         self._conn = conn
         conn.execute(
             text(
                 "CREATE TEMPORARY TABLE IF NOT EXISTS loader_seen "
-                "(k VARCHAR(20) PRIMARY KEY, line INTEGER NOT NULL)"
+                f"(k VARCHAR({int(width)}) PRIMARY KEY, line INTEGER NOT NULL)"
             )
         )
         conn.execute(text("DELETE FROM loader_seen"))
