@@ -60,6 +60,7 @@ class CandidateRow:
     number: int | None
     name: str
     problems: list[str] = field(default_factory=list)
+    broken: bool = False  # not a row at all (not CSV): nothing else to check
 
 
 @dataclass
@@ -243,7 +244,7 @@ def _candidate_file_rows(path: Path, contest: str) -> Iterator[CandidateRow]:
     with CsvSource(path, ("dapil", "party", "number", "name"), ("contest",)) as source:
         for line, fields, problem in source.rows():
             if problem is not None:
-                yield CandidateRow(line, where, "", None, None, "", [problem])
+                yield CandidateRow(line, where, "", None, None, "", [problem], broken=True)
                 continue
             dapil, party_raw, number_raw, name, row_contest = fields
             row = CandidateRow(
@@ -405,6 +406,8 @@ class _Candidates:
         self._store(list(good.values()))
 
     def _check(self, row: CandidateRow) -> None:
+        if row.broken:
+            return
         if row.dapil in self.refused_dapils:
             row.problems.append(
                 f"dapil {row.dapil} was refused (line {self.refused_dapils[row.dapil]})"
