@@ -249,6 +249,7 @@ ROW_ERRORS = [
     ),
     (DAPILS, GOOD_ROWS + "X-9,1,1,Cici\n", "caleg.csv", 4, "unknown dapil 'X-9'"),
     (DAPILS, GOOD_ROWS + "X-1,1,0,Cici\n", "caleg.csv", 4, "candidate number must be a whole"),
+    (DAPILS, GOOD_ROWS + "X-1,1,1000,Cici\n", "caleg.csv", 4, "number 1..999"),
     (DAPILS, GOOD_ROWS + "X-1,satu,2,Cici\n", "caleg.csv", 4, "party must be a whole number"),
     (DAPILS, GOOD_ROWS + "X-1,1,2,\n", "caleg.csv", 4, "candidate 1.2: empty name"),
     (DAPILS, GOOD_ROWS + "X-1,1,2," + "n" * 301 + "\n", "caleg.csv", 4, "longer than 300"),

@@ -293,16 +293,19 @@ class SeenKeys:
     _table = Table(
         "loader_seen",
         MetaData(),
-        Column("k", String(20), primary_key=True),
+        Column("k", String(48), primary_key=True),
         Column("line", Integer, nullable=False),
     )
 
-    def __init__(self, conn: Connection, width: int = 20) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
+        # One width for every loader (48: a candidate's dapil|party|number key): PostgreSQL
+        # refuses a cached plan whose result type changed when a pooled connection meets a
+        # loader_seen of another width.
         conn.execute(
             text(
                 "CREATE TEMPORARY TABLE IF NOT EXISTS loader_seen "
-                f"(k VARCHAR({int(width)}) PRIMARY KEY, line INTEGER NOT NULL)"
+                "(k VARCHAR(48) PRIMARY KEY, line INTEGER NOT NULL)"
             )
         )
         conn.execute(text("DELETE FROM loader_seen"))

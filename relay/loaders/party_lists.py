@@ -27,6 +27,7 @@ from relay.loaders import (
     CsvSource,
     LoadReport,
     SeenKeys,
+    _insert_for,
     check_name,
     insert_rows,
     is_digits,
@@ -37,6 +38,7 @@ from relay.models import Dapil, PartyCandidate
 DAPIL_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,19}")
 PREFIX_LENGTHS = (2, 4, 6, 10)
 _REGION_SEPARATORS = re.compile(r"[\s|]+")
+MAX_NUMBER = 999  # party and candidate numbers
 
 _dapils = Dapil.__table__
 _candidates = PartyCandidate.__table__
@@ -335,7 +337,13 @@ def store_dapils(
         if existing.get(code) != (name, regions)
     ]
     gone = [code for code in existing if code not in wanted]
-    insert_rows(conn, _dapils, changed, ("contest_code", "code"), ("name", "regions"))
+    if changed:  # few rows, with a JSON column: a plain executemany (no array unnesting)
+        stmt = _insert_for(conn)(_dapils)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[_dapils.c.contest_code, _dapils.c.code],
+            set_={"name": stmt.excluded.name, "regions": stmt.excluded.regions},
+        )
+        conn.execute(stmt, changed)
     if gone:
         conn.execute(
             delete(_dapils).where(_dapils.c.contest_code == contest, _dapils.c.code.in_(gone))
@@ -370,7 +378,7 @@ class _Candidates:
     _batch: list[CandidateRow] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.seen = SeenKeys(self.conn, width=48)
+        self.seen = SeenKeys(self.conn)
 
     def add(self, row: CandidateRow) -> None:
         self._batch.append(row)
@@ -419,8 +427,10 @@ class _Candidates:
                 f"unknown party {row.party} (the contest's parties: "
                 f"{', '.join(str(p) for p in sorted(self.parties))})"
             )
-        if row.number is None:
-            row.problems.append("candidate number must be a whole number ≥ 1")
+        if row.number is None or row.number > MAX_NUMBER:
+            row.problems.append(f"candidate number must be a whole number 1..{MAX_NUMBER}")
+        if row.party is not None and row.party > MAX_NUMBER:
+            row.problems.append(f"party must be a whole number 1..{MAX_NUMBER}")
         if (reason := check_name(row.name, 300)) is not None:
             row.problems.append(f"candidate {row.party}.{row.number}: {reason}")
 
@@ -484,7 +494,10 @@ class _Candidates:
 
 
 def _key(row: CandidateRow) -> str | None:
-    if row.party is None or row.number is None or not row.dapil:
+    """`dapil|party|number`, at most 20 + 2 + 6 characters (SeenKeys holds 48)."""
+    if row.party is None or row.number is None or not row.dapil or row.broken:
+        return None
+    if row.party > MAX_NUMBER or row.number > MAX_NUMBER or len(row.dapil) > 20:
         return None
     return f"{row.dapil}|{row.party}|{row.number}"
 
