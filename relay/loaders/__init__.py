@@ -290,7 +290,7 @@ class SeenKeys:
     to stay flat; the table lives on the load's connection and is dropped at the end.
     """
 
-    _table = Table(
+    table = Table(
         "loader_seen",
         MetaData(),
         Column("k", String(48), primary_key=True),
@@ -311,12 +311,12 @@ class SeenKeys:
         conn.execute(text("DELETE FROM loader_seen"))
 
     def lines(self, keys: Iterable[str]) -> dict[str, int]:
-        found = fetch_existing(self._conn, self._table, "k", ["line"], keys)
+        found = fetch_existing(self._conn, self.table, "k", ["line"], keys)
         return {k: v[0] for k, v in found.items()}
 
     def add(self, items: list[dict[str, Any]]) -> None:
         """`items`: [{"k": key, "line": n}], none of them already present."""
-        insert_rows(self._conn, self._table, items)
+        insert_rows(self._conn, self.table, items)
 
     def drop(self) -> None:
         schema = "pg_temp" if self._conn.dialect.name == "postgresql" else "temp"

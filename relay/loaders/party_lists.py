@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import Connection, String, and_, cast, delete, select, text
+from sqlalchemy import Connection, String, and_, cast, delete, select
 
 from relay.loaders import (
     BATCH_SIZE,
@@ -483,11 +483,11 @@ class _Candidates:
             + "|"
             + cast(_candidates.c.candidate_number, String)
         )
-        mentioned = select(text("k")).select_from(text("loader_seen"))
+        seen = SeenKeys.table
+        # NOT EXISTS: an anti-join on loader_seen's key (NOT IN becomes a scan per row).
+        mentioned = select(seen.c.k).where(seen.c.k == key).exists()
         result = self.conn.execute(
-            delete(_candidates).where(
-                and_(_candidates.c.contest_code == self.contest, key.not_in(mentioned))
-            )
+            delete(_candidates).where(and_(_candidates.c.contest_code == self.contest, ~mentioned))
         )
         self.seen.drop()
         return result.rowcount or 0
