@@ -319,13 +319,22 @@ def test_row_errors_name_file_line_and_reason_and_good_rows_load(
     assert count(db, Dapil) == 2
 
 
-def test_rows_of_a_refused_dapil_are_refused_with_a_pointer(db: str, tmp_path: Path) -> None:
-    write(tmp_path / "dapil.csv", DAPILS + "X-3,Dapil X 3,35\n")
+@pytest.mark.parametrize(
+    ("regions", "reason"),
+    [
+        ("35", "dapil X-3: region 35 overlaps region 3576 of dapil X-1 (line 2)"),
+        ("357", "dapil X-3: region '357' must be a 2, 4, 6 or 10-digit region code"),
+    ],
+)
+def test_rows_of_a_refused_dapil_are_refused_with_a_pointer(
+    db: str, tmp_path: Path, regions: str, reason: str
+) -> None:
+    write(tmp_path / "dapil.csv", DAPILS + f"X-3,Dapil X 3,{regions}\n")
     write(tmp_path / "caleg.csv", GOOD_ROWS + "X-3,1,1,Cici\n")
     body = "    dapils: dapil.csv\n    candidates: caleg.csv\n"
     report = load_election(party_contest(tmp_path, body), db)
     assert [(line, text.split(": ", 2)[2]) for line, text in report.errors] == [
-        (4, "dapil X-3: region 35 overlaps region 3576 of dapil X-1 (line 2)"),
+        (4, reason),
         (4, "dapil X-3 was refused (line 4)"),
     ]
     assert report.errors[0][1].startswith("dapil.csv") and report.errors[1][1].startswith(

@@ -120,7 +120,7 @@ def _store_lists(session: Session, contest: _Contest, report: LoadReport, batch_
     label = f"contest {contest.code}"
     lists = contest.lists
     for dapil_file in lists.dapil_files:
-        lists.dapils.extend(read_dapil_file(dapil_file, contest.code, label, report))
+        read_dapil_file(dapil_file, contest.code, label, report, lists)
     if not lists.dapils and not lists.candidate_files and not lists.inline_candidates:
         return clear_lists(conn, contest.code)
     dapils = check_dapils(lists.dapils, contest.regions, label, report)

@@ -73,6 +73,7 @@ class ContestLists:
     inline_candidates: list[CandidateRow] = field(default_factory=list)
     dapil_files: list[Path] = field(default_factory=list)
     candidate_files: list[Path] = field(default_factory=list)
+    refused: dict[str, int] = field(default_factory=dict)  # dapil code → its refused line
 
 
 def ballot_number(raw: Any) -> int | None:
@@ -121,6 +122,7 @@ def inline_dapils(
             report,
         )
         if entry is None:
+            lists.refused.setdefault(str(item.get("code") or "").strip(), line)
             continue
         lists.dapils.append(entry)
         _inline_candidates(
@@ -219,10 +221,11 @@ def _dapil_entry(
 # --------------------------------------------------------------------------- companion CSV
 
 
-def read_dapil_file(path: Path, contest: str, label: str, report: LoadReport) -> list[DapilEntry]:
-    """The dapils of a `code,name,regions[,contest]` file (small: one row per dapil)."""
+def read_dapil_file(
+    path: Path, contest: str, label: str, report: LoadReport, lists: ContestLists
+) -> None:
+    """Add the dapils of a `code,name,regions[,contest]` file (small: one row per dapil)."""
     where = f"{path.name}: "
-    out = []
     with CsvSource(path, ("code", "name", "regions"), ("contest",)) as source:
         for line, fields, problem in source.rows():
             if problem is not None:
@@ -236,9 +239,10 @@ def read_dapil_file(path: Path, contest: str, label: str, report: LoadReport) ->
                 continue
             parts = [p for p in _REGION_SEPARATORS.split(regions) if p]
             entry = _dapil_entry(line, where, code, name, parts, label, report)
-            if entry is not None:
-                out.append(entry)
-    return out
+            if entry is None:
+                lists.refused.setdefault(code.strip(), line)
+            else:
+                lists.dapils.append(entry)
 
 
 def _candidate_file_rows(path: Path, contest: str) -> Iterator[CandidateRow]:
@@ -517,6 +521,7 @@ def store_candidates(
     True when anything changed."""
     accepted = {d.code: d.line for d in dapils}
     refused = {d.code: d.line for d in lists.dapils if d.code not in accepted}
+    refused.update((c, line) for c, line in lists.refused.items() if c not in accepted)
     sink = _Candidates(conn, contest, label, parties, accepted, refused, report, batch_size)
     for row in lists.inline_candidates:
         sink.add(row)
