@@ -514,3 +514,38 @@ def test_election_load_exits_3_on_refused_rows_unless_skipped(cli, db: str, tmp_
     assert "line 4: caleg.csv: contest DPR: unknown party 3" in skipped.output
     good = cli.invoke(args=["election", "load", str(DEMO / "election.yaml")])
     assert good.exit_code == 0 and " 0 errors" in good.output
+
+
+def test_a_refused_dapil_row_keeps_what_is_stored_until_fixed(db: str, tmp_path: Path) -> None:
+    write(tmp_path / "dapil.csv", DAPILS)
+    write(tmp_path / "caleg.csv", GOOD_ROWS)
+    path = party_contest(tmp_path, "    dapils: dapil.csv\n    candidates: caleg.csv\n")
+    assert load_election(path, db).errors == []
+    write(tmp_path / "dapil.csv", DAPILS.replace("X-2,Dapil X 2,3277", "X-2,Dapil X 2,327"))
+    report = load_election(path, db)
+    assert [line for line, _ in report.errors] == [3, 3]  # the dapil, then its candidate row
+    assert report.notes == []
+    assert lists(db) == {("X-1", 1, 1): "Ani", ("X-2", 2, 1): "Budi"}
+    with session_scope(db) as session:
+        assert session.get_one(Dapil, ("DPR", "X-2")).regions == ["3277"]
+    write(tmp_path / "dapil.csv", "code,name,regions\nX-1,Dapil X 1,3576\n")
+    write(tmp_path / "caleg.csv", "dapil,party,number,name\nX-1,1,1,Ani\n")
+    removed = load_election(path, db)
+    assert removed.errors == [] and removed.updated == 1
+    assert [text for _, text in removed.notes] == [
+        "contest DPR: dapils no longer in the file removed: X-2"
+    ]
+    assert lists(db) == {("X-1", 1, 1): "Ani"}
+
+
+def test_a_contest_turned_candidates_kind_loses_its_dapils(db: str, tmp_path: Path) -> None:
+    path = party_contest(tmp_path, INLINE, code="DPRP")
+    load_election(path, db)
+    assert count(db, Dapil) == 2 and count(db, PartyCandidate) == 4
+    path.write_text(
+        "election: Uji\ncontests:\n  - code: DPRP\n    name: Uji\n    kind: candidates\n"
+        "    candidates: [{number: 1, name: A}]\n"
+    )
+    report = load_election(path, db)
+    assert (report.updated, report.errors) == (1, [])
+    assert count(db, Dapil) == 0 and count(db, PartyCandidate) == 0

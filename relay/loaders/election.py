@@ -114,17 +114,17 @@ def load_election(
 
 def _store_lists(session: Session, contest: _Contest, report: LoadReport, batch_size: int) -> bool:
     """Dapils and candidate lists of a party contest; True when they changed."""
-    if contest.kind != PARTIES or contest.lists is None:
-        return False
     conn = session.connection()
-    label = f"contest {contest.code}"
     lists = contest.lists
+    if contest.kind != PARTIES or lists is None or not lists.given:
+        return clear_lists(conn, contest.code)  # no districts: one list of parties (or none)
+    label = f"contest {contest.code}"
     for dapil_file in lists.dapil_files:
         read_dapil_file(dapil_file, contest.code, label, report, lists)
-    if not lists.dapils and not lists.candidate_files and not lists.inline_candidates:
-        return clear_lists(conn, contest.code)
     dapils = check_dapils(lists.dapils, contest.regions, label, report)
-    changed = store_dapils(conn, contest.code, contest.line, dapils, report)
+    accepted = {d.code for d in dapils}
+    refused = {d.code for d in lists.dapils if d.code not in accepted} | set(lists.refused)
+    changed = store_dapils(conn, contest.code, contest.line, dapils, refused, report)
     parties = {n for n, _ in contest.candidates}
     changed |= store_candidates(
         conn, contest.code, contest.line, label, parties, lists, dapils, report, batch_size

@@ -75,6 +75,17 @@ class ContestLists:
     candidate_files: list[Path] = field(default_factory=list)
     refused: dict[str, int] = field(default_factory=dict)  # dapil code → its refused line
 
+    @property
+    def given(self) -> bool:
+        """The file gives dapils or lists (else the contest has one nationwide party list)."""
+        return bool(
+            self.dapils
+            or self.refused
+            or self.dapil_files
+            or self.candidate_files
+            or self.inline_candidates
+        )
+
 
 def ballot_number(raw: Any) -> int | None:
     """1, or "01" (YAML reads 08 and 09 as text, not numbers)."""
@@ -323,9 +334,15 @@ def _overlapping(prefix: str, owner: dict[str, DapilEntry]) -> tuple[str, DapilE
 
 
 def store_dapils(
-    conn: Connection, contest: str, line: int, dapils: list[DapilEntry], report: LoadReport
+    conn: Connection,
+    contest: str,
+    line: int,
+    dapils: list[DapilEntry],
+    refused: set[str],
+    report: LoadReport,
 ) -> bool:
-    """Make the contest's dapils those given; True when anything changed."""
+    """Make the contest's dapils those given (a refused one keeps its stored version until
+    its row is fixed); True when anything changed."""
     existing = {
         row.code: (row.name, list(row.regions or []))
         for row in conn.execute(
@@ -340,7 +357,7 @@ def store_dapils(
         for code, (name, regions) in wanted.items()
         if existing.get(code) != (name, regions)
     ]
-    gone = [code for code in existing if code not in wanted]
+    gone = [code for code in existing if code not in wanted and code not in refused]
     if changed:  # few rows, with a JSON column: a plain executemany (no array unnesting)
         stmt = _insert_for(conn)(_dapils)
         stmt = stmt.on_conflict_do_update(
