@@ -16,9 +16,11 @@ from sqlalchemy import select, text
 from relay import results
 from relay.config import ROOT
 from relay.db import dispose_engines, get_engine, session_scope
+from relay.loaders.regions import load_regions
+from relay.loaders.roster import import_roster
 from relay.migrate import upgrade
 from relay.models import Submission
-from tests.support import load_demo, throwaway_postgres
+from tests.support import throwaway_postgres
 
 
 @pytest.fixture
@@ -34,11 +36,28 @@ def old_database(tmp_path: Path) -> Iterator[str]:
 
 
 def _at_0002c(url: str) -> str:
+    """The demo regions and roster, and the PPWP contest as a 0002c election load stored it
+    (written in SQL: today's election loader speaks today's schema)."""
     config = Config(str(ROOT / "alembic.ini"))
     with get_engine(url).begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "0002c")
-    load_demo(url)
+        connection.execute(
+            text(
+                "INSERT INTO contests (code, name, position, region_scope) "
+                "VALUES ('PPWP', 'Presiden dan Wakil Presiden', 1, '[]')"
+            )
+        )
+        for number in (1, 2, 3):
+            connection.execute(
+                text(
+                    "INSERT INTO candidates (contest_code, ballot_number, name) "
+                    "VALUES ('PPWP', :n, :name)"
+                ),
+                {"n": number, "name": f"Pasangan {number}"},
+            )
+    assert load_regions(ROOT / "demo" / "regions.csv", url).errors == []
+    assert import_roster(ROOT / "demo" / "roster.csv", url).errors == []
     return url
 
 
