@@ -18,9 +18,11 @@ UPSIDE = {"01": 31, "02": 148, "03": 67, "SAH": 246, "TS": 9, "BALLOTS": 255, "V
 
 def demo_templates() -> dict[str, FormTemplate]:
     data = yaml.safe_load((ROOT / "demo" / "election.yaml").read_text(encoding="utf-8"))
-    return {
+    return {  # party contests list their parties under `parties` (`candidates` names a file)
         c["code"]: build_template(
-            c["code"], c["name"], [(int(x["number"]), x["name"]) for x in c["candidates"]]
+            c["code"],
+            c["name"],
+            [(int(x["number"]), x["name"]) for x in c.get("parties", c["candidates"])],
         )
         for c in data["contests"]
     }
