@@ -4,7 +4,16 @@ At national size (~84k villages, ~823k TPS) no page may sum every TPS. Each conf
 adds itself to the four regions above its TPS (province, regency, district, village) with
 atomic upserts (`INSERT … ON CONFLICT DO UPDATE SET n = n + excluded.n`), in the same
 transaction that confirms it; the country is the sum of its ~38 provinces. Rows are touched
-in a fixed order (region code, ballot number) so concurrent confirmations cannot deadlock.
+in a fixed order (table: totals, votes, candidate votes, sections; then region code and
+number or key) so concurrent confirmations cannot deadlock.
+
+What is summed: SAH and TS; per ballot number what it counts towards SAH (`ResultVote`: a
+candidate's votes, or a party's total = its own votes + its candidates'); for party
+contests each candidate's votes per (party, candidate number) (`ResultCandidateVote`); and
+each C.Hasil section an officer gave (`ResultSection`: DPT, PHP, SSD, …, with how many
+TPS reported it, as sections are optional). A party's own votes in a region are its total
+minus its candidates' sum. Candidate numbers mean a person only within one dapil, so the
+readers name candidates only for a region that lies within one dapil (`dapil_of_region`).
 
 TPS counts and registered voters per region (the progress denominators) live in
 `region_stats`, rebuilt after a regions load (`results rebuild`, or on first use).
@@ -22,11 +31,15 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from relay.ballots import PARTIES, SECTION_KEYS, dapil_for
 from relay.locks import read_snapshot
 from relay.models import (
     Contest,
+    Dapil,
     Region,
     RegionStat,
+    ResultCandidateVote,
+    ResultSection,
     ResultTimeline,
     ResultTotal,
     ResultVote,
@@ -56,16 +69,82 @@ def _insert(session: Session) -> Any:
     return insert
 
 
-def _add(
-    session: Session,
-    contest_code: str,
-    tps_code: str,
-    votes: Mapping[int, int],
-    sah: int,
-    ts: int,
-    tps_delta: int,
-    sign: int,
-) -> None:
+@dataclass(frozen=True)
+class Numbers:
+    """What one confirmed tally adds to the totals (see the module's docstring)."""
+
+    votes: Mapping[int, int]  # by ballot number: a candidate's votes or a party's total
+    sah: int
+    ts: int
+    candidates: Mapping[tuple[int, int], int] = field(default_factory=dict)
+    sections: Mapping[str, int] = field(default_factory=dict)
+
+
+def numbers_of(submission: Submission) -> Numbers:
+    """A tally's numbers as they count; take it before changing the row."""
+    return Numbers(
+        submission.votes_by_ballot(),
+        submission.sah,
+        submission.ts,
+        submission.candidate_votes_by_number(),
+        sections_of(submission),
+    )
+
+
+def sections_of(submission: Submission) -> dict[str, int]:
+    """The tally's C.Hasil sections given as numbers ({"DPT": 280, …})."""
+    given = {}
+    for key, value in (submission.sections or {}).items():
+        if isinstance(value, int | str) and str(value).lstrip("-").isdigit():
+            given[str(key)] = int(value)
+    return given
+
+
+def _as_numbers(value: Numbers | tuple[Mapping[int, int], int, int]) -> Numbers:
+    """Callers may still pass today's (votes, sah, ts): no candidates, no sections."""
+    if isinstance(value, Numbers):
+        return value
+    votes, sah, ts = value
+    return Numbers(votes, sah, ts)
+
+
+@dataclass
+class _Delta:
+    """What to add to every region above one TPS; sections carry (value, tps_reported)."""
+
+    tps: int
+    sah: int
+    ts: int
+    votes: dict[int, int]
+    candidates: dict[tuple[int, int], int]
+    sections: dict[str, tuple[int, int]]
+
+
+def _delta(before: Numbers | None, after: Numbers | None) -> _Delta:
+    old = before or Numbers({}, 0, 0)
+    new = after or Numbers({}, 0, 0)
+
+    def diff(a: Mapping[Any, int], b: Mapping[Any, int]) -> dict[Any, int]:
+        moved = {key: b.get(key, 0) - a.get(key, 0) for key in set(a) | set(b)}
+        return {key: d for key, d in moved.items() if d}
+
+    sections = {}
+    for key in set(old.sections) | set(new.sections):
+        value = new.sections.get(key, 0) - old.sections.get(key, 0)
+        reported = (key in new.sections) - (key in old.sections)
+        if value or reported:
+            sections[key] = (value, reported)
+    return _Delta(
+        tps=(after is not None) - (before is not None),
+        sah=new.sah - old.sah,
+        ts=new.ts - old.ts,
+        votes=diff(old.votes, new.votes),
+        candidates=diff(old.candidates, new.candidates),
+        sections=sections,
+    )
+
+
+def _add(session: Session, contest_code: str, tps_code: str, delta: _Delta) -> None:
     insert = _insert(session)
     regions = regions_of(tps_code)
     totals = insert(ResultTotal).values(
@@ -73,9 +152,9 @@ def _add(
             {
                 "contest_code": contest_code,
                 "region_code": code,
-                "tps_confirmed": tps_delta,
-                "sah": sign * sah,
-                "ts": sign * ts,
+                "tps_confirmed": delta.tps,
+                "sah": delta.sah,
+                "ts": delta.ts,
             }
             for code in regions
         ]
@@ -90,26 +169,68 @@ def _add(
             },
         )
     )
-    if not votes:
-        return
-    rows = insert(ResultVote).values(
-        [
-            {
-                "contest_code": contest_code,
-                "region_code": code,
-                "ballot_number": number,
-                "votes": sign * count,
-            }
-            for code in regions
-            for number, count in sorted(votes.items())
-        ]
-    )
-    session.execute(
-        rows.on_conflict_do_update(
-            index_elements=["contest_code", "region_code", "ballot_number"],
-            set_={"votes": ResultVote.votes + rows.excluded.votes},
+    if delta.votes:
+        rows = insert(ResultVote).values(
+            [
+                {
+                    "contest_code": contest_code,
+                    "region_code": code,
+                    "ballot_number": number,
+                    "votes": count,
+                }
+                for code in regions
+                for number, count in sorted(delta.votes.items())
+            ]
         )
-    )
+        session.execute(
+            rows.on_conflict_do_update(
+                index_elements=["contest_code", "region_code", "ballot_number"],
+                set_={"votes": ResultVote.votes + rows.excluded.votes},
+            )
+        )
+    if delta.candidates:
+        rows = insert(ResultCandidateVote).values(
+            [
+                {
+                    "contest_code": contest_code,
+                    "region_code": code,
+                    "party_number": party,
+                    "candidate_number": candidate,
+                    "votes": count,
+                }
+                for code in regions
+                for (party, candidate), count in sorted(delta.candidates.items())
+            ]
+        )
+        session.execute(
+            rows.on_conflict_do_update(
+                index_elements=["contest_code", "region_code", "party_number", "candidate_number"],
+                set_={"votes": ResultCandidateVote.votes + rows.excluded.votes},
+            )
+        )
+    if delta.sections:
+        rows = insert(ResultSection).values(
+            [
+                {
+                    "contest_code": contest_code,
+                    "region_code": code,
+                    "key": key,
+                    "value": value,
+                    "tps_reported": reported,
+                }
+                for code in regions
+                for key, (value, reported) in sorted(delta.sections.items())
+            ]
+        )
+        session.execute(
+            rows.on_conflict_do_update(
+                index_elements=["contest_code", "region_code", "key"],
+                set_={
+                    "value": ResultSection.value + rows.excluded.value,
+                    "tps_reported": ResultSection.tps_reported + rows.excluded.tps_reported,
+                },
+            )
+        )
 
 
 def _hour(moment: datetime | None) -> datetime:
@@ -129,11 +250,7 @@ def tally_confirmed(session: Session, submission: Submission) -> None:
         session,
         submission.contest_code,
         submission.tps_code,
-        submission.votes_by_ballot(),
-        submission.sah,
-        submission.ts,
-        tps_delta=1,
-        sign=1,
+        _delta(None, numbers_of(submission)),
     )
     _timeline_add(session, submission.contest_code, submission.decided_at, 1)
 
@@ -162,13 +279,7 @@ def tally_replaced(
     both rows locked (see bots.review.accept)."""
     if new.training:
         return
-    tally_changed(
-        session,
-        new.contest_code,
-        new.tps_code,
-        (old.votes_by_ballot(), old.sah, old.ts),
-        (new.votes_by_ballot(), new.sah, new.ts),
-    )
+    tally_changed(session, new.contest_code, new.tps_code, numbers_of(old), numbers_of(new))
     if _hour(old_decided_at) != _hour(new.decided_at):
         _timeline_add(session, new.contest_code, old_decided_at, -1)
         _timeline_add(session, new.contest_code, new.decided_at, 1)
@@ -178,26 +289,17 @@ def tally_changed(
     session: Session,
     contest_code: str,
     tps_code: str,
-    before: tuple[Mapping[int, int], int, int],
-    after: tuple[Mapping[int, int], int, int],
+    before: Numbers | tuple[Mapping[int, int], int, int],
+    after: Numbers | tuple[Mapping[int, int], int, int],
 ) -> None:
-    """Swap a confirmed tally's numbers (an operator's change): the TPS still counts once."""
-    old_votes, old_sah, old_ts = before
-    new_votes, new_sah, new_ts = after
-    delta = {
-        number: new_votes.get(number, 0) - old_votes.get(number, 0)
-        for number in set(old_votes) | set(new_votes)
-    }
-    _add(
-        session,
-        contest_code,
-        tps_code,
-        {n: d for n, d in delta.items() if d},
-        new_sah - old_sah,
-        new_ts - old_ts,
-        tps_delta=0,
-        sign=1,
-    )
+    """Swap a confirmed tally's numbers (an operator's change): the TPS still counts once.
+
+    `before`/`after` are `numbers_of(submission)` taken before and after the change, so
+    candidate votes and sections move with the votes (a section given on one side only
+    moves its `tps_reported` too). A (votes, sah, ts) tuple is still accepted.
+    """
+    change = _delta(_as_numbers(before), _as_numbers(after))
+    _add(session, contest_code, tps_code, change)
 
 
 # --- rebuilding -------------------------------------------------------------------------------
@@ -244,6 +346,14 @@ class Expected:
         default_factory=lambda: defaultdict(lambda: [0, 0, 0])
     )  # (contest, region) → [tps_confirmed, sah, ts]
     votes: dict[tuple[str, str, int], int] = field(default_factory=lambda: defaultdict(int))
+    # (contest, region, party, candidate) → votes
+    candidates: dict[tuple[str, str, int, int], int] = field(
+        default_factory=lambda: defaultdict(int)
+    )
+    # (contest, region, key) → [value, tps_reported]
+    sections: dict[tuple[str, str, str], list[int]] = field(
+        default_factory=lambda: defaultdict(lambda: [0, 0])
+    )
     timeline: dict[tuple[str, datetime], int] = field(default_factory=lambda: defaultdict(int))
 
 
@@ -259,21 +369,29 @@ def expected(session: Session) -> Expected:
     sums = Expected()
     for submission in session.scalars(public_tallies().execution_options(yield_per=5000)):
         sums.tallies += 1
+        contest = submission.contest_code
+        numbers = numbers_of(submission)
         for region in regions_of(submission.tps_code):
-            row = sums.totals[(submission.contest_code, region)]
+            row = sums.totals[(contest, region)]
             row[0] += 1
-            row[1] += submission.sah
-            row[2] += submission.ts
-            for number, n in submission.votes_by_ballot().items():
-                sums.votes[(submission.contest_code, region, number)] += n
-        sums.timeline[(submission.contest_code, _hour(submission.decided_at))] += 1
+            row[1] += numbers.sah
+            row[2] += numbers.ts
+            for number, n in numbers.votes.items():
+                sums.votes[(contest, region, number)] += n
+            for (party, candidate), n in numbers.candidates.items():
+                sums.candidates[(contest, region, party, candidate)] += n
+            for key, value in numbers.sections.items():
+                section = sums.sections[(contest, region, key)]
+                section[0] += value
+                section[1] += 1
+        sums.timeline[(contest, _hour(submission.decided_at))] += 1
     return sums
 
 
 def rebuild(session: Session) -> int:
     """Recompute every total from the confirmed tallies (repair; normal updates are live)."""
     sums = expected(session)
-    for model in (ResultTotal, ResultVote, ResultTimeline):
+    for model in (ResultTotal, ResultVote, ResultCandidateVote, ResultSection, ResultTimeline):
         session.execute(delete(model))
     _bulk(
         session,
@@ -293,6 +411,28 @@ def rebuild(session: Session) -> int:
     )
     _bulk(
         session,
+        ResultCandidateVote,
+        [
+            {
+                "contest_code": c,
+                "region_code": r,
+                "party_number": p,
+                "candidate_number": k,
+                "votes": n,
+            }
+            for (c, r, p, k), n in sums.candidates.items()
+        ],
+    )
+    _bulk(
+        session,
+        ResultSection,
+        [
+            {"contest_code": c, "region_code": r, "key": k, "value": v, "tps_reported": n}
+            for (c, r, k), (v, n) in sums.sections.items()
+        ],
+    )
+    _bulk(
+        session,
         ResultTimeline,
         [{"contest_code": c, "hour": h, "confirmed": n} for (c, h), n in sums.timeline.items()],
     )
@@ -306,7 +446,9 @@ class Drift:
 
     contest_code: str
     region_code: str  # "" for the timeline, which is per contest
-    field: str  # tps_confirmed | sah | ts | votes NN | timeline <hour>
+    # tps_confirmed | sah | ts | votes NN | candidate NN.K | section KEY |
+    # section KEY tps_reported | timeline <hour>
+    field: str
     expected: int
     stored: int
 
@@ -345,6 +487,25 @@ def verify(session: Session) -> list[Drift]:
         e, s = sums.votes.get(key, 0), stored_votes.get(key, 0)
         if e != s:
             drifts.append(Drift(key[0], key[1], f"votes {key[2]:02d}", e, s))
+    stored_candidates = {
+        (v.contest_code, v.region_code, v.party_number, v.candidate_number): v.votes
+        for v in session.scalars(select(ResultCandidateVote))
+    }
+    for ckey in sorted(set(sums.candidates) | set(stored_candidates)):
+        e, s = sums.candidates.get(ckey, 0), stored_candidates.get(ckey, 0)
+        if e != s:
+            label = f"candidate {ckey[2]:02d}.{ckey[3]}"
+            drifts.append(Drift(ckey[0], ckey[1], label, e, s))
+    stored_sections = {
+        (v.contest_code, v.region_code, v.key): (v.value, v.tps_reported)
+        for v in session.scalars(select(ResultSection))
+    }
+    for skey in sorted(set(sums.sections) | set(stored_sections)):
+        want = tuple(sums.sections.get(skey, (0, 0)))
+        have = stored_sections.get(skey, (0, 0))
+        for suffix, e, s in zip(("", " tps_reported"), want, have, strict=True):
+            if e != s:
+                drifts.append(Drift(skey[0], skey[1], f"section {skey[2]}{suffix}", e, s))
     stored_timeline = {
         (p.contest_code, _hour(p.hour)): p.confirmed
         for p in session.scalars(select(ResultTimeline))
@@ -366,7 +527,12 @@ def _bulk(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
 
 @dataclass
 class Area:
-    """One region's (or the country's) progress and totals for one contest."""
+    """One region's (or the country's) progress and totals for one contest.
+
+    Party contests: `votes` are party totals, `candidate_sums` each party's candidates' votes
+    together (own votes = total - that), and `candidate_votes` per (party, candidate number)
+    only when the region lies within one dapil (`dapil`), where a number names one person.
+    """
 
     code: str
     name: str
@@ -376,13 +542,28 @@ class Area:
     sah: int = 0
     ts: int = 0
     votes: dict[int, int] = field(default_factory=dict)
+    party_contest: bool = False
+    dapil: str | None = None
+    candidate_sums: dict[int, int] = field(default_factory=dict)
+    candidate_votes: dict[tuple[int, int], int] = field(default_factory=dict)
+    sections: dict[str, int] = field(default_factory=dict)
+    sections_reported: dict[str, int] = field(default_factory=dict)
 
     @property
     def percent(self) -> float:
         return 100.0 * self.tps_confirmed / self.tps_total if self.tps_total else 0.0
 
+    def own_votes(self) -> dict[int, int]:
+        """Party contests: each party's own (party-only) votes."""
+        return {n: v - self.candidate_sums.get(n, 0) for n, v in self.votes.items()}
+
+    def section_keys(self) -> list[str]:
+        """The sections reported here, in the form's order (unknown keys last)."""
+        known = [k for k in SECTION_KEYS if k in self.sections]
+        return known + sorted(k for k in self.sections if k not in SECTION_KEYS)
+
     def as_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "code": self.code,
             "name": self.name,
             "level": self.level,
@@ -392,7 +573,40 @@ class Area:
             "sah": self.sah,
             "ts": self.ts,
             "votes": {f"{n:02d}": v for n, v in sorted(self.votes.items())},
+            "sections": {
+                key: {"value": self.sections[key], "tps_reported": self.sections_reported[key]}
+                for key in self.section_keys()
+            },
         }
+        if self.party_contest:
+            own = self.own_votes()
+            data["parties"] = {
+                f"{n:02d}": {
+                    "own": own[n],
+                    "candidates": self.candidate_sums.get(n, 0),
+                    "total": v,
+                }
+                for n, v in sorted(self.votes.items())
+            }
+            data["dapil"] = self.dapil
+            data["candidate_votes"] = (
+                {f"{p:02d}.{k}": v for (p, k), v in sorted(self.candidate_votes.items())}
+                if self.dapil
+                else None
+            )
+        return data
+
+
+def dapil_of_region(dapils: Iterable[Dapil], code: str) -> Dapil | None:
+    """The dapil a whole region lies in, or None when it spans several (or none)."""
+    dapils = list(dapils)
+    best = dapil_for(dapils, code)
+    if best is None:
+        return None
+    for other in dapils:
+        if other is not best and any(p.startswith(code) for p in other.regions or []):
+            return None  # part of the region belongs to another dapil
+    return best
 
 
 def applies(contest: Contest, region_code: str) -> bool:
@@ -445,6 +659,25 @@ def areas(session: Session, contest: Contest, codes: Iterable[tuple[str, str, st
         )
     ):
         votes[row.region_code][row.ballot_number] = row.votes
+    sections: dict[str, dict[str, tuple[int, int]]] = defaultdict(dict)
+    for sec in session.scalars(
+        select(ResultSection).where(
+            ResultSection.contest_code == contest.code, ResultSection.region_code.in_(lookup)
+        )
+    ):
+        sections[sec.region_code][sec.key] = (sec.value, sec.tps_reported)
+    party_contest = contest.kind == PARTIES
+    candidates: dict[str, dict[tuple[int, int], int]] = defaultdict(dict)
+    dapils: list[Dapil] = []
+    if party_contest:
+        dapils = list(session.scalars(select(Dapil).where(Dapil.contest_code == contest.code)))
+        for cand in session.scalars(
+            select(ResultCandidateVote).where(
+                ResultCandidateVote.contest_code == contest.code,
+                ResultCandidateVote.region_code.in_(lookup),
+            )
+        ):
+            candidates[cand.region_code][(cand.party_number, cand.candidate_number)] = cand.votes
     result = []
     for code, name, level in wanted:
         area = Area(code, name, level)
@@ -457,6 +690,20 @@ def areas(session: Session, contest: Contest, codes: Iterable[tuple[str, str, st
                 area.ts += total.ts
             for number, n in votes.get(member, {}).items():
                 area.votes[number] = area.votes.get(number, 0) + n
+            for key, (value, reported) in sections.get(member, {}).items():
+                area.sections[key] = area.sections.get(key, 0) + value
+                area.sections_reported[key] = area.sections_reported.get(key, 0) + reported
+            for (party, number), n in candidates.get(member, {}).items():
+                area.candidate_sums[party] = area.candidate_sums.get(party, 0) + n
+                area.candidate_votes[(party, number)] = (
+                    area.candidate_votes.get((party, number), 0) + n
+                )
+        if party_contest:
+            area.party_contest = True
+            dapil = dapil_of_region(dapils, code) if dapils else None
+            area.dapil = dapil.code if dapil else None
+            if area.dapil is None:
+                area.candidate_votes = {}  # numbers of different dapils are different people
         area.tps_total = _tps_total(contest, code, stats)
         for candidate in contest.candidates:
             area.votes.setdefault(candidate.ballot_number, 0)
