@@ -691,6 +691,8 @@ def areas(session: Session, contest: Contest, codes: Iterable[tuple[str, str, st
             for number, n in votes.get(member, {}).items():
                 area.votes[number] = area.votes.get(number, 0) + n
             for key, (value, reported) in sections.get(member, {}).items():
+                if not reported:  # every tally that gave it was changed since
+                    continue
                 area.sections[key] = area.sections.get(key, 0) + value
                 area.sections_reported[key] = area.sections_reported.get(key, 0) + reported
             for (party, number), n in candidates.get(member, {}).items():
