@@ -144,10 +144,31 @@ def _delta(before: Numbers | None, after: Numbers | None) -> _Delta:
     )
 
 
+def _upsert(
+    session: Session, model: Any, keys: tuple[str, ...], adds: tuple[str, ...], rows: list[dict]
+) -> None:
+    """Add `adds` of each row to the stored row with the same `keys` (created at 0), in the
+    rows' order: one statement run for every row (compiled once, whatever the form's size)."""
+    if not rows:
+        return
+    table = model.__table__
+    statement = _insert(session)(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=list(keys),
+        set_={name: table.c[name] + statement.excluded[name] for name in adds},
+    )
+    session.execute(statement, rows)
+
+
 def _add(session: Session, contest_code: str, tps_code: str, delta: _Delta) -> None:
-    insert = _insert(session)
+    """Move every total above one TPS by `delta`: tables in a fixed order, rows by region
+    then number or key, so concurrent confirmations take their row locks in the same order."""
     regions = regions_of(tps_code)
-    totals = insert(ResultTotal).values(
+    _upsert(
+        session,
+        ResultTotal,
+        ("contest_code", "region_code"),
+        ("tps_confirmed", "sah", "ts"),
         [
             {
                 "contest_code": contest_code,
@@ -157,80 +178,53 @@ def _add(session: Session, contest_code: str, tps_code: str, delta: _Delta) -> N
                 "ts": delta.ts,
             }
             for code in regions
-        ]
+        ],
     )
-    session.execute(
-        totals.on_conflict_do_update(
-            index_elements=["contest_code", "region_code"],
-            set_={
-                "tps_confirmed": ResultTotal.tps_confirmed + totals.excluded.tps_confirmed,
-                "sah": ResultTotal.sah + totals.excluded.sah,
-                "ts": ResultTotal.ts + totals.excluded.ts,
-            },
-        )
+    _upsert(
+        session,
+        ResultVote,
+        ("contest_code", "region_code", "ballot_number"),
+        ("votes",),
+        [
+            {"contest_code": contest_code, "region_code": code, "ballot_number": n, "votes": v}
+            for code in regions
+            for n, v in sorted(delta.votes.items())
+        ],
     )
-    if delta.votes:
-        rows = insert(ResultVote).values(
-            [
-                {
-                    "contest_code": contest_code,
-                    "region_code": code,
-                    "ballot_number": number,
-                    "votes": count,
-                }
-                for code in regions
-                for number, count in sorted(delta.votes.items())
-            ]
-        )
-        session.execute(
-            rows.on_conflict_do_update(
-                index_elements=["contest_code", "region_code", "ballot_number"],
-                set_={"votes": ResultVote.votes + rows.excluded.votes},
-            )
-        )
-    if delta.candidates:
-        rows = insert(ResultCandidateVote).values(
-            [
-                {
-                    "contest_code": contest_code,
-                    "region_code": code,
-                    "party_number": party,
-                    "candidate_number": candidate,
-                    "votes": count,
-                }
-                for code in regions
-                for (party, candidate), count in sorted(delta.candidates.items())
-            ]
-        )
-        session.execute(
-            rows.on_conflict_do_update(
-                index_elements=["contest_code", "region_code", "party_number", "candidate_number"],
-                set_={"votes": ResultCandidateVote.votes + rows.excluded.votes},
-            )
-        )
-    if delta.sections:
-        rows = insert(ResultSection).values(
-            [
-                {
-                    "contest_code": contest_code,
-                    "region_code": code,
-                    "key": key,
-                    "value": value,
-                    "tps_reported": reported,
-                }
-                for code in regions
-                for key, (value, reported) in sorted(delta.sections.items())
-            ]
-        )
-        session.execute(
-            rows.on_conflict_do_update(
-                index_elements=["contest_code", "region_code", "key"],
-                set_={
-                    "value": ResultSection.value + rows.excluded.value,
-                    "tps_reported": ResultSection.tps_reported + rows.excluded.tps_reported,
-                },
-            )
-        )
+    _upsert(
+        session,
+        ResultCandidateVote,
+        ("contest_code", "region_code", "party_number", "candidate_number"),
+        ("votes",),
+        [
+            {
+                "contest_code": contest_code,
+                "region_code": code,
+                "party_number": party,
+                "candidate_number": candidate,
+                "votes": v,
+            }
+            for code in regions
+            for (party, candidate), v in sorted(delta.candidates.items())
+        ],
+    )
+    _upsert(
+        session,
+        ResultSection,
+        ("contest_code", "region_code", "key"),
+        ("value", "tps_reported"),
+        [
+            {
+                "contest_code": contest_code,
+                "region_code": code,
+                "key": key,
+                "value": value,
+                "tps_reported": reported,
+            }
+            for code in regions
+            for key, (value, reported) in sorted(delta.sections.items())
+        ],
+    )
 
 
 def _hour(moment: datetime | None) -> datetime:
@@ -531,7 +525,8 @@ class Area:
 
     Party contests: `votes` are party totals, `candidate_sums` each party's candidates' votes
     together (own votes = total - that), and `candidate_votes` per (party, candidate number)
-    only when the region lies within one dapil (`dapil`), where a number names one person.
+    only when the region lies within one dapil (`dapil`), where a number names one person,
+    and was read with its candidates (`with_candidates`: `area()`, not a page's children).
     """
 
     code: str
@@ -544,6 +539,7 @@ class Area:
     votes: dict[int, int] = field(default_factory=dict)
     party_contest: bool = False
     dapil: str | None = None
+    with_candidates: bool = False  # candidate_votes read (a region within one dapil)
     candidate_sums: dict[int, int] = field(default_factory=dict)
     candidate_votes: dict[tuple[int, int], int] = field(default_factory=dict)
     sections: dict[str, int] = field(default_factory=dict)
@@ -591,7 +587,7 @@ class Area:
             data["dapil"] = self.dapil
             data["candidate_votes"] = (
                 {f"{p:02d}.{k}": v for (p, k), v in sorted(self.candidate_votes.items())}
-                if self.dapil
+                if self.with_candidates
                 else None
             )
         return data
@@ -630,8 +626,17 @@ def children_of(session: Session, code: str) -> list[Region]:
     return list(session.scalars(query.order_by(Region.code)))
 
 
-def areas(session: Session, contest: Contest, codes: Iterable[tuple[str, str, str]]) -> list[Area]:
-    """Areas for (code, name, level) triples, from the pre-aggregated tables only."""
+def areas(
+    session: Session,
+    contest: Contest,
+    codes: Iterable[tuple[str, str, str]],
+    candidates: bool = False,
+) -> list[Area]:
+    """Areas for (code, name, level) triples, from the pre-aggregated tables only.
+
+    Party contests: each party's candidates' votes together always (for its own votes);
+    with `candidates`, each candidate's votes too for the areas within one dapil.
+    """
     ensure_region_stats(session)
     wanted = [c for c in codes if applies(contest, c[0])]
     region_codes = [code for code, _, _ in wanted if code != NATIONAL]
@@ -667,17 +672,48 @@ def areas(session: Session, contest: Contest, codes: Iterable[tuple[str, str, st
     ):
         sections[sec.region_code][sec.key] = (sec.value, sec.tps_reported)
     party_contest = contest.kind == PARTIES
-    candidates: dict[str, dict[tuple[int, int], int]] = defaultdict(dict)
-    dapils: list[Dapil] = []
+    dapil_of: dict[str, str | None] = {}
+    per_candidate: dict[str, dict[tuple[int, int], int]] = defaultdict(dict)
+    per_party: dict[str, dict[int, int]] = defaultdict(dict)
     if party_contest:
         dapils = list(session.scalars(select(Dapil).where(Dapil.contest_code == contest.code)))
-        for cand in session.scalars(
-            select(ResultCandidateVote).where(
+        for code, _, _ in wanted:
+            dapil = dapil_of_region(dapils, code) if dapils else None
+            dapil_of[code] = dapil.code if dapil else None
+        detailed = {
+            member
+            for code, _, _ in wanted
+            if candidates and dapil_of[code]
+            for member in (provinces if code == NATIONAL else [code])
+        }
+        summed = sorted(set(lookup) - detailed)
+        votes_of = ResultCandidateVote.votes
+        for region, party, number, n in session.execute(
+            select(
+                ResultCandidateVote.region_code,
+                ResultCandidateVote.party_number,
+                ResultCandidateVote.candidate_number,
+                votes_of,
+            ).where(
                 ResultCandidateVote.contest_code == contest.code,
-                ResultCandidateVote.region_code.in_(lookup),
+                ResultCandidateVote.region_code.in_(sorted(detailed)),
             )
         ):
-            candidates[cand.region_code][(cand.party_number, cand.candidate_number)] = cand.votes
+            per_candidate[region][(party, number)] = n
+            per_party[region][party] = per_party[region].get(party, 0) + n
+        for region, party, n in session.execute(
+            select(
+                ResultCandidateVote.region_code,
+                ResultCandidateVote.party_number,
+                func.sum(votes_of),
+            )
+            .where(
+                ResultCandidateVote.contest_code == contest.code,
+                ResultCandidateVote.region_code.in_(summed),
+            )
+            .group_by(ResultCandidateVote.region_code, ResultCandidateVote.party_number)
+        ):
+            per_party[region][party] = int(n or 0)
     result = []
     for code, name, level in wanted:
         area = Area(code, name, level)
@@ -695,16 +731,15 @@ def areas(session: Session, contest: Contest, codes: Iterable[tuple[str, str, st
                     continue
                 area.sections[key] = area.sections.get(key, 0) + value
                 area.sections_reported[key] = area.sections_reported.get(key, 0) + reported
-            for (party, number), n in candidates.get(member, {}).items():
+            for party, n in per_party.get(member, {}).items():
                 area.candidate_sums[party] = area.candidate_sums.get(party, 0) + n
-                area.candidate_votes[(party, number)] = (
-                    area.candidate_votes.get((party, number), 0) + n
-                )
+            for pair, n in per_candidate.get(member, {}).items():
+                area.candidate_votes[pair] = area.candidate_votes.get(pair, 0) + n
         if party_contest:
             area.party_contest = True
-            dapil = dapil_of_region(dapils, code) if dapils else None
-            area.dapil = dapil.code if dapil else None
-            if area.dapil is None:
+            area.dapil = dapil_of[code]
+            area.with_candidates = candidates and area.dapil is not None
+            if not area.with_candidates:
                 area.candidate_votes = {}  # numbers of different dapils are different people
         area.tps_total = _tps_total(contest, code, stats)
         for candidate in contest.candidates:
@@ -714,7 +749,8 @@ def areas(session: Session, contest: Contest, codes: Iterable[tuple[str, str, st
 
 
 def area(session: Session, contest: Contest, code: str, name: str) -> Area:
-    return areas(session, contest, [(code, name, level_of(code))])[0]
+    """One area with every total, candidates' votes included (within one dapil)."""
+    return areas(session, contest, [(code, name, level_of(code))], candidates=True)[0]
 
 
 def timeline(session: Session, contest_code: str) -> list[tuple[datetime, int]]:

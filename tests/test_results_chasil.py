@@ -385,7 +385,12 @@ def test_api_region_results_carry_parties_candidates_and_sections(web) -> None:
     assert province["party_candidates"] == {}
     assert province["region"]["parties"]["03"] == {"own": 28, "candidates": 12, "total": 40}
     child = next(c for c in province["children"] if c["code"] == "3577")
-    assert child["candidate_votes"] == {"01.1": 25, "02.1": 15}
+    assert child["dapil"] == "B" and child["candidate_votes"] is None  # one level down has them
+    assert child["parties"]["01"] == {"own": 5, "candidates": 25, "total": 30}
+    assert web.get("/api/v1/results/DPR/3577").get_json()["region"]["candidate_votes"] == {
+        "01.1": 25,
+        "02.1": 15,
+    }
 
 
 def test_api_tps_carries_every_section_and_candidate(web) -> None:
