@@ -283,11 +283,19 @@ def test_verify_reports_candidate_and_section_drift_and_rebuild_repairs_it(world
         ("3577011001", "section SS", 56, 0),
         ("3577011001", "section SS tps_reported", 1, 0),
     }
-    with session_scope() as session:
-        assert results.rebuild(session) == 3
-    with session_scope() as session:
-        assert results.verify(session) == []
+    from webhooks import create_app
+
+    cli = create_app().test_cli_runner()
+    verify = cli.invoke(args=["results", "verify"])
+    assert verify.exit_code == 1
+    assert "drift: DPR 3576 candidate 01.1: expected 40, stored 47" in verify.output
+    assert "drift: DPR 3577011001 section SS: expected 56, stored 0" in verify.output
+    rebuilt = cli.invoke(args=["results", "rebuild"])
+    assert rebuilt.exit_code == 0 and "from 3 confirmed tallies" in rebuilt.output
+    verified = cli.invoke(args=["results", "verify"])
+    assert verified.exit_code == 0 and "results verified" in verified.output
     assert area("3576").candidate_votes[(1, 1)] == 40
+    assert area("3577011001").sections["SS"] == 56
 
 
 def _confirmed(session: Any, tps: str) -> Submission:
