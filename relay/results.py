@@ -31,7 +31,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from relay.ballots import PARTIES, SECTION_KEYS, dapil_for
+from relay.ballots import PARTIES, SECTION_KEYS
 from relay.locks import read_snapshot
 from relay.models import (
     Contest,
@@ -596,13 +596,27 @@ class Area:
 def dapil_of_region(dapils: Iterable[Dapil], code: str) -> Dapil | None:
     """The dapil a whole region lies in, or None when it spans several (or none)."""
     dapils = list(dapils)
-    best = dapil_for(dapils, code)
-    if best is None:
-        return None
-    for other in dapils:
-        if other is not best and any(p.startswith(code) for p in other.regions or []):
-            return None  # part of the region belongs to another dapil
-    return best
+    found = _dapil_codes([(d.code, list(d.regions or [])) for d in dapils], [code])[code]
+    return next((d for d in dapils if d.code == found), None)
+
+
+def _dapil_codes(
+    dapils: list[tuple[str, list[str]]], codes: Iterable[str]
+) -> dict[str, str | None]:
+    """For each region code, the code of the one dapil it lies in wholly (None: several or
+    none). A dapil covers the regions under its prefixes; the longest matching prefix wins,
+    and a region with a part under another dapil's prefix lies in several."""
+    prefixes = [(prefix, dapil) for dapil, regions in dapils for prefix in regions]
+    found: dict[str, str | None] = {}
+    for code in codes:
+        best = max(
+            ((len(p), d) for p, d in prefixes if code.startswith(p)),
+            default=None,
+            key=lambda match: match[0],
+        )
+        split = best is not None and any(p.startswith(code) and d != best[1] for p, d in prefixes)
+        found[code] = None if best is None or split else best[1]
+    return found
 
 
 def applies(contest: Contest, region_code: str) -> bool:
@@ -650,36 +664,45 @@ def areas(
         )
     }
     totals = {
-        t.region_code: t
-        for t in session.scalars(
-            select(ResultTotal).where(
-                ResultTotal.contest_code == contest.code, ResultTotal.region_code.in_(lookup)
-            )
+        region: (tps, sah, ts)
+        for region, tps, sah, ts in session.execute(
+            select(
+                ResultTotal.region_code,
+                ResultTotal.tps_confirmed,
+                ResultTotal.sah,
+                ResultTotal.ts,
+            ).where(ResultTotal.contest_code == contest.code, ResultTotal.region_code.in_(lookup))
         )
     }
     votes: dict[str, dict[int, int]] = defaultdict(dict)
-    for row in session.scalars(
-        select(ResultVote).where(
+    for region, number, n in session.execute(
+        select(ResultVote.region_code, ResultVote.ballot_number, ResultVote.votes).where(
             ResultVote.contest_code == contest.code, ResultVote.region_code.in_(lookup)
         )
     ):
-        votes[row.region_code][row.ballot_number] = row.votes
+        votes[region][number] = n
     sections: dict[str, dict[str, tuple[int, int]]] = defaultdict(dict)
-    for sec in session.scalars(
-        select(ResultSection).where(
-            ResultSection.contest_code == contest.code, ResultSection.region_code.in_(lookup)
-        )
+    for region, key, value, reported in session.execute(
+        select(
+            ResultSection.region_code,
+            ResultSection.key,
+            ResultSection.value,
+            ResultSection.tps_reported,
+        ).where(ResultSection.contest_code == contest.code, ResultSection.region_code.in_(lookup))
     ):
-        sections[sec.region_code][sec.key] = (sec.value, sec.tps_reported)
+        sections[region][key] = (value, reported)
     party_contest = contest.kind == PARTIES
     dapil_of: dict[str, str | None] = {}
     per_candidate: dict[str, dict[tuple[int, int], int]] = defaultdict(dict)
     per_party: dict[str, dict[int, int]] = defaultdict(dict)
     if party_contest:
-        dapils = list(session.scalars(select(Dapil).where(Dapil.contest_code == contest.code)))
-        for code, _, _ in wanted:
-            dapil = dapil_of_region(dapils, code) if dapils else None
-            dapil_of[code] = dapil.code if dapil else None
+        dapils = [
+            (code, list(regions or []))
+            for code, regions in session.execute(
+                select(Dapil.code, Dapil.regions).where(Dapil.contest_code == contest.code)
+            )
+        ]
+        dapil_of = _dapil_codes(dapils, [code for code, _, _ in wanted])
         detailed = {
             member
             for code, _, _ in wanted
@@ -719,11 +742,10 @@ def areas(
         area = Area(code, name, level)
         members = [p for p in provinces] if code == NATIONAL else [code]
         for member in members:
-            total = totals.get(member)
-            if total is not None:
-                area.tps_confirmed += total.tps_confirmed
-                area.sah += total.sah
-                area.ts += total.ts
+            tps, sah, ts = totals.get(member, (0, 0, 0))
+            area.tps_confirmed += tps
+            area.sah += sah
+            area.ts += ts
             for number, n in votes.get(member, {}).items():
                 area.votes[number] = area.votes.get(number, 0) + n
             for key, (value, reported) in sections.get(member, {}).items():
