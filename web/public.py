@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from relay import results
-from relay.ballots import BALLOT_KEYS, DISABLED_KEYS, VOTER_KEYS, Ballot, ballot_for
+from relay.ballots import BALLOT_KEYS, DISABLED_KEYS, PARTIES, VOTER_KEYS, Ballot, ballot_for
 from relay.models import (
     AuditEntry,
     Contest,
@@ -174,7 +174,7 @@ def tally_detail(ballot: Ballot | None, contest: Contest, tally: Submission) -> 
             tally.candidate_votes_by_number(),
             names,
         )
-        if contest.kind == "parties"
+        if contest.kind == PARTIES
         else [],
     }
 

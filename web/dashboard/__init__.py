@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from relay import media, results
-from relay.ballots import SECTION_KEYS
+from relay.ballots import PARTIES, SECTION_KEYS
 from relay.db import session_scope
 from relay.models import Contest, InboundMessage, Region, Submission, Tps
 from web import public
@@ -101,7 +101,7 @@ def export(contest_code: str) -> ResponseReturnValue:
         if view is None:
             abort(404)
         numbers = [c.ballot_number for c in contest.candidates]
-        party = contest.kind == "parties"
+        party = contest.kind == PARTIES
         pairs = (
             [(p["number"], c["number"]) for p in view["parties"] for c in p["candidates"]]
             if view["area"].dapil
