@@ -225,13 +225,18 @@ def change_tally(
         raise ReviewError("the numbers are unchanged")
     actor = f"operator:{operator_name}"
     old_values = _values(submission)
+    counted = results.numbers_of(submission)  # what the totals hold for it now
     submission.votes = {str(k): v for k, v in sorted(own_votes(submission, after[0]).items())}
     submission.sah, submission.ts = sah, ts
     if submission.status == "confirmed":
         submission.reason = "changed_by_operator"
         if not submission.training:
             results.tally_changed(
-                session, submission.contest_code, submission.tps_code, before, after
+                session,
+                submission.contest_code,
+                submission.tps_code,
+                counted,
+                results.numbers_of(submission),
             )
     record(
         session,
