@@ -26,6 +26,7 @@ DROPOUT_RGB = (240, 150, 150)
 # Palette indices: 0 paper, 1 black, 2 dropout red, 3 grey.
 PALETTE = [255, 255, 255, 0, 0, 0, *DROPOUT_RGB, 110, 110, 110]
 WHITE, BLACK, DROPOUT, GREY = 0, 1, 2, 3
+RULES_LINE = "SAH = jumlah suara; SAH + TS = SS = PHP; SSD = SSR + SSTD + SS"
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,8 @@ def render_page(
     )
     draw.text((hx * s, (hy + 10.0) * s), f"TPS {tps.code}", font=big, fill=BLACK)
     details = [format_tps_code(tps.code)]
+    if template.dapil:
+        details.append(f"Dapil {template.dapil}")
     if tps.name:
         details.append(tps.name)
     if tps.registered_voters is not None:
@@ -157,8 +160,10 @@ def render_page(
     )
     draw.text(
         ((layout.MARKER_MARGIN_MM + layout.MARKER_MM + 3) * s, (layout.PAGE_H_MM - 14) * s),
-        f"{template.template_id} v{template.version} · SAH = jumlah suara calon; "
-        "SAH + TS = SS = PHP <= DPT",
+        _fit(f"{template.template_id} v{template.version}"
+             + (f" dapil {template.dapil}" if template.dapil else "")
+             + f" · hal. {page}/{template.pages} · " + RULES_LINE, small,
+             (layout.PAGE_W_MM - 2 * (layout.MARKER_MARGIN_MM + layout.MARKER_MM + 3)) * s),
         font=small,
         fill=GREY,
     )
@@ -191,7 +196,9 @@ def layout_dict(template: FormTemplate, dpi: int = PRINT_DPI) -> dict[str, objec
                 "code": field.code,
                 "label": field.label,
                 "page": field.page,
+                "kind": field.kind,
                 "ballot_number": field.ballot_number,
+                "candidate_number": field.candidate_number,
                 "digits": digits,
             }
         )
@@ -199,6 +206,7 @@ def layout_dict(template: FormTemplate, dpi: int = PRINT_DPI) -> dict[str, objec
         "template_id": template.template_id,
         "version": template.version,
         "contest": template.contest_code,
+        "dapil": template.dapil,
         "pages": template.pages,
         "dpi": dpi,
         "page_size_px": [width, height],

@@ -31,17 +31,8 @@ def uci_source(seed: int) -> synth.GlyphSource:
 def make_values(
     template: FormTemplate, registered: int, rng: np.random.Generator
 ) -> dict[str, int]:
-    """A consistent tally: votes add up to SAH, SAH + TS voters, within the registered."""
-    voters = int(registered * rng.uniform(0.55, 0.97))
-    invalid = int(min(voters, rng.integers(0, 15)))
-    valid = voters - invalid
-    keys = template.candidate_keys
-    shares = rng.dirichlet(np.full(len(keys), 0.8))
-    votes = np.floor(shares * valid).astype(int)
-    votes[int(rng.integers(len(keys)))] += valid - int(votes.sum())
-    values = {k: int(v) for k, v in zip(keys, votes, strict=True)}
-    values.update(SAH=valid, TS=invalid, BALLOTS=voters, VOTERS=voters)
-    return values
+    """A consistent whole C.Hasil: every rule of the form holds (ocr.synth.whole_form_values)."""
+    return synth.whole_form_values(template, registered, rng)
 
 
 def photo_of_filled_form(
@@ -50,8 +41,9 @@ def photo_of_filled_form(
     rng: np.random.Generator,
     source: synth.GlyphSource,
 ) -> tuple[bytes, dict[str, int]]:
-    """(JPEG of a phone photo of the page filled in by hand, the numbers written on it)."""
+    """(JPEG of a phone photo of page 1 filled in by hand, the numbers written on it)."""
     values = make_values(template, tps.registered_voters or 300, rng)
+    values = {f.key: values[f.key] for f in template.fields_on(1) if f.key in values}
     plans = {k: synth.plan_number(v, rng) for k, v in values.items()}
     paper = synth.fill_form(template, 1, tps, values, plans, source, rng)
     return synth.photograph(paper, rng, synth.PhotoSpec()), values
