@@ -74,6 +74,10 @@ def decode(lps: np.ndarray, fields: tuple[FormField, ...], template: FormTemplat
     """`lps` (n, 1000) per field of the page; `limit` bounds SAH + TS (ballots available)."""
     raw = [int(v) for v in lps.argmax(axis=1)]
     values = list(raw)
+    if limit is not None:  # no count of votes exceeds the ballots available
+        for i, f in enumerate(fields):
+            if f.is_vote or f.kind == "JSAHTS":
+                values[i] = int(lps[i, : limit + 1].argmax())
     done = []
     for group in groups(fields, template, limit):
         decoded = arith.decode(lps[list(group.indices)], list(group.kinds), group.registered,

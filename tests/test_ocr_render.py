@@ -43,7 +43,8 @@ def test_layout_gives_page_size_and_every_box_and_bubble_in_pixels() -> None:
     dpr = demo_templates()["DPR"]
     data = layout_dict(dpr)
     assert data["page_size_px"] == [2480, 3508] and data["dpi"] == PRINT_DPI
-    assert [f["key"] for f in data["fields"]][-4:] == ["SAH", "TS", "BALLOTS", "VOTERS"]
+    assert [f["key"] for f in data["fields"]][-3:] == ["SAH", "TS", "JSAHTS"]
+    assert [f["key"] for f in data["fields"]][:4] == ["DPT", "DPTB", "DPK", "JDPT"]
     first = data["fields"][0]["digits"][0]
     _x, y, w, h = first["box"]
     s = PRINT_DPI / 25.4
