@@ -71,6 +71,9 @@ class Tally:
     sah: int | None
     ts: int | None
     readings: tuple[str, ...] = ()
+    # Party contests: (party, candidate) → votes (NN.K=); the other C.Hasil sections by key.
+    candidate_votes: dict[tuple[int, int], int] = field(default_factory=dict, hash=False)
+    sections: dict[str, int] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True)

@@ -231,6 +231,8 @@ def _new_submission(
         inbound_id=inbound.id,
         source="text",
         votes={str(k): v for k, v in sorted(tally.votes.items())},
+        candidate_votes={f"{p}.{k}": v for (p, k), v in sorted(tally.candidate_votes.items())},
+        sections=dict(tally.sections),
         sah=tally.sah,
         ts=tally.ts,
         status=status,

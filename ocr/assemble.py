@@ -25,13 +25,17 @@ from ocr.templates import (
 
 @dataclass(frozen=True)
 class PageReading:
-    """What one page gave: its values (optional fields left blank are absent) and the keys
-    the officer must check."""
+    """What one page gave: its values (optional fields left blank are absent) and the ones the
+    officer must check, with their confidence."""
 
     page: int
     values: dict[str, int] = field(hash=False)
-    uncertain: frozenset[str] = frozenset()
+    doubts: dict[str, float] = field(default_factory=dict, hash=False)  # key → confidence
     failed: tuple[str, ...] = ()  # the page's own checks that failed
+
+    @property
+    def uncertain(self) -> frozenset[str]:
+        return frozenset(self.doubts)
 
     @classmethod
     def from_result(cls, result) -> PageReading:  # type: ignore[no-untyped-def]
@@ -39,12 +43,13 @@ class PageReading:
         return cls(
             page=int(result.page),
             values=result.values(),
-            uncertain=frozenset(result.uncertain_keys()) & set(result.values()),
+            doubts={f.key: round(f.confidence, 3) for f in result.fields
+                    if f.uncertain and f.given},
             failed=tuple(c.name for c in result.checks if not c.ok),
         )
 
     def to_json(self) -> dict[str, object]:
-        return {"page": self.page, "values": self.values, "uncertain": sorted(self.uncertain),
+        return {"page": self.page, "values": self.values, "doubts": self.doubts,
                 "failed": list(self.failed)}
 
     @classmethod
@@ -52,7 +57,7 @@ class PageReading:
         return cls(
             page=int(data["page"]),  # type: ignore[call-overload]
             values={str(k): int(v) for k, v in data["values"].items()},  # type: ignore[attr-defined]
-            uncertain=frozenset(data.get("uncertain", ())),  # type: ignore[arg-type]
+            doubts={str(k): float(v) for k, v in data.get("doubts", {}).items()},  # type: ignore[attr-defined]
             failed=tuple(data.get("failed", ())),  # type: ignore[arg-type]
         )
 
@@ -63,8 +68,12 @@ class AssembledForm:
     pages_in: tuple[int, ...]
     missing: tuple[int, ...]
     values: dict[str, int] = field(hash=False)
-    uncertain: frozenset[str]
+    doubts: dict[str, float] = field(hash=False)  # key → confidence, fields to check
     checks: tuple[Check, ...]
+
+    @property
+    def uncertain(self) -> frozenset[str]:
+        return frozenset(self.doubts)
 
     @property
     def complete(self) -> bool:
@@ -118,16 +127,16 @@ def assemble(
 ) -> AssembledForm:
     """Merge the pages read so far (a page read again replaces the earlier reading)."""
     values: dict[str, int] = {}
-    uncertain: set[str] = set()
+    doubts: dict[str, float] = {}
     pages_in = tuple(sorted(p for p in pages if 1 <= p <= template.pages))
     for number in pages_in:
         reading = pages[number]
         on_page = {f.key for f in template.fields_on(number)}
         values.update({k: v for k, v in reading.values.items() if k in on_page})
-        uncertain |= reading.uncertain & on_page
+        doubts.update({k: v for k, v in reading.doubts.items() if k in on_page})
     missing = tuple(p for p in range(1, template.pages + 1) if p not in pages)
     checks = tuple(formrules.checks(values, template, registered))
-    return AssembledForm(template, pages_in, missing, values, frozenset(uncertain), checks)
+    return AssembledForm(template, pages_in, missing, values, doubts, checks)
 
 
 def page_ranges(pages: tuple[int, ...]) -> str:
