@@ -40,3 +40,44 @@ def demo_lookup() -> StaticLookup:
 
 def photo(name: str) -> bytes:
     return (DATA / name).read_bytes()
+
+
+# A photo as a careful officer takes it (the golden photos' spec, tests/data/ocr/generate.py).
+GENTLE = dict(tilt=0.06, rotation=8, blur=(0.0, 0.5), noise=(1.5, 3.0), light=(0.8, 1.0),
+              shadow=0.0, jpeg=(70, 70), long_side=1024, fill=(0.9, 0.93))
+
+
+def uci_glyphs():  # type: ignore[no-untyped-def]
+    """Handwriting of writers the digit model never saw (scikit-learn's UCI digits)."""
+    import numpy as np
+    from sklearn.datasets import load_digits
+
+    from ocr import synth
+
+    digits = load_digits()
+    pools = {d: digits.images[digits.target == d] for d in range(10)}
+
+    def source(digit: int, height: int, rng: np.random.Generator) -> np.ndarray:
+        pool = pools[digit]
+        return synth.from_uci(pool[rng.integers(len(pool))], height, rng)
+
+    return source
+
+
+def photographed_pages(
+    template: FormTemplate, tps, values: dict[str, int], seed: int  # type: ignore[no-untyped-def]
+) -> dict[int, bytes]:
+    """Every page of `template` filled in with `values` by hand and photographed: page → JPEG."""
+    import numpy as np
+
+    from ocr import synth
+
+    rng = np.random.default_rng(seed)
+    source = uci_glyphs()
+    out = {}
+    for page in range(1, template.pages + 1):
+        on_page = {f.key: values[f.key] for f in template.fields_on(page) if f.key in values}
+        plans = {k: synth.plan_number(v, rng, "X") for k, v in on_page.items()}
+        paper = synth.fill_form(template, page, tps, on_page, plans, source, rng)
+        out[page] = synth.photograph(paper, rng, synth.PhotoSpec(**GENTLE))  # type: ignore[arg-type]
+    return out

@@ -9,7 +9,6 @@ from ocr.templates import DbLookup, build_template, template_for
 from relay.db import session_scope
 from tests.ocr_support import REGISTERED, TPS, demo_templates
 
-
 SECTIONS = ["DPT", "DPTB", "DPK", "JDPT", "PDPT", "PDPTB", "PDPK", "PHP", "DIS", "PDIS",
             "SSD", "SSR", "SSTD", "SS"]
 

@@ -2,8 +2,9 @@
 
     .venv/bin/python tests/data/ocr/generate.py
 
-Each is a simulated phone photo (ocr.synth) of the demo PPWP form (the whole C.Hasil on one page)
-of TPS 3576011001001, filled with handwriting from scikit-learn's UCI digits (writers the classifier never saw).
+Each is a simulated phone photo (ocr.synth) of the demo PPWP form (the whole C.Hasil on one
+page) of TPS 3576011001001, filled with handwriting from scikit-learn's UCI digits (writers the
+classifier never saw).
 """
 
 from __future__ import annotations
