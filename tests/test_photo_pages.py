@@ -1,0 +1,118 @@
+"""The photo path for a multi-page DPR form: a TPS in a dapil with party candidate lists, its
+form printed from the database, filled in, photographed page by page and sent over WhatsApp;
+the pages of one form come in one or several messages, each reply names the pages still
+missing, and the complete form becomes one pending tally with the party, candidate and
+section numbers of every page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy import select
+
+from ocr import synth
+from ocr.render import TpsInfo
+from ocr.templates import FormTemplate, template_for
+from relay.db import session_scope
+from relay.models import Contest, Dapil, PartyCandidate, PhotoPage, Submission
+from tests.ocr_support import REGISTERED, TPS, photographed_pages
+from tests.support import drain
+from tests.test_whatsapp import OFFICER, post
+
+SEED = 5
+CANDIDATES = 2  # per party in this dapil: 18 parties → a four-page form
+
+
+@pytest.fixture
+def dpr_form(demo: str) -> FormTemplate:
+    """DPR as a party contest with a dapil covering the demo's TPS, and its printed form."""
+    with session_scope(demo) as session:
+        contest = session.get_one(Contest, "DPR")
+        contest.kind = "parties"
+        session.add(Dapil(contest_code="DPR", code="JATIM-5", name="Jawa Timur V",
+                          regions=["3576"]))
+        for party in contest.candidates:
+            for k in range(1, CANDIDATES + 1):
+                session.add(PartyCandidate(
+                    contest_code="DPR", dapil_code="JATIM-5", party_number=party.ballot_number,
+                    candidate_number=k, name=f"Calon {party.ballot_number}.{k}",
+                ))
+        session.flush()
+        template = template_for(session, "DPR", TPS)
+    assert template is not None and template.pages == 4 and template.dapil == "JATIM-5"
+    return template
+
+
+@pytest.fixture
+def pages(dpr_form: FormTemplate) -> tuple[dict[str, int], dict[int, bytes]]:
+    values = synth.whole_form_values(dpr_form, REGISTERED, np.random.default_rng(SEED))
+    return values, photographed_pages(dpr_form, TpsInfo(TPS, "TPS 001", REGISTERED), values,
+                                      SEED)
+
+
+def send(client, redis_conn, twilio, photos: list[bytes]) -> list[str]:  # type: ignore[no-untyped-def]
+    """One WhatsApp message carrying `photos`; the replies to it (after the receipt ack)."""
+    before = len(_replies(twilio))
+    media = [(twilio.add_media(jpeg, "image/jpeg"), "image/jpeg") for jpeg in photos]
+    post(client, "", media=media)
+    drain(redis_conn)
+    return [m["Body"] for m in _replies(twilio)[before:]][1:]
+
+
+def test_pages_in_two_messages_become_one_tally_with_candidates_and_sections(
+    client, redis_conn, twilio, media_dir: Path, dpr_form: FormTemplate, pages
+) -> None:  # type: ignore[no-untyped-def]
+    values, photos = pages
+    first = send(client, redis_conn, twilio, [photos[1], photos[2]])
+    assert len(first) == 2
+    assert first[0].startswith("Halaman 1/4 formulir DPR TPS 3576011001001 terbaca.")
+    assert "Masih kurang halaman 2-4" in first[0]
+    assert "Masih kurang halaman 3-4" in first[1]
+    assert _submissions() == []
+
+    second = send(client, redis_conn, twilio, [photos[3], photos[4]])
+    assert "Masih kurang halaman 4:" in second[0]
+    [stored] = _submissions()
+    assert (stored.source, stored.status, stored.contest_code) == ("photo", "pending", "DPR")
+    assert second[1].startswith("Dibaca dari foto DPR TPS 3576011001001")
+    assert stored.receipt_code in second[1]
+    assert stored.votes == {str(n): values[f"{n:02d}"] for n in range(1, 25) if
+                            f"{n:02d}" in values}
+    assert stored.candidate_votes == {
+        f"{n}.{k}": values[f"{n:02d}.{k}"]
+        for n in range(1, 25) for k in range(1, CANDIDATES + 1) if f"{n:02d}.{k}" in values
+    }
+    assert stored.sections == {k: values[k] for k in (
+        "DPT", "DPTB", "DPK", "PDPT", "PDPTB", "PDPK", "PHP", "DIS", "PDIS",
+        "SSD", "SSR", "SSTD", "SS")}
+    assert (stored.sah, stored.ts) == (values["SAH"], values["TS"])
+    # The sums across pages hold: SAH is the sum of the party totals (own + candidates).
+    assert sum(stored.votes_by_ballot().values()) == stored.sah
+    with session_scope() as session:
+        kept = session.scalars(select(PhotoPage.page).order_by(PhotoPage.page)).all()
+    assert kept == [1, 2, 3, 4]
+
+
+def test_a_missing_page_is_named_and_its_photo_later_completes_the_form(
+    client, redis_conn, twilio, media_dir: Path, dpr_form: FormTemplate, pages
+) -> None:  # type: ignore[no-untyped-def]
+    values, photos = pages
+    replies = send(client, redis_conn, twilio, [photos[1], photos[2], photos[4]])
+    assert "Masih kurang halaman 3:" in replies[-1]
+    assert _submissions() == []
+
+    [last] = send(client, redis_conn, twilio, [photos[3]])
+    [stored] = _submissions()
+    assert stored.receipt_code in last and stored.sah == values["SAH"]
+    assert len(stored.candidate_votes) == 18 * CANDIDATES
+
+
+def _replies(twilio) -> list[dict]:  # type: ignore[no-untyped-def]
+    return [m for m in twilio.sent_messages() if m["To"] == OFFICER]
+
+
+def _submissions() -> list[Submission]:
+    with session_scope() as session:
+        return list(session.scalars(select(Submission).order_by(Submission.id)))
