@@ -81,3 +81,23 @@ def photographed_pages(
         paper = synth.fill_form(template, page, tps, on_page, plans, source, rng)
         out[page] = synth.photograph(paper, rng, synth.PhotoSpec(**GENTLE))  # type: ignore[arg-type]
     return out
+
+
+def dpr_with_dapils(url: str, dapils: dict[str, list[str]], candidates: int) -> None:
+    """Make the demo's DPR a party contest with `dapils` (code → region prefixes), each party
+    listing `candidates` candidates in each dapil."""
+    from relay.db import session_scope
+    from relay.models import Contest, Dapil, PartyCandidate
+
+    with session_scope(url) as session:
+        contest = session.get_one(Contest, "DPR")
+        contest.kind = "parties"
+        for code, regions in dapils.items():
+            session.add(Dapil(contest_code="DPR", code=code, name=f"Dapil {code}",
+                              regions=regions))
+            for party in contest.candidates:
+                for k in range(1, candidates + 1):
+                    session.add(PartyCandidate(
+                        contest_code="DPR", dapil_code=code, party_number=party.ballot_number,
+                        candidate_number=k, name=f"Calon {code} {party.ballot_number}.{k}",
+                    ))

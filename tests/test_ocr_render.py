@@ -12,7 +12,7 @@ from flask import Flask
 
 from ocr import align, layout, qr
 from ocr.render import PRINT_DPI, TpsInfo, layout_dict, page_size_px, render_page, write_form
-from tests.ocr_support import TPS, demo_templates
+from tests.ocr_support import TPS, demo_templates, dpr_with_dapils
 from webhooks import cli_ocr
 
 
@@ -106,3 +106,24 @@ def test_forms_render_one_tps_and_a_whole_region(demo: str, tmp_path: Path) -> N
     refused = runner.invoke(args=["forms", "render", "--contest", "XX", "--tps", TPS, "--out",
                                   str(tmp_path)])
     assert refused.exit_code != 0 and "no contest" in refused.output
+
+
+def test_forms_render_prints_each_tps_its_dapils_candidate_lists(demo: str, tmp_path: Path) -> None:
+    dpr_with_dapils(demo, {"JATIM-5": ["357601"], "JATIM-6": ["3576"]}, 3)
+    result = _app().test_cli_runner().invoke(
+        args=["forms", "render", "--contest", "DPR", "--region", "3576", "--out", str(tmp_path),
+              "--dpi", "50", "--no-png", "--combined"]
+    )
+    assert result.exit_code == 0, result.output
+    five = json.loads((tmp_path / "layout-JATIM-5.json").read_text())
+    six = json.loads((tmp_path / "layout-JATIM-6.json").read_text())
+    assert (five["dapil"], five["pages"]) == ("JATIM-5", 5) and five["version"] != six["version"]
+    keys = [f["key"] for f in five["fields"]]
+    assert keys[14:20] == ["01", "01.1", "01.2", "01.3", "01.J", "02"]
+    assert next(f for f in five["fields"] if f["key"] == "01.2")["candidate_number"] == 2
+    assert not (tmp_path / "layout.json").exists()
+    pdfs = sorted(tmp_path.glob("35*-DPR.pdf"))
+    assert len(pdfs) >= 2
+    _pdf_is_well_formed(tmp_path / "3576-DPR-all.pdf", 5 * len(pdfs))
+    assert "dapil JATIM-5: 5 page(s)" in result.output
+    assert "dapil JATIM-6: 5 page(s)" in result.output

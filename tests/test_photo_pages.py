@@ -16,8 +16,8 @@ from ocr import synth
 from ocr.render import TpsInfo
 from ocr.templates import FormTemplate, template_for
 from relay.db import session_scope
-from relay.models import Contest, Dapil, PartyCandidate, PhotoPage, Submission
-from tests.ocr_support import REGISTERED, TPS, photographed_pages
+from relay.models import PhotoPage, Submission
+from tests.ocr_support import REGISTERED, TPS, dpr_with_dapils, photographed_pages
 from tests.support import drain
 from tests.test_whatsapp import OFFICER, post
 
@@ -28,18 +28,8 @@ CANDIDATES = 2  # per party in this dapil: 18 parties → a four-page form
 @pytest.fixture
 def dpr_form(demo: str) -> FormTemplate:
     """DPR as a party contest with a dapil covering the demo's TPS, and its printed form."""
+    dpr_with_dapils(demo, {"JATIM-5": ["3576"]}, CANDIDATES)
     with session_scope(demo) as session:
-        contest = session.get_one(Contest, "DPR")
-        contest.kind = "parties"
-        session.add(Dapil(contest_code="DPR", code="JATIM-5", name="Jawa Timur V",
-                          regions=["3576"]))
-        for party in contest.candidates:
-            for k in range(1, CANDIDATES + 1):
-                session.add(PartyCandidate(
-                    contest_code="DPR", dapil_code="JATIM-5", party_number=party.ballot_number,
-                    candidate_number=k, name=f"Calon {party.ballot_number}.{k}",
-                ))
-        session.flush()
         template = template_for(session, "DPR", TPS)
     assert template is not None and template.pages == 4 and template.dapil == "JATIM-5"
     return template

@@ -37,39 +37,55 @@ def forms_render(
     png: bool,
     combined: bool,
 ) -> None:
-    """Render the form of CONTEST for one TPS or a whole region: PNG, PDF and layout.json."""
+    """Render the form of CONTEST for one TPS or a whole region: PNG, PDF and layout.json.
+
+    Party contests with dapils print each TPS its dapil's candidate lists: one layout per dapil
+    (layout-<DAPIL>.json when the region spans several)."""
     from sqlalchemy import select
 
     from ocr.pdf import write_pdf
     from ocr.render import TpsInfo, render_page, write_form, write_layout
-    from ocr.templates import template_for
+    from ocr.templates import FormTemplate, template_for
+    from relay.ballots import dapil_for
     from relay.db import session_scope
-    from relay.models import Contest, Tps
+    from relay.models import Contest, Dapil, Tps
 
     if bool(tps_code) == bool(region):
         raise click.UsageError("give exactly one of --tps and --region")
     digits = "".join(ch for ch in (tps_code or region or "") if ch.isdigit())
+    code = contest_code.upper()
     with session_scope() as session:
-        contest = session.get(Contest, contest_code.upper())
-        template = template_for(session, contest_code)
-        if contest is None or template is None:
+        contest = session.get(Contest, code)
+        if contest is None:
             raise click.BadParameter(f"no contest {contest_code!r}", param_hint="--contest")
+        dapils = list(session.scalars(select(Dapil).where(Dapil.contest_code == code)))
         query = select(Tps).order_by(Tps.code)
         query = query.where(Tps.code == digits) if tps_code else query.where(
             Tps.code.startswith(digits)
         )
-        stations = [
-            TpsInfo(t.code, t.name, t.registered_voters)
-            for t in session.scalars(query)
-            if contest.applies_to(t.code)
-        ]
+        by_dapil: dict[str | None, FormTemplate | None] = {}
+        stations: list[tuple[TpsInfo, FormTemplate]] = []
+        for t in session.scalars(query):
+            if not contest.applies_to(t.code):
+                continue
+            dapil = dapil_for(dapils, t.code) if dapils else None
+            key = dapil.code if dapil else None
+            if key not in by_dapil:
+                by_dapil[key] = template_for(session, code, t.code)
+            template = by_dapil[key]
+            if template is not None:
+                stations.append((TpsInfo(t.code, t.name, t.registered_voters), template))
     if not stations:
         click.echo(f"no TPS {'code ' + digits if tps_code else 'under ' + digits} "
-                   f"takes part in {template.contest_code}", err=True)
+                   f"takes part in {code}", err=True)
         sys.exit(1)
-    write_layout(template, out_dir / "layout.json", dpi)
+    templates = list(dict.fromkeys(template for _tps, template in stations))
+    layouts = []
+    for template in templates:
+        name = "layout.json" if len(templates) == 1 else f"layout-{template.dapil}.json"
+        layouts.append(write_layout(template, out_dir / name, dpi))
     files = 0
-    for number, tps in enumerate(stations, start=1):
+    for number, (tps, template) in enumerate(stations, start=1):
         files += len(write_form(template, tps, out_dir, dpi, png=png))
         if sys.stderr.isatty() and len(stations) > 1:
             click.echo(f"\r{number}/{len(stations)} TPS", nl=False, err=True)
@@ -77,17 +93,22 @@ def forms_render(
         click.echo("", err=True)
     if combined:
         def pages() -> Iterator:  # type: ignore[type-arg]
-            for tps in stations:
+            for tps, template in stations:
                 for page in range(1, template.pages + 1):
                     yield render_page(template, page, tps, dpi)
 
-        name = out_dir / f"{digits}-{template.contest_code}-all.pdf"
+        name = out_dir / f"{digits}-{code}-all.pdf"
         count = write_pdf(pages(), name, dpi)
         click.echo(f"{name}: {count} pages")
-    click.echo(
-        f"{template.template_id} v{template.version}: {len(stations)} TPS, {files} files, "
-        f"layout in {out_dir / 'layout.json'}"
-    )
+    for template in templates:
+        click.echo(
+            f"{template.template_id} v{template.version}"
+            + (f" dapil {template.dapil}" if template.dapil else "")
+            + f": {template.pages} page(s), "
+            f"{sum(1 for _t, t in stations if t == template)} TPS"
+        )
+    click.echo(f"{len(stations)} TPS, {files} files, layout in "
+               + ", ".join(str(p) for p in layouts))
 
 
 @ocr_cli.command("read")
