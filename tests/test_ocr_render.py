@@ -127,3 +127,23 @@ def test_forms_render_prints_each_tps_its_dapils_candidate_lists(demo: str, tmp_
     _pdf_is_well_formed(tmp_path / "3576-DPR-all.pdf", 5 * len(pdfs))
     assert "dapil JATIM-5: 5 page(s)" in result.output
     assert "dapil JATIM-6: 5 page(s)" in result.output
+
+
+def test_pdf_pages_hold_the_page_image_exactly_at_two_bits_a_pixel(tmp_path: Path) -> None:
+    import zlib
+
+    from ocr.pdf import write_pdf
+
+    page = render_page(demo_templates()["PPWP"], 1, TpsInfo(TPS, "TPS 001", 287), dpi=62)
+    assert page.size[0] % 4  # rows that need padding to a whole byte
+    write_pdf([page], tmp_path / "one.pdf", 62)
+    raw = (tmp_path / "one.pdf").read_bytes()
+    header = re.search(rb"/BitsPerComponent (\d+) /Filter /FlateDecode /Length (\d+) >>\nstream\n",
+                       raw)
+    assert header is not None and header.group(1) == b"2"
+    start = header.end()
+    packed = np.frombuffer(zlib.decompress(raw[start : start + int(header.group(2))]), np.uint8)
+    width, height = page.size
+    rows = packed.reshape(height, -1)
+    pixels = np.stack([(rows >> shift) & 3 for shift in (6, 4, 2, 0)], axis=-1).reshape(height, -1)
+    assert np.array_equal(pixels[:, :width], np.asarray(page))
