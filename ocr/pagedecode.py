@@ -6,8 +6,10 @@ decoder as its own group, in the decoder's terms (parts as "candidate", the sum 
   candidates' sum only when all of them are on this page;
 - each party whose own votes, candidates and total are all on this page;
 - DPT + DPTb + DPK = their total.
-The other fields (and a party list cut by a page break) keep their own best reading here; the
-rules of the whole form check them (ocr.formrules, ocr.assemble).
+Then the sums whose total the votes decided, with that value fixed: PDPT + PDPTB + PDPK = PHP,
+SSR + SSTD + SS = SSD, SAH + TS = their printed sum. The other fields (DIS, PDIS, and a party
+list cut by a page break) keep their own best reading here; the rules of the whole form check
+them (ocr.formrules, ocr.assemble).
 """
 
 from __future__ import annotations
@@ -24,10 +26,26 @@ SUM_KINDS = ("SAH", "TS", "BALLOTS", "VOTERS")
 
 @dataclass(frozen=True)
 class Group:
-    indices: tuple[int, ...]  # into the page's fields
+    indices: tuple[int, ...]  # into the page's fields; FIXED for a value already decoded
     kinds: tuple[str, ...]  # in ocr.arith's terms
     registered: int | None
     complete: bool
+    fixed: tuple[int, ...] = ()  # the values of the FIXED members, in order
+
+    def rows(self, lps: np.ndarray) -> np.ndarray:
+        """The group's log-probabilities; a fixed member is certain of its value."""
+        out = np.empty((len(self.indices), lps.shape[1]))
+        fixed = iter(self.fixed)
+        for row, i in enumerate(self.indices):
+            if i == FIXED:
+                out[row] = arith.NEG
+                out[row, next(fixed)] = 0.0
+            else:
+                out[row] = lps[i]
+        return out
+
+
+FIXED = -1
 
 
 @dataclass(frozen=True)
@@ -69,6 +87,26 @@ def groups(fields: tuple[FormField, ...], template: FormTemplate, limit: int | N
     return out
 
 
+def chained(fields: tuple[FormField, ...], values: list[int]) -> list[Group]:
+    """The sums whose total (or a part) the votes already decided: PDPT + PDPTB + PDPK = PHP,
+    SSR + SSTD + SS = SSD, SAH + TS = their printed sum; each with the decided value fixed."""
+    where = {f.key: i for i, f in enumerate(fields)}
+    out = []
+
+    def add(parts: tuple[str, ...], total: str, decided: set[str]) -> None:
+        if not all(k in where for k in (*parts, total)):
+            return
+        members = [FIXED if k in decided else where[k] for k in (*parts, total)]
+        fixed = tuple(values[where[k]] for k in (*parts, total) if k in decided)
+        kinds = ("candidate",) * len(parts) + ("SAH",)
+        out.append(Group(tuple(members), kinds, None, True, fixed))
+
+    add(("PDPT", "PDPTB", "PDPK"), "PHP", {"PHP"})
+    add(("SSR", "SSTD", "SS"), "SSD", {"SS"})
+    add(("SAH", "TS"), "JSAHTS", {"SAH", "TS"})
+    return out
+
+
 def decode(lps: np.ndarray, fields: tuple[FormField, ...], template: FormTemplate,
            limit: int | None) -> PageDecoded:
     """`lps` (n, 1000) per field of the page; `limit` bounds SAH + TS (ballots available)."""
@@ -79,12 +117,19 @@ def decode(lps: np.ndarray, fields: tuple[FormField, ...], template: FormTemplat
             if f.is_vote or f.kind == "JSAHTS":
                 values[i] = int(lps[i, : limit + 1].argmax())
     done = []
-    for group in groups(fields, template, limit):
-        decoded = arith.decode(lps[list(group.indices)], list(group.kinds), group.registered,
+
+    def run(group: Group) -> None:
+        decoded = arith.decode(group.rows(lps), list(group.kinds), group.registered,
                                group.complete)
         for i, value in zip(group.indices, decoded.values, strict=True):
-            values[i] = value
+            if i != FIXED:
+                values[i] = value
         done.append((group, decoded))
+
+    for group in groups(fields, template, limit):
+        run(group)
+    for group in chained(fields, values):
+        run(group)
     return PageDecoded(values, raw, any(d.gave_up for _, d in done), tuple(done))
 
 
@@ -95,5 +140,5 @@ def margin(lps: np.ndarray, page: PageDecoded, index: int) -> float:
     if found is None:
         return 0.0
     group, decoded, local = found
-    return arith.margin(lps[list(group.indices)], list(group.kinds), group.registered,
-                        group.complete, decoded, local)
+    return arith.margin(group.rows(lps), list(group.kinds), group.registered, group.complete,
+                        decoded, local)

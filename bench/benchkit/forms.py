@@ -12,7 +12,25 @@ from ocr.render import TpsInfo
 from ocr.templates import FormTemplate
 from tests.ocr_support import demo_templates
 
-__all__ = ["demo_templates", "make_values", "photo_of_filled_form", "uci_source"]
+__all__ = [
+    "bench_templates", "demo_templates", "make_values", "photo_of_filled_form", "uci_source"
+]
+
+
+def bench_templates() -> dict[str, FormTemplate]:
+    """The demo's forms, DPR as the whole C.Hasil of one dapil: 18 parties with 8-10
+    candidates each, nine pages (party lists running over page breaks)."""
+    from ocr.templates import build_template
+
+    templates = demo_templates()
+    dpr = templates["DPR"]
+    parties = sorted({(f.ballot_number, f.label) for f in dpr.fields if f.ballot_number})
+    templates["DPR"] = build_template(
+        "DPR", dpr.contest_name, parties,
+        {n: [(k, f"Calon {n}.{k}") for k in range(1, 11 - (n % 3))] for n, _ in parties},
+        dapil="BENCH-1",
+    )
+    return templates
 
 
 def uci_source(seed: int) -> synth.GlyphSource:
