@@ -106,3 +106,30 @@ def _replies(twilio) -> list[dict]:  # type: ignore[no-untyped-def]
 def _submissions() -> list[Submission]:
     with session_scope() as session:
         return list(session.scalars(select(Submission).order_by(Submission.id)))
+
+
+def test_ocr_read_assembles_the_photos_of_one_form_and_names_a_missing_page(
+    tmp_path: Path, dpr_form: FormTemplate, pages
+) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from flask import Flask
+
+    from webhooks import cli_ocr
+
+    values, photos = pages
+    files = []
+    for number in (1, 2, 4):
+        files.append(tmp_path / f"p{number}.jpg")
+        files[-1].write_bytes(photos[number])
+    app = Flask("test")
+    cli_ocr.register(app)
+    result = app.test_cli_runner().invoke(args=["ocr", "read", *map(str, files)])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert [p["page"] for p in report["pages"]] == [1, 2, 4]
+    [form] = report["forms"]
+    assert (form["contest"], form["dapil"], form["missing_pages"]) == ("DPR", "JATIM-5", [3])
+    on_read = {f.key for p in (1, 2, 4) for f in dpr_form.fields_on(p)}
+    assert form["values"] == {k: v for k, v in values.items() if k in on_read}
+    assert "sum_equals_sah" not in {c["name"] for c in form["checks"]}

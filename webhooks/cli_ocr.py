@@ -2,7 +2,7 @@
 
     forms render --contest PPWP --tps 3576011001001 --out DIR
     forms render --contest PPWP --region 3576 --out DIR [--combined] [--no-png]
-    ocr read PHOTO.jpg [--contest PPWP] [--tps CODE] [--annotated OUT.jpg]
+    ocr read PHOTO.jpg [PAGE2.jpg …] [--contest PPWP] [--tps CODE] [--annotated OUT.jpg]
 """
 
 from __future__ import annotations
@@ -112,38 +112,75 @@ def forms_render(
 
 
 @ocr_cli.command("read")
-@click.argument("image", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("images", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--contest", "contest_code", default=None, help="The contest the officer chose.")
 @click.option("--tps", "tps_code", default=None, help="The TPS the photo must be of.")
 @click.option("--annotated", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write the page with the values drawn over it (JPEG).")
+              help="Write the page with the values drawn over it (JPEG; one photo only).")
 @click.option("--verify-header", is_flag=True, help="Also read the printed TPS code (tesseract).")
 def ocr_read(
-    image: Path,
+    images: tuple[Path, ...],
     contest_code: str | None,
     tps_code: str | None,
     annotated: Path | None,
     verify_header: bool,
 ) -> None:
-    """Read a photo of a tally form and print the result as JSON (exit 1 if refused)."""
+    """Read photos of a tally form and print the result as JSON (exit 1 if one is refused).
+
+    One photo: that page's reading. Several (the pages of one form): every page, then the form
+    assembled from them (values, the rules across pages, the pages still missing)."""
+    from ocr.assemble import PageReading, assemble
     from ocr.reader import read_photo
     from ocr.templates import DbLookup
     from relay.db import session_scope
 
     with session_scope() as session:
-        result = read_photo(
-            image.read_bytes(),
-            DbLookup(session),
-            expect_contest=contest_code,
-            expect_tps={tps_code} if tps_code else None,
-            annotate_page=annotated is not None,
-            verify_header=verify_header,
-        )
-    if annotated is not None and result.annotated_jpeg:
-        annotated.write_bytes(result.annotated_jpeg)
-    click.echo(json.dumps(result.to_json(), indent=1, ensure_ascii=False))
-    if not result.ok:
+        lookup = DbLookup(session)
+        results = [
+            read_photo(
+                image.read_bytes(),
+                lookup,
+                expect_contest=contest_code,
+                expect_tps={tps_code} if tps_code else None,
+                annotate_page=annotated is not None and len(images) == 1,
+                verify_header=verify_header,
+            )
+            for image in images
+        ]
+        forms = {}
+        for result in results:
+            if result.ok:
+                template = lookup.template(result.contest, result.tps_code)
+                pages = forms.setdefault((result.contest, result.tps_code), (template, {}))[1]
+                pages[result.page] = PageReading.from_result(result)
+        assembled = [
+            _form_json(assemble(template, pages, lookup.registered_voters(tps)), tps)
+            for (_contest, tps), (template, pages) in forms.items()
+        ]
+    if annotated is not None and len(results) == 1 and results[0].annotated_jpeg:
+        annotated.write_bytes(results[0].annotated_jpeg)
+    if len(results) == 1:
+        output: object = results[0].to_json()
+    else:
+        output = {"pages": [r.to_json() for r in results], "forms": assembled}
+    click.echo(json.dumps(output, indent=1, ensure_ascii=False))
+    if not all(r.ok for r in results):
         sys.exit(1)
+
+
+def _form_json(form, tps_code: str) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    return {
+        "contest": form.template.contest_code,
+        "tps_code": tps_code,
+        "dapil": form.template.dapil,
+        "pages": form.template.pages,
+        "pages_read": list(form.pages_in),
+        "missing_pages": list(form.missing),
+        "values": form.values,
+        "uncertain": sorted(form.uncertain),
+        "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in form.checks],
+    }
 
 
 def register(app: Flask) -> None:
