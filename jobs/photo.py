@@ -22,6 +22,7 @@ from jobs.queues import enqueue_outbound
 from jobs.replies import reply_row
 from relay import media
 from relay.db import session_scope
+from relay.locks import lock_row
 from relay.models import InboundMessage, Officer, OutboundMessage, PhotoPage, Submission, Tps
 from relay.training import is_training
 
@@ -137,9 +138,11 @@ def _with_page(  # type: ignore[no-untyped-def]
     annotated: str | None, training: bool,
 ):
     """Keep this page's reading (replacing an earlier one of the same page) and assemble the
-    pages of the same form read so far."""
+    pages of the same form read so far. The TPS row is locked first: two pages of one form
+    read by two workers at once must not each miss the other's page."""
     from ocr.assemble import PageReading, assemble
 
+    lock_row(session, Tps, result.tps_code)
     reading = PageReading.from_result(result)
     same_form = (
         PhotoPage.tps_code == result.tps_code,
