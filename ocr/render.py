@@ -59,6 +59,19 @@ def _fit(text: str, font, width: float) -> str:  # type: ignore[no-untyped-def]
     return text.rstrip() + "…"
 
 
+def _lines(text: str, font, width: float) -> list[str]:  # type: ignore[no-untyped-def]
+    """`text` on one line, or broken at a space onto two, the second shortened to fit."""
+    if font.getlength(text) <= width:
+        return [text]
+    words = text.split()
+    first = ""
+    while words and font.getlength((first + " " + words[0]).strip()) <= width:
+        first = (first + " " + words.pop(0)).strip()
+    if not first:
+        return [_fit(text, font, width)]
+    return [first, _fit(" ".join(words), font, width)]
+
+
 def format_tps_code(code: str) -> str:
     """3576011001001 → 35.76.01.1001-001 (province.regency.district.village-TPS)."""
     return f"{code[0:2]}.{code[2:4]}.{code[4:6]}.{code[6:10]}-{code[10:13]}"
@@ -86,8 +99,10 @@ def _static_page(template: FormTemplate, page: int, dpi: int) -> Image.Image:
         lx, ly, lw, _lh = layout.label_rect(field.slot)
         draw.text((lx * s, ly * s), field.code, font=code_font, fill=BLACK)
         code_w = code_font.getlength(field.code) + 1.2 * s
-        label = _fit(field.label, label_font, lw * s - code_w)
-        draw.text((lx * s + code_w, (ly + 1.6) * s), label, font=label_font, fill=BLACK)
+        lines = _lines(field.label, label_font, lw * s - code_w)
+        top = ly + (1.6 if len(lines) == 1 else 0.4)
+        for n, text in enumerate(lines):
+            draw.text((lx * s + code_w, (top + 2.6 * n) * s), text, font=label_font, fill=BLACK)
         for digit in field.digits():
             x, y, w, h = digit.box
             draw.rectangle(
