@@ -133,3 +133,81 @@ def test_ocr_read_assembles_the_photos_of_one_form_and_names_a_missing_page(
     on_read = {f.key for p in (1, 2, 4) for f in dpr_form.fields_on(p)}
     assert form["values"] == {k: v for k, v in values.items() if k in on_read}
     assert "sum_equals_sah" not in {c["name"] for c in form["checks"]}
+
+
+def test_two_pages_read_at_once_by_two_workers_each_see_the_other(
+    redis_conn, media_dir: Path, dpr_form: FormTemplate, pages
+) -> None:  # type: ignore[no-untyped-def]
+    """One worker has kept pages 1-3 and not committed yet when another reads page 4: the
+    second waits for the TPS's lock, then sees them, and the form is complete (without the
+    lock each would see only its own pages, and both would answer "still missing")."""
+    import threading
+
+    from jobs.photo import _with_page as keep_page
+    from jobs.photo import read_photos
+    from ocr.reader import read_photo
+    from ocr.templates import StaticLookup
+    from relay import media
+    from relay.models import InboundMessage, Officer
+
+    values, photos = pages
+    lookup = StaticLookup([], {TPS: REGISTERED}, {("DPR", TPS): dpr_form})
+    with session_scope() as session:
+        officer = session.scalars(select(Officer).where(Officer.tps_code == TPS)).first()
+        assert officer is not None
+        ids = []
+        for n in (1, 2):
+            message = InboundMessage(channel="whatsapp", provider_id=f"MM-pages-{n}",
+                                     sender=officer.phone, payload="{}", officer_id=officer.id,
+                                     media=[{"key": media.save(photos[4], "image/jpeg")}])
+            session.add(message)
+            session.flush()
+            ids.append(message.id)
+    done = threading.Event()
+    outcome: list[object] = []
+
+    def other_worker_reads_page_four() -> None:
+        try:
+            outcome.append(read_photos(ids[1]))
+        except Exception as error:  # shown by the assertion below
+            outcome.append(error)
+        finally:
+            done.set()
+
+    readings = [read_photo(photos[n], lookup) for n in (1, 2, 3)]
+    with session_scope() as session:  # the first worker, in the middle of its pages
+        first = session.get_one(InboundMessage, ids[0])
+        for result in readings:
+            form = keep_page(session, session.get_one(Officer, officer.id), first, dpr_form,
+                             result, None, False)
+        assert form.missing == (4,)
+        racer = threading.Thread(target=other_worker_reads_page_four)
+        racer.start()
+        _wait_until_waiting_for_a_lock(done)
+        assert not done.is_set(), outcome
+    racer.join()
+    assert outcome == ["1 read"]
+    [stored] = _submissions()
+    assert stored.inbound_id == ids[1] and stored.sah == values["SAH"]
+
+
+def _wait_until_waiting_for_a_lock(done) -> None:  # type: ignore[no-untyped-def]
+    """PostgreSQL: until another connection waits for a row lock, or the racer ended without
+    waiting. SQLite cannot tell: there the racer waits for the database's write lock."""
+    import time
+
+    from sqlalchemy import text
+
+    from relay.db import get_engine
+
+    engine = get_engine()
+    if engine.dialect.name != "postgresql":
+        return
+    query = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                 "AND wait_event_type = 'Lock'")
+    with engine.connect() as watcher:
+        while not done.is_set():  # reading the photo takes a while; the racer ends either way
+            if watcher.execute(query).scalar_one() >= 1:
+                return
+            watcher.rollback()  # pg_stat_activity is a snapshot per transaction
+            time.sleep(0.005)
