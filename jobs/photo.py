@@ -123,13 +123,13 @@ def _submit_reading(
 def form_tally(form, contest: str, tps_code: str) -> Tally:  # type: ignore[no-untyped-def]
     """The Tally a complete photographed form (ocr.assemble.AssembledForm) says."""
     return Tally(
-        contest,
-        tps_code,
-        form.votes,
-        form.sah,
-        form.ts,
+        contest=contest,
+        tps_code=tps_code,
+        votes=form.votes,
         candidate_votes=form.candidate_votes,
         sections=form.sections,
+        sah=form.sah,
+        ts=form.ts,
     )
 
 
