@@ -20,12 +20,23 @@ from dataclasses import dataclass, field, replace
 import cv2
 import numpy as np
 
-from ocr import align, arith, classifier, fusion, glyph, layout, marks, quality
+from ocr import (
+    align,
+    arith,
+    classifier,
+    formrules,
+    fusion,
+    glyph,
+    layout,
+    marks,
+    pagedecode,
+    quality,
+)
 from ocr.annotate import annotate
 from ocr.photo import PhotoError, decode_photo
 from ocr.qr import QrData
 from ocr.qr import decode as decode_qr
-from ocr.templates import FormField, FormLookup
+from ocr.templates import VOTE_KINDS, FormField, FormLookup
 
 CLASS_CHARS = "0123456789X_"
 CONFIDENT = 0.97  # a field's own probability below this marks it uncertain
@@ -37,8 +48,8 @@ QR_MARGIN_MM = 3.0
 
 @dataclass(frozen=True)
 class FieldReading:
-    key: str  # "01".., "SAH", "TS", "BALLOTS", "VOTERS"
-    code: str  # as printed: "01", "SAH", "TS", "SS", "PHP"
+    key: str  # the grammar's key: "DPT", "01", "01.3", "SAH", "SS", "PHP", …
+    code: str  # as printed: "01", "01.3", "SAH", "DPTb"
     ballot_number: int | None
     value: int
     confidence: float  # the field's own probability of `value` (before the arithmetic)
@@ -51,6 +62,9 @@ class FieldReading:
     written: str = ""  # per box what the handwriting says: 0-9, X, _ (blank), e.g. "X95"
     bubbles: str = ""  # per column what the bubbles say: 0-9, - (none), ? (unclear)
     fused: str = ""  # per box the fused reading before the arithmetic: 0-9, X, _
+    candidate_number: int | None = None  # party contests: K of NN.K
+    # False for a section field (DPT, SSD, …) the officer left blank: not sent on.
+    given: bool = True
 
 
 @dataclass
@@ -77,11 +91,16 @@ class ReadResult:
         return self.error is None
 
     def values(self) -> dict[str, int]:
-        return {f.key: f.value for f in self.fields}
+        """Every value read on this page, by key (blank optional fields left out)."""
+        return {f.key: f.value for f in self.fields if f.given}
 
     def votes(self) -> dict[int, int]:
-        """Ballot number → votes, as bots.grammar.Tally.votes."""
-        return {f.ballot_number: f.value for f in self.fields if f.ballot_number is not None}
+        """Ballot number → votes (a party's own votes), as bots.grammar.Tally.votes."""
+        return {
+            f.ballot_number: f.value
+            for f in self.fields
+            if f.ballot_number is not None and f.key.isdigit()
+        }
 
     def value(self, key: str) -> int | None:
         return next((f.value for f in self.fields if f.key == key), None)
@@ -114,6 +133,7 @@ class ReadResult:
                     "written": f.written,
                     "bubbles": f.bubbles,
                     "fused": f.fused,
+                    "given": f.given,
                 }
                 for f in self.fields
             ],
@@ -216,7 +236,7 @@ def _read(
             raise PhotoError("qr_unreadable")
     result.contest, result.tps_code = qr.contest_code, qr.tps_code
     result.page, result.pages = qr.page, qr.pages
-    template = lookup.template(qr.contest_code)
+    template = lookup.template(qr.contest_code, qr.tps_code)
     if template is None:
         raise PhotoError("unknown_form", f"contest {qr.contest_code}")
     result.template_id, result.template_version = template.template_id, qr.version
@@ -246,13 +266,14 @@ def _read(
     fused = fusion.fuse(writing, bubbles)
     lps = fusion.number_log_probs(fused)
     clock.lap("classify")
-    kinds = [f.kind for f in fields]
-    complete = len([f for f in fields if f.kind == "candidate"]) == len(template.candidate_keys)
-    decoded = arith.decode(lps, kinds, registered, complete)
+    limit = formrules.reserve_ballots(registered) if registered is not None else None
+    decoded = pagedecode.decode(lps, fields, template, limit)
     clock.lap("decode_numbers")
-    result.checks = decoded.checks
-    result.fields = _flag(fields, decoded, lps, writing, bubbles, fused, complete)
-    result.fields = _settle(result.fields, decoded, lps, kinds, registered, complete)
+    result.fields = _flag(fields, decoded, lps, writing, bubbles, fused)
+    result.fields = _settle(result.fields, decoded, lps)
+    values = result.values()
+    raw = {f.key: decoded.raw[i] for i, f in enumerate(fields) if f.key in values}
+    result.checks = formrules.checks(values, template, registered, raw)
     if from_header:
         result.checks.append(
             arith.Check("qr_read", False, "QR unreadable: TPS and contest from the printed header")
@@ -277,30 +298,30 @@ def _from_header(header: tuple[str | None, str | None], lookup: FormLookup) -> Q
     tps, contest = header
     if not tps or not contest:
         return None
-    template = lookup.template(contest)
+    template = lookup.template(contest, tps)
     if template is None or template.pages != 1:
         return None
     return QrData(contest, template.version, tps, 1, 1)
 
 
 def _settle(
-    readings: list[FieldReading], decoded: arith.Decoded, lps: np.ndarray, kinds: list[str],
-    registered: int | None, complete: bool,
+    readings: list[FieldReading], decoded: pagedecode.PageDecoded, lps: np.ndarray
 ) -> list[FieldReading]:
     """Clear doubts the arithmetic settles: no consistent alternative comes near the reading."""
     if decoded.gave_up:
         return readings
-    # When the arithmetic had to correct the page, the field it changed is not necessarily the
-    # one that was misread: every field of a corrected check must stand on its own margin.
+    # When the arithmetic had to correct a sum, the field it changed is not necessarily the
+    # one that was misread: every field of a corrected sum must stand on its own margin.
     suspects = set()
-    if any(c.corrected for c in decoded.checks):
-        suspects = {i for i, r in enumerate(readings) if not r.uncertain}
+    for group, done in decoded.groups:
+        if any(c.corrected for c in done.checks):
+            suspects |= {i for i in group.indices if not readings[i].uncertain}
     out = []
     for i, reading in enumerate(readings):
         doubts = set(reading.reasons) & SETTLEABLE
         clear = not set(reading.reasons) - SETTLEABLE - {"unchecked"}
         if (doubts and clear) or i in suspects:
-            settled = arith.margin(lps, kinds, registered, complete, decoded, i) >= SETTLED_NATS
+            settled = pagedecode.margin(lps, decoded, i) >= SETTLED_NATS
             if doubts and clear and settled:
                 reasons = tuple(r for r in reading.reasons if r not in SETTLEABLE)
                 reading = replace(reading, reasons=(*reasons, "settled"), uncertain=False)
@@ -312,8 +333,8 @@ def _settle(
 
 
 def _flag(
-    fields: Sequence[FormField], decoded: arith.Decoded, lps: np.ndarray, writing: np.ndarray,
-    bubbles: np.ndarray, fused: np.ndarray, complete: bool,
+    fields: Sequence[FormField], decoded: pagedecode.PageDecoded, lps: np.ndarray,
+    writing: np.ndarray, bubbles: np.ndarray, fused: np.ndarray,
 ) -> list[FieldReading]:
     norm = lps - np.logaddexp.reduce(lps, axis=1, keepdims=True)
     written_sym = fusion.symbol_argmax(writing)
@@ -325,6 +346,10 @@ def _flag(
     for i, f in enumerate(fields):
         value = decoded.values[i]
         confidence = float(np.exp(norm[i, value]))
+        blank = bool((written_sym[i] == 10).all() and (bubble_sym[i] == 10).all())
+        if blank and not f.is_vote and f.kind not in ("SAH", "TS"):
+            out.append(_not_given(f, i, writing, fused, confidence))
+            continue
         reasons = []
         if confidence < CONFIDENT:
             reasons.append("low_confidence")
@@ -340,8 +365,9 @@ def _flag(
             reasons.append("corrected")
         if int(written_sym[i, -1]) == 10 and int(bubble_sym[i, -1]) == 10:
             reasons.append("empty")
-        if f.kind == "candidate" and not complete:
-            reasons.append("unchecked")
+        found = decoded.group_of(i)
+        if found is None or (f.kind in VOTE_KINDS and not found[0].complete):
+            reasons.append("unchecked")  # no sum on this page holds it: the whole form will
         if decoded.gave_up:
             reasons.append("inconsistent")
         out.append(
@@ -359,6 +385,19 @@ def _flag(
                     ("-" if int(b) == 10 else str(int(b))) if sure else "?"
                     for b, sure in zip(bubble_sym[i], bubble_sure[i], strict=True)
                 ),
+                candidate_number=f.candidate_number,
             )
         )
     return out
+
+
+def _not_given(f: FormField, i: int, writing: np.ndarray, fused: np.ndarray,
+               confidence: float) -> FieldReading:
+    """An optional section field left blank: no value, nothing to confirm."""
+    return FieldReading(
+        key=f.key, code=f.code, ballot_number=None, value=0, confidence=confidence,
+        uncertain=False, reasons=("not_given",),
+        written="".join(CLASS_CHARS[int(c)] for c in writing[i].argmax(axis=-1)),
+        bubbles="---", fused="".join(CLASS_CHARS[int(c)] for c in fused[i].argmax(axis=-1)),
+        given=False,
+    )
