@@ -31,7 +31,7 @@ CLASS_CHARS = "0123456789X_"
 CONFIDENT = 0.97  # a field's own probability below this marks it uncertain
 STRONG_WRITING = 0.9  # handwriting this sure of another digit than the bubbles: flag the field
 SETTLED_NATS = 4.6  # the arithmetic settles a doubt when alternatives are 100× less likely
-SETTLEABLE = {"low_confidence", "disagree"}
+SETTLEABLE = {"low_confidence"}  # a writing/bubble disagreement always goes to the officer
 QR_MARGIN_MM = 3.0
 
 
@@ -45,7 +45,7 @@ class FieldReading:
     uncertain: bool
     # Why it is uncertain: low_confidence, disagree (writing and bubbles differ), corrected (the
     # arithmetic changed it), arithmetic (another value would fit the sums almost as well),
-    # empty, inconsistent (no consistent reading); unchecked (no sums on this page) and settled
+    # empty, inconsistent (in a check that fails on the page as written); unchecked (no sums on this page) and settled
     # (doubts the sums resolved) are information only.
     reasons: tuple[str, ...] = ()
     written: str = ""  # per box what the handwriting says: 0-9, X, _ (blank), e.g. "X95"
@@ -245,14 +245,15 @@ def _read(
     bubbles = fusion.bubble_probabilities(fills)
     fused = fusion.fuse(writing, bubbles)
     lps = fusion.number_log_probs(fused)
+    choices = fusion.supported_log_probs(fused, lps)  # what the arithmetic may choose from
     clock.lap("classify")
     kinds = [f.kind for f in fields]
     complete = len([f for f in fields if f.kind == "candidate"]) == len(template.candidate_keys)
-    decoded = arith.decode(lps, kinds, registered, complete)
+    decoded = arith.decode(choices, kinds, registered, complete)
     clock.lap("decode_numbers")
     result.checks = decoded.checks
     result.fields = _flag(fields, decoded, lps, writing, bubbles, fused, complete)
-    result.fields = _settle(result.fields, decoded, lps, kinds, registered, complete)
+    result.fields = _settle(result.fields, decoded, choices, kinds, registered, complete)
     if from_header:
         result.checks.append(
             arith.Check("qr_read", False, "QR unreadable: TPS and contest from the printed header")
@@ -342,7 +343,7 @@ def _flag(
             reasons.append("empty")
         if f.kind == "candidate" and not complete:
             reasons.append("unchecked")
-        if decoded.gave_up:
+        if decoded.gave_up and i in decoded.failing_fields():
             reasons.append("inconsistent")
         out.append(
             FieldReading(
