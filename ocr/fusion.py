@@ -30,8 +30,8 @@ FORGOTTEN = 0.03  # chance an empty bubble column is a digit the officer forgot 
 # Chance the handwriting reading is wrong whatever it says, per class: digits are easily taken
 # for one another, an X rarely, and a box with ink is almost never blank.
 WRITING_FLOOR = np.array([0.1] * 10 + [0.01, 0.002])
-SINGLE_FLOOR = 0.002  # the same when the handwriting is the only reading (no bubble marked)
-BLANK_BY_INK = 0.995  # P(blank) of a box with (almost) no ink
+SINGLE_FLOOR = 0.0005  # the same when the handwriting is the only reading (no bubble marked)
+BLANK_BY_INK = 0.999  # P(blank) of a box with (almost) no ink
 EMPTY_UNITS_PENALTY = 0.02
 MAX_VALUE = 999
 SUPPORT = 0.02  # a symbol this probable at a position is a reading the evidence supports

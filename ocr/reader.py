@@ -45,8 +45,8 @@ class FieldReading:
     uncertain: bool
     # Why it is uncertain: low_confidence, disagree (writing and bubbles differ), corrected (the
     # arithmetic changed it), arithmetic (another value would fit the sums almost as well),
-    # empty, inconsistent (in a check that fails on the page as written); unchecked (no sums on this page) and settled
-    # (doubts the sums resolved) are information only.
+    # empty, inconsistent (in a check that fails on the page as written); unchecked (no sums on
+    # this page) and settled (doubts the sums resolved) are information only.
     reasons: tuple[str, ...] = ()
     written: str = ""  # per box what the handwriting says: 0-9, X, _ (blank), e.g. "X95"
     bubbles: str = ""  # per column what the bubbles say: 0-9, - (none), ? (unclear)
@@ -292,14 +292,17 @@ def _settle(
     if decoded.gave_up:
         return readings
     # When the arithmetic had to correct the page, the field it changed is not necessarily the
-    # one that was misread: every field of a corrected check must stand on its own margin.
+    # one that was misread: every field of a corrected check must stand on its own margin, and
+    # no doubt is cleared (the misread may be a doubtful field whose truth the evidence does
+    # not even support, the sums then made to hold by changing another).
     suspects = set()
-    if any(c.corrected for c in decoded.checks):
+    corrected = any(c.corrected for c in decoded.checks)
+    if corrected:
         suspects = {i for i, r in enumerate(readings) if not r.uncertain}
     out = []
     for i, reading in enumerate(readings):
         doubts = set(reading.reasons) & SETTLEABLE
-        clear = not set(reading.reasons) - SETTLEABLE - {"unchecked"}
+        clear = not corrected and not set(reading.reasons) - SETTLEABLE - {"unchecked"}
         if (doubts and clear) or i in suspects:
             settled = arith.margin(lps, kinds, registered, complete, decoded, i) >= SETTLED_NATS
             if doubts and clear and settled:
@@ -334,7 +337,8 @@ def _flag(
             lead = expected[j] == 10
             w, b = int(written_sym[i, j]), int(bubble_sym[i, j])
             agree = (w in (0, 10) and b in (0, 10)) if lead else w == b
-            if not agree and bubble_sure[i, j] and written_sure[i, j]:
+            marked = b != 10  # an empty column is no evidence, so no disagreement either
+            if not agree and marked and bubble_sure[i, j] and written_sure[i, j]:
                 reasons.append("disagree")  # two confident readings that differ: a slip?
                 break
         if value != decoded.raw[i]:

@@ -12,7 +12,9 @@ from ocr.render import TpsInfo
 from ocr.templates import FormTemplate
 from tests.ocr_support import demo_templates
 
-__all__ = ["demo_templates", "make_values", "photo_of_filled_form", "uci_source"]
+__all__ = [
+    "demo_templates", "make_values", "paper_error", "photo_of_filled_form", "uci_source"
+]
 
 
 def uci_source(seed: int) -> synth.GlyphSource:
@@ -42,6 +44,26 @@ def make_values(
     values = {k: int(v) for k, v in zip(keys, votes, strict=True)}
     values.update(SAH=valid, TS=invalid, BALLOTS=voters, VOTERS=voters)
     return values
+
+
+def paper_error(
+    template: FormTemplate, values: dict[str, int], rng: np.random.Generator
+) -> dict[str, int]:
+    """The officer's own arithmetic error: `values` with one candidate's number (or, one time in
+    four, SAH) miscopied, so the candidates no longer add up to SAH. What is on the paper."""
+    written = dict(values)
+    keys = list(template.candidate_keys)
+    key = "SAH" if rng.random() < 0.25 else str(rng.choice(keys))
+    while written[key] == values[key]:
+        text = list(f"{values[key]:d}")
+        if rng.random() < 0.5 and len(text) >= 2:  # one digit miscopied
+            i = int(rng.integers(len(text)))
+            text[i] = str((int(text[i]) + int(rng.integers(1, 10))) % 10)
+            new = int("".join(text))
+        else:  # a small slip in adding up
+            new = values[key] + int(rng.choice([-1, 1])) * int(rng.integers(1, 21))
+        written[key] = min(999, max(0, new))
+    return written
 
 
 def photo_of_filled_form(
