@@ -13,6 +13,7 @@ DATA = Path(__file__).resolve().parent / "data" / "ocr"
 TPS = "3576011001001"
 REGISTERED = 287
 CLEAN = {"01": 120, "02": 95, "03": 40, "SAH": 255, "TS": 5, "BALLOTS": 260, "VOTERS": 260}
+SUMS_WRONG = {**CLEAN, "03": 47}  # as written: 120 + 95 + 47 = 262, but SAH 255
 UPSIDE = {"01": 31, "02": 148, "03": 67, "SAH": 246, "TS": 9, "BALLOTS": 255, "VOTERS": 255}
 
 

@@ -43,8 +43,10 @@ def test_clean_photo_is_read_and_confirmed(client, redis_conn, telegram, media_d
     assert ack["text"].startswith("Foto diterima dan disimpan")
     assert reading["method"] == "sendPhoto"
     [submission] = _submissions()
+    # 03 and TS: the handwriting confidently reads 6 and 9 where 4 and 5 are bubbled, so the
+    # officer is asked to check them (a disagreement is never settled silently).
     assert reading["caption"].startswith(
-        "Dibaca dari foto PPWP TPS 3576011001001: 01=120 02=95 03=40 SAH=255 TS=5. "
+        "Dibaca dari foto PPWP TPS 3576011001001: 01=120 02=95 03=40? SAH=255 TS=5?. "
         f"Kode {submission.receipt_code}."
     )
     assert reading["photo"][:3] == b"\xff\xd8\xff"  # the annotated page, as a JPEG
@@ -136,3 +138,37 @@ def test_simulate_waits_for_the_photo_reading(demo, redis_conn, media_dir) -> No
     ]
     with pytest.raises(TimeoutError):  # a reading that never comes is not waited for forever
         list(wait_for_replies(text_id, 0.5, until_sequence=READ_SEQUENCE))
+
+
+def test_paper_whose_sums_do_not_hold_is_shown_as_written_and_cannot_be_confirmed(
+    client, redis_conn, telegram, media_dir
+) -> None:
+    """The officer's own error (03 = 47 written, the votes add up to 262, SAH 255 written): the
+    reply shows the numbers on the paper and names the failing sum; nothing is "corrected"; the
+    tally stays pending, cannot be confirmed, and a review item opens."""
+    from bots.review import open_items
+
+    _ack, reading = send_photo(client, redis_conn, telegram, "ppwp_sums_wrong.jpg", 9300)
+    caption = reading["caption"]
+    assert "01=120" in caption and "02=95" in caption and "03=47" in caption, caption
+    assert "SAH=255" in caption and "TS=5" in caption, caption
+    assert "jumlah suara 262 tidak sama dengan SAH 255" in caption, caption
+    [submission] = _submissions()
+    assert (submission.status, submission.reason) == ("pending", "checks_failed")
+    assert submission.votes_by_ballot() == {1: 120, 2: 95, 3: 47} and submission.sah == 255
+    with session_scope() as session:
+        items = {i.kind: i for i in open_items(session) if i.submission_id == submission.id}
+        assert "sum_equals_sah" in items["failed_checks"].detail["rules"]
+    buttons = reading["reply_markup"]["inline_keyboard"][0]
+    post(
+        client,
+        tu.callback_update(
+            9302, USER, buttons[0]["callback_data"], reading["message_id"], caption
+        ),
+    )
+    drain(redis_conn)
+    assert _submissions()[0].status == "pending"
+    answers = [c.get("text", "") for c in telegram.calls() if c["method"] in (
+        "sendMessage", "editMessageText", "editMessageCaption")]
+    assert any("belum bisa dikonfirmasi: jumlah suara 262 tidak sama dengan SAH 255" in a
+               for a in answers), answers
