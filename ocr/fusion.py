@@ -35,6 +35,7 @@ BLANK_BY_INK = 0.999  # P(blank) of a box with (almost) no ink
 EMPTY_UNITS_PENALTY = 0.02
 MAX_VALUE = 999
 SUPPORT = 0.02  # a symbol this probable at a position is a reading the evidence supports
+SURE_FIELD = 0.97  # a field's own best value this probable is a confident reading: pinned
 UNSUPPORTED_LP = -1.0e4  # log-probability of a value the evidence does not support
 
 
@@ -119,12 +120,17 @@ def supported_log_probs(p: np.ndarray, lps: np.ndarray) -> np.ndarray:
     """`lps` with the values the evidence does not support set to UNSUPPORTED_LP.
 
     Unsupported: some position's symbol is below SUPPORT, i.e. the evidence is confident of
-    another. Each field's best value always stands. This is what the arithmetic may choose from.
+    another; and every other value of a field whose best value has probability ≥ SURE_FIELD.
+    Each field's best value always stands. This is what the arithmetic may choose from.
     """
     weak = _symbols(p) < SUPPORT
     index = _value_index()
     unsupported = weak[:, 0, index[0]] | weak[:, 1, index[1]] | weak[:, 2, index[2]]
-    unsupported[np.arange(len(lps)), lps.argmax(axis=1)] = False
+    best = lps.argmax(axis=1)
+    rows = np.arange(len(lps))
+    sure = lps[rows, best] - np.logaddexp.reduce(lps, axis=1) >= np.log(SURE_FIELD)
+    unsupported[sure] = True
+    unsupported[rows, best] = False
     return np.where(unsupported, UNSUPPORTED_LP + lps / 1000, lps)
 
 

@@ -28,7 +28,7 @@ from ocr.qr import decode as decode_qr
 from ocr.templates import FormField, FormLookup
 
 CLASS_CHARS = "0123456789X_"
-CONFIDENT = 0.97  # a field's own probability below this marks it uncertain
+CONFIDENT = fusion.SURE_FIELD  # a field's own probability below this marks it uncertain
 STRONG_WRITING = 0.9  # handwriting this sure of another digit than the bubbles: flag the field
 SETTLED_NATS = 4.6  # the arithmetic settles a doubt when alternatives are 100× less likely
 SETTLEABLE = {"low_confidence"}  # a writing/bubble disagreement always goes to the officer
@@ -51,6 +51,8 @@ class FieldReading:
     written: str = ""  # per box what the handwriting says: 0-9, X, _ (blank), e.g. "X95"
     bubbles: str = ""  # per column what the bubbles say: 0-9, - (none), ? (unclear)
     fused: str = ""  # per box the fused reading before the arithmetic: 0-9, X, _
+    read: int | None = None  # the field's own best value, before the arithmetic
+    read_confidence: float = 0.0  # its probability: the arithmetic never changes a confident one
 
 
 @dataclass
@@ -360,6 +362,8 @@ def _flag(
                 reasons=tuple(reasons),
                 written="".join(CLASS_CHARS[int(c)] for c in writing[i].argmax(axis=-1)),
                 fused="".join(CLASS_CHARS[int(c)] for c in fused[i].argmax(axis=-1)),
+                read=decoded.raw[i],
+                read_confidence=float(np.exp(norm[i, decoded.raw[i]])),
                 bubbles="".join(
                     ("-" if int(b) == 10 else str(int(b))) if sure else "?"
                     for b, sure in zip(bubble_sym[i], bubble_sure[i], strict=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from ocr.reader import ReadResult, read_photo
+from ocr.reader import CONFIDENT, ReadResult, read_photo
 from tests.ocr_support import CLEAN, SUMS_WRONG, demo_lookup, photo
 
 GOLDEN = {
@@ -29,6 +29,7 @@ def test_every_field_is_right_or_flagged(name: str) -> None:
     result = _read(name)
     for f in result.fields:
         assert f.value == GOLDEN[name][f.key] or f.uncertain, (name, f)
+        assert f.value == f.read or f.read_confidence < CONFIDENT, (name, f)  # never overridden
     assert result.needs_confirmation == (
         any(f.uncertain for f in result.fields) or any(not c.ok for c in result.checks)
     )
@@ -67,6 +68,7 @@ def test_paper_arithmetic_that_is_wrong_is_read_as_written_with_the_failing_sum_
     ]
     assert not any(c.corrected for c in result.checks)
     for f in result.fields:
+        assert f.value == f.read, f
         assert "corrected" not in f.reasons and "settled" not in f.reasons, f
         # The officer is pointed at the numbers of the failing sum, not at the others.
         assert ("inconsistent" in f.reasons) == (f.key in {"01", "02", "03", "SAH"}), f

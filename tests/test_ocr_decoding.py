@@ -107,6 +107,15 @@ def test_a_confident_reading_is_never_changed_to_make_the_sums_hold() -> None:
     assert decoded.failing_fields() == {0, 1, 2, 3}  # the candidates and SAH, not TS or SS
 
 
+def test_a_field_read_confidently_as_a_whole_is_pinned_even_with_a_weak_digit() -> None:
+    # 03 = 46 at field probability ≥ 0.97, though its units digit gives 0 a few percent.
+    p = np.full((3, 12), 0.0001)
+    p[0, X_CLASS], p[1, 4], p[2, 6], p[2, 0] = 0.9989, 0.9989, 0.9779, 0.021
+    choices = _choices(p[None])[0]
+    assert np.exp(choices.max() - np.logaddexp.reduce(fusion.number_log_probs(p[None])[0])) > 0.97
+    assert fusion.supported(choices).sum() == 1 and choices.argmax() == 46
+
+
 def test_paper_arithmetic_that_is_wrong_is_answered_as_written() -> None:
     # The officer's own error: 120 + 95 + 40 = 255, but 299 written (and bubbled) as SAH.
     lps = _lps(("120", "120"), ("X95", "-95"), ("X40", "-40"), ("299", "299"), ("XX5", "--5"),
