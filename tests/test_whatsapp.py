@@ -98,8 +98,8 @@ def test_golden_photo_reading_comes_back_with_the_annotated_page(
     drain(redis_conn)
     ack, reading = whatsapp_replies(twilio)
     assert ack["Body"].startswith("Foto diterima dan disimpan")
-    assert reading["Body"].startswith(
-        "Dibaca dari foto PPWP TPS 3576011001001: 01=120 02=95 03=40 SAH=255 TS=5."
+    assert reading["Body"].startswith(  # 03 and TS: handwriting and bubbles disagree
+        "Dibaca dari foto PPWP TPS 3576011001001: 01=120 02=95 03=40? SAH=255 TS=5?."
     )
     [page_url] = reading["MediaUrl"]
     assert page_url.startswith(PUBLIC_URL + "/media/")
