@@ -28,7 +28,7 @@ from bots.grammar import (
     parse,
 )
 from bots.messages import DEFAULT_LANGUAGE, text
-from bots.replies import parse_error
+from bots.replies import parse_error, split_reply
 from bots.reply import Reply
 from bots.status import status_reply
 from relay.audit import record
@@ -49,7 +49,11 @@ def respond(session: Session, inbound: InboundMessage, officer: Officer | None) 
     event = inbound.event or {}
     replies = _for_event(session, inbound, officer, event)
     if replies is None:
-        replies = [_as_reply(r) for r in _for_text(session, inbound, officer)]
+        replies = [
+            part
+            for reply in _for_text(session, inbound, officer)
+            for part in split_reply(_as_reply(reply))
+        ]
     if event.get("type") == "callback" and replies:
         # Show the outcome on the message whose button was pressed, and stop its spinner.
         first = replies[0]

@@ -7,12 +7,16 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bots.grammar import ParseError, Tally, parse
+from bots.grammar import SECTION_KEYS, ParseError, Tally, parse
+from bots.tallies import tally_of
 from relay.models import Officer, Submission
 
 # A message that starts with a key=value pair is a correction, not a new tally.
 _STARTS_WITH_PAIR = re.compile(
-    r"^\s*(\d{1,3}|SAH|TS|T\.?S\.?|TIDAK\s*SAH|TDK\s*SAH)\s*[=:#]", re.IGNORECASE
+    r"^\s*(\d{1,3}(\.\d{1,3})?|SAH|TS|T\.?S\.?|TIDAK\s*SAH|TDK\s*SAH|"
+    + "|".join(SECTION_KEYS)
+    + r")\s*[=:#]",
+    re.IGNORECASE,
 )
 
 
@@ -40,17 +44,6 @@ def as_correction(
         return None
     prefix = f"{pending.contest_code} {pending.tps_code}"
     parsed = parse(f"{prefix} {message}", [pending.contest_code])
-    if isinstance(parsed, ParseError) and parsed.code == "no_votes":
-        # Only SAH/TS changed: the grammar wants one vote pair, so restate an unchanged one.
-        ballot, votes = min(pending.votes_by_ballot().items())
-        parsed = parse(f"{prefix} {message} {ballot:02d}={votes}", [pending.contest_code])
     if not isinstance(parsed, Tally):
         return parsed if isinstance(parsed, ParseError) else None
-    return Tally(
-        contest=pending.contest_code,
-        tps_code=pending.tps_code,
-        votes=pending.votes_by_ballot() | parsed.votes,
-        sah=pending.sah if parsed.sah is None else parsed.sah,
-        ts=pending.ts if parsed.ts is None else parsed.ts,
-        readings=parsed.readings,
-    )
+    return tally_of(pending).updated(parsed)

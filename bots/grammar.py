@@ -6,6 +6,18 @@ Canonical tally::
 
     PPWP 3576011001001 01=120 02=95 03=40 SAH=255 TS=5
 
+The whole C.Hasil (every section optional unless the election file requires it)::
+
+    DPR 3576011001001 DPT=280 DPTB=3 DPK=1 PHP=262 SSD=286 SSR=1 SSTD=23 SS=262
+    01=10 01.1=30 01.2=12 02=5 02.1=40 ... SAH=250 TS=12
+
+Keys: ``DPT DPTB DPK`` registered voters per list; ``PHP`` voters who used their right (total)
+or ``PDPT PDPTB PDPK`` per list; ``SSD`` ballots received, ``SSR`` returned damaged or
+mis-voted, ``SSTD`` unused, ``SS`` used; ``DIS PDIS`` disabled voters registered / voting;
+``NN=`` a candidate's votes, or a party's own votes (DPR, DPRD); ``NN.K=`` candidate K of party
+NN; ``SAH`` valid, ``TS`` invalid. Every key at most once (``duplicate_key``); a key with a dot
+that is not ``NN.K`` (``01.=5``, ``01.2.3=4``) is ``bad_candidate``.
+
 Tolerances (all documented in the module so callers can phrase replies):
 
 * any case; any whitespace (spaces, tabs, line breaks); C0/C1 control characters count as
@@ -63,7 +75,12 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Tally:
-    """A tally for one contest at one TPS. ``sah``/``ts`` are None when not sent."""
+    """A tally (or a part of one) for one contest at one TPS, with what was sent only.
+
+    ``votes``: by ballot number, a candidate's votes or a party's OWN votes (``NN=``);
+    ``candidate_votes``: {(party, candidate): votes} (``NN.K=``); ``sections``: the C.Hasil's
+    other rows by key (``{"DPT": 280, "PHP": 255}``); ``sah``/``ts`` None when not sent.
+    """
 
     contest: str
     tps_code: str
@@ -71,6 +88,37 @@ class Tally:
     sah: int | None
     ts: int | None
     readings: tuple[str, ...] = ()
+    candidate_votes: dict[tuple[int, int], int] = field(default_factory=dict, hash=False)
+    sections: dict[str, int] = field(default_factory=dict, hash=False)
+
+    def votes_by_ballot(self) -> dict[int, int]:
+        """What each ballot number counts towards SAH: own votes plus its candidates'."""
+        totals = dict(self.votes)
+        for (party, _), count in self.candidate_votes.items():
+            totals[party] = totals.get(party, 0) + count
+        return totals
+
+    def updated(self, part: Tally) -> Tally:
+        """This tally with a later part's values replacing its own, key by key."""
+        return Tally(
+            self.contest,
+            self.tps_code,
+            self.votes | part.votes,
+            self.sah if part.sah is None else part.sah,
+            self.ts if part.ts is None else part.ts,
+            part.readings,
+            self.candidate_votes | part.candidate_votes,
+            self.sections | part.sections,
+        )
+
+    def form(self) -> tuple[object, ...]:
+        """Every value of the form, for comparing two tallies (readings aside)."""
+        return (self.votes, self.candidate_votes, self.sections, self.sah, self.ts)
+
+    def is_empty(self) -> bool:
+        return not (self.votes or self.candidate_votes or self.sections) and (
+            self.sah is None and self.ts is None
+        )
 
 
 @dataclass(frozen=True)
@@ -137,6 +185,12 @@ LANGUAGE_VALUES = {
     "INDONESIA": "id",
 }
 SAH_KEYS = frozenset({"SAH"})
+# The C.Hasil's rows beyond the votes (the same keys as relay.ballots.SECTION_KEYS).
+SECTION_KEYS = (
+    "DPT", "DPTB", "DPK", "PHP", "PDPT", "PDPTB", "PDPK",  # I. voters
+    "SSD", "SSR", "SSTD", "SS",  # II. ballots
+    "DIS", "PDIS",  # disabled voters registered / voting
+)  # fmt: skip
 TS_KEYS = frozenset({"TS", "TSAH", "TIDAKSAH", "TDKSAH"})
 
 SEPARATORS = "=:#"
@@ -164,6 +218,8 @@ _PAIR_LIKE_RE = re.compile(r"(?<![0-9A-Za-z])[0-9]{1,3}\s*[=:#]\s*[0-9OoIil]")
 _SAH_TS_PAIR_RE = re.compile(
     r"(?<![0-9A-Za-z])(?:SAH|TS|TIDAKSAH|TDKSAH)\s*[=:#]\s*[0-9OoIil]", re.IGNORECASE
 )
+
+_CANDIDATE_KEY_RE = re.compile(r"([0-9]+)\.([0-9]+)")
 
 _BOUNDARY = ""  # marker between pair groups in the token stream (words are never empty)
 
@@ -246,22 +302,43 @@ def _looks_like_tally(text: str) -> bool:
     return next(pairs, None) is not None and next(pairs, None) is not None
 
 
-def _key_display(key: int | str) -> str:
-    return f"{key:02d}" if isinstance(key, int) else key
+Key = int | tuple[int, int] | str
 
 
-def _read_key(raw: str) -> int | str | None:
-    """Ballot number (int), 'SAH' or 'TS'; None when the key is not understood."""
+def _key_display(key: Key) -> str:
+    if isinstance(key, int):
+        return f"{key:02d}"
+    if isinstance(key, tuple):
+        return f"{key[0]:02d}.{key[1]}"
+    return key
+
+
+def _read_number_key(raw: str) -> int | None:
+    significant = raw.lstrip("0")
+    if len(significant) > MAX_KEY_DIGITS:
+        return None
+    return int(significant or "0")
+
+
+def _read_key(raw: str) -> Key | ParseError | None:
+    """Ballot number (int), (party, candidate), 'SAH', 'TS' or a section key; None when the
+    key is not understood, ``bad_candidate`` for a dotted number that is not ``NN.K``."""
     if raw and all(ch in _DIGITS for ch in raw):
-        significant = raw.lstrip("0")
-        if len(significant) > MAX_KEY_DIGITS:
-            return None
-        return int(significant or "0")
+        return _read_number_key(raw)
+    if raw[:1] in _DIGITS and "." in raw:
+        pair = _CANDIDATE_KEY_RE.fullmatch(raw)
+        party = _read_number_key(pair.group(1)) if pair else None
+        candidate = _read_number_key(pair.group(2)) if pair else None
+        if party is None or candidate is None:
+            return ParseError("bad_candidate", {"key": raw[:TRUNC]})
+        return (party, candidate)
     word = raw.upper().replace(".", "").replace("-", "").replace("_", "")
     if word in SAH_KEYS:
         return "SAH"
     if word in TS_KEYS:
         return "TS"
+    if word in SECTION_KEYS:
+        return word
     return None
 
 
@@ -343,9 +420,11 @@ def _parse_tally(contest: str, body: str) -> Tally | ParseError:
     readings: list[str] = [tps_reading] if tps_reading else []
 
     votes: dict[int, int] = {}
+    candidate_votes: dict[tuple[int, int], int] = {}
+    sections: dict[str, int] = {}
     sah: int | None = None
     ts: int | None = None
-    seen: set[int | str] = set()
+    seen: set[Key] = set()
     n = len(items)
     i += 1
     while i < n:
@@ -374,6 +453,8 @@ def _parse_tally(contest: str, body: str) -> Tally | ParseError:
         key = _read_key(raw_key)
         if key is None:
             return ParseError("bad_token", {"token": token_text[:TRUNC]})
+        if isinstance(key, ParseError):
+            return key
         shown = _key_display(key)
         if key in seen:
             return ParseError("duplicate_key", {"key": shown})
@@ -390,14 +471,19 @@ def _parse_tally(contest: str, body: str) -> Tally | ParseError:
             readings.append(f"{shown}={value[:TRUNC]}->{number}")
         if isinstance(key, int):
             votes[key] = number
+        elif isinstance(key, tuple):
+            candidate_votes[key] = number
         elif key == "SAH":
             sah = number
-        else:
+        elif key == "TS":
             ts = number
+        else:
+            sections[key] = number
 
-    if not votes:
+    tally = Tally(contest, tps_code, votes, sah, ts, tuple(readings), candidate_votes, sections)
+    if tally.is_empty():
         return ParseError("no_votes", {})
-    return Tally(contest, tps_code, votes, sah, ts, tuple(readings))
+    return tally
 
 
 # --------------------------------------------------------------------------- entry point

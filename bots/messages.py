@@ -177,6 +177,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "id": "Tidak terbaca: '{token}'. Tulis nomor urut=suara, mis. 01=120, lalu SAH=.. TS=..",
         "en": "Cannot read '{token}'. Write ballot number=votes, e.g. 01=120, then SAH=.. TS=..",
     },
+    "bad_candidate": {
+        "id": "Kunci '{key}' salah. Calon partai ditulis NN.K=suara, mis. 01.3=25.",
+        "en": "Key '{key}' is wrong. Party candidates are written NN.K=votes, e.g. 01.3=25.",
+    },
     "bad_number": {
         "id": "Nilai {key} '{value}' bukan angka. Kirim ulang dengan angka saja.",
         "en": "Value of {key} '{value}' is not a number. Resend with digits only.",
@@ -186,8 +190,8 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "Value of {key} '{value}' is too large. Check it and resend.",
     },
     "duplicate_key": {
-        "id": "{key} ditulis lebih dari sekali. Tulis setiap nomor urut satu kali.",
-        "en": "{key} appears more than once. Write each ballot number once.",
+        "id": "{key} ditulis lebih dari sekali. Tulis setiap kunci satu kali.",
+        "en": "{key} appears more than once. Write each key once.",
     },
     "no_votes": {
         "id": "Perolehan suara tidak ada. Format: {contest_hint} <kode TPS> 01=.. 02=.. SAH=.. TS=..",
@@ -216,6 +220,71 @@ CATALOG: dict[str, dict[str, str]] = {
     "over_registered": {
         "id": "SAH+TS={used} melebihi pemilih terdaftar {registered}.",
         "en": "SAH+TS={used} exceeds the {registered} registered voters.",
+    },
+    # --- the whole C.Hasil (bots.tally_rules) ----------------------------------------------
+    "not_party_contest": {
+        "id": "{contest} tidak punya calon partai ({keys}).",
+        "en": "{contest} has no party candidates ({keys}).",
+    },
+    "unknown_candidate": {
+        "id": "calon {keys} tidak ada di daftar dapil ini.",
+        "en": "candidate {keys} is not on this dapil's list.",
+    },
+    "missing_candidates": {"id": "belum diisi: {keys}.", "en": "missing: {keys}."},
+    "missing_rows": {"id": "belum diisi: {rows}.", "en": "missing: {rows}."},
+    "used_mismatch": {"id": "{counts} harus sama.", "en": "{counts} must be equal."},
+    "over_list": {
+        "id": "{key}={value} melebihi {list}={registered}.",
+        "en": "{key}={value} exceeds {list}={registered}.",
+    },
+    "voters_sum": {
+        "id": "PDPT+PDPTB+PDPK={total} tidak sama dengan PHP={php}.",
+        "en": "PDPT+PDPTB+PDPK={total} is not PHP={php}.",
+    },
+    "ballots_sum": {
+        "id": "SSD={ssd} tidak sama dengan SSR+SSTD+SS={total}.",
+        "en": "SSD={ssd} is not SSR+SSTD+SS={total}.",
+    },
+    "over_ballots": {
+        "id": "SAH+TS={used} melebihi surat suara tersedia {available} (DPT {dpt} + 2%).",
+        "en": "SAH+TS={used} exceeds the {available} ballots available (DPT {dpt} + 2%).",
+    },
+    "over_ballots_ssd": {
+        "id": "SAH+TS={used} melebihi surat suara diterima SSD={available}.",
+        "en": "SAH+TS={used} exceeds the ballots received SSD={available}.",
+    },
+    "ssd_unexpected": {
+        "id": " Catatan: SSD={ssd} bukan DPT {dpt} + 2% = {expected}; akan diperiksa petugas.",
+        "en": " Note: SSD={ssd} is not DPT {dpt} + 2% = {expected}; an operator will check it.",
+    },
+    "tally_partial": {
+        "id": "Diterima sebagian {contest} TPS {tps}: {values}. Kode {receipt}. "
+        "Masih kurang: {missing}. Kirim sisanya: {contest} {tps} ...",
+        "en": "Part received {contest} TPS {tps}: {values}. Code {receipt}. "
+        "Still missing: {missing}. Send the rest: {contest} {tps} ...",
+    },
+    "tally_part_added": {
+        "id": "Ditambahkan {contest} TPS {tps}: {values}. Kode {receipt} (ganti {old}). "
+        "Masih kurang: {missing}.",
+        "en": "Added {contest} TPS {tps}: {values}. Code {receipt} (replaces {old}). "
+        "Still missing: {missing}.",
+    },
+    "tally_completed": {
+        "id": "Lengkap {contest} TPS {tps}: {values}. Kode {receipt} (ganti {old}). "
+        "Balas YA jika benar.",
+        "en": "Complete {contest} TPS {tps}: {values}. Code {receipt} (replaces {old}). "
+        "Reply YA if correct.",
+    },
+    "incomplete_blocked": {
+        "id": "{contest} TPS {tps} (kode {receipt}) belum lengkap, belum bisa dikonfirmasi. "
+        "Masih kurang: {missing}.",
+        "en": "{contest} TPS {tps} (code {receipt}) is not complete and cannot be confirmed. "
+        "Still missing: {missing}.",
+    },
+    "missing_more": {"id": " +{count} lagi", "en": " +{count} more"},
+    "status_incomplete": {
+        "id": "{contest} belum lengkap ({receipt})",
+        "en": "{contest} incomplete ({receipt})",
     },
     "rule_more": {"id": " (+{count} kesalahan lain)", "en": " (+{count} more)"},
     # --- status ----------------------------------------------------------------------------------

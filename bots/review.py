@@ -16,6 +16,7 @@ enqueue the returned outbound ids after commit.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -23,14 +24,14 @@ from typing import Any
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, aliased
 
-from bots.grammar import Tally
 from bots.helpdesk import message_officer, say
 from bots.messages import text
 from bots.replies import format_values
-from bots.tallies import confirmed_for
+from bots.tallies import confirmed_for, tally_of
 from bots.tally_rules import RuleFailure, check_tally
 from relay import results
 from relay.audit import record
+from relay.ballots import ballot_for
 from relay.locks import lock_row
 from relay.models import Contest, Officer, OutboundMessage, ReviewItem, Submission, Tps
 
@@ -169,11 +170,27 @@ def _notify(
 def check_values(
     session: Session, submission: Submission, votes: Mapping[int, int], sah: int, ts: int
 ) -> list[RuleFailure]:
-    """The form's rules for new numbers of this submission's contest and TPS."""
+    """The form's rules for new numbers of this submission's contest and TPS.
+
+    `votes` are what each ballot number counts (a party's total, as the console shows it);
+    the submission's candidate votes and other rows stay as they are.
+    """
     contest = session.get_one(Contest, submission.contest_code)
     tps = session.get_one(Tps, submission.tps_code)
-    tally = Tally(submission.contest_code, submission.tps_code, dict(votes), sah, ts)
-    return check_tally(tally, [c.ballot_number for c in contest.candidates], tps.registered_voters)
+    tally = dataclasses.replace(tally_of(submission), votes=own_votes(submission, votes))
+    tally = dataclasses.replace(tally, sah=sah, ts=ts)
+    ballot = ballot_for(session, contest, tps.code)
+    rules: object = ballot or [c.ballot_number for c in contest.candidates]
+    return check_tally(tally, rules, tps.registered_voters)
+
+
+def own_votes(submission: Submission, totals: Mapping[int, int]) -> dict[int, int]:
+    """A party's own votes from its total: the total less its candidates' stored votes."""
+    own = {int(n): int(v) for n, v in totals.items()}
+    for (party, _), count in submission.candidate_votes_by_number().items():
+        if party in own:
+            own[party] -= count
+    return own
 
 
 def change_tally(
@@ -208,13 +225,18 @@ def change_tally(
         raise ReviewError("the numbers are unchanged")
     actor = f"operator:{operator_name}"
     old_values = _values(submission)
-    submission.votes = {str(k): v for k, v in sorted(after[0].items())}
+    counted = results.numbers_of(submission)  # what the totals hold for it now
+    submission.votes = {str(k): v for k, v in sorted(own_votes(submission, after[0]).items())}
     submission.sah, submission.ts = sah, ts
     if submission.status == "confirmed":
         submission.reason = "changed_by_operator"
         if not submission.training:
             results.tally_changed(
-                session, submission.contest_code, submission.tps_code, before, after
+                session,
+                submission.contest_code,
+                submission.tps_code,
+                counted,
+                results.numbers_of(submission),
             )
     record(
         session,

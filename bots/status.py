@@ -69,9 +69,8 @@ def _lines(session: Session, tps: Tps, lang: str, training: bool) -> list[str]:
                 text("status_confirmed", lang, contest=contest.code, receipt=confirmed.receipt_code)
             )
         elif pending:
-            lines.append(
-                text("status_pending", lang, contest=contest.code, receipt=pending.receipt_code)
-            )
+            key = "status_incomplete" if pending.reason == "incomplete" else "status_pending"
+            lines.append(text(key, lang, contest=contest.code, receipt=pending.receipt_code))
         else:
             missing.append(contest.code)
     if missing:

@@ -16,12 +16,26 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bots.grammar import Tally
+from bots.grammar import SECTION_KEYS, Tally
 from bots.messages import text
-from bots.replies import failure_list, format_values, rule_failures
+from bots.replies import (
+    failure_list,
+    missing_keys,
+    missing_list,
+    rule_failures,
+    tally_values,
+    warning_list,
+)
 from bots.reply import Reply
-from bots.tally_rules import RuleFailure, check_tally
+from bots.tally_rules import (
+    RuleFailure,
+    check_tally,
+    incomplete,
+    inconsistent,
+    tally_warnings,
+)
 from relay import results
+from relay.ballots import Ballot, ballot_for
 from relay.locks import lock_row, locked
 from relay.models import Contest, InboundMessage, Officer, Submission, Tps
 from relay.receipts import new_receipt_code
@@ -69,8 +83,11 @@ class PhotoReading:
     annotated_key: str | None = None
 
 
-def _where_allowed(session: Session, officer: Officer, tally: Tally) -> tuple[Tps, Contest] | str:
-    """The TPS and contest when this officer may report this tally, else the reason why not."""
+def _where_allowed(
+    session: Session, officer: Officer, tally: Tally
+) -> tuple[Tps, Contest, Ballot] | str:
+    """The TPS, contest and its ballot there when this officer may report this tally, else
+    the reason why not."""
     lang = officer.language
     tps = session.get(Tps, tally.tps_code)
     if tps is None:
@@ -78,16 +95,36 @@ def _where_allowed(session: Session, officer: Officer, tally: Tally) -> tuple[Tp
     if not officer.may_report(tps):
         return text("not_your_tps", lang, tps=tps.code, scope=scope_text(officer))
     contest = session.get(Contest, tally.contest)
-    if contest is None or not contest.applies_to(tps.code):
+    ballot = ballot_for(session, contest, tps.code) if contest is not None else None
+    if contest is None or ballot is None:
         held = [
             c.code
             for c in session.scalars(select(Contest).order_by(Contest.position))
-            if c.applies_to(tps.code)
+            if ballot_for(session, c, tps.code) is not None
         ]
         return text(
             "contest_not_here", lang, contest=tally.contest, tps=tps.code, contests=" ".join(held)
         )
-    return tps, contest
+    return tps, contest, ballot
+
+
+def tally_of(submission: Submission) -> Tally:
+    """A stored tally as the grammar's Tally (votes as sent: a party's own votes)."""
+    return Tally(
+        submission.contest_code,
+        submission.tps_code,
+        submission.own_votes_by_ballot(),
+        submission.sah,
+        submission.ts,
+        (),
+        submission.candidate_votes_by_number(),
+        {str(k): int(v) for k, v in (submission.sections or {}).items()},
+    )
+
+
+def same_form(a: Submission, b: Submission) -> bool:
+    """Whether two tallies carry the same numbers on every row of the form."""
+    return tally_of(a).form() == tally_of(b).form()
 
 
 def submit(
@@ -99,9 +136,11 @@ def submit(
 ) -> Reply | str:
     """Check a tally against the roster and the form's rules; store it if it may be stored.
 
-    A typed tally that breaks a rule is refused outright. A photo reading is kept pending
-    even then, so the officer can fix the misread numbers; it cannot be confirmed until the
-    rules hold.
+    A typed tally whose numbers contradict each other is refused outright. A typed tally that
+    lacks a part of the form completes the TPS's pending tally of the contest (or, when that
+    is confirmed, is compared with it); kept alone it waits for the rest and cannot be
+    confirmed. A photo reading is kept pending even when it breaks a rule, so the officer
+    can fix the misread numbers; it cannot be confirmed until the rules hold.
     """
     return marked(_submit(session, officer, inbound, tally, photo), inbound, officer.language)
 
@@ -116,6 +155,21 @@ def marked(reply: Reply | str, inbound: InboundMessage, language: str) -> Reply 
     return mark + reply
 
 
+def _pending_of(session: Session, tps: Tps, contest: Contest, training: bool) -> list[Submission]:
+    return list(
+        session.scalars(
+            select(Submission)
+            .where(
+                Submission.tps_code == tps.code,
+                Submission.contest_code == contest.code,
+                Submission.status == "pending",
+                Submission.training.is_(training),
+            )
+            .order_by(Submission.id)
+        )
+    )
+
+
 def _submit(
     session: Session,
     officer: Officer,
@@ -128,10 +182,19 @@ def _submit(
     allowed = _where_allowed(session, officer, tally)
     if isinstance(allowed, str):
         return allowed
-    tps, contest = allowed
-    numbers = [c.ballot_number for c in contest.candidates]
-    failures = check_tally(tally, numbers, tps.registered_voters)
-    if failures and (photo is None or tally.sah is None or tally.ts is None):
+    tps, contest, ballot = allowed
+    numbers = list(ballot.numbers)
+    confirmed = confirmed_for(session, tps.code, contest.code, training)
+    pending = _pending_of(session, tps, contest, training)
+    failures = check_tally(tally, ballot, tps.registered_voters)
+    base: Submission | None = None
+    if incomplete(failures) and photo is None:  # a part: it completes what is there
+        base = confirmed if confirmed is not None else (pending[-1] if pending else None)
+    if base is not None:
+        tally = tally_of(base).updated(tally)
+        failures = check_tally(tally, ballot, tps.registered_voters)
+    wrong = inconsistent(failures)
+    if wrong and photo is None:
         record_for(
             session,
             inbound,
@@ -139,31 +202,15 @@ def _submit(
             "tally_refused",
             "inbound",
             inbound.id,
-            {"rules": [f.code for f in failures]},
+            {"rules": [f.code for f in wrong]},
         )
-        return rule_failures(failures, lang, contest.code, tps.code, numbers)
-    assert tally.sah is not None and tally.ts is not None
-
-    confirmed = confirmed_for(session, tps.code, contest.code, training)
+        return rule_failures(wrong, lang, contest.code, tps.code, numbers)
     if confirmed is not None:
         return _against_locked(session, officer, inbound, tally, confirmed)
 
-    pending = session.scalars(
-        select(Submission).where(
-            Submission.tps_code == tps.code,
-            Submission.contest_code == contest.code,
-            Submission.status == "pending",
-            Submission.training.is_(training),
-        )
-    ).all()
-    submission = _new_submission(
-        session,
-        officer,
-        inbound,
-        tally,
-        status="pending",
-        reason="checks_failed" if failures else None,
-    )
+    missing = incomplete(failures)
+    reason = "checks_failed" if wrong else "incomplete" if missing else None
+    submission = _new_submission(session, officer, inbound, tally, "pending", reason)
     if photo is not None:
         submission.source = "photo"
     for old in pending:
@@ -177,7 +224,7 @@ def _submit(
             old.id,
             {"by": submission.receipt_code},
         )
-    values = format_values(tally.votes, tally.sah, tally.ts)
+    values = tally_values(tally)
     record_for(
         session,
         inbound,
@@ -185,16 +232,23 @@ def _submit(
         "tally_received",
         "submission",
         submission.id,
-        {"receipt": submission.receipt_code, "values": values, "source": submission.source},
+        {
+            "receipt": submission.receipt_code,
+            "values": values,
+            "source": submission.source,
+            "missing": missing_keys(missing),
+        },
     )
-    buttons = confirm_buttons(lang, submission.receipt_code)
+    warnings = [] if missing else tally_warnings(tally, tps.registered_voters)
+    if warnings:
+        _open_warning(session, submission, warnings)
+    buttons = () if missing else confirm_buttons(lang, submission.receipt_code)
     params = {"contest": contest.code, "tps": tps.code, "receipt": submission.receipt_code}
     if photo is not None:
-        marked = format_values(tally.votes, tally.sah, tally.ts, photo.uncertain)
         message = text(
             "photo_read",
             lang,
-            values=marked,
+            values=tally_values(tally, photo.uncertain),
             uncertain=text("photo_uncertain", lang) if photo.uncertain else "",
             **params,
         )
@@ -204,15 +258,36 @@ def _submit(
                 lang,
                 failures=failure_list(failures, lang, contest.code, numbers),
             )
+        buttons = confirm_buttons(lang, submission.receipt_code)
         return Reply(message, buttons=buttons, photo=photo.annotated_key)
     readings = text("readings", lang, readings=" ".join(tally.readings)) if tally.readings else ""
-    if pending:
-        message = text(
-            "tally_replaced", lang, old=pending[-1].receipt_code, values=values, **params
-        )
+    old = pending[-1].receipt_code if pending else None
+    if missing:
+        key = "tally_part_added" if base is not None else "tally_partial"
+        still = missing_list(missing, lang)
+        message = text(key, lang, values=values, old=old, missing=still, **params)
+    elif base is not None:
+        message = text("tally_completed", lang, values=values, old=old, **params)
+    elif pending:
+        message = text("tally_replaced", lang, old=old, values=values, **params)
     else:
         message = text("tally_received", lang, values=values, **params)
-    return Reply(message + readings, buttons=buttons)
+    return Reply(message + readings + warning_list(warnings, lang), buttons=buttons)
+
+
+def _open_warning(session: Session, submission: Submission, warnings: list[RuleFailure]) -> None:
+    """A warning (e.g. ballots received other than DPT + 2%) is a review item, not a refusal."""
+    from bots.review import open_item  # review imports this module's helpers
+
+    open_item(
+        session,
+        "failed_checks",
+        submission_id=submission.id,
+        detail={
+            "rules": [w.code for w in warnings],
+            "warnings": {w.code: dict(w.params) for w in warnings},
+        },
+    )
 
 
 def _new_submission(
@@ -231,6 +306,8 @@ def _new_submission(
         inbound_id=inbound.id,
         source="text",
         votes={str(k): v for k, v in sorted(tally.votes.items())},
+        candidate_votes={f"{p}.{k}": v for (p, k), v in sorted(tally.candidate_votes.items())},
+        sections={k: tally.sections[k] for k in SECTION_KEYS if k in tally.sections},
         sah=tally.sah,
         ts=tally.ts,
         status=status,
@@ -241,10 +318,6 @@ def _new_submission(
     session.add(submission)
     session.flush()
     return submission
-
-
-def _numbers(submission: Submission) -> tuple[dict[int, int], int, int]:
-    return submission.votes_by_ballot(), submission.sah, submission.ts
 
 
 def _against_locked(
@@ -259,7 +332,7 @@ def _against_locked(
         "tps": confirmed.tps_code,
         "receipt": confirmed.receipt_code,
     }
-    if _numbers(confirmed) == (tally.votes, tally.sah, tally.ts):
+    if tally_of(confirmed).form() == tally.form():
         return text("locked_same", officer.language, **params)
     conflict = _new_submission(session, officer, inbound, tally, "rejected", "locked_conflict")
     record_for(
@@ -312,16 +385,16 @@ def _confirm(
         "tps": submission.tps_code,
         "receipt": submission.receipt_code,
     }
-    failures = _failures_of(session, submission)
-    if failures:  # a photo reading that does not add up: never confirmed as it is
-        contest = session.get_one(Contest, submission.contest_code)
-        numbers = [c.ballot_number for c in contest.candidates]
+    failures, numbers = _failures_of(session, submission)
+    if inconsistent(failures):  # a photo reading that does not add up: never confirmed so
         return text(
             "confirm_blocked",
             lang,
-            failures=failure_list(failures, lang, contest.code, numbers),
+            failures=failure_list(failures, lang, submission.contest_code, numbers),
             **params,
         )
+    if failures:  # a part of the form is still missing
+        return text("incomplete_blocked", lang, missing=missing_list(failures, lang), **params)
     confirmed = confirmed_for(session, submission.tps_code, submission.contest_code, training)
     if confirmed is None:
         try:
@@ -333,7 +406,7 @@ def _confirm(
                 session, submission.tps_code, submission.contest_code, training
             )
     if confirmed is not None:
-        same = _numbers(confirmed) == _numbers(submission)
+        same = same_form(confirmed, submission)
         submission.status, submission.decided_at = "rejected", _now()
         submission.reason = "locked_same" if same else "locked_conflict"
         record_for(
@@ -378,17 +451,16 @@ def _confirm(
     return reply
 
 
-def _failures_of(session: Session, submission: Submission) -> list[RuleFailure]:
+def _failures_of(session: Session, submission: Submission) -> tuple[list[RuleFailure], list[int]]:
+    """The form's rules for a stored tally, and the ballot numbers of its contest there."""
     contest = session.get_one(Contest, submission.contest_code)
     tps = session.get_one(Tps, submission.tps_code)
-    tally = Tally(
-        submission.contest_code,
-        submission.tps_code,
-        submission.votes_by_ballot(),
-        submission.sah,
-        submission.ts,
-    )
-    return check_tally(tally, [c.ballot_number for c in contest.candidates], tps.registered_voters)
+    ballot = ballot_for(session, contest, tps.code)
+    if ballot is None:  # the contest's regions or dapils changed since: check the numbers
+        numbers = [c.ballot_number for c in contest.candidates]
+        return check_tally(tally_of(submission), numbers, tps.registered_voters), numbers
+    failures = check_tally(tally_of(submission), ballot, tps.registered_voters)
+    return failures, list(ballot.numbers)
 
 
 def cancel(session: Session, officer: Officer, inbound: InboundMessage, receipt: str | None) -> str:

@@ -1,7 +1,10 @@
 """Job: read a stored photo of the tally form and answer with what was read.
 
-The reading becomes a pending tally like a typed one: the officer confirms it (YA) or fixes
-the misread numbers (`02=96`). A photo that cannot be read gets its retake hint at once.
+A photo is one page. Each page read is kept (PhotoPage) until every page of the TPS's form for
+that contest is in, from this message or earlier ones; the reply to a page says which pages are
+still missing. The complete form becomes a pending tally like a typed one (votes, candidate
+votes, sections; the rules that span pages checked on the whole): the officer confirms it (YA)
+or fixes the misread numbers (`02=96`). A photo that cannot be read gets its retake hint at once.
 """
 
 from __future__ import annotations
@@ -14,12 +17,13 @@ from sqlalchemy.orm import Session
 from bots.conversation import contest_codes
 from bots.grammar import Tally
 from bots.reply import Reply
-from bots.tallies import PhotoReading, submit
+from bots.tallies import PhotoReading, same_form, submit
 from jobs.queues import enqueue_outbound
 from jobs.replies import reply_row
 from relay import media
 from relay.db import session_scope
-from relay.models import InboundMessage, Officer, OutboundMessage, Submission, Tps
+from relay.locks import lock_row
+from relay.models import InboundMessage, Officer, OutboundMessage, PhotoPage, Submission, Tps
 from relay.training import is_training
 
 log = logging.getLogger(__name__)
@@ -89,20 +93,76 @@ def read_photos(inbound_id: int) -> str:
 def _submit_reading(
     session: Session, officer: Officer, message: InboundMessage, result
 ) -> Reply | str:
-    values = {f.key: f.value for f in result.fields}
-    votes = {f.ballot_number: f.value for f in result.fields if f.ballot_number is not None}
-    tally = Tally(result.contest, result.tps_code, votes, values.get("SAH"), values.get("TS"))
+    from ocr.assemble import page_ranges
+    from ocr.hints import page_text
+    from ocr.templates import DbLookup
+
     annotated = media.save(result.annotated_jpeg, "image/jpeg") if result.annotated_jpeg else None
-    uncertain = frozenset(f.key for f in result.fields if f.uncertain)
+    template = DbLookup(session).template(result.contest, result.tps_code)
+    training = is_training(message.channel)
+    form = _with_page(session, officer, message, template, result, annotated, training)
+    if form.missing:
+        return Reply(
+            page_text("pages_missing", officer.language, page=result.page, pages=result.pages,
+                      contest=result.contest, tps=result.tps_code,
+                      missing=page_ranges(form.missing)),
+            photo=annotated,
+        )
     if session.scalar(select(Submission.id).where(Submission.inbound_id == message.id)):
-        # A message with several photos stores one submission; later pages are echoed.
+        # A message stores one submission; a later photo of the same form is echoed.
         return Reply(f"{result.contest} TPS {result.tps_code}", photo=annotated)
-    typed = _typed_tally(session, tally, is_training(message.channel))
-    reply = submit(session, officer, message, tally, PhotoReading(uncertain, annotated))
+    tally = form_tally(form, result.contest, result.tps_code)
+    typed = _typed_tally(session, tally, training)
+    reply = submit(session, officer, message, tally, PhotoReading(form.uncertain, annotated))
     stored = session.scalar(select(Submission).where(Submission.inbound_id == message.id))
     if stored is not None:
-        _queue_for_review(session, stored, result, typed)
+        _queue_for_review(session, stored, form, typed)
     return reply
+
+
+def form_tally(form, contest: str, tps_code: str) -> Tally:  # type: ignore[no-untyped-def]
+    """The Tally a complete photographed form (ocr.assemble.AssembledForm) says."""
+    return Tally(
+        contest=contest,
+        tps_code=tps_code,
+        votes=form.votes,
+        candidate_votes=form.candidate_votes,
+        sections=form.sections,
+        sah=form.sah,
+        ts=form.ts,
+    )
+
+
+def _with_page(  # type: ignore[no-untyped-def]
+    session: Session, officer: Officer, message: InboundMessage, template, result,
+    annotated: str | None, training: bool,
+):
+    """Keep this page's reading (replacing an earlier one of the same page) and assemble the
+    pages of the same form read so far. The TPS row is locked first: two pages of one form
+    read by two workers at once must not each miss the other's page."""
+    from ocr.assemble import PageReading, assemble
+
+    lock_row(session, Tps, result.tps_code)
+    reading = PageReading.from_result(result)
+    same_form = (
+        PhotoPage.tps_code == result.tps_code,
+        PhotoPage.contest_code == result.contest,
+        PhotoPage.form_version == template.version,
+        PhotoPage.training.is_(training),
+    )
+    row = session.scalar(select(PhotoPage).where(*same_form, PhotoPage.page == reading.page))
+    if row is None:
+        row = PhotoPage(tps_code=result.tps_code, contest_code=result.contest,
+                        form_version=template.version, page=reading.page, training=training)
+        session.add(row)
+    row.pages, row.officer_id, row.inbound_id = template.pages, officer.id, message.id
+    row.reading, row.annotated_key = reading.to_json(), annotated
+    session.flush()
+    pages = {
+        p.page: PageReading.from_json(p.reading)
+        for p in session.scalars(select(PhotoPage).where(*same_form))
+    }
+    return assemble(template, pages, result.registered_voters)
 
 
 def _typed_tally(session: Session, tally: Tally, training: bool) -> Submission | None:
@@ -122,24 +182,20 @@ def _typed_tally(session: Session, tally: Tally, training: bool) -> Submission |
 
 
 def _queue_for_review(
-    session: Session, stored: Submission, result, typed: Submission | None
+    session: Session, stored: Submission, form, typed: Submission | None  # type: ignore[no-untyped-def]
 ) -> None:
-    """A human looks at readings that were hard, that do not add up, or that disagree with
-    what the officer typed for the same form (one submission seen twice)."""
+    """A human looks at readings that were hard, that do not add up (on a page or across
+    pages), or that disagree with what the officer typed for the same form."""
     from bots.review import open_item
 
-    unsure = {f.key: round(f.confidence, 3) for f in result.fields if f.uncertain}
-    if unsure:
-        open_item(session, "low_confidence", submission_id=stored.id, detail={"fields": unsure})
-    rules = [c.name for c in result.checks if not c.ok]
+    if form.doubts:
+        open_item(session, "low_confidence", submission_id=stored.id,
+                  detail={"fields": dict(form.doubts)})
+    rules = [c.name for c in form.checks if not c.ok]
     if stored.reason == "checks_failed" and not rules:
         rules.append("rules_of_the_form")
     detail: dict[str, object] = {}
-    differs = typed is not None and (typed.votes_by_ballot(), typed.sah, typed.ts) != (
-        stored.votes_by_ballot(),
-        stored.sah,
-        stored.ts,
-    )
+    differs = typed is not None and not same_form(typed, stored)  # every row of the form
     if differs:
         rules.append("differs_from_typed")
         detail["typed"] = typed.receipt_code  # type: ignore[union-attr]

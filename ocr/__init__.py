@@ -1,6 +1,8 @@
 """Reading photos of the tally form (C.Hasil): printable forms, alignment, digits, bubbles.
 
-Public API: `ocr.reader.read_photo(data, lookup)` → `ReadResult`; `ocr.templates.template_for`
+Public API: `ocr.reader.read_photo(data, lookup)` → `ReadResult` (one page);
+`ocr.assemble.assemble(template, pages, registered)` → the whole form from its pages, with the
+rules across pages (`ocr.formrules`) and the pages still missing; `ocr.templates.template_for`
 and `DbLookup`/`StaticLookup` (the `FormLookup` the reader needs); `ocr.hints.hint(code, lang)`;
 `ocr.render` for printable forms. See DESIGN §7.
 """

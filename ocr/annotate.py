@@ -29,6 +29,8 @@ def annotate(
     s = READ_PX_PER_MM
     out = page_bgr.copy()
     for f, reading in zip(fields, readings, strict=True):
+        if not reading.given:  # an optional field left blank: nothing to show
+            continue
         digits = f.digits()
         x0, y0, _w, _h = digits[0].box
         x1 = digits[-1].box[0] + digits[-1].box[2]

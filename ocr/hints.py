@@ -82,3 +82,19 @@ def hint(code: str, language: str = "id", **params: object) -> str:
     text = texts.get(language, texts["id"])
     defaults = {"contest": "?", "tps": "?", "expected": "?"}
     return text.format(**{**defaults, **params})
+
+
+# A page of a multi-page form was read; the form is not complete yet.
+PAGE_TEXTS: dict[str, dict[str, str]] = {
+    "pages_missing": {
+        "id": "Halaman {page}/{pages} formulir {contest} TPS {tps} terbaca. Masih kurang "
+        "halaman {missing}: kirim fotonya, hasil diperiksa setelah semua halaman masuk.",
+        "en": "Page {page}/{pages} of the {contest} form of TPS {tps} read. Still missing "
+        "page(s) {missing}: send their photos; the tally is checked once every page is in.",
+    },
+}
+
+
+def page_text(code: str, language: str = "id", **params: object) -> str:
+    texts = PAGE_TEXTS[code]
+    return texts.get(language, texts["id"]).format(**params)

@@ -20,12 +20,23 @@ from dataclasses import dataclass, field, replace
 import cv2
 import numpy as np
 
-from ocr import align, arith, classifier, fusion, glyph, layout, marks, quality
+from ocr import (
+    align,
+    arith,
+    classifier,
+    formrules,
+    fusion,
+    glyph,
+    layout,
+    marks,
+    pagedecode,
+    quality,
+)
 from ocr.annotate import annotate
 from ocr.photo import PhotoError, decode_photo
 from ocr.qr import QrData
 from ocr.qr import decode as decode_qr
-from ocr.templates import FormField, FormLookup
+from ocr.templates import VOTE_KINDS, FormField, FormLookup
 
 CLASS_CHARS = "0123456789X_"
 CONFIDENT = fusion.SURE_FIELD  # a field's own probability below this marks it uncertain
@@ -37,8 +48,8 @@ QR_MARGIN_MM = 3.0
 
 @dataclass(frozen=True)
 class FieldReading:
-    key: str  # "01".., "SAH", "TS", "BALLOTS", "VOTERS"
-    code: str  # as printed: "01", "SAH", "TS", "SS", "PHP"
+    key: str  # the grammar's key: "DPT", "01", "01.3", "SAH", "SS", "PHP", …
+    code: str  # as printed: "01", "01.3", "SAH", "DPTb"
     ballot_number: int | None
     value: int
     confidence: float  # the field's own probability of `value` (before the arithmetic)
@@ -53,6 +64,9 @@ class FieldReading:
     fused: str = ""  # per box the fused reading before the arithmetic: 0-9, X, _
     read: int | None = None  # the field's own best value, before the arithmetic
     read_confidence: float = 0.0  # its probability: the arithmetic never changes a confident one
+    candidate_number: int | None = None  # party contests: K of NN.K
+    # False for a section field (DPT, SSD, …) the officer left blank: not sent on.
+    given: bool = True
 
 
 @dataclass
@@ -79,11 +93,16 @@ class ReadResult:
         return self.error is None
 
     def values(self) -> dict[str, int]:
-        return {f.key: f.value for f in self.fields}
+        """Every value read on this page, by key (blank optional fields left out)."""
+        return {f.key: f.value for f in self.fields if f.given}
 
     def votes(self) -> dict[int, int]:
-        """Ballot number → votes, as bots.grammar.Tally.votes."""
-        return {f.ballot_number: f.value for f in self.fields if f.ballot_number is not None}
+        """Ballot number → votes (a party's own votes), as bots.grammar.Tally.votes."""
+        return {
+            f.ballot_number: f.value
+            for f in self.fields
+            if f.ballot_number is not None and f.key.isdigit()
+        }
 
     def value(self, key: str) -> int | None:
         return next((f.value for f in self.fields if f.key == key), None)
@@ -116,6 +135,7 @@ class ReadResult:
                     "written": f.written,
                     "bubbles": f.bubbles,
                     "fused": f.fused,
+                    "given": f.given,
                 }
                 for f in self.fields
             ],
@@ -218,7 +238,7 @@ def _read(
             raise PhotoError("qr_unreadable")
     result.contest, result.tps_code = qr.contest_code, qr.tps_code
     result.page, result.pages = qr.page, qr.pages
-    template = lookup.template(qr.contest_code)
+    template = lookup.template(qr.contest_code, qr.tps_code)
     if template is None:
         raise PhotoError("unknown_form", f"contest {qr.contest_code}")
     result.template_id, result.template_version = template.template_id, qr.version
@@ -249,13 +269,14 @@ def _read(
     lps = fusion.number_log_probs(fused)
     choices = fusion.supported_log_probs(fused, lps)  # what the arithmetic may choose from
     clock.lap("classify")
-    kinds = [f.kind for f in fields]
-    complete = len([f for f in fields if f.kind == "candidate"]) == len(template.candidate_keys)
-    decoded = arith.decode(choices, kinds, registered, complete)
+    limit = formrules.reserve_ballots(registered) if registered is not None else None
+    decoded = pagedecode.decode(choices, fields, template, limit)
     clock.lap("decode_numbers")
-    result.checks = decoded.checks
-    result.fields = _flag(fields, decoded, lps, writing, bubbles, fused, complete)
-    result.fields = _settle(result.fields, decoded, choices, kinds, registered, complete)
+    result.fields = _flag(fields, decoded, lps, writing, bubbles, fused)
+    result.fields = _settle(result.fields, decoded, choices)
+    values = result.values()
+    raw = {f.key: decoded.raw[i] for i, f in enumerate(fields) if f.key in values}
+    result.checks = formrules.checks(values, template, registered, raw)
     if from_header:
         result.checks.append(
             arith.Check("qr_read", False, "QR unreadable: TPS and contest from the printed header")
@@ -280,33 +301,30 @@ def _from_header(header: tuple[str | None, str | None], lookup: FormLookup) -> Q
     tps, contest = header
     if not tps or not contest:
         return None
-    template = lookup.template(contest)
+    template = lookup.template(contest, tps)
     if template is None or template.pages != 1:
         return None
     return QrData(contest, template.version, tps, 1, 1)
 
 
 def _settle(
-    readings: list[FieldReading], decoded: arith.Decoded, lps: np.ndarray, kinds: list[str],
-    registered: int | None, complete: bool,
+    readings: list[FieldReading], decoded: pagedecode.PageDecoded, lps: np.ndarray
 ) -> list[FieldReading]:
     """Clear doubts the arithmetic settles: no consistent alternative comes near the reading."""
     if decoded.gave_up:
         return readings
-    # When the arithmetic had to correct the page, the field it changed is not necessarily the
-    # one that was misread: every field of a corrected check must stand on its own margin, and
-    # no doubt is cleared (the misread may be a doubtful field whose truth the evidence does
-    # not even support, the sums then made to hold by changing another).
-    suspects = set()
-    corrected = any(c.corrected for c in decoded.checks)
-    if corrected:
-        suspects = {i for i, r in enumerate(readings) if not r.uncertain}
+    # When the arithmetic had to correct a sum, the field it changed is not necessarily the
+    # one that was misread: every field of a corrected group must stand on its own margin, and
+    # no doubt is cleared in that group (the misread may be a doubtful field whose truth the
+    # evidence does not even support, the sums then made to hold by changing another).
+    corrected = pagedecode.corrected_fields(decoded)
+    suspects = {i for i in corrected if not readings[i].uncertain}
     out = []
     for i, reading in enumerate(readings):
         doubts = set(reading.reasons) & SETTLEABLE
-        clear = not corrected and not set(reading.reasons) - SETTLEABLE - {"unchecked"}
+        clear = i not in corrected and not set(reading.reasons) - SETTLEABLE - {"unchecked"}
         if (doubts and clear) or i in suspects:
-            settled = arith.margin(lps, kinds, registered, complete, decoded, i) >= SETTLED_NATS
+            settled = pagedecode.margin(lps, decoded, i) >= SETTLED_NATS
             if doubts and clear and settled:
                 reasons = tuple(r for r in reading.reasons if r not in SETTLEABLE)
                 reading = replace(reading, reasons=(*reasons, "settled"), uncertain=False)
@@ -318,8 +336,8 @@ def _settle(
 
 
 def _flag(
-    fields: Sequence[FormField], decoded: arith.Decoded, lps: np.ndarray, writing: np.ndarray,
-    bubbles: np.ndarray, fused: np.ndarray, complete: bool,
+    fields: Sequence[FormField], decoded: pagedecode.PageDecoded, lps: np.ndarray,
+    writing: np.ndarray, bubbles: np.ndarray, fused: np.ndarray,
 ) -> list[FieldReading]:
     norm = lps - np.logaddexp.reduce(lps, axis=1, keepdims=True)
     written_sym = fusion.symbol_argmax(writing)
@@ -327,10 +345,15 @@ def _flag(
     bubble_best = bubbles.argmax(axis=-1)
     bubble_sym = np.where(bubble_best == 0, 10, bubble_best - 1)
     bubble_sure = bubbles.max(axis=-1) >= 0.9
+    failing = pagedecode.failing_fields(decoded)
     out = []
     for i, f in enumerate(fields):
         value = decoded.values[i]
         confidence = float(np.exp(norm[i, value]))
+        blank = bool((written_sym[i] == 10).all() and (bubble_sym[i] == 10).all())
+        if blank and not f.is_vote and f.kind not in ("SAH", "TS"):
+            out.append(_not_given(f, i, writing, fused, confidence))
+            continue
         reasons = []
         if confidence < CONFIDENT:
             reasons.append("low_confidence")
@@ -347,9 +370,10 @@ def _flag(
             reasons.append("corrected")
         if int(written_sym[i, -1]) == 10 and int(bubble_sym[i, -1]) == 10:
             reasons.append("empty")
-        if f.kind == "candidate" and not complete:
-            reasons.append("unchecked")
-        if decoded.gave_up and i in decoded.failing_fields():
+        found = decoded.group_of(i)
+        if found is None or (f.kind in VOTE_KINDS and not found[0].complete):
+            reasons.append("unchecked")  # no sum on this page holds it: the whole form will
+        if i in failing:  # the decoder gave up on its group: the page as written, to correct
             reasons.append("inconsistent")
         out.append(
             FieldReading(
@@ -368,6 +392,19 @@ def _flag(
                     ("-" if int(b) == 10 else str(int(b))) if sure else "?"
                     for b, sure in zip(bubble_sym[i], bubble_sure[i], strict=True)
                 ),
+                candidate_number=f.candidate_number,
             )
         )
     return out
+
+
+def _not_given(f: FormField, i: int, writing: np.ndarray, fused: np.ndarray,
+               confidence: float) -> FieldReading:
+    """An optional section field left blank: no value, nothing to confirm."""
+    return FieldReading(
+        key=f.key, code=f.code, ballot_number=None, value=0, confidence=confidence,
+        uncertain=False, reasons=("not_given",),
+        written="".join(CLASS_CHARS[int(c)] for c in writing[i].argmax(axis=-1)),
+        bubbles="---", fused="".join(CLASS_CHARS[int(c)] for c in fused[i].argmax(axis=-1)),
+        given=False,
+    )

@@ -26,6 +26,7 @@ DROPOUT_RGB = (240, 150, 150)
 # Palette indices: 0 paper, 1 black, 2 dropout red, 3 grey.
 PALETTE = [255, 255, 255, 0, 0, 0, *DROPOUT_RGB, 110, 110, 110]
 WHITE, BLACK, DROPOUT, GREY = 0, 1, 2, 3
+RULES_LINE = "SAH = jumlah suara; SAH + TS = SS = PHP; SSD = SSR + SSTD + SS"
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,19 @@ def _fit(text: str, font, width: float) -> str:  # type: ignore[no-untyped-def]
     return text.rstrip() + "…"
 
 
+def _lines(text: str, font, width: float) -> list[str]:  # type: ignore[no-untyped-def]
+    """`text` on one line, or broken at a space onto two, the second shortened to fit."""
+    if font.getlength(text) <= width:
+        return [text]
+    words = text.split()
+    first = ""
+    while words and font.getlength((first + " " + words[0]).strip()) <= width:
+        first = (first + " " + words.pop(0)).strip()
+    if not first:
+        return [_fit(text, font, width)]
+    return [first, _fit(" ".join(words), font, width)]
+
+
 def format_tps_code(code: str) -> str:
     """3576011001001 → 35.76.01.1001-001 (province.regency.district.village-TPS)."""
     return f"{code[0:2]}.{code[2:4]}.{code[4:6]}.{code[6:10]}-{code[10:13]}"
@@ -85,8 +99,10 @@ def _static_page(template: FormTemplate, page: int, dpi: int) -> Image.Image:
         lx, ly, lw, _lh = layout.label_rect(field.slot)
         draw.text((lx * s, ly * s), field.code, font=code_font, fill=BLACK)
         code_w = code_font.getlength(field.code) + 1.2 * s
-        label = _fit(field.label, label_font, lw * s - code_w)
-        draw.text((lx * s + code_w, (ly + 1.6) * s), label, font=label_font, fill=BLACK)
+        lines = _lines(field.label, label_font, lw * s - code_w)
+        top = ly + (1.6 if len(lines) == 1 else 0.4)
+        for n, text in enumerate(lines):
+            draw.text((lx * s + code_w, (top + 2.6 * n) * s), text, font=label_font, fill=BLACK)
         for digit in field.digits():
             x, y, w, h = digit.box
             draw.rectangle(
@@ -135,6 +151,8 @@ def render_page(
     )
     draw.text((hx * s, (hy + 10.0) * s), f"TPS {tps.code}", font=big, fill=BLACK)
     details = [format_tps_code(tps.code)]
+    if template.dapil:
+        details.append(f"Dapil {template.dapil}")
     if tps.name:
         details.append(tps.name)
     if tps.registered_voters is not None:
@@ -157,8 +175,10 @@ def render_page(
     )
     draw.text(
         ((layout.MARKER_MARGIN_MM + layout.MARKER_MM + 3) * s, (layout.PAGE_H_MM - 14) * s),
-        f"{template.template_id} v{template.version} · SAH = jumlah suara calon; "
-        "SAH + TS = SS = PHP <= DPT",
+        _fit(f"{template.template_id} v{template.version}"
+             + (f" dapil {template.dapil}" if template.dapil else "")
+             + f" · hal. {page}/{template.pages} · " + RULES_LINE, small,
+             (layout.PAGE_W_MM - 2 * (layout.MARKER_MARGIN_MM + layout.MARKER_MM + 3)) * s),
         font=small,
         fill=GREY,
     )
@@ -191,7 +211,9 @@ def layout_dict(template: FormTemplate, dpi: int = PRINT_DPI) -> dict[str, objec
                 "code": field.code,
                 "label": field.label,
                 "page": field.page,
+                "kind": field.kind,
                 "ballot_number": field.ballot_number,
+                "candidate_number": field.candidate_number,
                 "digits": digits,
             }
         )
@@ -199,6 +221,7 @@ def layout_dict(template: FormTemplate, dpi: int = PRINT_DPI) -> dict[str, objec
         "template_id": template.template_id,
         "version": template.version,
         "contest": template.contest_code,
+        "dapil": template.dapil,
         "pages": template.pages,
         "dpi": dpi,
         "page_size_px": [width, height],

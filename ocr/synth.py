@@ -162,6 +162,44 @@ class FilledForm:
     tampered: set[str] = field(default_factory=set)  # fields where writing and bubbles disagree
 
 
+def whole_form_values(
+    template: FormTemplate, registered: int, rng: np.random.Generator, sections: bool = True
+) -> dict[str, int]:
+    """A consistent whole C.Hasil for a TPS of `registered` DPT voters: every rule of the form
+    holds (ocr.formrules). `sections=False`: the votes only, the other sections left blank."""
+    dpt = registered
+    dptb, dpk = int(rng.integers(0, 6)), int(rng.integers(0, 5))
+    pdpt = int(dpt * rng.uniform(0.55, 0.95))
+    pdptb, pdpk = int(rng.integers(0, dptb + 1)), int(rng.integers(0, dpk + 1))
+    received = dpt + -(-dpt * 2 // 100)
+    damaged = int(rng.integers(0, 3))
+    voters = min(pdpt + pdptb + pdpk, received - damaged)
+    pdpt = voters - pdptb - pdpk
+    dis = int(rng.integers(0, 6))
+    invalid = int(min(voters, rng.integers(0, 15)))
+    valid = voters - invalid
+    values = {"SAH": valid, "TS": invalid, "JSAHTS": voters}
+    if sections:
+        values.update(
+            DPT=dpt, DPTB=dptb, DPK=dpk, JDPT=dpt + dptb + dpk, PDPT=pdpt, PDPTB=pdptb,
+            PDPK=pdpk, PHP=voters, DIS=dis, PDIS=int(rng.integers(0, dis + 1)),
+            SSD=received, SSR=damaged, SSTD=received - damaged - voters, SS=voters,
+        )
+    keys = template.candidate_keys
+    shares = rng.dirichlet(np.full(len(keys), 0.8))
+    votes = np.floor(shares * valid).astype(int)
+    votes[int(rng.integers(len(keys)))] += valid - int(votes.sum())
+    values.update({k: int(v) for k, v in zip(keys, votes, strict=True)})
+    for own, cands, total in template.party_blocks().values():
+        if total is None:
+            continue
+        party_total = values[total]
+        split = rng.multinomial(party_total, rng.dirichlet(np.full(len(cands) + 1, 0.7)))
+        for key, part in zip((own, *cands), split, strict=True):
+            values[key] = int(part)
+    return {f.key: values[f.key] for f in template.fields if f.key in values}
+
+
 def plan_number(value: int, rng: np.random.Generator, lead_style: str | None = None,
                 bubble_lead_zero: bool = False) -> list[DigitPlan]:
     text = f"{value:d}"
@@ -271,6 +309,8 @@ def fill_form(template: FormTemplate, page: int, tps: TpsInfo, values: dict[str,
     ink = np.array(INKS[rng.integers(len(INKS))], np.float32)
     box_h_px = layout.BOX_H_MM * PAPER_PX_PER_MM
     for f in template.fields_on(page):
+        if f.key not in plans:  # left blank by the officer
+            continue
         for geometry, plan in zip(f.digits(), plans[f.key], strict=True):
             if plan.written == "X":
                 glyph = x_mark(round(box_h_px * rng.uniform(0.5, 0.8)), rng)

@@ -203,8 +203,9 @@ class Submission(Base):
     candidate_votes: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # The other C.Hasil sections as sent: {"DPT": 280, "PHP": 255, "SSD": 286, ...}.
     sections: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    sah: Mapped[int] = mapped_column(Integer)
-    ts: Mapped[int] = mapped_column(Integer)
+    # None only while a tally sent in parts is pending without them (migration 0009).
+    sah: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    ts: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # pending → confirmed | rejected | superseded
     status: Mapped[str] = mapped_column(String(12), default="pending", index=True)
     reason: Mapped[str | None] = mapped_column(String(40), default=None)
@@ -230,6 +231,34 @@ class Submission(Base):
             party, _, candidate = key.partition(".")
             pairs[(int(party), int(candidate))] = int(votes)
         return pairs
+
+
+class PhotoPage(Base):
+    """One photographed page of a multi-page C.Hasil, read and kept until the TPS's form for
+    that contest is complete (its pages may come in several messages); a page photographed
+    again replaces the earlier reading (migration 0011)."""
+
+    __tablename__ = "photo_pages"
+    __table_args__ = (
+        UniqueConstraint(
+            "tps_code", "contest_code", "form_version", "page", "training",
+            name="uq_photo_pages_page",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tps_code: Mapped[str] = mapped_column(ForeignKey("tps.code"))
+    contest_code: Mapped[str] = mapped_column(ForeignKey("contests.code"))
+    form_version: Mapped[str] = mapped_column(String(8))  # ocr FormTemplate.version
+    page: Mapped[int] = mapped_column(Integer)
+    pages: Mapped[int] = mapped_column(Integer)
+    training: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id"))
+    inbound_id: Mapped[int] = mapped_column(ForeignKey("inbound_messages.id"))
+    # ocr.assemble.PageReading.to_json(): values, uncertain keys, failed page checks.
+    reading: Mapped[dict[str, Any]] = mapped_column()
+    annotated_key: Mapped[str | None] = mapped_column(String(200), default=None)
+    read_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class OutboundMessage(Base):

@@ -4,7 +4,16 @@ At national size (~84k villages, ~823k TPS) no page may sum every TPS. Each conf
 adds itself to the four regions above its TPS (province, regency, district, village) with
 atomic upserts (`INSERT … ON CONFLICT DO UPDATE SET n = n + excluded.n`), in the same
 transaction that confirms it; the country is the sum of its ~38 provinces. Rows are touched
-in a fixed order (region code, ballot number) so concurrent confirmations cannot deadlock.
+in a fixed order (table: totals, votes, candidate votes, sections; then region code and
+number or key) so concurrent confirmations cannot deadlock.
+
+What is summed: SAH and TS; per ballot number what it counts towards SAH (`ResultVote`: a
+candidate's votes, or a party's total = its own votes + its candidates'); for party
+contests each candidate's votes per (party, candidate number) (`ResultCandidateVote`); and
+each C.Hasil section an officer gave (`ResultSection`: DPT, PHP, SSD, …, with how many
+TPS reported it, as sections are optional). A party's own votes in a region are its total
+minus its candidates' sum. Candidate numbers mean a person only within one dapil, so the
+readers name candidates only for a region that lies within one dapil (`dapil_of_region`).
 
 TPS counts and registered voters per region (the progress denominators) live in
 `region_stats`, rebuilt after a regions load (`results rebuild`, or on first use).
@@ -22,11 +31,15 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from relay.ballots import PARTIES, SECTION_KEYS
 from relay.locks import read_snapshot
 from relay.models import (
     Contest,
+    Dapil,
     Region,
     RegionStat,
+    ResultCandidateVote,
+    ResultSection,
     ResultTimeline,
     ResultTotal,
     ResultVote,
@@ -56,59 +69,161 @@ def _insert(session: Session) -> Any:
     return insert
 
 
-def _add(
-    session: Session,
-    contest_code: str,
-    tps_code: str,
-    votes: Mapping[int, int],
-    sah: int,
-    ts: int,
-    tps_delta: int,
-    sign: int,
+@dataclass(frozen=True)
+class Numbers:
+    """What one confirmed tally adds to the totals (see the module's docstring)."""
+
+    votes: Mapping[int, int]  # by ballot number: a candidate's votes or a party's total
+    sah: int
+    ts: int
+    candidates: Mapping[tuple[int, int], int] = field(default_factory=dict)
+    sections: Mapping[str, int] = field(default_factory=dict)
+
+
+def numbers_of(submission: Submission) -> Numbers:
+    """A tally's numbers as they count; take it before changing the row."""
+    return Numbers(
+        submission.votes_by_ballot(),
+        submission.sah,
+        submission.ts,
+        submission.candidate_votes_by_number(),
+        sections_of(submission),
+    )
+
+
+def sections_of(submission: Submission) -> dict[str, int]:
+    """The tally's C.Hasil sections given as numbers ({"DPT": 280, …})."""
+    given = {}
+    for key, value in (submission.sections or {}).items():
+        if isinstance(value, int | str) and str(value).lstrip("-").isdigit():
+            given[str(key)] = int(value)
+    return given
+
+
+def _as_numbers(value: Numbers | tuple[Mapping[int, int], int, int]) -> Numbers:
+    """Callers may still pass today's (votes, sah, ts): no candidates, no sections."""
+    if isinstance(value, Numbers):
+        return value
+    votes, sah, ts = value
+    return Numbers(votes, sah, ts)
+
+
+@dataclass
+class _Delta:
+    """What to add to every region above one TPS; sections carry (value, tps_reported)."""
+
+    tps: int
+    sah: int
+    ts: int
+    votes: dict[int, int]
+    candidates: dict[tuple[int, int], int]
+    sections: dict[str, tuple[int, int]]
+
+
+def _delta(before: Numbers | None, after: Numbers | None) -> _Delta:
+    old = before or Numbers({}, 0, 0)
+    new = after or Numbers({}, 0, 0)
+
+    def diff(a: Mapping[Any, int], b: Mapping[Any, int]) -> dict[Any, int]:
+        moved = {key: b.get(key, 0) - a.get(key, 0) for key in set(a) | set(b)}
+        return {key: d for key, d in moved.items() if d}
+
+    sections = {}
+    for key in set(old.sections) | set(new.sections):
+        value = new.sections.get(key, 0) - old.sections.get(key, 0)
+        reported = (key in new.sections) - (key in old.sections)
+        if value or reported:
+            sections[key] = (value, reported)
+    return _Delta(
+        tps=(after is not None) - (before is not None),
+        sah=new.sah - old.sah,
+        ts=new.ts - old.ts,
+        votes=diff(old.votes, new.votes),
+        candidates=diff(old.candidates, new.candidates),
+        sections=sections,
+    )
+
+
+def _upsert(
+    session: Session, model: Any, keys: tuple[str, ...], adds: tuple[str, ...], rows: list[dict]
 ) -> None:
-    insert = _insert(session)
-    regions = regions_of(tps_code)
-    totals = insert(ResultTotal).values(
-        [
-            {
-                "contest_code": contest_code,
-                "region_code": code,
-                "tps_confirmed": tps_delta,
-                "sah": sign * sah,
-                "ts": sign * ts,
-            }
-            for code in regions
-        ]
-    )
-    session.execute(
-        totals.on_conflict_do_update(
-            index_elements=["contest_code", "region_code"],
-            set_={
-                "tps_confirmed": ResultTotal.tps_confirmed + totals.excluded.tps_confirmed,
-                "sah": ResultTotal.sah + totals.excluded.sah,
-                "ts": ResultTotal.ts + totals.excluded.ts,
-            },
-        )
-    )
-    if not votes:
+    """Add `adds` of each row to the stored row with the same `keys` (created at 0), in the
+    rows' order: one statement run for every row (compiled once, whatever the form's size)."""
+    if not rows:
         return
-    rows = insert(ResultVote).values(
+    table = model.__table__
+    statement = _insert(session)(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=list(keys),
+        set_={name: table.c[name] + statement.excluded[name] for name in adds},
+    )
+    session.execute(statement, rows)
+
+
+def _add(session: Session, contest_code: str, tps_code: str, delta: _Delta) -> None:
+    """Move every total above one TPS by `delta`: tables in a fixed order, rows by region
+    then number or key, so concurrent confirmations take their row locks in the same order."""
+    regions = regions_of(tps_code)
+    _upsert(
+        session,
+        ResultTotal,
+        ("contest_code", "region_code"),
+        ("tps_confirmed", "sah", "ts"),
         [
             {
                 "contest_code": contest_code,
                 "region_code": code,
-                "ballot_number": number,
-                "votes": sign * count,
+                "tps_confirmed": delta.tps,
+                "sah": delta.sah,
+                "ts": delta.ts,
             }
             for code in regions
-            for number, count in sorted(votes.items())
-        ]
+        ],
     )
-    session.execute(
-        rows.on_conflict_do_update(
-            index_elements=["contest_code", "region_code", "ballot_number"],
-            set_={"votes": ResultVote.votes + rows.excluded.votes},
-        )
+    _upsert(
+        session,
+        ResultVote,
+        ("contest_code", "region_code", "ballot_number"),
+        ("votes",),
+        [
+            {"contest_code": contest_code, "region_code": code, "ballot_number": n, "votes": v}
+            for code in regions
+            for n, v in sorted(delta.votes.items())
+        ],
+    )
+    _upsert(
+        session,
+        ResultCandidateVote,
+        ("contest_code", "region_code", "party_number", "candidate_number"),
+        ("votes",),
+        [
+            {
+                "contest_code": contest_code,
+                "region_code": code,
+                "party_number": party,
+                "candidate_number": candidate,
+                "votes": v,
+            }
+            for code in regions
+            for (party, candidate), v in sorted(delta.candidates.items())
+        ],
+    )
+    _upsert(
+        session,
+        ResultSection,
+        ("contest_code", "region_code", "key"),
+        ("value", "tps_reported"),
+        [
+            {
+                "contest_code": contest_code,
+                "region_code": code,
+                "key": key,
+                "value": value,
+                "tps_reported": reported,
+            }
+            for code in regions
+            for key, (value, reported) in sorted(delta.sections.items())
+        ],
     )
 
 
@@ -129,11 +244,7 @@ def tally_confirmed(session: Session, submission: Submission) -> None:
         session,
         submission.contest_code,
         submission.tps_code,
-        submission.votes_by_ballot(),
-        submission.sah,
-        submission.ts,
-        tps_delta=1,
-        sign=1,
+        _delta(None, numbers_of(submission)),
     )
     _timeline_add(session, submission.contest_code, submission.decided_at, 1)
 
@@ -162,13 +273,7 @@ def tally_replaced(
     both rows locked (see bots.review.accept)."""
     if new.training:
         return
-    tally_changed(
-        session,
-        new.contest_code,
-        new.tps_code,
-        (old.votes_by_ballot(), old.sah, old.ts),
-        (new.votes_by_ballot(), new.sah, new.ts),
-    )
+    tally_changed(session, new.contest_code, new.tps_code, numbers_of(old), numbers_of(new))
     if _hour(old_decided_at) != _hour(new.decided_at):
         _timeline_add(session, new.contest_code, old_decided_at, -1)
         _timeline_add(session, new.contest_code, new.decided_at, 1)
@@ -178,26 +283,17 @@ def tally_changed(
     session: Session,
     contest_code: str,
     tps_code: str,
-    before: tuple[Mapping[int, int], int, int],
-    after: tuple[Mapping[int, int], int, int],
+    before: Numbers | tuple[Mapping[int, int], int, int],
+    after: Numbers | tuple[Mapping[int, int], int, int],
 ) -> None:
-    """Swap a confirmed tally's numbers (an operator's change): the TPS still counts once."""
-    old_votes, old_sah, old_ts = before
-    new_votes, new_sah, new_ts = after
-    delta = {
-        number: new_votes.get(number, 0) - old_votes.get(number, 0)
-        for number in set(old_votes) | set(new_votes)
-    }
-    _add(
-        session,
-        contest_code,
-        tps_code,
-        {n: d for n, d in delta.items() if d},
-        new_sah - old_sah,
-        new_ts - old_ts,
-        tps_delta=0,
-        sign=1,
-    )
+    """Swap a confirmed tally's numbers (an operator's change): the TPS still counts once.
+
+    `before`/`after` are `numbers_of(submission)` taken before and after the change, so
+    candidate votes and sections move with the votes (a section given on one side only
+    moves its `tps_reported` too). A (votes, sah, ts) tuple is still accepted.
+    """
+    change = _delta(_as_numbers(before), _as_numbers(after))
+    _add(session, contest_code, tps_code, change)
 
 
 # --- rebuilding -------------------------------------------------------------------------------
@@ -244,6 +340,14 @@ class Expected:
         default_factory=lambda: defaultdict(lambda: [0, 0, 0])
     )  # (contest, region) → [tps_confirmed, sah, ts]
     votes: dict[tuple[str, str, int], int] = field(default_factory=lambda: defaultdict(int))
+    # (contest, region, party, candidate) → votes
+    candidates: dict[tuple[str, str, int, int], int] = field(
+        default_factory=lambda: defaultdict(int)
+    )
+    # (contest, region, key) → [value, tps_reported]
+    sections: dict[tuple[str, str, str], list[int]] = field(
+        default_factory=lambda: defaultdict(lambda: [0, 0])
+    )
     timeline: dict[tuple[str, datetime], int] = field(default_factory=lambda: defaultdict(int))
 
 
@@ -259,21 +363,29 @@ def expected(session: Session) -> Expected:
     sums = Expected()
     for submission in session.scalars(public_tallies().execution_options(yield_per=5000)):
         sums.tallies += 1
+        contest = submission.contest_code
+        numbers = numbers_of(submission)
         for region in regions_of(submission.tps_code):
-            row = sums.totals[(submission.contest_code, region)]
+            row = sums.totals[(contest, region)]
             row[0] += 1
-            row[1] += submission.sah
-            row[2] += submission.ts
-            for number, n in submission.votes_by_ballot().items():
-                sums.votes[(submission.contest_code, region, number)] += n
-        sums.timeline[(submission.contest_code, _hour(submission.decided_at))] += 1
+            row[1] += numbers.sah
+            row[2] += numbers.ts
+            for number, n in numbers.votes.items():
+                sums.votes[(contest, region, number)] += n
+            for (party, candidate), n in numbers.candidates.items():
+                sums.candidates[(contest, region, party, candidate)] += n
+            for key, value in numbers.sections.items():
+                section = sums.sections[(contest, region, key)]
+                section[0] += value
+                section[1] += 1
+        sums.timeline[(contest, _hour(submission.decided_at))] += 1
     return sums
 
 
 def rebuild(session: Session) -> int:
     """Recompute every total from the confirmed tallies (repair; normal updates are live)."""
     sums = expected(session)
-    for model in (ResultTotal, ResultVote, ResultTimeline):
+    for model in (ResultTotal, ResultVote, ResultCandidateVote, ResultSection, ResultTimeline):
         session.execute(delete(model))
     _bulk(
         session,
@@ -293,6 +405,28 @@ def rebuild(session: Session) -> int:
     )
     _bulk(
         session,
+        ResultCandidateVote,
+        [
+            {
+                "contest_code": c,
+                "region_code": r,
+                "party_number": p,
+                "candidate_number": k,
+                "votes": n,
+            }
+            for (c, r, p, k), n in sums.candidates.items()
+        ],
+    )
+    _bulk(
+        session,
+        ResultSection,
+        [
+            {"contest_code": c, "region_code": r, "key": k, "value": v, "tps_reported": n}
+            for (c, r, k), (v, n) in sums.sections.items()
+        ],
+    )
+    _bulk(
+        session,
         ResultTimeline,
         [{"contest_code": c, "hour": h, "confirmed": n} for (c, h), n in sums.timeline.items()],
     )
@@ -306,7 +440,9 @@ class Drift:
 
     contest_code: str
     region_code: str  # "" for the timeline, which is per contest
-    field: str  # tps_confirmed | sah | ts | votes NN | timeline <hour>
+    # tps_confirmed | sah | ts | votes NN | candidate NN.K | section KEY |
+    # section KEY tps_reported | timeline <hour>
+    field: str
     expected: int
     stored: int
 
@@ -345,6 +481,25 @@ def verify(session: Session) -> list[Drift]:
         e, s = sums.votes.get(key, 0), stored_votes.get(key, 0)
         if e != s:
             drifts.append(Drift(key[0], key[1], f"votes {key[2]:02d}", e, s))
+    stored_candidates = {
+        (v.contest_code, v.region_code, v.party_number, v.candidate_number): v.votes
+        for v in session.scalars(select(ResultCandidateVote))
+    }
+    for ckey in sorted(set(sums.candidates) | set(stored_candidates)):
+        e, s = sums.candidates.get(ckey, 0), stored_candidates.get(ckey, 0)
+        if e != s:
+            label = f"candidate {ckey[2]:02d}.{ckey[3]}"
+            drifts.append(Drift(ckey[0], ckey[1], label, e, s))
+    stored_sections = {
+        (v.contest_code, v.region_code, v.key): (v.value, v.tps_reported)
+        for v in session.scalars(select(ResultSection))
+    }
+    for skey in sorted(set(sums.sections) | set(stored_sections)):
+        want = tuple(sums.sections.get(skey, (0, 0)))
+        have = stored_sections.get(skey, (0, 0))
+        for suffix, e, s in zip(("", " tps_reported"), want, have, strict=True):
+            if e != s:
+                drifts.append(Drift(skey[0], skey[1], f"section {skey[2]}{suffix}", e, s))
     stored_timeline = {
         (p.contest_code, _hour(p.hour)): p.confirmed
         for p in session.scalars(select(ResultTimeline))
@@ -366,7 +521,13 @@ def _bulk(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
 
 @dataclass
 class Area:
-    """One region's (or the country's) progress and totals for one contest."""
+    """One region's (or the country's) progress and totals for one contest.
+
+    Party contests: `votes` are party totals, `candidate_sums` each party's candidates' votes
+    together (own votes = total - that), and `candidate_votes` per (party, candidate number)
+    only when the region lies within one dapil (`dapil`), where a number names one person,
+    and was read with its candidates (`with_candidates`: `area()`, not a page's children).
+    """
 
     code: str
     name: str
@@ -376,13 +537,29 @@ class Area:
     sah: int = 0
     ts: int = 0
     votes: dict[int, int] = field(default_factory=dict)
+    party_contest: bool = False
+    dapil: str | None = None
+    with_candidates: bool = False  # candidate_votes read (a region within one dapil)
+    candidate_sums: dict[int, int] = field(default_factory=dict)
+    candidate_votes: dict[tuple[int, int], int] = field(default_factory=dict)
+    sections: dict[str, int] = field(default_factory=dict)
+    sections_reported: dict[str, int] = field(default_factory=dict)
 
     @property
     def percent(self) -> float:
         return 100.0 * self.tps_confirmed / self.tps_total if self.tps_total else 0.0
 
+    def own_votes(self) -> dict[int, int]:
+        """Party contests: each party's own (party-only) votes."""
+        return {n: v - self.candidate_sums.get(n, 0) for n, v in self.votes.items()}
+
+    def section_keys(self) -> list[str]:
+        """The sections reported here, in the form's order (unknown keys last)."""
+        known = [k for k in SECTION_KEYS if k in self.sections]
+        return known + sorted(k for k in self.sections if k not in SECTION_KEYS)
+
     def as_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "code": self.code,
             "name": self.name,
             "level": self.level,
@@ -392,7 +569,54 @@ class Area:
             "sah": self.sah,
             "ts": self.ts,
             "votes": {f"{n:02d}": v for n, v in sorted(self.votes.items())},
+            "sections": {
+                key: {"value": self.sections[key], "tps_reported": self.sections_reported[key]}
+                for key in self.section_keys()
+            },
         }
+        if self.party_contest:
+            own = self.own_votes()
+            data["parties"] = {
+                f"{n:02d}": {
+                    "own": own[n],
+                    "candidates": self.candidate_sums.get(n, 0),
+                    "total": v,
+                }
+                for n, v in sorted(self.votes.items())
+            }
+            data["dapil"] = self.dapil
+            data["candidate_votes"] = (
+                {f"{p:02d}.{k}": v for (p, k), v in sorted(self.candidate_votes.items())}
+                if self.with_candidates
+                else None
+            )
+        return data
+
+
+def dapil_of_region(dapils: Iterable[Dapil], code: str) -> Dapil | None:
+    """The dapil a whole region lies in, or None when it spans several (or none)."""
+    dapils = list(dapils)
+    found = _dapil_codes([(d.code, list(d.regions or [])) for d in dapils], [code])[code]
+    return next((d for d in dapils if d.code == found), None)
+
+
+def _dapil_codes(
+    dapils: list[tuple[str, list[str]]], codes: Iterable[str]
+) -> dict[str, str | None]:
+    """For each region code, the code of the one dapil it lies in wholly (None: several or
+    none). A dapil covers the regions under its prefixes; the longest matching prefix wins,
+    and a region with a part under another dapil's prefix lies in several."""
+    prefixes = [(prefix, dapil) for dapil, regions in dapils for prefix in regions]
+    found: dict[str, str | None] = {}
+    for code in codes:
+        best = max(
+            ((len(p), d) for p, d in prefixes if code.startswith(p)),
+            default=None,
+            key=lambda match: match[0],
+        )
+        split = best is not None and any(p.startswith(code) and d != best[1] for p, d in prefixes)
+        found[code] = None if best is None or split else best[1]
+    return found
 
 
 def applies(contest: Contest, region_code: str) -> bool:
@@ -416,8 +640,17 @@ def children_of(session: Session, code: str) -> list[Region]:
     return list(session.scalars(query.order_by(Region.code)))
 
 
-def areas(session: Session, contest: Contest, codes: Iterable[tuple[str, str, str]]) -> list[Area]:
-    """Areas for (code, name, level) triples, from the pre-aggregated tables only."""
+def areas(
+    session: Session,
+    contest: Contest,
+    codes: Iterable[tuple[str, str, str]],
+    candidates: bool = False,
+) -> list[Area]:
+    """Areas for (code, name, level) triples, from the pre-aggregated tables only.
+
+    Party contests: each party's candidates' votes together always (for its own votes);
+    with `candidates`, each candidate's votes too for the areas within one dapil.
+    """
     ensure_region_stats(session)
     wanted = [c for c in codes if applies(contest, c[0])]
     region_codes = [code for code, _, _ in wanted if code != NATIONAL]
@@ -431,32 +664,105 @@ def areas(session: Session, contest: Contest, codes: Iterable[tuple[str, str, st
         )
     }
     totals = {
-        t.region_code: t
-        for t in session.scalars(
-            select(ResultTotal).where(
-                ResultTotal.contest_code == contest.code, ResultTotal.region_code.in_(lookup)
-            )
+        region: (tps, sah, ts)
+        for region, tps, sah, ts in session.execute(
+            select(
+                ResultTotal.region_code,
+                ResultTotal.tps_confirmed,
+                ResultTotal.sah,
+                ResultTotal.ts,
+            ).where(ResultTotal.contest_code == contest.code, ResultTotal.region_code.in_(lookup))
         )
     }
     votes: dict[str, dict[int, int]] = defaultdict(dict)
-    for row in session.scalars(
-        select(ResultVote).where(
+    for region, number, n in session.execute(
+        select(ResultVote.region_code, ResultVote.ballot_number, ResultVote.votes).where(
             ResultVote.contest_code == contest.code, ResultVote.region_code.in_(lookup)
         )
     ):
-        votes[row.region_code][row.ballot_number] = row.votes
+        votes[region][number] = n
+    sections: dict[str, dict[str, tuple[int, int]]] = defaultdict(dict)
+    for region, key, value, reported in session.execute(
+        select(
+            ResultSection.region_code,
+            ResultSection.key,
+            ResultSection.value,
+            ResultSection.tps_reported,
+        ).where(ResultSection.contest_code == contest.code, ResultSection.region_code.in_(lookup))
+    ):
+        sections[region][key] = (value, reported)
+    party_contest = contest.kind == PARTIES
+    dapil_of: dict[str, str | None] = {}
+    per_candidate: dict[str, dict[tuple[int, int], int]] = defaultdict(dict)
+    per_party: dict[str, dict[int, int]] = defaultdict(dict)
+    if party_contest:
+        dapils = [
+            (code, list(regions or []))
+            for code, regions in session.execute(
+                select(Dapil.code, Dapil.regions).where(Dapil.contest_code == contest.code)
+            )
+        ]
+        dapil_of = _dapil_codes(dapils, [code for code, _, _ in wanted])
+        detailed = {
+            member
+            for code, _, _ in wanted
+            if candidates and dapil_of[code]
+            for member in (provinces if code == NATIONAL else [code])
+        }
+        summed = sorted(set(lookup) - detailed)
+        votes_of = ResultCandidateVote.votes
+        for region, party, number, n in session.execute(
+            select(
+                ResultCandidateVote.region_code,
+                ResultCandidateVote.party_number,
+                ResultCandidateVote.candidate_number,
+                votes_of,
+            ).where(
+                ResultCandidateVote.contest_code == contest.code,
+                ResultCandidateVote.region_code.in_(sorted(detailed)),
+            )
+        ):
+            per_candidate[region][(party, number)] = n
+            per_party[region][party] = per_party[region].get(party, 0) + n
+        for region, party, n in session.execute(
+            select(
+                ResultCandidateVote.region_code,
+                ResultCandidateVote.party_number,
+                func.sum(votes_of),
+            )
+            .where(
+                ResultCandidateVote.contest_code == contest.code,
+                ResultCandidateVote.region_code.in_(summed),
+            )
+            .group_by(ResultCandidateVote.region_code, ResultCandidateVote.party_number)
+        ):
+            per_party[region][party] = int(n or 0)
     result = []
     for code, name, level in wanted:
         area = Area(code, name, level)
         members = [p for p in provinces] if code == NATIONAL else [code]
         for member in members:
-            total = totals.get(member)
-            if total is not None:
-                area.tps_confirmed += total.tps_confirmed
-                area.sah += total.sah
-                area.ts += total.ts
+            tps, sah, ts = totals.get(member, (0, 0, 0))
+            area.tps_confirmed += tps
+            area.sah += sah
+            area.ts += ts
             for number, n in votes.get(member, {}).items():
                 area.votes[number] = area.votes.get(number, 0) + n
+            for key, (value, reported) in sections.get(member, {}).items():
+                if not reported:  # every tally that gave it was changed since
+                    continue
+                area.sections[key] = area.sections.get(key, 0) + value
+                area.sections_reported[key] = area.sections_reported.get(key, 0) + reported
+            for party, n in per_party.get(member, {}).items():
+                area.candidate_sums[party] = area.candidate_sums.get(party, 0) + n
+            for pair, n in per_candidate.get(member, {}).items():
+                area.candidate_votes[pair] = area.candidate_votes.get(pair, 0) + n
+        if party_contest:
+            area.party_contest = True
+            area.dapil = dapil_of[code]
+            area.with_candidates = candidates and area.dapil is not None
+            if not area.with_candidates:
+                area.candidate_votes = {}  # numbers of different dapils are different people
         area.tps_total = _tps_total(contest, code, stats)
         for candidate in contest.candidates:
             area.votes.setdefault(candidate.ballot_number, 0)
@@ -465,7 +771,8 @@ def areas(session: Session, contest: Contest, codes: Iterable[tuple[str, str, st
 
 
 def area(session: Session, contest: Contest, code: str, name: str) -> Area:
-    return areas(session, contest, [(code, name, level_of(code))])[0]
+    """One area with every total, candidates' votes included (within one dapil)."""
+    return areas(session, contest, [(code, name, level_of(code))], candidates=True)[0]
 
 
 def timeline(session: Session, contest_code: str) -> list[tuple[datetime, int]]:

@@ -63,11 +63,19 @@ cat <<BANNER
     database    $DATABASE_URL
     redis       $REDIS_URL
 
-  Send a tally as the demo officer of TPS 3576011001001, in another terminal:
+  Send a tally as the demo officer of TPS 3576011001001, in another terminal (a quick count):
 
     bin/relay simulate sms --from 081234567801 "PPWP 3576011001001 01=120 02=95 03=40 SAH=255 TS=5"
 
   then confirm it:   bin/relay simulate sms --from 081234567801 YA
+  the whole C.Hasil (voters on the DPT, DPTb and DPK lists; ballots; disabled voters; votes):
+
+    bin/relay simulate sms --from 081234567801 "PPWP 3576011001001 DPT=287 DPTB=3 DPK=2 PDPT=255 PDPTB=3 PDPK=2 PHP=260 SSD=293 SSR=2 SSTD=31 SS=260 DIS=4 PDIS=3 01=120 02=95 03=40 SAH=255 TS=5"
+
+  DPR, dapil Jawa Timur VIII: NN= a party's own votes, NN.K= its candidate K (SAH: party totals):
+
+    bin/relay simulate sms --from 081234567801 "DPR 3576011001001 01=10 01.1=25 01.2=8 02=15 02.1=30 03=12 03.1=20 03.4=6 04=20 05=15 08=10 SAH=171 TS=4"
+
   a photo of a form: bin/relay simulate photo --from 081234567801 tests/data/ocr/ppwp_clean.jpg
   print blank forms: bin/relay forms render --tps 3576011001001 --contest PPWP --out var/forms
   Stop with Ctrl-C.

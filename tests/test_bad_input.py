@@ -58,7 +58,8 @@ TEXTS = [
     ("SQL injection", "'; DROP TABLE inbound_messages; --", "Pesan ditambahkan ke tiket"),
     ("SQL in a number", "PPWP 3576011001001 01=1' OR '1'='1 SAH=1 TS=0", "Nilai 01 "),
     ("HTML", "<script>alert(1)</script><img src=x onerror=alert(2)>", "Pesan ditambahkan"),
-    ("right-to-left override", "\u202ePPWP 3576011001001 01=120", "Ditolak PPWP TPS"),
+    # a part of a tally: it completes the officer's pending tally of that TPS and contest
+    ("right-to-left override", "\u202ePPWP 3576011001001 01=120", "Lengkap PPWP TPS"),
     ("only NUL", "\x00\x00", "Pesan kosong."),
     ("empty", "", "Pesan kosong."),
 ]
@@ -77,7 +78,8 @@ def test_every_odd_text_is_stored_as_sent_and_answered_once(client, redis_conn, 
     assert inbound_texts() == [body.replace("\x00", "") for _, body, _ in TEXTS]
     with session_scope() as session:
         assert session.execute(text("SELECT count(*) FROM inbound_messages")).scalar() == 11
-    assert count(Submission) == 2  # the control-character tally and its emoji correction
+    # the control-character tally, its emoji correction, and the part completing it
+    assert count(Submission) == 3
 
 
 # --- signatures and replays ---------------------------------------------------------------------

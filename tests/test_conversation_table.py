@@ -54,9 +54,9 @@ TABLE = [
     (
         KPPS,
         "PPWP 3576011001001 01=120 02=95 SAH=215 TS=5",
-        r"Ditolak PPWP TPS 3576011001001: nomor urut 03 belum diisi "
-        r"\(tulis 0 jika tidak ada suara\)\.",
-        [],
+        r"Diterima sebagian PPWP TPS 3576011001001: 01=120 02=95 SAH=215 TS=5\. Kode \w{6}\. "
+        r"Masih kurang: 03\. Kirim sisanya: PPWP 3576011001001 \.\.\.",
+        ["pending"],
     ),
     (
         KPPS,
@@ -67,27 +67,29 @@ TABLE = [
     (
         KPPS,
         "PPWP 3576011001001 01=120 02=95 03=40 TS=5",
-        r"Ditolak PPWP TPS 3576011001001: SAH belum diisi\.",
-        [],
+        r"Diterima sebagian PPWP TPS 3576011001001: 01=120 02=95 03=40 TS=5\. Kode \w{6}\. "
+        r"Masih kurang: SAH\. .*",
+        ["pending"],
     ),
     (
         KPPS,
         "PPWP 3576011001001 01=120 02=95 03=40 SAH=255",
-        r"Ditolak PPWP TPS 3576011001001: TS \(tidak sah\) belum diisi\.",
-        [],
+        r"Diterima sebagian PPWP TPS 3576011001001: .* Masih kurang: TS\. .*",
+        ["pending"],
     ),
     (
         KPPS,
         "PPWP 3576011001001 01=300 02=200 03=100 SAH=600 TS=0",
-        r"Ditolak PPWP TPS 3576011001001: SAH\+TS=600 melebihi pemilih terdaftar \d+\.",
+        r"Ditolak PPWP TPS 3576011001001: SAH\+TS=600 melebihi surat suara tersedia 293 "
+        r"\(DPT 287 \+ 2%\)\.",
         [],
     ),
     (
         KPPS,
         "PPWP 3576011001001 02=95 SAH=250",
-        r"Ditolak PPWP TPS 3576011001001: nomor urut 01,03 belum diisi .*SAH\+TS|"
-        r"Ditolak PPWP TPS 3576011001001: nomor urut 01,03 belum diisi .*",
-        [],
+        r"Diterima sebagian PPWP TPS 3576011001001: 02=95 SAH=250\. Kode \w{6}\. "
+        r"Masih kurang: 01 03 TS\. .*",
+        ["pending"],
     ),
     (
         KPPS,
@@ -98,7 +100,7 @@ TABLE = [
     (
         KPPS,
         "PPWP 3576011001001 01=120 01=95 03=40 SAH=255 TS=5",
-        r"01 ditulis lebih dari sekali\. Tulis setiap nomor urut satu kali\.",
+        r"01 ditulis lebih dari sekali\. Tulis setiap kunci satu kali\.",
         [],
     ),
     (
@@ -119,7 +121,13 @@ TABLE = [
         r"Kode pemilihan 'PPWX' tidak dikenal\. Gunakan: .*PPWP.*",
         [],
     ),
-    (KPPS, "PPWP 3576011001001 SAH=255 TS=5", r"Perolehan suara tidak ada\. Format: PPWP .*", []),
+    (
+        KPPS,
+        "PPWP 3576011001001 SAH=255 TS=5",
+        r"Diterima sebagian PPWP TPS 3576011001001: SAH=255 TS=5\. .* Masih kurang: 01 02 03\. .*",
+        ["pending"],
+    ),
+    (KPPS, "PPWP 3576011001001", r"Perolehan suara tidak ada\. Format: PPWP .*", []),
     (
         KPPS,
         "PPWP 3576011001001 01=120 02=95 03=40 SAH=255 TS=5 terimakasih",

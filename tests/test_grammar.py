@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bots import grammar
 from bots.grammar import (
+    SECTION_KEYS,
     Cancel,
     Confirm,
     Help,
@@ -17,7 +20,7 @@ from bots.grammar import (
     Tally,
     parse,
 )
-from bots.tally_rules import RuleFailure, check_tally
+from bots.tally_rules import RULE_ORDER, RuleFailure, check_tally
 
 CONTESTS = frozenset({"PPWP", "DPR", "DPD", "DPRP", "DPRK", "GUB", "BUP", "WAL"})
 KNOWN = sorted(CONTESTS)
@@ -277,7 +280,60 @@ PARSE_CASES: list[tuple[str, str, object]] = [
         err("duplicate_key", key="TS"),
     ),
     ("no-votes", "PPWP 3576011001001", err("no_votes")),
-    ("no-votes-sah-ts", "PPWP 3576011001001 SAH=255 TS=5", err("no_votes")),
+    # A part of a tally (the rest may follow in the next SMS): SAH and TS alone are a Tally.
+    ("sah-ts-only", "PPWP 3576011001001 SAH=255 TS=5", Tally("PPWP", TPS, {}, 255, 5, ())),
+    # ---- the whole C.Hasil: sections, party candidates (NN.K), precise errors
+    (
+        "whole-form",
+        "DPR 3576011001001 DPT=280 dptb:3 Dpk#1 PHP=262 PDPT=258 PDPTB=3 PDPK=1 SSD=286 SSR=1 "
+        "SSTD=23 SS=262 DIS=2 PDIS=2 01=10 01.1=30 01.02=12 002.3=0 SAH=52 TS=10",
+        Tally(
+            "DPR",
+            TPS,
+            {1: 10},
+            52,
+            10,
+            (),
+            {(1, 1): 30, (1, 2): 12, (2, 3): 0},
+            {
+                "DPT": 280,
+                "DPTB": 3,
+                "DPK": 1,
+                "PHP": 262,
+                "PDPT": 258,
+                "PDPTB": 3,
+                "PDPK": 1,
+                "SSD": 286,
+                "SSR": 1,
+                "SSTD": 23,
+                "SS": 262,
+                "DIS": 2,
+                "PDIS": 2,
+            },
+        ),
+    ),
+    (
+        "section-dotted-lookalike",
+        "PPWP 3576011001001 P.DPT=I2O 01=5",
+        Tally("PPWP", TPS, {1: 5}, None, None, ("PDPT=I2O->120",), {}, {"PDPT": 120}),
+    ),
+    (
+        "sections-only",
+        "PPWP 3576011001001 DPT=280",
+        Tally("PPWP", TPS, {}, None, None, (), {}, {"DPT": 280}),
+    ),
+    (
+        "candidates-only",
+        "DPR 3576011001001 01.1=3",
+        Tally("DPR", TPS, {}, None, None, (), {(1, 1): 3}),
+    ),
+    ("php-not-a-number", "PPWP 3576011001001 PHP=12x", err("bad_number", key="PHP", value="12x")),
+    ("candidate-no-number", "DPR 3576011001001 01.=5", err("bad_candidate", key="01.")),
+    ("candidate-three-parts", "DPR 3576011001001 01.2.3=4", err("bad_candidate", key="01.2.3")),
+    ("candidate-too-long", "DPR 3576011001001 01.1234=4", err("bad_candidate", key="01.1234")),
+    ("candidate-twice", "DPR 3576011001001 01.2=1 1.02=3", err("duplicate_key", key="01.2")),
+    ("section-twice", "PPWP 3576011001001 DPT=1 dpt=2", err("duplicate_key", key="DPT")),
+    ("unknown-section", "PPWP 3576011001001 DPTX=1", err("bad_token", token="DPTX=1")),
     ("bad-language", "BAHASA JAWA", err("bad_language", value="JAWA")),
     ("bad-language-missing", "BAHASA", err("bad_language", value="")),
     ("bad-language-extra", "bahasa en id", err("bad_language", value="en id")),
@@ -318,6 +374,7 @@ def test_every_error_code_is_covered() -> None:
         "duplicate_key",
         "no_votes",
         "bad_language",
+        "bad_candidate",
     }
 
 
@@ -399,11 +456,17 @@ RULE_CASES: list[tuple[str, Tally, list[RuleFailure]]] = [
         tally({1: 120, 2: 95}, 1, 5),
         [RuleFailure("missing_ballot", {"numbers": [3]})],
     ),
+    # Voters of the DPTb/DPK vote on the 2% reserve: above the DPT, within DPT + 2% (286).
+    ("within-reserve", tally({1: 200, 2: 50, 3: 20}, 270, 11), []),
+    ("exactly-reserve", tally({1: 200, 2: 50, 3: 20}, 270, 16), []),
     (
-        "over-registered",
-        tally({1: 200, 2: 50, 3: 20}, 270, 11),
+        "over-ballots",
+        tally({1: 200, 2: 50, 3: 20}, 270, 17),
         [
-            RuleFailure("over_registered", {"used": 281, "sah": 270, "ts": 11, "registered": 280}),
+            RuleFailure(
+                "over_ballots",
+                {"used": 287, "sah": 270, "ts": 17, "available": 286, "source": "DPT", "dpt": 280},
+            )
         ],
     ),
     (
@@ -411,7 +474,10 @@ RULE_CASES: list[tuple[str, Tally, list[RuleFailure]]] = [
         tally(sah=300, ts=0),
         [
             RuleFailure("sah_mismatch", {"total": 255, "sah": 300}),
-            RuleFailure("over_registered", {"used": 300, "sah": 300, "ts": 0, "registered": 280}),
+            RuleFailure(
+                "over_ballots",
+                {"used": 300, "sah": 300, "ts": 0, "available": 286, "source": "DPT", "dpt": 280},
+            ),
         ],
     ),
     (
@@ -419,7 +485,10 @@ RULE_CASES: list[tuple[str, Tally, list[RuleFailure]]] = [
         tally({1: 300}, 300, 1),
         [
             RuleFailure("missing_ballot", {"numbers": [2, 3]}),
-            RuleFailure("over_registered", {"used": 301, "sah": 300, "ts": 1, "registered": 280}),
+            RuleFailure(
+                "over_ballots",
+                {"used": 301, "sah": 300, "ts": 1, "available": 286, "source": "DPT", "dpt": 280},
+            ),
         ],
     ),
     ("no-over-without-ts", tally({1: 300, 2: 0, 3: 0}, 300, None), [RuleFailure("missing_ts", {})]),
@@ -530,7 +599,7 @@ def test_parse_never_raises_on_grammarish_text(text: str) -> None:
     if isinstance(result, Tally):
         assert result.contest in CONTESTS
         assert len(result.tps_code) == 13 and result.tps_code.isascii()
-        assert result.votes
+        assert not result.is_empty()
         assert all(0 <= v <= 99999 for v in result.votes.values())
     if isinstance(result, ParseError):
         for value in result.params.values():
@@ -565,6 +634,57 @@ def test_round_trip_canonical(
 ) -> None:
     original = Tally(contest, tps, votes, sah, ts, ())
     assert parse(render(original), CONTESTS) == original
+
+
+CANDIDATE_VOTES = st.dictionaries(
+    st.tuples(st.integers(0, 999), st.integers(0, 999)), st.integers(0, 99999), max_size=30
+)
+SECTIONS = st.dictionaries(st.sampled_from(SECTION_KEYS), st.integers(0, 99999))
+
+
+@given(
+    contest=st.sampled_from(sorted(CONTESTS)),
+    tps=TPS_CODES,
+    votes=st.dictionaries(st.integers(0, 999), st.integers(0, 99999), max_size=20),
+    candidate_votes=CANDIDATE_VOTES,
+    sections=SECTIONS,
+    sah=OPTIONAL_COUNT,
+    ts=OPTIONAL_COUNT,
+    sep=st.sampled_from(["=", ":", "#", " = ", ": ", " #"]),
+    gap=st.sampled_from([" ", "\n", ", ", ";", "  \r\n", " - "]),
+    lower=st.booleans(),
+    zeros=st.integers(0, 2),
+    order=st.randoms(use_true_random=False),
+)
+def test_round_trip_whole_form(
+    contest: str,
+    tps: str,
+    votes: dict[int, int],
+    candidate_votes: dict[tuple[int, int], int],
+    sections: dict[str, int],
+    sah: int | None,
+    ts: int | None,
+    sep: str,
+    gap: str,
+    lower: bool,
+    zeros: int,
+    order: random.Random,
+) -> None:
+    """Every key of the C.Hasil, in any order, case and separator, reads back as sent."""
+    original = Tally(contest, tps, votes, sah, ts, (), candidate_votes, sections)
+    pad = "0" * zeros
+    pairs = [f"{key}{sep}{value}" for key, value in sections.items()]
+    pairs += [f"{pad}{n}{sep}{v}" for n, v in votes.items()]
+    pairs += [f"{pad}{p}.{pad}{k}{sep}{v}" for (p, k), v in candidate_votes.items()]
+    pairs += [
+        f"{key}{sep}{value}" for key, value in (("SAH", sah), ("TS", ts)) if value is not None
+    ]
+    order.shuffle(pairs)
+    text = f"{contest} {tps}{gap}" + gap.join(pairs)
+    if lower:
+        text = text.lower()
+    expected = original if not original.is_empty() else ParseError("no_votes", {})
+    assert parse(text, CONTESTS) == expected
 
 
 @given(
@@ -618,14 +738,7 @@ def test_check_tally_never_raises(
     registered: int,
 ) -> None:
     failures = check_tally(Tally("PPWP", TPS, votes, sah, ts, ()), ballots, registered)
-    order = [
-        "unknown_ballot",
-        "missing_ballot",
-        "missing_sah",
-        "missing_ts",
-        "sah_mismatch",
-        "over_registered",
-    ]
+    order = list(RULE_ORDER)
     codes = [f.code for f in failures]
     assert codes == sorted(codes, key=order.index)
     assert len(codes) == len(set(codes))

@@ -102,10 +102,11 @@ def election_file(tmp_path: Path, extra: str) -> Path:
 def test_election_loads_the_demo_file(db: str) -> None:
     report = load_election(DEMO / "election.yaml", db)
     assert report.errors == []
-    assert (report.inserted, report.updated, report.unchanged) == (3, 0, 0)
+    assert (report.inserted, report.updated, report.unchanged) == (8, 0, 0)
     with session_scope(db) as session:
         contests = session.scalars(select(Contest).order_by(Contest.position)).all()
-        assert [c.code for c in contests] == ["PPWP", "DPR", "DPD"]
+        codes = ["PPWP", "DPR", "DPD", "DPRP", "DPRK", "GUB", "BUP", "WAL"]
+        assert [c.code for c in contests] == codes
         ppwp = contests[0]
         assert ppwp.position == 1 and ppwp.region_scope == []
         assert [c.ballot_number for c in ppwp.candidates] == [1, 2, 3]
@@ -617,17 +618,27 @@ def test_cli_loads_the_demo_files(cli) -> None:
 def test_cli_prints_errors_and_notes_by_line(cli, tmp_path: Path) -> None:
     path = write(tmp_path, "r.csv", [HEADER, *BASE_REGIONS, "3576011001009,TPS 009,,,0"])
     result = cli.invoke(args=["regions", "load", str(path)])
-    assert result.exit_code == 0
+    assert result.exit_code == 3  # rows refused: the good ones loaded, the file needs fixing
     assert "9 rows: 8 inserted, 0 updated, 0 unchanged, 1 error" in result.output
     assert "line 10: registered_voters 0 outside 1..1000" in result.output
+    assert "1 refused: exit 3 (fix the file and re-run, or pass --skip-bad-rows)" in result.output
+    skipped = cli.invoke(args=["regions", "load", "--skip-bad-rows", str(path)])
+    assert skipped.exit_code == 0
+    assert "9 rows: 0 inserted, 0 updated, 8 unchanged, 1 error" in skipped.output
+    assert "line 10: registered_voters 0 outside 1..1000" in skipped.output
     roster = write(
         tmp_path,
         "o.csv",
         [ROSTER_HEADER, "081234567801,A,kpps,3576011001001,", "081234567801,B,kpps,3576011001002,"],
     )
     result = cli.invoke(args=["roster", "import", str(roster)])
-    assert result.exit_code == 0
+    assert result.exit_code == 0  # a note is not a refused row
     assert "line 3: note: phone +6281234567801 also on line 2" in result.output
+    bad_roster = write(tmp_path, "b.csv", [ROSTER_HEADER, "081234567899,C,kpps,3576019999999,"])
+    result = cli.invoke(args=["roster", "import", str(bad_roster)])
+    assert result.exit_code == 3
+    skipped = cli.invoke(args=["roster", "import", "--skip-bad-rows", str(bad_roster)])
+    assert skipped.exit_code == 0 and "1 error" in skipped.output
 
 
 def test_cli_caps_printed_errors_at_50(cli, tmp_path: Path) -> None:
@@ -635,7 +646,7 @@ def test_cli_caps_printed_errors_at_50(cli, tmp_path: Path) -> None:
     result = cli.invoke(
         args=["regions", "load", str(write(tmp_path, "r.csv", [HEADER, *BASE_REGIONS, *bad]))]
     )
-    assert result.exit_code == 0
+    assert result.exit_code == 3
     assert "75 errors" in result.output
     assert result.output.count("outside 1..1000") == 50
     assert "… and 25 more errors" in result.output

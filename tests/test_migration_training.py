@@ -18,7 +18,7 @@ from relay.config import ROOT
 from relay.db import dispose_engines, get_engine, session_scope
 from relay.migrate import upgrade
 from relay.models import Submission
-from tests.support import load_demo, throwaway_postgres
+from tests.support import throwaway_postgres
 
 
 @pytest.fixture
@@ -34,11 +34,52 @@ def old_database(tmp_path: Path) -> Iterator[str]:
 
 
 def _at_0002c(url: str) -> str:
+    """Schema 0002c with one TPS, the PPWP contest and one officer, written as SQL: the
+    loaders speak today's schema, not 0002c's."""
     config = Config(str(ROOT / "alembic.ini"))
     with get_engine(url).begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "0002c")
-    load_demo(url)
+        for code, name, parent, level in (
+            ("35", "Jawa Timur", None, "province"),
+            ("3576", "Kota Mojokerto", "35", "regency"),
+            ("357601", "Prajurit Kulon", "3576", "district"),
+            ("3576011001", "Prajurit Kulon", "357601", "village"),
+        ):
+            connection.execute(
+                text(
+                    "INSERT INTO regions (code, name, parent_code, level) "
+                    "VALUES (:code, :name, :parent, :level)"
+                ),
+                {"code": code, "name": name, "parent": parent, "level": level},
+            )
+        connection.execute(
+            text(
+                "INSERT INTO tps (code, name, village_code, registered_voters) "
+                "VALUES ('3576011001001', 'TPS 001', '3576011001', 287)"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO contests (code, name, position, region_scope) "
+                "VALUES ('PPWP', 'Presiden dan Wakil Presiden', 0, '[]')"
+            )
+        )
+        for number in (1, 2, 3):
+            connection.execute(
+                text(
+                    "INSERT INTO candidates (contest_code, ballot_number, name) "
+                    "VALUES ('PPWP', :n, :name)"
+                ),
+                {"n": number, "name": f"Pasangan {number}"},
+            )
+        connection.execute(
+            text(
+                "INSERT INTO officers (phone, name, role, tps_code, village_code, language, "
+                "reachable, created_at) VALUES ('+6281234567801', 'Sutrisno', 'kpps', "
+                "'3576011001001', '3576011001', 'id', TRUE, CURRENT_TIMESTAMP)"
+            )
+        )
     return url
 
 

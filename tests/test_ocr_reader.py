@@ -30,7 +30,10 @@ def test_a_clean_photo_reads_every_value_with_its_identity(clean) -> None:  # ty
     assert (clean.template_id, clean.template_version) == (ppwp.template_id, ppwp.version)
     assert clean.registered_voters == 287
     assert [c.name for c in clean.checks] == [
-        "sum_equals_sah", "sah_plus_ts_equals_ballots", "ballots_equal_voters", "within_registered"
+        "sum_equals_sah", "sah_plus_ts_equals_ballots", "ballots_equal_voters",
+        "sah_plus_ts_total", "registered_total", "voters_by_list", "pdpt_within_dpt",
+        "pdptb_within_dptb", "pdpk_within_dpk", "pdis_within_dis", "ballots_received",
+        "within_available",
     ]
     assert all(c.ok for c in clean.checks)
     assert all(0 <= f.confidence <= 1 for f in clean.fields)
@@ -52,6 +55,14 @@ def test_an_upside_down_photo_is_read_the_right_way_up() -> None:
     result = read_photo(photo("ppwp_upside_down.jpg"), demo_lookup())
     assert result.ok and result.rotation == 180
     assert result.values() == UPSIDE
+    # The officer filled the votes only: the blank sections are not values, nor doubts.
+    blank = [f for f in result.fields if not f.given]
+    assert {f.key for f in blank} == {
+        "DPT", "DPTB", "DPK", "JDPT", "PDPT", "PDPTB", "PDPK", "PHP", "DIS", "PDIS", "SSD",
+        "SSR", "SSTD", "SS", "JSAHTS",
+    }
+    assert not any(f.uncertain for f in blank)
+    assert [c.name for c in result.checks] == ["sum_equals_sah", "within_available"]
 
 
 def test_writing_and_bubbles_that_disagree_are_flagged_for_the_officer() -> None:

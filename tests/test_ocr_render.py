@@ -12,7 +12,7 @@ from flask import Flask
 
 from ocr import align, layout, qr
 from ocr.render import PRINT_DPI, TpsInfo, layout_dict, page_size_px, render_page, write_form
-from tests.ocr_support import TPS, demo_templates
+from tests.ocr_support import TPS, demo_templates, dpr_with_dapils
 from webhooks import cli_ocr
 
 
@@ -43,7 +43,8 @@ def test_layout_gives_page_size_and_every_box_and_bubble_in_pixels() -> None:
     dpr = demo_templates()["DPR"]
     data = layout_dict(dpr)
     assert data["page_size_px"] == [2480, 3508] and data["dpi"] == PRINT_DPI
-    assert [f["key"] for f in data["fields"]][-4:] == ["SAH", "TS", "BALLOTS", "VOTERS"]
+    assert [f["key"] for f in data["fields"]][-3:] == ["SAH", "TS", "JSAHTS"]
+    assert [f["key"] for f in data["fields"]][:4] == ["DPT", "DPTB", "DPK", "JDPT"]
     first = data["fields"][0]["digits"][0]
     _x, y, w, h = first["box"]
     s = PRINT_DPI / 25.4
@@ -105,3 +106,44 @@ def test_forms_render_one_tps_and_a_whole_region(demo: str, tmp_path: Path) -> N
     refused = runner.invoke(args=["forms", "render", "--contest", "XX", "--tps", TPS, "--out",
                                   str(tmp_path)])
     assert refused.exit_code != 0 and "no contest" in refused.output
+
+
+def test_forms_render_prints_each_tps_its_dapils_candidate_lists(demo: str, tmp_path: Path) -> None:
+    dpr_with_dapils(demo, {"JATIM-5": ["357601"], "JATIM-6": ["3576"]}, 3)
+    result = _app().test_cli_runner().invoke(
+        args=["forms", "render", "--contest", "DPR", "--region", "3576", "--out", str(tmp_path),
+              "--dpi", "50", "--no-png", "--combined"]
+    )
+    assert result.exit_code == 0, result.output
+    five = json.loads((tmp_path / "layout-JATIM-5.json").read_text())
+    six = json.loads((tmp_path / "layout-JATIM-6.json").read_text())
+    assert (five["dapil"], five["pages"]) == ("JATIM-5", 5) and five["version"] != six["version"]
+    keys = [f["key"] for f in five["fields"]]
+    assert keys[14:20] == ["01", "01.1", "01.2", "01.3", "01.J", "02"]
+    assert next(f for f in five["fields"] if f["key"] == "01.2")["candidate_number"] == 2
+    assert not (tmp_path / "layout.json").exists()
+    pdfs = sorted(tmp_path.glob("35*-DPR.pdf"))
+    assert len(pdfs) >= 2
+    _pdf_is_well_formed(tmp_path / "3576-DPR-all.pdf", 5 * len(pdfs))
+    assert "dapil JATIM-5: 5 page(s)" in result.output
+    assert "dapil JATIM-6: 5 page(s)" in result.output
+
+
+def test_pdf_pages_hold_the_page_image_exactly_at_two_bits_a_pixel(tmp_path: Path) -> None:
+    import zlib
+
+    from ocr.pdf import write_pdf
+
+    page = render_page(demo_templates()["PPWP"], 1, TpsInfo(TPS, "TPS 001", 287), dpi=62)
+    assert page.size[0] % 4  # rows that need padding to a whole byte
+    write_pdf([page], tmp_path / "one.pdf", 62)
+    raw = (tmp_path / "one.pdf").read_bytes()
+    header = re.search(rb"/BitsPerComponent (\d+) /Filter /FlateDecode /Length (\d+) >>\nstream\n",
+                       raw)
+    assert header is not None and header.group(1) == b"2"
+    start = header.end()
+    packed = np.frombuffer(zlib.decompress(raw[start : start + int(header.group(2))]), np.uint8)
+    width, height = page.size
+    rows = packed.reshape(height, -1)
+    pixels = np.stack([(rows >> shift) & 3 for shift in (6, 4, 2, 0)], axis=-1).reshape(height, -1)
+    assert np.array_equal(pixels[:, :width], np.asarray(page))

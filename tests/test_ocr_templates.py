@@ -9,30 +9,59 @@ from ocr.templates import DbLookup, build_template, template_for
 from relay.db import session_scope
 from tests.ocr_support import REGISTERED, TPS, demo_templates
 
+SECTIONS = ["DPT", "DPTB", "DPK", "JDPT", "PDPT", "PDPTB", "PDPK", "PHP", "DIS", "PDIS",
+            "SSD", "SSR", "SSTD", "SS"]
 
-def test_ppwp_has_a_field_per_ballot_number_then_the_totals_on_one_page() -> None:
+
+def test_ppwp_is_the_whole_c_hasil_on_one_page_keyed_as_the_grammar() -> None:
     ppwp = demo_templates()["PPWP"]
-    assert [f.key for f in ppwp.fields] == ["01", "02", "03", "SAH", "TS", "BALLOTS", "VOTERS"]
-    assert [f.ballot_number for f in ppwp.fields[:3]] == [1, 2, 3]
+    assert [f.key for f in ppwp.fields] == [*SECTIONS, "01", "02", "03", "SAH", "TS", "JSAHTS"]
+    assert [f.ballot_number for f in ppwp.fields if f.ballot_number] == [1, 2, 3]
     assert ppwp.pages == 1 and {f.page for f in ppwp.fields} == {1}
-    assert [f.slot for f in ppwp.fields] == list(range(7))
+    assert [f.slot for f in ppwp.fields] == list(range(20))
     assert ppwp.template_id == "CHASIL-PPWP"
     assert ppwp.candidate_keys == ("01", "02", "03")
+    assert ppwp.get_field("SS").kind == "BALLOTS" and ppwp.get_field("PHP").kind == "VOTERS"
 
 
-def test_dpr_with_eighteen_parties_fits_one_page_keeping_ballot_numbers() -> None:
+def dpr_dapil(parties: int = 18, per_party: int = 10):  # type: ignore[no-untyped-def]
+    return build_template(
+        "DPR", "DPR RI", [(n, f"Partai {n}") for n in range(1, parties + 1)],
+        {n: [(k, f"Calon {n}.{k}") for k in range(1, per_party + 1)]
+         for n in range(1, parties + 1)},
+        dapil="JATIM-1",
+    )
+
+
+def test_a_dpr_form_with_candidates_runs_over_ten_pages_with_each_party_own_list_total() -> None:
+    dpr = dpr_dapil()
+    keys = [f.key for f in dpr.fields]
+    assert keys[:14] == SECTIONS
+    assert keys[14:27] == ["01", *[f"01.{k}" for k in range(1, 11)], "01.J", "02"]
+    assert len(dpr.fields) == 14 + 18 * 12 + 3 and dpr.pages == 10
+    assert dpr.candidate_keys == tuple(f"{n:02d}.J" for n in range(1, 19))
+    assert dpr.party_blocks()[3] == ("03", tuple(f"03.{k}" for k in range(1, 11)), "03.J")
+    assert [f.key for f in dpr.fields_on(dpr.pages)][-3:] == ["SAH", "TS", "JSAHTS"]
+    spans = [p for p, (own, _c, total) in dpr.party_blocks().items()
+             if dpr.get_field(own).page != dpr.get_field(total).page]  # type: ignore[arg-type]
+    assert spans  # some party lists run over a page break
+    assert dpr.get_field("01.3").candidate_number == 3 and dpr.dapil == "JATIM-1"
+    assert dpr.version != dpr_dapil(per_party=9).version
+
+
+def test_a_party_list_without_candidates_has_the_own_votes_only() -> None:
     dpr = demo_templates()["DPR"]
-    assert dpr.pages == 1
-    assert dpr.fields[17].key == "24" and dpr.fields[17].ballot_number == 24
-    assert len(dpr.fields) == 22 <= layout.FIELDS_PER_PAGE
+    quick = build_template("DPR", "DPR", [(1, "A"), (2, "B")], party_contest=True)
+    assert [f.key for f in quick.fields][14:] == ["01", "02", "SAH", "TS", "JSAHTS"]
+    assert quick.candidate_keys == ("01", "02") and quick.party_contest
+    assert dpr.pages == 2 and dpr.fields[14 + 17].key == "24"
 
 
-def test_a_long_ballot_spills_onto_a_second_page_with_all_totals_together() -> None:
-    big = build_template("DPRK", "DPRD", [(n, f"Partai {n}") for n in range(1, 24)])
-    assert big.pages == 2
-    totals = [f for f in big.fields if f.kind != "candidate"]
-    assert {f.page for f in totals} == {2}
-    assert [f.kind for f in big.fields_on(1)] == ["candidate"] * 23
+def test_the_totals_start_a_fresh_page_rather_than_split() -> None:
+    big = build_template("DPRK", "DPRD", [(n, f"Partai {n}") for n in range(1, 9)])
+    assert len(big.fields) == 14 + 8 + 3 and big.pages == 2
+    assert {f.page for f in big.fields if f.kind in ("SAH", "TS", "JSAHTS")} == {2}
+    assert [f.key for f in big.fields_on(2)] == ["SAH", "TS", "JSAHTS"]
 
 
 def test_version_changes_with_the_candidate_list_and_not_with_names() -> None:

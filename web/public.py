@@ -13,8 +13,26 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from relay import results
-from relay.models import AuditEntry, Contest, InboundMessage, Region, Submission, Tps
+from relay.ballots import BALLOT_KEYS, DISABLED_KEYS, PARTIES, VOTER_KEYS, Ballot, ballot_for
+from relay.models import (
+    AuditEntry,
+    Contest,
+    InboundMessage,
+    PartyCandidate,
+    Region,
+    ReviewItem,
+    Submission,
+    Tps,
+)
 from web.common import WIB
+
+# The C.Hasil's sections as the public pages group them (labels: web.i18n "sec_<KEY>").
+SECTION_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("turnout", (*VOTER_KEYS, *DISABLED_KEYS)),
+    ("ballots", BALLOT_KEYS),
+)
+# A tally whose latest version carries one of these reasons failed the form's rules.
+FAILED_REASONS = ("checks_failed",)
 
 
 def breadcrumbs(db: Session, code: str) -> list[Region]:
@@ -56,6 +74,129 @@ def region_view(db: Session, contest: Contest, code: str) -> dict[str, Any] | No
         "breadcrumbs": breadcrumbs(db, code) if code else [],
         "children": children,
         "candidates": list(contest.candidates),
+        "sections": section_rows(area.sections, area.sections_reported),
+        "parties": party_rows(
+            contest,
+            area.votes,
+            area.own_votes(),
+            area.candidate_votes,
+            _candidate_names(db, contest, area.dapil),
+        )
+        if area.party_contest
+        else [],
+    }
+
+
+def _candidate_names(
+    db: Session, contest: Contest, dapil: str | None
+) -> dict[tuple[int, int], str]:
+    if dapil is None:
+        return {}
+    return {
+        (row.party_number, row.candidate_number): row.name
+        for row in db.scalars(
+            select(PartyCandidate).where(
+                PartyCandidate.contest_code == contest.code, PartyCandidate.dapil_code == dapil
+            )
+        )
+    }
+
+
+def section_rows(
+    values: dict[str, int], reported: dict[str, int] | None = None
+) -> list[dict[str, Any]]:
+    """The sections given, grouped as on the form: [{group, rows: [{key, value, tps}]}]."""
+    groups = []
+    placed: set[str] = set()
+    for group, keys in SECTION_GROUPS:
+        rows = [
+            {"key": key, "value": values[key], "tps": (reported or {}).get(key)}
+            for key in keys
+            if key in values
+        ]
+        placed.update(keys)
+        if rows:
+            groups.append({"group": group, "rows": rows})
+    others = [
+        {"key": key, "value": values[key], "tps": (reported or {}).get(key)}
+        for key in sorted(values)
+        if key not in placed
+    ]
+    if others:
+        groups.append({"group": "other", "rows": others})
+    return groups
+
+
+def party_rows(
+    contest: Contest,
+    totals: dict[int, int],
+    own: dict[int, int],
+    candidate_votes: dict[tuple[int, int], int],
+    names: dict[tuple[int, int], str],
+) -> list[dict[str, Any]]:
+    """Per party: its own votes, its candidates' (named where known) and its total."""
+    rows = []
+    for party in contest.candidates:
+        number = party.ballot_number
+        numbers = sorted(
+            {k for (p, k) in candidate_votes if p == number}
+            | {k for (p, k) in names if p == number}
+        )
+        rows.append(
+            {
+                "number": number,
+                "name": party.name,
+                "own": own.get(number, 0),
+                "total": totals.get(number, 0),
+                "candidates": [
+                    {
+                        "number": k,
+                        "name": names.get((number, k), ""),
+                        "votes": candidate_votes.get((number, k), 0),
+                    }
+                    for k in numbers
+                ],
+            }
+        )
+    return rows
+
+
+def tally_detail(ballot: Ballot | None, contest: Contest, tally: Submission) -> dict[str, Any]:
+    """One tally's every section, and for party contests each party's own, candidates' and
+    total votes with the candidates' names of the TPS's dapil."""
+    names = ballot.candidate_names if ballot is not None else {}
+    return {
+        "sections": section_rows(results.sections_of(tally)),
+        "parties": party_rows(
+            contest,
+            tally.votes_by_ballot(),
+            tally.own_votes_by_ballot(),
+            tally.candidate_votes_by_number(),
+            names,
+        )
+        if contest.kind == PARTIES
+        else [],
+    }
+
+
+def checks(latest: Submission | None, items: list[ReviewItem]) -> dict[str, Any] | None:
+    """Why the latest tally of a TPS and contest is held: the rules it failed (from its
+    reason and the review items' detail) and the kinds of open review; None when clean."""
+    rules: list[str] = []
+    kinds: list[str] = []
+    for item in items:
+        kinds.append(item.kind)
+        for rule in (item.detail or {}).get("rules") or []:
+            if str(rule) not in rules:
+                rules.append(str(rule))
+    failed = latest is not None and latest.reason in FAILED_REASONS
+    if not (failed or kinds):
+        return None
+    return {
+        "failed": failed,
+        "rules": rules,
+        "review": sorted(set(kinds)),
+        "receipt": latest.receipt_code if latest is not None else None,
     }
 
 
@@ -131,15 +272,27 @@ def tps_view(db: Session, code: str) -> dict[str, Any] | None:
         .order_by(AuditEntry.id)
     ):
         events.setdefault(entry.entity_id, []).append(entry)
+    public_ids = {s.id for s in submissions}
+    open_items: dict[str, list[ReviewItem]] = {}
+    for item in db.scalars(
+        select(ReviewItem)
+        .where(ReviewItem.tps_code == code, ReviewItem.status == "open")
+        .order_by(ReviewItem.id)
+    ):
+        if item.submission_id in public_ids and item.contest_code:  # never a training tally
+            open_items.setdefault(item.contest_code, []).append(item)
     per_contest = []
     for contest in contests:
         mine = [s for s in submissions if s.contest_code == contest.code]
         confirmed = next((s for s in mine if s.status == "confirmed"), None)
+        ballot = ballot_for(db, contest, code) if confirmed else None
         per_contest.append(
             {
                 "contest": contest,
                 "status": tps_status(mine),
                 "confirmed": confirmed,
+                "detail": tally_detail(ballot, contest, confirmed) if confirmed else None,
+                "checks": checks(mine[-1] if mine else None, open_items.get(contest.code, [])),
                 "votes": confirmed.votes_by_ballot() if confirmed else {},
                 "photos": _photo_indexes(db, confirmed) if confirmed else [],
                 "history": [
@@ -159,12 +312,20 @@ def tps_view(db: Session, code: str) -> dict[str, Any] | None:
 
 
 def submission_json(submission: Submission) -> dict[str, Any]:
+    """A tally as published: `votes` per ballot number (party contests: the party's total),
+    `own_votes` and `candidate_votes` ("NN.K") as sent, and its `sections`."""
     return {
         "receipt": submission.receipt_code,
         "status": submission.status,
         "reason": submission.reason,
         "source": submission.source,
         "votes": {f"{n:02d}": v for n, v in sorted(submission.votes_by_ballot().items())},
+        "own_votes": {f"{n:02d}": v for n, v in sorted(submission.own_votes_by_ballot().items())},
+        "candidate_votes": {
+            f"{p:02d}.{k}": v
+            for (p, k), v in sorted(submission.candidate_votes_by_number().items())
+        },
+        "sections": results.sections_of(submission),
         "sah": submission.sah,
         "ts": submission.ts,
         "received_at": _iso(submission.created_at),

@@ -132,17 +132,23 @@ def demo_load() -> None:
     from relay.loaders.roster import import_roster
 
     demo = ROOT / "demo"
+    refused = 0
     for label, report in (
         ("election", load_election(demo / "election.yaml")),
         ("regions", load_regions(demo / "regions.csv")),
         ("roster", import_roster(demo / "roster.csv")),
     ):
         click.echo(f"{label}: {report.summary()}")
+        for line, reason in report.errors[:20]:
+            click.echo(f"  line {line}: {reason}", err=True)
+        refused += report.error_count
     from relay.db import session_scope
     from relay.results import rebuild_region_stats
 
     with session_scope() as session:
         rebuild_region_stats(session)
+    if refused:  # the demo files must load whole
+        raise SystemExit(3)
 
 
 telegram_cli = AppGroup("telegram", help="Telegram bot: webhook and long polling.")

@@ -1,7 +1,9 @@
 """Data-loading commands: `election load`, `regions load`, `roster import`.
 
-Each prints the load's counts and the refused rows (`line N: reason`). Exit status 0 means the
-file was read, even if some rows were refused; 1 means it could not be read or parsed at all.
+Each prints the load's counts and the refused rows (`line N: reason`). The good rows are stored
+either way. Exit status: 0 every row loaded; 1 the file could not be read or parsed at all (nothing
+loaded); 3 some rows were refused (`--skip-bad-rows`: exit 0 anyway, the refused rows still
+printed), so a script or CI step stops on a file that needs fixing.
 """
 
 from __future__ import annotations
@@ -19,32 +21,43 @@ from relay.loaders.progress import ProgressPrinter, terminal_progress
 from relay.loaders.report import LoadError, LoadReport
 
 MAX_PRINTED = 50
+EXIT_UNREADABLE = 1
+EXIT_ROWS_REFUSED = 3
 
 election_cli = AppGroup("election", help="Contests and candidates.")
 regions_cli = AppGroup("regions", help="Region hierarchy and TPS.")
 roster_cli = AppGroup("roster", help="KPPS/PPS officers.")
 
 _file_argument = click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+_skip_option = click.option(
+    "--skip-bad-rows",
+    is_flag=True,
+    help="Exit 0 even when some rows were refused (they are still reported).",
+)
 
 
 @election_cli.command("load")
 @_file_argument
-def election_load(file: Path) -> None:
-    """Load contests and candidates from FILE (YAML); safe to re-run."""
+@_skip_option
+def election_load(file: Path, skip_bad_rows: bool) -> None:
+    """Load contests, parties, candidates, dapils and candidate lists from FILE (YAML, with
+    the CSV files it names); safe to re-run."""
     from relay.loaders.election import load_election
 
-    _run(file, lambda url: load_election(file, url))
+    _run(file, lambda url: load_election(file, url), skip_bad_rows)
 
 
 @regions_cli.command("load")
 @_file_argument
-def regions_load(file: Path) -> None:
+@_skip_option
+def regions_load(file: Path, skip_bad_rows: bool) -> None:
     """Load regions and TPS from FILE (CSV: code,name,parent,level,registered_voters)."""
     from relay.loaders.regions import load_regions
 
     progress = terminal_progress("regions")
-    _run(file, lambda url: load_regions(file, url, progress), progress)
+    report = _run(file, lambda url: load_regions(file, url, progress), True, progress)
     _refresh_region_stats()
+    _exit_for(report, skip_bad_rows)
 
 
 def _refresh_region_stats() -> None:
@@ -58,24 +71,30 @@ def _refresh_region_stats() -> None:
 
 @roster_cli.command("import")
 @_file_argument
-def roster_import(file: Path) -> None:
+@_skip_option
+def roster_import(file: Path, skip_bad_rows: bool) -> None:
     """Import officers from FILE (CSV: phone,name,role,tps_code,language); safe to re-run."""
     from relay.loaders.roster import import_roster
 
     progress = terminal_progress("roster")
-    _run(file, lambda url: import_roster(file, url, progress), progress)
+    _run(file, lambda url: import_roster(file, url, progress), skip_bad_rows, progress)
 
 
 def _run(
-    file: Path, load: Callable[[str | None], LoadReport], progress: ProgressPrinter | None = None
-) -> None:
+    file: Path,
+    load: Callable[[str | None], LoadReport],
+    skip_bad_rows: bool,
+    progress: ProgressPrinter | None = None,
+) -> LoadReport:
+    """Run the load, print its report; exit 1 when the file is unreadable, and (unless
+    `skip_bad_rows`) 3 when rows were refused."""
     url = current_app.config.get("DATABASE_URL")  # None: DATABASE_URL from the environment
     try:
         report = load(url)
     except LoadError as exc:
         _close(progress)
         click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
+        sys.exit(EXIT_UNREADABLE)
     except SQLAlchemyError as exc:
         _close(progress)
         click.echo(
@@ -83,11 +102,23 @@ def _run(
             "(is the schema up to date? run `db upgrade`)",
             err=True,
         )
-        sys.exit(1)
+        sys.exit(EXIT_UNREADABLE)
     _close(progress)
     click.echo(f"{file}: {report.summary()}")
     _print_lines(report.errors, report.error_count, "error", "")
     _print_lines(report.notes, report.note_count, "note", "note: ")
+    _exit_for(report, skip_bad_rows)
+    return report
+
+
+def _exit_for(report: LoadReport, skip_bad_rows: bool) -> None:
+    if report.error_count and not skip_bad_rows:
+        click.echo(
+            f"{report.error_count:,} refused: exit {EXIT_ROWS_REFUSED} "
+            "(fix the file and re-run, or pass --skip-bad-rows)",
+            err=True,
+        )
+        sys.exit(EXIT_ROWS_REFUSED)
 
 
 def _close(progress: ProgressPrinter | None) -> None:

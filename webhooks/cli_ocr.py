@@ -2,7 +2,7 @@
 
     forms render --contest PPWP --tps 3576011001001 --out DIR
     forms render --contest PPWP --region 3576 --out DIR [--combined] [--no-png]
-    ocr read PHOTO.jpg [--contest PPWP] [--tps CODE] [--annotated OUT.jpg]
+    ocr read PHOTO.jpg [PAGE2.jpg …] [--contest PPWP] [--tps CODE] [--annotated OUT.jpg]
 """
 
 from __future__ import annotations
@@ -37,39 +37,55 @@ def forms_render(
     png: bool,
     combined: bool,
 ) -> None:
-    """Render the form of CONTEST for one TPS or a whole region: PNG, PDF and layout.json."""
+    """Render the form of CONTEST for one TPS or a whole region: PNG, PDF and layout.json.
+
+    Party contests with dapils print each TPS its dapil's candidate lists: one layout per dapil
+    (layout-<DAPIL>.json when the region spans several)."""
     from sqlalchemy import select
 
     from ocr.pdf import write_pdf
     from ocr.render import TpsInfo, render_page, write_form, write_layout
-    from ocr.templates import template_for
+    from ocr.templates import FormTemplate, template_for
+    from relay.ballots import dapil_for
     from relay.db import session_scope
-    from relay.models import Contest, Tps
+    from relay.models import Contest, Dapil, Tps
 
     if bool(tps_code) == bool(region):
         raise click.UsageError("give exactly one of --tps and --region")
     digits = "".join(ch for ch in (tps_code or region or "") if ch.isdigit())
+    code = contest_code.upper()
     with session_scope() as session:
-        contest = session.get(Contest, contest_code.upper())
-        template = template_for(session, contest_code)
-        if contest is None or template is None:
+        contest = session.get(Contest, code)
+        if contest is None:
             raise click.BadParameter(f"no contest {contest_code!r}", param_hint="--contest")
+        dapils = list(session.scalars(select(Dapil).where(Dapil.contest_code == code)))
         query = select(Tps).order_by(Tps.code)
         query = query.where(Tps.code == digits) if tps_code else query.where(
             Tps.code.startswith(digits)
         )
-        stations = [
-            TpsInfo(t.code, t.name, t.registered_voters)
-            for t in session.scalars(query)
-            if contest.applies_to(t.code)
-        ]
+        by_dapil: dict[str | None, FormTemplate | None] = {}
+        stations: list[tuple[TpsInfo, FormTemplate]] = []
+        for t in session.scalars(query):
+            if not contest.applies_to(t.code):
+                continue
+            dapil = dapil_for(dapils, t.code) if dapils else None
+            key = dapil.code if dapil else None
+            if key not in by_dapil:
+                by_dapil[key] = template_for(session, code, t.code)
+            template = by_dapil[key]
+            if template is not None:
+                stations.append((TpsInfo(t.code, t.name, t.registered_voters), template))
     if not stations:
         click.echo(f"no TPS {'code ' + digits if tps_code else 'under ' + digits} "
-                   f"takes part in {template.contest_code}", err=True)
+                   f"takes part in {code}", err=True)
         sys.exit(1)
-    write_layout(template, out_dir / "layout.json", dpi)
+    templates = list(dict.fromkeys(template for _tps, template in stations))
+    layouts = []
+    for template in templates:
+        name = "layout.json" if len(templates) == 1 else f"layout-{template.dapil}.json"
+        layouts.append(write_layout(template, out_dir / name, dpi))
     files = 0
-    for number, tps in enumerate(stations, start=1):
+    for number, (tps, template) in enumerate(stations, start=1):
         files += len(write_form(template, tps, out_dir, dpi, png=png))
         if sys.stderr.isatty() and len(stations) > 1:
             click.echo(f"\r{number}/{len(stations)} TPS", nl=False, err=True)
@@ -77,52 +93,94 @@ def forms_render(
         click.echo("", err=True)
     if combined:
         def pages() -> Iterator:  # type: ignore[type-arg]
-            for tps in stations:
+            for tps, template in stations:
                 for page in range(1, template.pages + 1):
                     yield render_page(template, page, tps, dpi)
 
-        name = out_dir / f"{digits}-{template.contest_code}-all.pdf"
+        name = out_dir / f"{digits}-{code}-all.pdf"
         count = write_pdf(pages(), name, dpi)
         click.echo(f"{name}: {count} pages")
-    click.echo(
-        f"{template.template_id} v{template.version}: {len(stations)} TPS, {files} files, "
-        f"layout in {out_dir / 'layout.json'}"
-    )
+    for template in templates:
+        click.echo(
+            f"{template.template_id} v{template.version}"
+            + (f" dapil {template.dapil}" if template.dapil else "")
+            + f": {template.pages} page(s), "
+            f"{sum(1 for _t, t in stations if t == template)} TPS"
+        )
+    click.echo(f"{len(stations)} TPS, {files} files, layout in "
+               + ", ".join(str(p) for p in layouts))
 
 
 @ocr_cli.command("read")
-@click.argument("image", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("images", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--contest", "contest_code", default=None, help="The contest the officer chose.")
 @click.option("--tps", "tps_code", default=None, help="The TPS the photo must be of.")
 @click.option("--annotated", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write the page with the values drawn over it (JPEG).")
+              help="Write the page with the values drawn over it (JPEG; one photo only).")
 @click.option("--verify-header", is_flag=True, help="Also read the printed TPS code (tesseract).")
 def ocr_read(
-    image: Path,
+    images: tuple[Path, ...],
     contest_code: str | None,
     tps_code: str | None,
     annotated: Path | None,
     verify_header: bool,
 ) -> None:
-    """Read a photo of a tally form and print the result as JSON (exit 1 if refused)."""
+    """Read photos of a tally form and print the result as JSON (exit 1 if one is refused).
+
+    One photo: that page's reading. Several (the pages of one form): every page, then the form
+    assembled from them (values, the rules across pages, the pages still missing)."""
+    from ocr.assemble import PageReading, assemble
     from ocr.reader import read_photo
     from ocr.templates import DbLookup
     from relay.db import session_scope
 
     with session_scope() as session:
-        result = read_photo(
-            image.read_bytes(),
-            DbLookup(session),
-            expect_contest=contest_code,
-            expect_tps={tps_code} if tps_code else None,
-            annotate_page=annotated is not None,
-            verify_header=verify_header,
-        )
-    if annotated is not None and result.annotated_jpeg:
-        annotated.write_bytes(result.annotated_jpeg)
-    click.echo(json.dumps(result.to_json(), indent=1, ensure_ascii=False))
-    if not result.ok:
+        lookup = DbLookup(session)
+        results = [
+            read_photo(
+                image.read_bytes(),
+                lookup,
+                expect_contest=contest_code,
+                expect_tps={tps_code} if tps_code else None,
+                annotate_page=annotated is not None and len(images) == 1,
+                verify_header=verify_header,
+            )
+            for image in images
+        ]
+        forms = {}
+        for result in results:
+            if result.ok:
+                template = lookup.template(result.contest, result.tps_code)
+                pages = forms.setdefault((result.contest, result.tps_code), (template, {}))[1]
+                pages[result.page] = PageReading.from_result(result)
+        assembled = [
+            _form_json(assemble(template, pages, lookup.registered_voters(tps)), tps)
+            for (_contest, tps), (template, pages) in forms.items()
+        ]
+    if annotated is not None and len(results) == 1 and results[0].annotated_jpeg:
+        annotated.write_bytes(results[0].annotated_jpeg)
+    if len(results) == 1:
+        output: object = results[0].to_json()
+    else:
+        output = {"pages": [r.to_json() for r in results], "forms": assembled}
+    click.echo(json.dumps(output, indent=1, ensure_ascii=False))
+    if not all(r.ok for r in results):
         sys.exit(1)
+
+
+def _form_json(form, tps_code: str) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    return {
+        "contest": form.template.contest_code,
+        "tps_code": tps_code,
+        "dapil": form.template.dapil,
+        "pages": form.template.pages,
+        "pages_read": list(form.pages_in),
+        "missing_pages": list(form.missing),
+        "values": form.values,
+        "uncertain": sorted(form.uncertain),
+        "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in form.checks],
+    }
 
 
 def register(app: Flask) -> None:

@@ -13,8 +13,25 @@ from ocr.templates import FormTemplate
 from tests.ocr_support import demo_templates
 
 __all__ = [
-    "demo_templates", "make_values", "paper_error", "photo_of_filled_form", "uci_source"
+    "bench_templates", "demo_templates", "make_values", "paper_error", "photo_of_filled_form",
+    "uci_source",
 ]
+
+
+def bench_templates() -> dict[str, FormTemplate]:
+    """The demo's forms, DPR as the whole C.Hasil of one dapil: 18 parties with 8-10
+    candidates each, nine pages (party lists running over page breaks)."""
+    from ocr.templates import build_template
+
+    templates = demo_templates()
+    dpr = templates["DPR"]
+    parties = sorted({(f.ballot_number, f.label) for f in dpr.fields if f.ballot_number})
+    templates["DPR"] = build_template(
+        "DPR", dpr.contest_name, parties,
+        {n: [(k, f"Calon {n}.{k}") for k in range(1, 11 - (n % 3))] for n, _ in parties},
+        dapil="BENCH-1",
+    )
+    return templates
 
 
 def uci_source(seed: int) -> synth.GlyphSource:
@@ -33,27 +50,20 @@ def uci_source(seed: int) -> synth.GlyphSource:
 def make_values(
     template: FormTemplate, registered: int, rng: np.random.Generator
 ) -> dict[str, int]:
-    """A consistent tally: votes add up to SAH, SAH + TS voters, within the registered."""
-    voters = int(registered * rng.uniform(0.55, 0.97))
-    invalid = int(min(voters, rng.integers(0, 15)))
-    valid = voters - invalid
-    keys = template.candidate_keys
-    shares = rng.dirichlet(np.full(len(keys), 0.8))
-    votes = np.floor(shares * valid).astype(int)
-    votes[int(rng.integers(len(keys)))] += valid - int(votes.sum())
-    values = {k: int(v) for k, v in zip(keys, votes, strict=True)}
-    values.update(SAH=valid, TS=invalid, BALLOTS=voters, VOTERS=voters)
-    return values
+    """A consistent whole C.Hasil: every rule of the form holds (ocr.synth.whole_form_values)."""
+    return synth.whole_form_values(template, registered, rng)
 
 
 def paper_error(
     template: FormTemplate, values: dict[str, int], rng: np.random.Generator
 ) -> dict[str, int]:
-    """The officer's own arithmetic error: `values` with one candidate's number (or, one time in
-    four, SAH) miscopied, so the candidates no longer add up to SAH. What is on the paper."""
+    """The officer's own arithmetic error: `values` with one counted number on SAH's page (or,
+    one time in four, SAH) miscopied, so they no longer add up to SAH. What is on the paper."""
     written = dict(values)
-    keys = list(template.candidate_keys)
-    key = "SAH" if rng.random() < 0.25 else str(rng.choice(keys))
+    sah_page = next(f.page for f in template.fields if f.key == "SAH")
+    counting = set(template.candidate_keys)
+    keys = [f.key for f in template.fields_on(sah_page) if f.key in counting]
+    key = "SAH" if not keys or rng.random() < 0.25 else str(rng.choice(keys))
     while written[key] == values[key]:
         text = list(f"{values[key]:d}")
         if rng.random() < 0.5 and len(text) >= 2:  # one digit miscopied
@@ -72,8 +82,9 @@ def photo_of_filled_form(
     rng: np.random.Generator,
     source: synth.GlyphSource,
 ) -> tuple[bytes, dict[str, int]]:
-    """(JPEG of a phone photo of the page filled in by hand, the numbers written on it)."""
+    """(JPEG of a phone photo of page 1 filled in by hand, the numbers written on it)."""
     values = make_values(template, tps.registered_voters or 300, rng)
+    values = {f.key: values[f.key] for f in template.fields_on(1) if f.key in values}
     plans = {k: synth.plan_number(v, rng) for k, v in values.items()}
     paper = synth.fill_form(template, 1, tps, values, plans, source, rng)
     return synth.photograph(paper, rng, synth.PhotoSpec()), values

@@ -170,11 +170,12 @@ def insert_rows(
     conn: Connection,
     table: Table,
     rows: list[dict[str, Any]],
-    key: str | None = None,
+    key: str | Sequence[str] | None = None,
     update: Sequence[str] = (),
 ) -> None:
-    """INSERT `rows` (dicts with the same columns); with `key`, ON CONFLICT (key) DO UPDATE the
-    `update` columns (the rows must then have distinct keys).
+    """INSERT `rows` (dicts with the same columns); with `key` (a column or the columns of a
+    composite key), ON CONFLICT (key) DO UPDATE the `update` columns (the rows must then have
+    distinct keys).
 
     SQLite runs one prepared statement per row in the driver; PostgreSQL gets one statement
     per batch that unnests an array per column (row by row it is several times slower there).
@@ -195,7 +196,8 @@ def insert_rows(
         stmt = insert(table).values({n: bindparam(n) for n in names})
     if key is not None:
         stmt = stmt.on_conflict_do_update(
-            index_elements=[table.c[key]], set_={c: stmt.excluded[c] for c in update}
+            index_elements=[table.c[k] for k in ([key] if isinstance(key, str) else key)],
+            set_={c: stmt.excluded[c] for c in update},
         )
     if conn.dialect.name == "postgresql":
         conn.execute(stmt)
@@ -288,30 +290,33 @@ class SeenKeys:
     to stay flat; the table lives on the load's connection and is dropped at the end.
     """
 
-    _table = Table(
+    table = Table(
         "loader_seen",
         MetaData(),
-        Column("k", String(20), primary_key=True),
+        Column("k", String(48), primary_key=True),
         Column("line", Integer, nullable=False),
     )
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
+        # One width for every loader (48: a candidate's dapil|party|number key): PostgreSQL
+        # refuses a cached plan whose result type changed when a pooled connection meets a
+        # loader_seen of another width.
         conn.execute(
             text(
                 "CREATE TEMPORARY TABLE IF NOT EXISTS loader_seen "
-                "(k VARCHAR(20) PRIMARY KEY, line INTEGER NOT NULL)"
+                "(k VARCHAR(48) PRIMARY KEY, line INTEGER NOT NULL)"
             )
         )
         conn.execute(text("DELETE FROM loader_seen"))
 
     def lines(self, keys: Iterable[str]) -> dict[str, int]:
-        found = fetch_existing(self._conn, self._table, "k", ["line"], keys)
+        found = fetch_existing(self._conn, self.table, "k", ["line"], keys)
         return {k: v[0] for k, v in found.items()}
 
     def add(self, items: list[dict[str, Any]]) -> None:
         """`items`: [{"k": key, "line": n}], none of them already present."""
-        insert_rows(self._conn, self._table, items)
+        insert_rows(self._conn, self.table, items)
 
     def drop(self) -> None:
         schema = "pg_temp" if self._conn.dialect.name == "postgresql" else "temp"

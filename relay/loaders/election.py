@@ -1,36 +1,67 @@
-"""`election load`: contests and their candidates (or parties) by ballot number, from YAML.
+"""`election load`: contests with their kind, required C.Hasil sections, regions, candidates or
+parties by ballot number and, for party contests, electoral districts (dapil) with each party's
+ordered candidate list per dapil.
 
 ```yaml
 election: Pemilu 2024
 contests:
   - code: PPWP                 # 2-10 uppercase letters, used in SMS tallies
     name: Presiden dan Wakil Presiden
+    kind: candidates           # or parties; default: parties for DPR, DPRP, DPRK (and DPRD)
+    required: [voters]         # sections an officer must send: voters, ballots, disabled,
+                               # candidates (party contests); default none (a quick count)
     regions: []                # region code prefixes; empty or absent = nationwide
     candidates:
       - {number: 1, name: "…"}
+  - code: DPR
+    name: Dewan Perwakilan Rakyat
+    parties:                   # party contests (a `candidates` list is read as the parties)
+      - {number: 1, name: Partai Kebangkitan Bangsa}
+    dapils:                    # a list, or a CSV file `code,name,regions`
+      - code: JATIM-8
+        name: Jawa Timur VIII
+        regions: ["3576", "3516"]
+        candidates:            # party number: its list in order (position = candidate number)
+          1: [Nama Satu, Nama Dua]
+    candidates: caleg_dpr.csv  # and/or a CSV file `dapil,party,number,name`
 ```
-A contest with any error is skipped whole (reported with its line); good contests are upserted
-and their candidate list replaced. `position` is the contest's order in the file. Contests in
-the database but not in the file are left alone.
+File names are relative to the election file; a `contest` column in them, when present, must
+name the contest. A contest whose own fields are wrong is skipped whole (reported with its
+line); a refused dapil or candidate row is reported (file, line, reason) and the rest loads.
+`position` is the contest's order in the file. Contests in the database but not in the file are
+left alone; for each contest in the file, its dapils and lists become the file's.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 from sqlalchemy.orm import Session
 
+from relay.ballots import CANDIDATES, KINDS, PARTIES, SECTIONS
 from relay.db import session_scope
-from relay.loaders import LoadError, LoadReport, check_name, is_digits, normalise_code
+from relay.loaders import BATCH_SIZE, LoadError, LoadReport, check_name
+from relay.loaders.party_lists import (
+    ContestLists,
+    ballot_number,
+    check_dapils,
+    clear_lists,
+    inline_dapils,
+    read_dapil_file,
+    region_prefixes,
+    store_candidates,
+    store_dapils,
+)
 from relay.models import Candidate, Contest
 
 CODE = re.compile(r"[A-Z]{2,10}")
-PREFIX_LENGTHS = (2, 4, 6, 10)
+# Contests whose ballot is parties with their candidate lists unless the file says otherwise.
+PARTY_CONTESTS = ("DPR", "DPRD", "DPRP", "DPRK")
 
 
 @dataclass
@@ -41,11 +72,17 @@ class _Contest:
     name: str
     regions: list[str]
     candidates: list[tuple[int, str]]
+    kind: str = CANDIDATES
+    required: list[str] = field(default_factory=list)
+    lists: ContestLists | None = None  # party contests: dapils and candidate lists given
 
 
-def load_election(path: str | os.PathLike[str], url: str | None = None) -> LoadReport:
+def load_election(
+    path: str | os.PathLike[str], url: str | None = None, batch_size: int = BATCH_SIZE
+) -> LoadReport:
     report = LoadReport(unit="contests")
-    root, data = _read(Path(path))
+    path = Path(path)
+    root, data = _read(path)
     contests_node = _value_node(root, "contests")
     contests = data.get("contests")
     if not isinstance(contests, list) or not isinstance(contests_node, yaml.SequenceNode):
@@ -55,7 +92,7 @@ def load_election(path: str | os.PathLike[str], url: str | None = None) -> LoadR
     for index, (item, node) in enumerate(zip(contests, contests_node.value, strict=True)):
         report.rows += 1
         line = node.start_mark.line + 1
-        contest = _validate(item, node, index + 1, report)
+        contest = _validate(item, node, index + 1, path.parent, report)
         if contest is None:
             continue
         if contest.code in codes:
@@ -68,8 +105,31 @@ def load_election(path: str | os.PathLike[str], url: str | None = None) -> LoadR
         good.append(contest)
     with session_scope(url) as session:
         for contest in good:
-            _upsert(session, contest, report)
+            outcome = _upsert(session, contest, report)
+            if _store_lists(session, contest, report, batch_size) and outcome == "unchanged":
+                outcome = "updated"
+            setattr(report, outcome, getattr(report, outcome) + 1)
     return report.finish()
+
+
+def _store_lists(session: Session, contest: _Contest, report: LoadReport, batch_size: int) -> bool:
+    """Dapils and candidate lists of a party contest; True when they changed."""
+    conn = session.connection()
+    lists = contest.lists
+    if contest.kind != PARTIES or lists is None or not lists.given:
+        return clear_lists(conn, contest.code)  # no districts: one list of parties (or none)
+    label = f"contest {contest.code}"
+    for dapil_file in lists.dapil_files:
+        read_dapil_file(dapil_file, contest.code, label, report, lists)
+    dapils = check_dapils(lists.dapils, contest.regions, label, report)
+    accepted = {d.code for d in dapils}
+    refused = {d.code for d in lists.dapils if d.code not in accepted} | set(lists.refused)
+    changed = store_dapils(conn, contest.code, contest.line, dapils, refused, report)
+    parties = {n for n, _ in contest.candidates}
+    changed |= store_candidates(
+        conn, contest.code, contest.line, label, parties, lists, dapils, report, batch_size
+    )
+    return changed
 
 
 def _read(path: Path) -> tuple[yaml.Node, dict[str, Any]]:
@@ -105,7 +165,9 @@ def _line(node: yaml.Node | None, fallback: int) -> int:
     return node.start_mark.line + 1 if node is not None else fallback
 
 
-def _validate(item: Any, node: yaml.Node, position: int, report: LoadReport) -> _Contest | None:
+def _validate(
+    item: Any, node: yaml.Node, position: int, base: Path, report: LoadReport
+) -> _Contest | None:
     """The contest if it is wholly valid; otherwise each problem is reported and None."""
     line = node.start_mark.line + 1
     if not isinstance(item, dict):
@@ -130,14 +192,126 @@ def _validate(item: Any, node: yaml.Node, position: int, report: LoadReport) -> 
     regions = _regions(
         item.get("regions"), _line(_value_node(node, "regions"), line), label, errors
     )
+    kind = _kind(item, node, code, line, label, errors)
+    required = _required(item, node, kind, line, label, errors)
+    ballot_key = "parties" if kind == PARTIES and "parties" in item else "candidates"
+    if kind == PARTIES and isinstance(item.get("candidates"), str) and "parties" not in item:
+        ballot_key = "parties"  # `candidates: FILE` names the lists: the parties are missing
     candidates = _candidates(
-        item.get("candidates"), _value_node(node, "candidates"), line, label, errors
+        item.get(ballot_key), _value_node(node, ballot_key), line, label, ballot_key, errors
     )
+    lists = _lists(item, node, kind, base, line, label, errors) if kind == PARTIES else None
+    if kind == CANDIDATES and ("dapils" in item or "parties" in item):
+        key = "dapils" if "dapils" in item else "parties"
+        errors.append(
+            (
+                _line(_value_node(node, key), line),
+                f"{label}: {key} are for party contests (kind: parties), this one is "
+                "kind: candidates",
+            )
+        )
     for error in errors:
         report.add_error(*error)
     if errors:
         return None
-    return _Contest(line, position, code, name, regions, candidates)
+    dapils_node = _value_node(node, "dapils")
+    if lists is not None and isinstance(dapils_node, yaml.SequenceNode):
+        inline_dapils(item["dapils"], dapils_node, label, report, lists)
+    return _Contest(line, position, code, name, regions, candidates, kind, required, lists)
+
+
+def _kind(
+    item: dict[str, Any],
+    node: yaml.Node,
+    code: Any,
+    line: int,
+    label: str,
+    errors: list[tuple[int, str]],
+) -> str:
+    default = PARTIES if code in PARTY_CONTESTS else CANDIDATES
+    kind = item.get("kind", default)
+    if kind not in KINDS:
+        errors.append(
+            (
+                _line(_value_node(node, "kind"), line),
+                f"{label}: kind must be one of {', '.join(KINDS)}, got {kind!r}",
+            )
+        )
+        return default
+    return kind
+
+
+def _required(
+    item: dict[str, Any],
+    node: yaml.Node,
+    kind: str,
+    line: int,
+    label: str,
+    errors: list[tuple[int, str]],
+) -> list[str]:
+    raw = item.get("required") or []
+    at = _line(_value_node(node, "required"), line)
+    if not isinstance(raw, list):
+        errors.append((at, f"{label}: required must be a list of sections"))
+        return []
+    out: list[str] = []
+    for section in raw:
+        if section not in SECTIONS:
+            errors.append(
+                (
+                    at,
+                    f"{label}: required section {section!r} is not one of {', '.join(SECTIONS)}",
+                )
+            )
+        elif section == "candidates" and kind != PARTIES:
+            errors.append(
+                (at, f"{label}: required section 'candidates' is for party contests only")
+            )
+        elif section not in out:
+            out.append(section)
+    return out
+
+
+def _lists(
+    item: dict[str, Any],
+    node: yaml.Node,
+    kind: str,
+    base: Path,
+    line: int,
+    label: str,
+    errors: list[tuple[int, str]],
+) -> ContestLists:
+    """Where a party contest's dapils and candidate lists come from (read after validation)."""
+    lists = ContestLists()
+    raw = item.get("dapils")
+    dapils_node = _value_node(node, "dapils")
+    at = _line(dapils_node, line)
+    if isinstance(raw, str):
+        lists.dapil_files.append(_companion(base, raw, at, label, errors))
+    elif raw is not None and not (
+        isinstance(raw, list) and isinstance(dapils_node, yaml.SequenceNode)
+    ):
+        errors.append((at, f"{label}: dapils must be a list or a CSV file name"))
+    files = item.get("candidates") if "parties" in item else None
+    if isinstance(files, str):
+        at = _line(_value_node(node, "candidates"), line)
+        lists.candidate_files.append(_companion(base, files, at, label, errors))
+    elif files is not None:
+        errors.append(
+            (
+                _line(_value_node(node, "candidates"), line),
+                f"{label}: candidates of a party contest must be a CSV file name "
+                "(or lists inside each dapil)",
+            )
+        )
+    return lists
+
+
+def _companion(base: Path, name: str, line: int, label: str, errors: list[tuple[int, str]]) -> Path:
+    path = base / name
+    if not path.is_file():
+        errors.append((line, f"{label}: file {name} not found next to the election file"))
+    return path
 
 
 def _regions(raw: Any, line: int, label: str, errors: list[tuple[int, str]]) -> list[str]:
@@ -146,23 +320,21 @@ def _regions(raw: Any, line: int, label: str, errors: list[tuple[int, str]]) -> 
     if not isinstance(raw, list):
         errors.append((line, f"{label}: regions must be a list of region code prefixes"))
         return []
-    prefixes = []
-    for value in raw:
-        prefix = normalise_code(str(value)) if isinstance(value, str | int) else ""
-        if not is_digits(prefix) or len(prefix) not in PREFIX_LENGTHS:
-            errors.append(
-                (line, f"{label}: region {value!r} must be a 2, 4, 6 or 10-digit region code")
-            )
-        else:
-            prefixes.append(prefix)
+    prefixes, problems = region_prefixes(raw)
+    errors.extend((line, f"{label}: {problem}") for problem in problems)
     return prefixes
 
 
 def _candidates(
-    raw: Any, node: yaml.Node | None, line: int, label: str, errors: list[tuple[int, str]]
+    raw: Any,
+    node: yaml.Node | None,
+    line: int,
+    label: str,
+    key: str,
+    errors: list[tuple[int, str]],
 ) -> list[tuple[int, str]]:
     if not isinstance(raw, list) or not raw or not isinstance(node, yaml.SequenceNode):
-        errors.append((_line(node, line), f"{label}: candidates must be a non-empty list"))
+        errors.append((_line(node, line), f"{label}: {key} must be a non-empty list"))
         return []
     out: list[tuple[int, str]] = []
     numbers: dict[int, int] = {}
@@ -171,7 +343,7 @@ def _candidates(
         if not isinstance(item, dict):
             errors.append((at, f"{label}: candidate must be {{number: N, name: …}}"))
             continue
-        number = _ballot_number(item.get("number"))
+        number = ballot_number(item.get("number"))
         name = item.get("name")
         name = name.strip() if isinstance(name, str) else ""
         if number is None:
@@ -195,17 +367,11 @@ def _candidates(
     return out
 
 
-def _ballot_number(raw: Any) -> int | None:
-    """1, or "01" (YAML reads 08 and 09 as text, not numbers)."""
-    if isinstance(raw, bool):
-        return None
-    if isinstance(raw, str) and is_digits(raw.strip()):
-        raw = int(raw.strip())
-    return raw if isinstance(raw, int) and raw >= 1 else None
-
-
-def _upsert(session: Session, contest: _Contest, report: LoadReport) -> None:
-    report.count_kind("candidates", len(contest.candidates))
+def _upsert(session: Session, contest: _Contest, report: LoadReport) -> str:
+    """Insert or update the contest and its ballot list: "inserted", "updated" or "unchanged"."""
+    report.count_kind(
+        "parties" if contest.kind == PARTIES else "candidates", len(contest.candidates)
+    )
     existing = session.get(Contest, contest.code)
     if existing is None:
         session.add(
@@ -214,29 +380,35 @@ def _upsert(session: Session, contest: _Contest, report: LoadReport) -> None:
                 name=contest.name,
                 position=contest.position,
                 region_scope=contest.regions,
+                kind=contest.kind,
+                required_sections=contest.required,
                 candidates=[
                     Candidate(ballot_number=n, name=name) for n, name in contest.candidates
                 ],
             )
         )
-        report.inserted += 1
-        return
+        session.flush()
+        return "inserted"
     same = (
         existing.name == contest.name
         and existing.position == contest.position
         and list(existing.region_scope or []) == contest.regions
+        and existing.kind == contest.kind
+        and list(existing.required_sections or []) == contest.required
         and [(c.ballot_number, c.name) for c in existing.candidates] == contest.candidates
     )
     if same:
-        report.unchanged += 1
-        return
+        return "unchanged"
     existing.name = contest.name
     existing.position = contest.position
     existing.region_scope = contest.regions
+    existing.kind = contest.kind
+    existing.required_sections = contest.required
     # Delete the old list before inserting the new: (contest, ballot number) is unique.
     existing.candidates.clear()
     session.flush()
     existing.candidates.extend(
         Candidate(ballot_number=n, name=name) for n, name in contest.candidates
     )
-    report.updated += 1
+    session.flush()
+    return "updated"

@@ -75,7 +75,15 @@ def region_results(contest_code: str, region_code: str = "") -> ResponseReturnVa
                 )
         return jsonify(
             contest=contest.code,
+            kind=contest.kind,
             candidates=_candidates(contest),
+            # Party contests, a region within one dapil: that dapil's candidates by "NN.K".
+            party_candidates={
+                f"{party['number']:02d}.{c['number']}": c["name"]
+                for party in view["parties"]
+                for c in party["candidates"]
+                if c["name"]
+            },
             region=view["area"].as_dict(),
             breadcrumbs=[{"code": r.code, "name": r.name} for r in view["breadcrumbs"]],
             children=children,
@@ -101,6 +109,8 @@ def tps(code: str) -> ResponseReturnValue:
                     "tally": public.submission_json(entry["confirmed"])
                     if entry["confirmed"]
                     else None,
+                    "parties": entry["detail"]["parties"] if entry["detail"] else [],
+                    "checks": entry["checks"],
                     "history": [public.submission_json(h["submission"]) for h in entry["history"]],
                 }
                 for entry in view["contests"]

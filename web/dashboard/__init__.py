@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from relay import media, results
+from relay.ballots import PARTIES, SECTION_KEYS
 from relay.db import session_scope
 from relay.models import Contest, InboundMessage, Region, Submission, Tps
 from web import public
@@ -86,7 +87,13 @@ def tps_photo(code: str, submission_id: int, index: int) -> ResponseReturnValue:
 
 @blueprint.get("/export/<contest_code>.csv")
 def export(contest_code: str) -> ResponseReturnValue:
-    """The rows of one drill-down level as CSV (?region=CODE; the country by default)."""
+    """The rows of one drill-down level as CSV (?region=CODE; the country by default).
+
+    Columns: contest … ts and one per ballot number (party contests: the party's total) as
+    before, then each C.Hasil section KEY with KEY_tps (how many TPS reported it), then for
+    party contests NN_own (the party's own votes) and, in a region within one dapil, NN.K
+    per candidate.
+    """
     region_code = request.args.get("region", "")
     with session_scope() as db:
         contest = _contest(db, contest_code)
@@ -94,32 +101,63 @@ def export(contest_code: str) -> ResponseReturnValue:
         if view is None:
             abort(404)
         numbers = [c.ballot_number for c in contest.candidates]
+        party = contest.kind == PARTIES
+        pairs = (
+            [(p["number"], c["number"]) for p in view["parties"] for c in p["candidates"]]
+            if view["area"].dapil
+            else []
+        )
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(
             ["contest", "code", "name", "level", "tps_total", "tps_confirmed", "sah", "ts"]
             + [f"{n:02d}" for n in numbers]
+            + [name for key in SECTION_KEYS for name in (key, f"{key}_tps")]
+            + ([f"{n:02d}_own" for n in numbers] if party else [])
+            + [f"{p:02d}.{k}" for p, k in pairs]
         )
         rows: list[Any] = [view["area"], *view["children"]]
         for area in rows:
             if isinstance(area, results.Area):
+                own = area.own_votes()
                 writer.writerow(
                     [contest.code, area.code, area.name, area.level, area.tps_total]
                     + [area.tps_confirmed, area.sah, area.ts]
                     + [area.votes.get(n, 0) for n in numbers]
+                    + [
+                        value
+                        for key in SECTION_KEYS
+                        for value in (
+                            area.sections.get(key, ""),
+                            area.sections_reported.get(key, 0),
+                        )
+                    ]
+                    + ([own.get(n, 0) for n in numbers] if party else [])
+                    + [area.candidate_votes.get(pair, 0) for pair in pairs]
                 )
-            else:  # a TPS row
-                confirmed = area["confirmed"]
-                writer.writerow(
-                    [contest.code, area["code"], area["name"], "tps", 1]
-                    + [1 if confirmed else 0]
-                    + (
-                        [confirmed.sah, confirmed.ts]
-                        + [confirmed.votes_by_ballot().get(n, 0) for n in numbers]
-                        if confirmed
-                        else ["", ""] + ["" for _ in numbers]
-                    )
-                )
+                continue
+            confirmed = area["confirmed"]  # a TPS row
+            head = [contest.code, area["code"], area["name"], "tps", 1, 1 if confirmed else 0]
+            if confirmed is None:
+                width = 2 + len(numbers) + 2 * len(SECTION_KEYS)
+                width += (len(numbers) if party else 0) + len(pairs)
+                writer.writerow(head + [""] * width)
+                continue
+            totals, own = confirmed.votes_by_ballot(), confirmed.own_votes_by_ballot()
+            candidates = confirmed.candidate_votes_by_number()
+            sections = results.sections_of(confirmed)
+            writer.writerow(
+                head
+                + [confirmed.sah, confirmed.ts]
+                + [totals.get(n, 0) for n in numbers]
+                + [
+                    value
+                    for key in SECTION_KEYS
+                    for value in (sections.get(key, ""), 1 if key in sections else 0)
+                ]
+                + ([own.get(n, 0) for n in numbers] if party else [])
+                + [candidates.get(pair, 0) for pair in pairs]
+            )
     filename = f"{contest.code}-{region_code or 'indonesia'}.csv"
     return Response(
         out.getvalue(),

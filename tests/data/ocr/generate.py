@@ -2,8 +2,9 @@
 
     .venv/bin/python tests/data/ocr/generate.py [name.jpg ...]   # all, or only these
 
-Each is a simulated phone photo (ocr.synth) of the demo PPWP form of TPS 3576011001001, filled
-with handwriting from scikit-learn's UCI digits (writers the classifier never saw).
+Each is a simulated phone photo (ocr.synth) of the demo PPWP form (the whole C.Hasil on one
+page) of TPS 3576011001001, filled with handwriting from scikit-learn's UCI digits (writers the
+classifier never saw).
 """
 
 from __future__ import annotations
@@ -31,9 +32,16 @@ PPWP = build_template(
     ],
 )
 TPS = TpsInfo("3576011001001", "TPS 001", 287)
-CLEAN = {"01": 120, "02": 95, "03": 40, "SAH": 255, "TS": 5, "BALLOTS": 260, "VOTERS": 260}
+# The whole C.Hasil, every rule holding; the upside-down photo's officer filled the votes only.
+CLEAN = {
+    "DPT": 287, "DPTB": 3, "DPK": 2, "JDPT": 292, "PDPT": 255, "PDPTB": 3, "PDPK": 2, "PHP": 260,
+    "DIS": 4, "PDIS": 3, "SSD": 293, "SSR": 2, "SSTD": 31, "SS": 260,
+    "01": 120, "02": 95, "03": 40, "SAH": 255, "TS": 5, "JSAHTS": 260,
+}
 SUMS_WRONG = {**CLEAN, "03": 47}  # the officer's error: 120 + 95 + 47 = 262, SAH 255 written
-UPSIDE = {"01": 31, "02": 148, "03": 67, "SAH": 246, "TS": 9, "BALLOTS": 255, "VOTERS": 255}
+UPSIDE = {"01": 31, "02": 148, "03": 67, "SAH": 246, "TS": 9}
+# The hurried officer of the skipped photo wrote the votes only, and marked no bubble.
+SKIPPED = {k: CLEAN[k] for k in ("01", "02", "03", "SAH", "TS")}
 GENTLE = synth.PhotoSpec(tilt=0.06, rotation=8, blur=(0.0, 0.5), noise=(1.5, 3.0),
                          light=(0.8, 1.0), shadow=0.0, jpeg=(70, 70), long_side=1024,
                          fill=(0.9, 0.93))
@@ -71,9 +79,9 @@ def main(only: set[str] | None = None) -> None:
     upside = form(UPSIDE, 2)
     spec = synth.PhotoSpec(**{**GENTLE.__dict__, "upside_down": 1.0})
     shots["ppwp_upside_down.jpg"] = synth.photograph(upside, np.random.default_rng(12), spec)
-    slipped = form(CLEAN, 3, slip=("02", 1, 4))  # 95 written, 45 bubbled
+    slipped = form(CLEAN, 4, slip=("02", 1, 4))  # 95 written, 45 bubbled
     shots["ppwp_slip.jpg"] = synth.photograph(slipped, np.random.default_rng(13), GENTLE)
-    skipped = form(CLEAN, 4, skip_bubbles=True)  # digits written, no bubble marked
+    skipped = form(SKIPPED, 4, skip_bubbles=True)  # digits written, no bubble marked
     shots["ppwp_skipped.jpg"] = synth.photograph(skipped, np.random.default_rng(14), GENTLE)
     wrong = form(SUMS_WRONG, 5)  # written and bubbled alike; the sums do not hold on paper
     shots["ppwp_sums_wrong.jpg"] = synth.photograph(wrong, np.random.default_rng(18), GENTLE)

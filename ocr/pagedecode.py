@@ -1,0 +1,164 @@
+"""Decoding one page's numbers under the sums that can be evaluated on that page.
+
+A page of the whole C.Hasil holds several independent sums; each goes through `ocr.arith`'s
+decoder as its own group, in the decoder's terms (parts as "candidate", the sum as "SAH"):
+- the votes: candidates (or party totals) with SAH, TS, SS (BALLOTS) and PHP (VOTERS), the
+  candidates' sum only when all of them are on this page;
+- each party whose own votes, candidates and total are all on this page;
+- DPT + DPTb + DPK = their total.
+Then the sums whose total the votes decided, with that value fixed: PDPT + PDPTB + PDPK = PHP,
+SSR + SSTD + SS = SSD, SAH + TS = their printed sum. The other fields (DIS, PDIS, and a party
+list cut by a page break) keep their own best reading here; the rules of the whole form check
+them (ocr.formrules, ocr.assemble).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ocr import arith
+from ocr.templates import FormField, FormTemplate
+
+SUM_KINDS = ("SAH", "TS", "BALLOTS", "VOTERS")
+
+
+@dataclass(frozen=True)
+class Group:
+    indices: tuple[int, ...]  # into the page's fields; FIXED for a value already decoded
+    kinds: tuple[str, ...]  # in ocr.arith's terms
+    registered: int | None
+    complete: bool
+    fixed: tuple[int, ...] = ()  # the values of the FIXED members, in order
+
+    def rows(self, lps: np.ndarray) -> np.ndarray:
+        """The group's log-probabilities; a fixed member is certain of its value."""
+        out = np.empty((len(self.indices), lps.shape[1]))
+        fixed = iter(self.fixed)
+        for row, i in enumerate(self.indices):
+            if i == FIXED:
+                out[row] = arith.NEG
+                out[row, next(fixed)] = 0.0
+            else:
+                out[row] = lps[i]
+        return out
+
+
+FIXED = -1
+
+
+@dataclass(frozen=True)
+class PageDecoded:
+    values: list[int]
+    raw: list[int]
+    gave_up: bool
+    groups: tuple[tuple[Group, arith.Decoded], ...]
+
+    def group_of(self, index: int) -> tuple[Group, arith.Decoded, int] | None:
+        for group, decoded in self.groups:
+            if index in group.indices:
+                return group, decoded, group.indices.index(index)
+        return None
+
+
+def groups(fields: tuple[FormField, ...], template: FormTemplate, limit: int | None
+           ) -> list[Group]:
+    where = {f.key: i for i, f in enumerate(fields)}
+    claimed: set[int] = set()
+    out: list[Group] = []
+    for own, cands, total in template.party_blocks().values():
+        keys = (own, *cands, total) if total else ()
+        if keys and all(k in where for k in keys):
+            idx = tuple(where[k] for k in keys)
+            out.append(Group(idx, ("candidate",) * (len(idx) - 1) + ("SAH",), None, True))
+            claimed.update(idx)
+    counting = template.candidate_keys
+    parts = [where[k] for k in counting if k in where and where[k] not in claimed]
+    complete = len(parts) == len(counting)
+    sums = [i for i, f in enumerate(fields) if f.kind in SUM_KINDS]
+    if sums or (parts and complete):
+        idx = tuple(parts + sums)
+        kinds = tuple(["candidate"] * len(parts) + [fields[i].kind for i in sums])
+        out.append(Group(idx, kinds, limit, complete))
+    registered = [where.get(k) for k in ("DPT", "DPTB", "DPK", "JDPT")]
+    if all(i is not None for i in registered):
+        out.append(Group(tuple(registered), ("candidate",) * 3 + ("SAH",), None, True))  # type: ignore[arg-type]
+    return out
+
+
+def chained(fields: tuple[FormField, ...], values: list[int]) -> list[Group]:
+    """The sums whose total (or a part) the votes already decided: PDPT + PDPTB + PDPK = PHP,
+    SSR + SSTD + SS = SSD, SAH + TS = their printed sum; each with the decided value fixed."""
+    where = {f.key: i for i, f in enumerate(fields)}
+    out = []
+
+    def add(parts: tuple[str, ...], total: str, decided: set[str]) -> None:
+        if not all(k in where for k in (*parts, total)):
+            return
+        members = [FIXED if k in decided else where[k] for k in (*parts, total)]
+        fixed = tuple(values[where[k]] for k in (*parts, total) if k in decided)
+        kinds = ("candidate",) * len(parts) + ("SAH",)
+        out.append(Group(tuple(members), kinds, None, True, fixed))
+
+    add(("PDPT", "PDPTB", "PDPK"), "PHP", {"PHP"})
+    add(("SSR", "SSTD", "SS"), "SSD", {"SS"})
+    add(("SAH", "TS"), "JSAHTS", {"SAH", "TS"})
+    return out
+
+
+def decode(lps: np.ndarray, fields: tuple[FormField, ...], template: FormTemplate,
+           limit: int | None) -> PageDecoded:
+    """`lps` (n, 1000) per field of the page, as ocr.fusion.supported_log_probs gives them (the
+    decoder chooses only among supported values; `raw`, each field's own best, is their argmax
+    all the same); `limit` bounds SAH + TS (ballots available)."""
+    raw = [int(v) for v in lps.argmax(axis=1)]
+    values = list(raw)
+    if limit is not None:  # no count of votes exceeds the ballots available
+        for i, f in enumerate(fields):
+            if f.is_vote or f.kind == "JSAHTS":
+                values[i] = int(lps[i, : limit + 1].argmax())
+    done = []
+
+    def run(group: Group) -> None:
+        decoded = arith.decode(group.rows(lps), list(group.kinds), group.registered,
+                               group.complete)
+        for i, value in zip(group.indices, decoded.values, strict=True):
+            if i != FIXED:
+                values[i] = value
+        done.append((group, decoded))
+
+    for group in groups(fields, template, limit):
+        run(group)
+    for group in chained(fields, values):
+        run(group)
+    return PageDecoded(values, raw, any(d.gave_up for _, d in done), tuple(done))
+
+
+def failing_fields(page: PageDecoded) -> frozenset[int]:
+    """The page's fields in a failing check of a group the decoder gave up on: the page as
+    written there, and these are the numbers the officer must look at."""
+    return frozenset(
+        group.indices[local]
+        for group, decoded in page.groups if decoded.gave_up
+        for local in decoded.failing_fields() if group.indices[local] != FIXED
+    )
+
+
+def corrected_fields(page: PageDecoded) -> frozenset[int]:
+    """The page's fields in a group whose sums the decoder had to correct."""
+    return frozenset(
+        i for group, decoded in page.groups if any(c.corrected for c in decoded.checks)
+        for i in group.indices if i != FIXED
+    )
+
+
+def margin(lps: np.ndarray, page: PageDecoded, index: int) -> float:
+    """How far the page's reading of field `index` beats the best consistent alternative
+    (nats); 0 for a field no sum on this page constrains."""
+    found = page.group_of(index)
+    if found is None:
+        return 0.0
+    group, decoded, local = found
+    return arith.margin(group.rows(lps), list(group.kinds), group.registered, group.complete,
+                        decoded, local)

@@ -1,0 +1,58 @@
+"""Decoding a page of the whole C.Hasil: each sum the page holds settles its own fields, the
+sections chained to what the votes decided, and party lists whose block is on the page."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ocr import (
+    fusion,
+    pagedecode,
+)
+from ocr.templates import build_template
+from tests.ocr_support import CLEAN, demo_templates
+from tests.test_ocr_decoding import _field
+
+
+def _lps(template, values: dict[str, int], misread: dict[str, tuple[str, str]]) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """Clean readings of `values`; `misread` key → (writing, bubbles) as the page shows it."""
+    rows = []
+    for f in template.fields_on(1):
+        if f.key in misread:
+            written, bubbles = misread[f.key]
+        else:
+            text = f"{values[f.key]:>3}".replace(" ", "X")
+            written, bubbles = text, text.replace("X", "-")
+        rows.append(_field(written, bubbles))
+    return fusion.number_log_probs(np.stack(rows))
+
+
+def test_a_misread_section_is_put_right_by_the_sum_the_votes_decided() -> None:
+    ppwp = demo_templates()["PPWP"]
+    fields = ppwp.fields_on(1)
+    keys = [f.key for f in fields]
+    # Misread tens, their bubbles left unmarked: PDPT 265 (255), SSTD 36 (31), SAH + TS 280 (260).
+    lps = _lps(ppwp, CLEAN, {"PDPT": ("265", "2-5"), "SSTD": ("X36", "-3-"),
+                             "JSAHTS": ("280", "2-0")})
+    assert [int(lps[[f.key for f in fields].index(k)].argmax()) for k in
+            ("PDPT", "SSTD", "JSAHTS")] == [265, 36, 280]
+    decoded = pagedecode.decode(lps, fields, ppwp, 293)
+    values = dict(zip(keys, decoded.values, strict=True))
+    assert values == CLEAN
+    assert values["PDPT"] + values["PDPTB"] + values["PDPK"] == values["PHP"]
+    assert values["SSR"] + values["SSTD"] + values["SS"] == values["SSD"]
+    for key in ("PDPT", "SSTD", "JSAHTS"):
+        assert pagedecode.margin(lps, decoded, keys.index(key)) > 0  # a sum holds it
+        assert decoded.raw[keys.index(key)] != values[key]
+
+
+def test_a_party_block_on_one_page_adds_up_and_a_cut_one_waits_for_the_whole_form() -> None:
+    dpr = build_template("DPR", "DPR", [(1, "A"), (2, "B"), (3, "C")],
+                         {1: [(1, "a1"), (2, "a2")], 2: [(k, f"b{k}") for k in range(1, 11)],
+                          3: []})
+    page1 = dpr.fields_on(1)
+    groups = pagedecode.groups(page1, dpr, 300)
+    members = [{page1[i].key for i in g.indices} for g in groups]
+    assert {"01", "01.1", "01.2", "01.J"} in members
+    assert not any("02.J" in m or "02" in m for m in members)  # 02's list runs onto page 2
+    assert dpr.get_field("02.J").page == 2
