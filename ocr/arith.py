@@ -6,9 +6,12 @@ voters. Exact max-plus dynamic programming over the running sum (top K values pe
 every value for the totals), so one page takes a few milliseconds.
 
 Checks are reported on the decoded values, with `corrected` telling whether they failed on the
-values as first read (each field's own best reading). When no consistent reading is anywhere
-near as probable as the raw one, the decoder gives up: the raw values come back with the failing
-checks, for the officer to correct.
+values as first read (each field's own best reading). The decoder chooses only among readings
+the evidence supports (ocr.fusion.number_log_probs marks the others UNSUPPORTED_LP): it may
+settle uncertain digits, never override a confident reading. When no supported reading is
+consistent, or none is anywhere near as probable as the raw one, the decoder gives up: the page
+as written (the raw values) comes back with the failing checks named, each saying which fields
+it involves, for the officer to correct.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
+from ocr.fusion import UNSUPPORTED_LP
 
 TOP_K = 40
 GIVE_UP_NATS = 30.0  # log-probability a correction may cost before we stop believing it
@@ -29,6 +34,7 @@ class Check:
     ok: bool
     detail: str
     corrected: bool = False  # failed on the raw reading, holds after decoding
+    fields: tuple[int, ...] = ()  # indices of the fields the check involves
 
 
 @dataclass(frozen=True)
@@ -38,6 +44,10 @@ class Decoded:
     checks: list[Check]
     gave_up: bool
     score: float = 0.0  # Σ log-probability of `values`
+
+    def failing_fields(self) -> frozenset[int]:
+        """Fields involved in a check that fails: where the officer must look."""
+        return frozenset(i for c in self.checks if not c.ok for i in c.fields)
 
 
 def margin(lps: np.ndarray, kinds: Sequence[str], registered: int | None, complete_sum: bool,
@@ -144,7 +154,8 @@ def decode(
             values[i] = int(bounded[i].argmax())
 
     gain = float(sum(lps[i, values[i]] - lps[i, raw[i]] for i in range(n)))
-    gave_up = gain < -GIVE_UP_NATS
+    unsupported = any(lps[i, values[i]] <= UNSUPPORTED_LP / 2 for i in range(n))
+    gave_up = unsupported or gain < -GIVE_UP_NATS
     if gave_up:
         values = list(raw)
     checks = _checks(values, raw, kinds, registered, complete_sum)
@@ -160,9 +171,10 @@ def _checks(
     cands = [i for i, k in enumerate(kinds) if k == "candidate"]
     out: list[Check] = []
 
-    def add(name: str, holds, detail) -> None:  # type: ignore[no-untyped-def]
+    def add(name: str, holds, detail, fields) -> None:  # type: ignore[no-untyped-def]
         ok = holds(values)
-        out.append(Check(name, ok, detail(values), corrected=ok and not holds(raw)))
+        out.append(Check(name, ok, detail(values), corrected=ok and not holds(raw),
+                         fields=tuple(fields)))
 
     if "SAH" in where and complete_sum:
         sah = where["SAH"]
@@ -171,6 +183,7 @@ def _checks(
             lambda v: sum(v[i] for i in cands) == v[sah],
             lambda v: f"{'+'.join(str(v[i]) for i in cands)} = {sum(v[i] for i in cands)}, "
             f"SAH = {v[sah]}",
+            [*cands, sah],
         )
     if "SAH" in where and "TS" in where and "BALLOTS" in where:
         s, t, b = where["SAH"], where["TS"], where["BALLOTS"]
@@ -178,6 +191,7 @@ def _checks(
             "sah_plus_ts_equals_ballots",
             lambda v: v[s] + v[t] == v[b],
             lambda v: f"SAH {v[s]} + TS {v[t]} = {v[s] + v[t]}, SS = {v[b]}",
+            [s, t, b],
         )
     if "BALLOTS" in where and "VOTERS" in where:
         b, p = where["BALLOTS"], where["VOTERS"]
@@ -185,6 +199,7 @@ def _checks(
             "ballots_equal_voters",
             lambda v: v[b] == v[p],
             lambda v: f"SS = {v[b]}, PHP = {v[p]}",
+            [b, p],
         )
     if registered is not None:
         keys = [where[k] for k in ("VOTERS", "BALLOTS") if k in where]
@@ -201,5 +216,6 @@ def _checks(
                 "within_registered",
                 lambda v: used(v) <= registered,
                 lambda v: f"{used(v)} <= DPT {registered}",
+                keys,
             )
     return out

@@ -1,13 +1,18 @@
 """Two independent readings of every digit — handwriting and bubbles — fused into one.
 
-Classes everywhere: 0–9, X (10), blank (11). The bubble column says "digit d" or "nothing"
-(which fits X and blank alike). Fusion is a product of the two readings, each floored so that
-neither can overrule a confident other alone: when writing and bubble disagree, the digit ends
-up uncertain and the form's arithmetic, or the officer, decides.
+Classes everywhere: 0–9, X (10), blank (11). The bubble column says "digit d" or "nothing".
+"Nothing" is no evidence: officers skip the bubbles (a hurried midnight) as often as they leave
+a leading box unmarked, so an empty column weighs every class alike and the handwriting alone
+decides, with its own (barely floored) probability. A marked column and the writing are fused
+as a product, each floored so that neither can overrule a confident other alone: when writing
+and bubble disagree, the digit ends up uncertain and the form's arithmetic, or the officer,
+decides.
 
 A number's probability over 0..999 then follows from its three positions: a leading position
 may hold 0, X or blank; the units position must hold a digit (an empty units box reads as 0 only
-with a heavy penalty, and is flagged).
+with a heavy penalty, and is flagged). Values the evidence does not support — a symbol below
+SUPPORT at some position, i.e. against a confident reading — get UNSUPPORTED_LP: the arithmetic
+may choose among supported readings of uncertain digits, never override a confident one.
 """
 
 from __future__ import annotations
@@ -25,9 +30,13 @@ FORGOTTEN = 0.03  # chance an empty bubble column is a digit the officer forgot 
 # Chance the handwriting reading is wrong whatever it says, per class: digits are easily taken
 # for one another, an X rarely, and a box with ink is almost never blank.
 WRITING_FLOOR = np.array([0.1] * 10 + [0.01, 0.002])
-BLANK_BY_INK = 0.995  # P(blank) of a box with (almost) no ink
+SINGLE_FLOOR = 0.0005  # the same when the handwriting is the only reading (no bubble marked)
+BLANK_BY_INK = 0.999  # P(blank) of a box with (almost) no ink
 EMPTY_UNITS_PENALTY = 0.02
 MAX_VALUE = 999
+SUPPORT = 0.02  # a symbol this probable at a position is a reading the evidence supports
+SURE_FIELD = 0.97  # a field's own best value this probable is a confident reading: pinned
+UNSUPPORTED_LP = -1.0e4  # log-probability of a value the evidence does not support
 
 
 def bubble_probabilities(fills: np.ndarray) -> np.ndarray:
@@ -52,11 +61,26 @@ def writing_probabilities(cnn: np.ndarray, blank: np.ndarray) -> np.ndarray:
 
 
 def fuse(writing: np.ndarray, bubbles: np.ndarray) -> np.ndarray:
-    """P(class) (…, 12) from handwriting (…, 12) and bubbles (…, 11)."""
+    """P(class) (…, 12) from handwriting (…, 12) and bubbles (…, 11).
+
+    The bubble column's likelihood of each class: a marked digit d speaks for d; "nothing
+    marked" speaks for every class alike (no evidence). The writing floor guards a marked
+    bubble against being overruled by the writing; with nothing marked it shrinks to
+    SINGLE_FLOOR, so one confident reading stays confident, and an unsure one unsure.
+    """
     nothing = bubbles[..., :1]
-    as_classes = np.concatenate([bubbles[..., 1:], nothing, nothing], axis=-1)
-    fused = (writing + WRITING_FLOOR) * (as_classes + BUBBLE_FLOOR)
+    digits = bubbles[..., 1:]
+    as_classes = np.concatenate(
+        [digits, np.zeros((*digits.shape[:-1], 2))], axis=-1
+    ) + nothing
+    floor = SINGLE_FLOOR + (WRITING_FLOOR - SINGLE_FLOOR) * (1.0 - nothing)
+    fused = (writing + floor) * (as_classes + BUBBLE_FLOOR)
     return fused / fused.sum(axis=-1, keepdims=True)
+
+
+def marked(bubbles: np.ndarray) -> np.ndarray:
+    """Whether each bubble column carries a mark (…): a second reading of the digit exists."""
+    return bubbles[..., 0] < 0.5
 
 
 def symbol_argmax(p: np.ndarray) -> np.ndarray:
@@ -78,14 +102,41 @@ def _value_index() -> np.ndarray:
     return index
 
 
-def number_log_probs(p: np.ndarray) -> np.ndarray:
-    """Per-position class probabilities (n, 3, 12) → log P(value) (n, 1000), unnormalised."""
+def _symbols(p: np.ndarray) -> np.ndarray:
+    """Per position the probability of its 12 symbols [0..9, lead, empty-units-zero]."""
     lead = p[..., 0] + p[..., X_CLASS] + p[..., BLANK_CLASS]
     zero = p[..., 0] + EMPTY_UNITS_PENALTY * (p[..., X_CLASS] + p[..., BLANK_CLASS])
-    symbols = np.concatenate([p[..., :10], lead[..., None], zero[..., None]], axis=-1)
-    logs = np.log(np.maximum(symbols, 1e-300))
+    return np.concatenate([p[..., :10], lead[..., None], zero[..., None]], axis=-1)
+
+
+def number_log_probs(p: np.ndarray) -> np.ndarray:
+    """Per-position class probabilities (n, 3, 12) → log P(value) (n, 1000), unnormalised."""
+    logs = np.log(np.maximum(_symbols(p), 1e-300))
     index = _value_index()
     return logs[:, 0, index[0]] + logs[:, 1, index[1]] + logs[:, 2, index[2]]
+
+
+def supported_log_probs(p: np.ndarray, lps: np.ndarray) -> np.ndarray:
+    """`lps` with the values the evidence does not support set to UNSUPPORTED_LP.
+
+    Unsupported: some position's symbol is below SUPPORT, i.e. the evidence is confident of
+    another; and every other value of a field whose best value has probability ≥ SURE_FIELD.
+    Each field's best value always stands. This is what the arithmetic may choose from.
+    """
+    weak = _symbols(p) < SUPPORT
+    index = _value_index()
+    unsupported = weak[:, 0, index[0]] | weak[:, 1, index[1]] | weak[:, 2, index[2]]
+    best = lps.argmax(axis=1)
+    rows = np.arange(len(lps))
+    sure = lps[rows, best] - np.logaddexp.reduce(lps, axis=1) >= np.log(SURE_FIELD)
+    unsupported[sure] = True
+    unsupported[rows, best] = False
+    return np.where(unsupported, UNSUPPORTED_LP + lps / 1000, lps)
+
+
+def supported(lps: np.ndarray) -> np.ndarray:
+    """Which values of `supported_log_probs` the evidence supports (same shape, bool)."""
+    return lps > UNSUPPORTED_LP / 2
 
 
 def value_symbols(value: int) -> tuple[int, int, int]:

@@ -109,7 +109,9 @@ def chained(fields: tuple[FormField, ...], values: list[int]) -> list[Group]:
 
 def decode(lps: np.ndarray, fields: tuple[FormField, ...], template: FormTemplate,
            limit: int | None) -> PageDecoded:
-    """`lps` (n, 1000) per field of the page; `limit` bounds SAH + TS (ballots available)."""
+    """`lps` (n, 1000) per field of the page, as ocr.fusion.supported_log_probs gives them (the
+    decoder chooses only among supported values; `raw`, each field's own best, is their argmax
+    all the same); `limit` bounds SAH + TS (ballots available)."""
     raw = [int(v) for v in lps.argmax(axis=1)]
     values = list(raw)
     if limit is not None:  # no count of votes exceeds the ballots available
@@ -131,6 +133,24 @@ def decode(lps: np.ndarray, fields: tuple[FormField, ...], template: FormTemplat
     for group in chained(fields, values):
         run(group)
     return PageDecoded(values, raw, any(d.gave_up for _, d in done), tuple(done))
+
+
+def failing_fields(page: PageDecoded) -> frozenset[int]:
+    """The page's fields in a failing check of a group the decoder gave up on: the page as
+    written there, and these are the numbers the officer must look at."""
+    return frozenset(
+        group.indices[local]
+        for group, decoded in page.groups if decoded.gave_up
+        for local in decoded.failing_fields() if group.indices[local] != FIXED
+    )
+
+
+def corrected_fields(page: PageDecoded) -> frozenset[int]:
+    """The page's fields in a group whose sums the decoder had to correct."""
+    return frozenset(
+        i for group, decoded in page.groups if any(c.corrected for c in decoded.checks)
+        for i in group.indices if i != FIXED
+    )
 
 
 def margin(lps: np.ndarray, page: PageDecoded, index: int) -> float:

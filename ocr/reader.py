@@ -39,10 +39,10 @@ from ocr.qr import decode as decode_qr
 from ocr.templates import VOTE_KINDS, FormField, FormLookup
 
 CLASS_CHARS = "0123456789X_"
-CONFIDENT = 0.97  # a field's own probability below this marks it uncertain
+CONFIDENT = fusion.SURE_FIELD  # a field's own probability below this marks it uncertain
 STRONG_WRITING = 0.9  # handwriting this sure of another digit than the bubbles: flag the field
 SETTLED_NATS = 4.6  # the arithmetic settles a doubt when alternatives are 100× less likely
-SETTLEABLE = {"low_confidence", "disagree"}
+SETTLEABLE = {"low_confidence"}  # a writing/bubble disagreement always goes to the officer
 QR_MARGIN_MM = 3.0
 
 
@@ -56,12 +56,14 @@ class FieldReading:
     uncertain: bool
     # Why it is uncertain: low_confidence, disagree (writing and bubbles differ), corrected (the
     # arithmetic changed it), arithmetic (another value would fit the sums almost as well),
-    # empty, inconsistent (no consistent reading); unchecked (no sums on this page) and settled
-    # (doubts the sums resolved) are information only.
+    # empty, inconsistent (in a check that fails on the page as written); unchecked (no sums on
+    # this page) and settled (doubts the sums resolved) are information only.
     reasons: tuple[str, ...] = ()
     written: str = ""  # per box what the handwriting says: 0-9, X, _ (blank), e.g. "X95"
     bubbles: str = ""  # per column what the bubbles say: 0-9, - (none), ? (unclear)
     fused: str = ""  # per box the fused reading before the arithmetic: 0-9, X, _
+    read: int | None = None  # the field's own best value, before the arithmetic
+    read_confidence: float = 0.0  # its probability: the arithmetic never changes a confident one
     candidate_number: int | None = None  # party contests: K of NN.K
     # False for a section field (DPT, SSD, …) the officer left blank: not sent on.
     given: bool = True
@@ -265,12 +267,13 @@ def _read(
     bubbles = fusion.bubble_probabilities(fills)
     fused = fusion.fuse(writing, bubbles)
     lps = fusion.number_log_probs(fused)
+    choices = fusion.supported_log_probs(fused, lps)  # what the arithmetic may choose from
     clock.lap("classify")
     limit = formrules.reserve_ballots(registered) if registered is not None else None
-    decoded = pagedecode.decode(lps, fields, template, limit)
+    decoded = pagedecode.decode(choices, fields, template, limit)
     clock.lap("decode_numbers")
     result.fields = _flag(fields, decoded, lps, writing, bubbles, fused)
-    result.fields = _settle(result.fields, decoded, lps)
+    result.fields = _settle(result.fields, decoded, choices)
     values = result.values()
     raw = {f.key: decoded.raw[i] for i, f in enumerate(fields) if f.key in values}
     result.checks = formrules.checks(values, template, registered, raw)
@@ -311,15 +314,15 @@ def _settle(
     if decoded.gave_up:
         return readings
     # When the arithmetic had to correct a sum, the field it changed is not necessarily the
-    # one that was misread: every field of a corrected sum must stand on its own margin.
-    suspects = set()
-    for group, done in decoded.groups:
-        if any(c.corrected for c in done.checks):
-            suspects |= {i for i in group.indices if not readings[i].uncertain}
+    # one that was misread: every field of a corrected group must stand on its own margin, and
+    # no doubt is cleared in that group (the misread may be a doubtful field whose truth the
+    # evidence does not even support, the sums then made to hold by changing another).
+    corrected = pagedecode.corrected_fields(decoded)
+    suspects = {i for i in corrected if not readings[i].uncertain}
     out = []
     for i, reading in enumerate(readings):
         doubts = set(reading.reasons) & SETTLEABLE
-        clear = not set(reading.reasons) - SETTLEABLE - {"unchecked"}
+        clear = i not in corrected and not set(reading.reasons) - SETTLEABLE - {"unchecked"}
         if (doubts and clear) or i in suspects:
             settled = pagedecode.margin(lps, decoded, i) >= SETTLED_NATS
             if doubts and clear and settled:
@@ -342,6 +345,7 @@ def _flag(
     bubble_best = bubbles.argmax(axis=-1)
     bubble_sym = np.where(bubble_best == 0, 10, bubble_best - 1)
     bubble_sure = bubbles.max(axis=-1) >= 0.9
+    failing = pagedecode.failing_fields(decoded)
     out = []
     for i, f in enumerate(fields):
         value = decoded.values[i]
@@ -358,7 +362,8 @@ def _flag(
             lead = expected[j] == 10
             w, b = int(written_sym[i, j]), int(bubble_sym[i, j])
             agree = (w in (0, 10) and b in (0, 10)) if lead else w == b
-            if not agree and bubble_sure[i, j] and written_sure[i, j]:
+            marked = b != 10  # an empty column is no evidence, so no disagreement either
+            if not agree and marked and bubble_sure[i, j] and written_sure[i, j]:
                 reasons.append("disagree")  # two confident readings that differ: a slip?
                 break
         if value != decoded.raw[i]:
@@ -368,7 +373,7 @@ def _flag(
         found = decoded.group_of(i)
         if found is None or (f.kind in VOTE_KINDS and not found[0].complete):
             reasons.append("unchecked")  # no sum on this page holds it: the whole form will
-        if decoded.gave_up:
+        if i in failing:  # the decoder gave up on its group: the page as written, to correct
             reasons.append("inconsistent")
         out.append(
             FieldReading(
@@ -381,6 +386,8 @@ def _flag(
                 reasons=tuple(reasons),
                 written="".join(CLASS_CHARS[int(c)] for c in writing[i].argmax(axis=-1)),
                 fused="".join(CLASS_CHARS[int(c)] for c in fused[i].argmax(axis=-1)),
+                read=decoded.raw[i],
+                read_confidence=float(np.exp(norm[i, decoded.raw[i]])),
                 bubbles="".join(
                     ("-" if int(b) == 10 else str(int(b))) if sure else "?"
                     for b, sure in zip(bubble_sym[i], bubble_sure[i], strict=True)

@@ -217,6 +217,28 @@ def plan_number(value: int, rng: np.random.Generator, lead_style: str | None = N
     return plans
 
 
+def skip_bubbles(plans: dict[str, list[DigitPlan]]) -> None:
+    """The hurried officer: digits written, no bubble marked anywhere on the page."""
+    for row in plans.values():
+        for plan in row:
+            plan.bubbles = []
+
+
+def slip(plans: dict[str, list[DigitPlan]], key: str, value: int, rng: np.random.Generator,
+         on: str = "either") -> None:
+    """The officer's slip on one written digit of `key`: the writing ("writing") or the bubble
+    ("bubble") says another digit than the one meant; "either" picks one at random."""
+    row = plans[key]
+    j = len(row) - 1 - int(rng.integers(min(len(str(value)), layout.DIGITS)))
+    wrong = (int(row[j].written) + int(rng.integers(1, 10))) % 10
+    if on == "either":
+        on = "writing" if rng.random() < 0.5 else "bubble"
+    if on == "writing":
+        row[j].written = str(wrong)
+    else:
+        row[j].bubbles = [(wrong, "fill")]
+
+
 def draw_bubble(page: np.ndarray, centre: tuple[float, float], style: str, ink: np.ndarray,
                 rng: np.random.Generator) -> None:
     s = PAPER_PX_PER_MM

@@ -19,7 +19,11 @@ CLEAN = {
     "DIS": 4, "PDIS": 3, "SSD": 293, "SSR": 2, "SSTD": 31, "SS": 260,
     "01": 120, "02": 95, "03": 40, "SAH": 255, "TS": 5, "JSAHTS": 260,
 }
+SUMS_WRONG = {**CLEAN, "03": 47}  # the officer's error: 120 + 95 + 47 = 262, SAH 255 written
 UPSIDE = {"01": 31, "02": 148, "03": 67, "SAH": 246, "TS": 9}
+# The hurried officer of the skipped photo wrote the votes only, and marked no bubble.
+SKIPPED = {k: CLEAN[k] for k in ("01", "02", "03", "SAH", "TS")}
+
 
 def demo_templates() -> dict[str, FormTemplate]:
     data = yaml.safe_load((ROOT / "demo" / "election.yaml").read_text(encoding="utf-8"))

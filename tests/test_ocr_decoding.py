@@ -55,8 +55,12 @@ def test_number_probabilities_accept_x_blank_or_zero_in_leading_boxes() -> None:
     assert empty.max() < fusion.number_log_probs(_field("XX0", "--0")[None])[0].max()
 
 
+def _choices(p: np.ndarray) -> np.ndarray:
+    return fusion.supported_log_probs(p, fusion.number_log_probs(p))
+
+
 def _lps(*fields: tuple[str, str]) -> np.ndarray:
-    return fusion.number_log_probs(np.stack([_field(w, b) for w, b in fields]))
+    return _choices(np.stack([_field(w, b) for w, b in fields]))
 
 
 KINDS = ["candidate", "candidate", "candidate", "SAH", "TS", "BALLOTS", "VOTERS"]
@@ -81,21 +85,61 @@ def test_the_arithmetic_settles_a_writing_bubble_disagreement() -> None:
     assert decoded.values[1] == 95
 
 
-def test_a_misread_digit_is_corrected_and_the_check_says_so() -> None:
-    # 03 read as 46 by both readings (confidently wrong in one digit); the sums say 40.
-    lps = _lps(("120", "120"), ("X95", "-95"), ("X46", "-46", ), ("255", "255"), ("XX5", "--5"),
+def test_an_uncertain_digit_is_chosen_by_the_sums_and_the_check_says_so() -> None:
+    # 03: bubbles skipped, the handwriting unsure between 46 and 40; the sums say 40.
+    lps = _lps(("120", "120"), ("X95", "-95"), ("X46", "---"), ("255", "255"), ("XX5", "--5"),
                ("260", "260"), ("260", "260"))
-    lps[2] = fusion.number_log_probs(_field("X46", "-46", confidence=0.7)[None])[0]
+    lps[2] = _choices(_field("X46", "---", confidence=0.7)[None])[0]
     decoded = arith.decode(lps, KINDS, 287, complete_sum=True)
-    assert decoded.raw[2] == 46 and decoded.values[2] == 40
+    assert decoded.raw[2] == 46 and decoded.values[2] == 40 and not decoded.gave_up
     assert decoded.checks[0].ok and decoded.checks[0].corrected
 
 
-def test_a_confident_sah_outvoted_by_every_other_field_is_corrected() -> None:
+def test_a_confident_reading_is_never_changed_to_make_the_sums_hold() -> None:
+    # 03 = 46 by both readings: that is what is on the paper, even though the sums say 40.
+    lps = _lps(("120", "120"), ("X95", "-95"), ("X46", "-46"), ("255", "255"), ("XX5", "--5"),
+               ("260", "260"), ("260", "260"))
+    decoded = arith.decode(lps, KINDS, 287, complete_sum=True)
+    assert decoded.gave_up and decoded.values == decoded.raw == [120, 95, 46, 255, 5, 260, 260]
+    failing = [c for c in decoded.checks if not c.ok]
+    assert [c.name for c in failing] == ["sum_equals_sah"]
+    assert failing[0].detail == "120+95+46 = 261, SAH = 255"
+    assert decoded.failing_fields() == {0, 1, 2, 3}  # the candidates and SAH, not TS or SS
+
+
+def test_a_field_read_confidently_as_a_whole_is_pinned_even_with_a_weak_digit() -> None:
+    # 03 = 46 at field probability ≥ 0.97, though its units digit gives 0 a few percent.
+    p = np.full((3, 12), 0.0001)
+    p[0, X_CLASS], p[1, 4], p[2, 6], p[2, 0] = 0.9989, 0.9989, 0.9779, 0.021
+    choices = _choices(p[None])[0]
+    assert np.exp(choices.max() - np.logaddexp.reduce(fusion.number_log_probs(p[None])[0])) > 0.97
+    assert fusion.supported(choices).sum() == 1 and choices.argmax() == 46
+
+
+def test_paper_arithmetic_that_is_wrong_is_answered_as_written() -> None:
+    # The officer's own error: 120 + 95 + 40 = 255, but 299 written (and bubbled) as SAH.
     lps = _lps(("120", "120"), ("X95", "-95"), ("X40", "-40"), ("299", "299"), ("XX5", "--5"),
                ("260", "260"), ("260", "260"))
     decoded = arith.decode(lps, KINDS, 287, complete_sum=True)
-    assert decoded.values[3] == 255 and decoded.raw[3] == 299 and not decoded.gave_up
+    assert decoded.gave_up and decoded.values == decoded.raw
+    assert decoded.values[3] == 299
+    assert {c.name for c in decoded.checks if not c.ok} == {
+        "sum_equals_sah", "sah_plus_ts_equals_ballots"
+    }
+
+
+def test_an_empty_bubble_column_is_no_evidence_and_the_writing_decides() -> None:
+    # 285 written, no bubble marked: not "5 with two empty leading boxes".
+    p = _field("285", "---", confidence=0.98)
+    assert list(p.argmax(axis=1)) == [2, 8, 5]
+    lp = fusion.number_log_probs(p[None])[0]
+    assert lp.argmax() == 285
+    confidence = np.exp(lp[285] - np.logaddexp.reduce(lp))
+    both = fusion.number_log_probs(_field("285", "285")[None])[0]
+    assert 0.5 < confidence < np.exp(both[285] - np.logaddexp.reduce(both))  # one reading
+    choices = _choices(p[None])[0]
+    assert not fusion.supported(choices)[5]  # "5" would override two confident digits
+    assert fusion.supported(_choices(_field("285", "---", confidence=0.6)[None])[0])[5]
 
 
 def test_the_decoder_gives_up_rather_than_rewrite_half_the_page() -> None:

@@ -43,10 +43,13 @@ def test_clean_photo_is_read_and_confirmed(client, redis_conn, telegram, media_d
     assert ack["text"].startswith("Foto diterima dan disimpan")
     assert reading["method"] == "sendPhoto"
     [submission] = _submissions()
+    # DPT: the handwriting confidently reads 217 where 287 is bubbled (a disagreement is never
+    # settled silently); DIS and PDIS: no sum on the page checks them and neither reading is
+    # sure. The officer is asked to check those three.
     assert reading["caption"].startswith(
-        "Dibaca dari foto PPWP TPS 3576011001001: "  # the whole C.Hasil, as the form has it
-        "DPT=287 DPTB=3 DPK=2 PHP=260 PDPT=255 PDPTB=3 PDPK=2 SSD=293 SSR=2 SSTD=31 SS=260 "
-        f"DIS=4 PDIS=3 01=120 02=95 03=40 SAH=255 TS=5. Kode {submission.receipt_code}."
+        "Dibaca dari foto PPWP TPS 3576011001001: DPT=287? DPTB=3 DPK=2 PHP=260 PDPT=255 "
+        "PDPTB=3 PDPK=2 SSD=293 SSR=2 SSTD=31 SS=260 DIS=4? PDIS=3? 01=120 02=95 03=40 SAH=255 "
+        f"TS=5. Kode {submission.receipt_code}."
     )
     assert reading["photo"][:3] == b"\xff\xd8\xff"  # the annotated page, as a JPEG
     assert (submission.source, submission.status) == ("photo", "pending")
@@ -99,7 +102,9 @@ def test_simulator_photo_that_disagrees_with_the_sms_goes_to_review(
     texts = [r.text for r in replies(inbound_id)]
     assert texts[0].startswith("Foto diterima dan disimpan")
     assert texts[1].startswith(
-        "[LATIHAN, tidak dihitung] Dibaca dari foto PPWP TPS 3576011001001: DPT=287"
+        "[LATIHAN, tidak dihitung] Dibaca dari foto PPWP TPS 3576011001001: DPT=287? DPTB=3 "
+        "DPK=2 PHP=260 PDPT=255 PDPTB=3 PDPK=2 SSD=293 SSR=2 SSTD=31 SS=260 DIS=4? PDIS=3? "
+        "01=120 02=95 03=40"
     )  # the simulator is a training channel: every reply about its tallies says so
     typed, photo = _submissions()
     assert (typed.status, photo.status, photo.source) == ("superseded", "pending", "photo")
@@ -137,3 +142,37 @@ def test_simulate_waits_for_the_photo_reading(demo, redis_conn, media_dir) -> No
     ]
     with pytest.raises(TimeoutError):  # a reading that never comes is not waited for forever
         list(wait_for_replies(text_id, 0.5, until_sequence=READ_SEQUENCE))
+
+
+def test_paper_whose_sums_do_not_hold_is_shown_as_written_and_cannot_be_confirmed(
+    client, redis_conn, telegram, media_dir
+) -> None:
+    """The officer's own error (03 = 47 written, the votes add up to 262, SAH 255 written): the
+    reply shows the numbers on the paper and names the failing sum; nothing is "corrected"; the
+    tally stays pending, cannot be confirmed, and a review item opens."""
+    from bots.review import open_items
+
+    _ack, reading = send_photo(client, redis_conn, telegram, "ppwp_sums_wrong.jpg", 9300)
+    caption = reading["caption"]
+    assert "01=120" in caption and "02=95" in caption and "03=47" in caption, caption
+    assert "SAH=255" in caption and "TS=5" in caption, caption
+    assert "jumlah suara 262 tidak sama dengan SAH 255" in caption, caption
+    [submission] = _submissions()
+    assert (submission.status, submission.reason) == ("pending", "checks_failed")
+    assert submission.votes_by_ballot() == {1: 120, 2: 95, 3: 47} and submission.sah == 255
+    with session_scope() as session:
+        items = {i.kind: i for i in open_items(session) if i.submission_id == submission.id}
+        assert "sum_equals_sah" in items["failed_checks"].detail["rules"]
+    buttons = reading["reply_markup"]["inline_keyboard"][0]
+    post(
+        client,
+        tu.callback_update(
+            9302, USER, buttons[0]["callback_data"], reading["message_id"], caption
+        ),
+    )
+    drain(redis_conn)
+    assert _submissions()[0].status == "pending"
+    answers = [c.get("text", "") for c in telegram.calls() if c["method"] in (
+        "sendMessage", "editMessageText", "editMessageCaption")]
+    assert any("belum bisa dikonfirmasi: jumlah suara 262 tidak sama dengan SAH 255" in a
+               for a in answers), answers

@@ -13,7 +13,8 @@ from ocr.templates import FormTemplate
 from tests.ocr_support import demo_templates
 
 __all__ = [
-    "bench_templates", "demo_templates", "make_values", "photo_of_filled_form", "uci_source"
+    "bench_templates", "demo_templates", "make_values", "paper_error", "photo_of_filled_form",
+    "uci_source",
 ]
 
 
@@ -51,6 +52,28 @@ def make_values(
 ) -> dict[str, int]:
     """A consistent whole C.Hasil: every rule of the form holds (ocr.synth.whole_form_values)."""
     return synth.whole_form_values(template, registered, rng)
+
+
+def paper_error(
+    template: FormTemplate, values: dict[str, int], rng: np.random.Generator
+) -> dict[str, int]:
+    """The officer's own arithmetic error: `values` with one counted number on SAH's page (or,
+    one time in four, SAH) miscopied, so they no longer add up to SAH. What is on the paper."""
+    written = dict(values)
+    sah_page = next(f.page for f in template.fields if f.key == "SAH")
+    counting = set(template.candidate_keys)
+    keys = [f.key for f in template.fields_on(sah_page) if f.key in counting]
+    key = "SAH" if not keys or rng.random() < 0.25 else str(rng.choice(keys))
+    while written[key] == values[key]:
+        text = list(f"{values[key]:d}")
+        if rng.random() < 0.5 and len(text) >= 2:  # one digit miscopied
+            i = int(rng.integers(len(text)))
+            text[i] = str((int(text[i]) + int(rng.integers(1, 10))) % 10)
+            new = int("".join(text))
+        else:  # a small slip in adding up
+            new = values[key] + int(rng.choice([-1, 1])) * int(rng.integers(1, 21))
+        written[key] = min(999, max(0, new))
+    return written
 
 
 def photo_of_filled_form(

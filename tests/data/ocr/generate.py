@@ -1,6 +1,6 @@
 """Regenerate the golden photos of tests/test_ocr_*.py (deterministic; needs scikit-learn).
 
-    .venv/bin/python tests/data/ocr/generate.py
+    .venv/bin/python tests/data/ocr/generate.py [name.jpg ...]   # all, or only these
 
 Each is a simulated phone photo (ocr.synth) of the demo PPWP form (the whole C.Hasil on one
 page) of TPS 3576011001001, filled with handwriting from scikit-learn's UCI digits (writers the
@@ -38,7 +38,10 @@ CLEAN = {
     "DIS": 4, "PDIS": 3, "SSD": 293, "SSR": 2, "SSTD": 31, "SS": 260,
     "01": 120, "02": 95, "03": 40, "SAH": 255, "TS": 5, "JSAHTS": 260,
 }
+SUMS_WRONG = {**CLEAN, "03": 47}  # the officer's error: 120 + 95 + 47 = 262, SAH 255 written
 UPSIDE = {"01": 31, "02": 148, "03": 67, "SAH": 246, "TS": 9}
+# The hurried officer of the skipped photo wrote the votes only, and marked no bubble.
+SKIPPED = {k: CLEAN[k] for k in ("01", "02", "03", "SAH", "TS")}
 GENTLE = synth.PhotoSpec(tilt=0.06, rotation=8, blur=(0.0, 0.5), noise=(1.5, 3.0),
                          light=(0.8, 1.0), shadow=0.0, jpeg=(70, 70), long_side=1024,
                          fill=(0.9, 0.93))
@@ -57,17 +60,19 @@ def uci() -> synth.GlyphSource:
     return source
 
 
-def form(values: dict[str, int], seed: int, slip: tuple[str, int, int] | None = None
-         ) -> np.ndarray:
+def form(values: dict[str, int], seed: int, slip: tuple[str, int, int] | None = None,
+         skip_bubbles: bool = False) -> np.ndarray:
     rng = np.random.default_rng(seed)
     plans = {k: synth.plan_number(v, rng, "X") for k, v in values.items()}
+    if skip_bubbles:
+        synth.skip_bubbles(plans)
     if slip:
         key, position, bubble = slip
         plans[key][position].bubbles = [(bubble, "fill")]
     return synth.fill_form(PPWP, 1, TPS, values, plans, uci(), rng)
 
 
-def main() -> None:
+def main(only: set[str] | None = None) -> None:
     shots: dict[str, bytes] = {}
     paper = form(CLEAN, 1)
     shots["ppwp_clean.jpg"] = synth.photograph(paper, np.random.default_rng(11), GENTLE)
@@ -76,6 +81,10 @@ def main() -> None:
     shots["ppwp_upside_down.jpg"] = synth.photograph(upside, np.random.default_rng(12), spec)
     slipped = form(CLEAN, 4, slip=("02", 1, 4))  # 95 written, 45 bubbled
     shots["ppwp_slip.jpg"] = synth.photograph(slipped, np.random.default_rng(13), GENTLE)
+    skipped = form(SKIPPED, 4, skip_bubbles=True)  # digits written, no bubble marked
+    shots["ppwp_skipped.jpg"] = synth.photograph(skipped, np.random.default_rng(14), GENTLE)
+    wrong = form(SUMS_WRONG, 5)  # written and bubbled alike; the sums do not hold on paper
+    shots["ppwp_sums_wrong.jpg"] = synth.photograph(wrong, np.random.default_rng(18), GENTLE)
     whole = cv2.imdecode(np.frombuffer(shots["ppwp_clean.jpg"], np.uint8), cv2.IMREAD_COLOR)
     left_cut = whole[:, whole.shape[1] // 5 :]  # the left markers are out of the picture
     shots["ppwp_cropped.jpg"] = cv2.imencode(".jpg", left_cut, [cv2.IMWRITE_JPEG_QUALITY, 70])[
@@ -93,9 +102,11 @@ def main() -> None:
         1
     ].tobytes()
     for name, data in shots.items():
+        if only and name not in only:
+            continue
         (HERE / name).write_bytes(data)
         print(f"{name}: {len(data) // 1024} KB")
 
 
 if __name__ == "__main__":
-    main()
+    main(set(sys.argv[1:]) or None)
