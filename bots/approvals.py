@@ -196,16 +196,6 @@ def _claim(session: Session, change: TallyChange, status: str, by: str, note: st
     session.refresh(change)
 
 
-def _locked(session: Session, *conditions: Any) -> Submission | None:
-    """A tally row locked until the transaction ends (PostgreSQL), read as committed now."""
-    return session.scalars(
-        select(Submission)
-        .where(*conditions)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one_or_none()
-
-
 def _current_before(session: Session, change: TallyChange) -> dict[str, Any] | None:
     """The values the proposal would replace, as they are now (None: nothing confirmed).
 
@@ -214,14 +204,14 @@ def _current_before(session: Session, change: TallyChange) -> dict[str, Any] | N
     """
     submission = session.get_one(Submission, change.submission_id)
     if change.kind == "change":
-        current = _locked(session, Submission.id == submission.id)
-    else:
-        current = _locked(
+        current = lock_row(session, Submission, submission.id)
+    else:  # a training tally never meets a real one
+        current = confirmed_for(
             session,
-            Submission.tps_code == submission.tps_code,
-            Submission.contest_code == submission.contest_code,
-            Submission.training == submission.training,  # a training tally never meets a real one
-            Submission.status == "confirmed",
+            submission.tps_code,
+            submission.contest_code,
+            training=submission.training,
+            lock=True,
         )
     if current is None or current.status != "confirmed":
         return None
