@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from flask import has_request_context, request
 
+from web.attention_texts import ATTENTION_TEXTS
+
 DEFAULT = "id"
 LANGUAGES = ("id", "en")
 
@@ -360,6 +362,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "Sending photos through the simulator is not available yet.",
     },
 }
+CATALOG.update(ATTENTION_TEXTS)
 
 
 def current_language() -> str:

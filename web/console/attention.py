@@ -1,4 +1,3 @@
-# ruff: noqa: E501  (page texts read best unbroken, as in web/i18n.py)
 """/console/attention: stored messages (and replies) whose job kept failing.
 
 The sweeper drives a message again after each failed job (jobs.sweeper) and, after
@@ -30,7 +29,7 @@ from relay.db import session_scope
 from relay.models import InboundMessage, OutboundMessage
 from web.auth import current_operator, login_required
 from web.console import blueprint
-from web.i18n import CATALOG, t
+from web.i18n import t
 
 LIMIT = 200
 # The job a message waits for, by stage: its conversation, its photos' download, their reading.
@@ -41,35 +40,6 @@ ENQUEUE: dict[str, Callable[[int], bool]] = {
 }
 FAILED_FOLLOW_UPS = {"media_failed": "media", "photo_failed": "photo"}
 
-CATALOG.update(
-    {
-        "attention": {"id": "Perlu perhatian", "en": "Needs attention"},
-        "attention_intro": {
-            "id": "Pesan yang tersimpan tetapi gagal diproses berulang kali. Perbaiki penyebabnya, lalu coba lagi.",
-            "en": "Stored messages whose processing failed again and again. Fix the cause, then retry.",
-        },
-        "attention_none": {"id": "Tidak ada.", "en": "Nothing."},
-        "attention_replies": {
-            "id": "Balasan yang gagal dikirim",
-            "en": "Replies that could not be sent",
-        },
-        "attention_retry": {"id": "Coba lagi sekarang", "en": "Retry now"},
-        "attention_retried": {
-            "id": "Pesan #{id} diproses lagi.",
-            "en": "Message #{id} is processed again.",
-        },
-        "attention_failures": {"id": "Gagal", "en": "Failures"},
-        "attention_error": {"id": "Galat", "en": "Error"},
-        "attention_channel": {"id": "Kanal", "en": "Channel"},
-        "attention_sender": {"id": "Pengirim", "en": "Sender"},
-        "attention_recipient": {"id": "Penerima", "en": "Recipient"},
-        "attention_text": {"id": "Teks", "en": "Text"},
-        "attention_stage": {"id": "Tahap", "en": "Stage"},
-        "attention_stage_inbound": {"id": "percakapan", "en": "conversation"},
-        "attention_stage_media": {"id": "unduh foto", "en": "photo download"},
-        "attention_stage_photo": {"id": "baca foto", "en": "photo reading"},
-    }
-)
 
 
 def failed_stage(row: InboundMessage) -> str | None:
