@@ -85,3 +85,5 @@ def configure(level: int = logging.INFO) -> None:
     """The process's logging: INFO and up to stdout (unless configured already), masked."""
     install_masking()
     logging.basicConfig(level=level, format=FORMAT)
+    # Alembic announces every plugin and migration step at INFO: operators see only its warnings.
+    logging.getLogger("alembic").setLevel(max(level, logging.WARNING))

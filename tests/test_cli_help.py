@@ -72,6 +72,7 @@ def test_commands_run_through_it(tmp_path: Path) -> None:
     upgraded = relay("db", "upgrade", RELAY_ENV="development", DATABASE_URL=url)
     assert upgraded.returncode == 0, upgraded.stderr
     assert "database schema is up to date" in upgraded.stdout
+    assert "alembic" not in upgraded.stderr, "migration chatter"
     added = relay("operators", "add", "rina", RELAY_ENV="development", DATABASE_URL=url)
     assert added.returncode == 0, added.stderr
     listed = relay("operators", "list", RELAY_ENV="development", DATABASE_URL=url)
