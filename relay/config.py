@@ -84,6 +84,9 @@ class Settings:
     # GET /metrics asks for `Authorization: Bearer <metrics_token>` when set; unset, it is open
     # (aggregate counts only: no message text, no phone numbers).
     metrics_token: str = ""
+    # "pgbouncer": DATABASE_URL goes through PgBouncer in transaction pooling, so no
+    # server-side prepared statements and no startup `options` (docs/PRODUCTION.md).
+    database_pooler: str = ""
     # A scrape's figures are reused this many seconds (each costs a few aggregate queries).
     metrics_cache_seconds: float = 10.0
 
@@ -159,6 +162,7 @@ def load_settings() -> Settings:
         relay_env=(_env("RELAY_ENV") or defaults.relay_env).lower(),
         trusted_proxies=_list(_env("TRUSTED_PROXIES")),
         metrics_token=_env("METRICS_TOKEN"),
+        database_pooler=_env("DATABASE_POOLER").lower(),
         metrics_cache_seconds=float(
             _env("METRICS_CACHE_SECONDS") or defaults.metrics_cache_seconds
         ),
