@@ -5,9 +5,9 @@ webhook, the sweeper and a redelivery can all enqueue the same work without doub
 
 Inbound work has its queue, photo work (media download, form reading) another, and each
 channel's replies have theirs (`outbound-twilio`, …): the `worker` process takes `inbound`
-and `photo` (in production, text and photo workers run apart: deploy/), the `sender` process
-only the outbound queues, so a conversation never waits behind a send, nor one provider's sends behind
-another's (see jobs.circuit for a provider that hangs).
+and `photo` (in production, text and photo workers run apart: deploy/), the `sender`
+process only the outbound queues, so a conversation never waits behind a send, nor one
+provider's sends behind another's (see jobs.circuit for a provider that hangs).
 """
 
 from __future__ import annotations
