@@ -64,6 +64,22 @@ class Ballot:
         return section in self.required
 
 
+@dataclass(frozen=True)
+class Listed:
+    """A candidate (or party) as a page lists it: like `Candidate`, for an area's list too."""
+
+    ballot_number: int
+    name: str
+
+
+def listed(ballot: Ballot | None, contest: Contest) -> list[Listed]:
+    """What is on the ballot by number: the TPS's area list (regional contests), else the
+    contest's own list (also when the contest is no longer held at the TPS)."""
+    if ballot is not None and ballot.area is not None:
+        return [Listed(n, ballot.names.get(n, "")) for n in ballot.numbers]
+    return [Listed(c.ballot_number, c.name) for c in contest.candidates]
+
+
 def dapil_for(dapils: list[Dapil], tps_code: str) -> Dapil | None:
     """The dapil whose region prefix matches the TPS code most closely."""
     best: tuple[int, Dapil] | None = None
