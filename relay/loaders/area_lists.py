@@ -174,7 +174,7 @@ def store_areas(
 ) -> bool:
     """Make the contest's areas and their lists those of the file; True when anything changed."""
     refused = set(lists.refused_areas) | lists.partial
-    changed = store_dapils(conn, contest, line, lists.accepted, refused, report)
+    changed = store_dapils(conn, contest, line, lists.accepted, refused, report, kind="areas")
     existing = {
         (area, number): name
         for area, number, name in conn.execute(
@@ -217,7 +217,6 @@ def store_areas(
         report.add_note(
             line, f"contest {contest}: {len(stale)} area candidates no longer in the file removed"
         )
-    report.count_kind("areas", len(lists.accepted))
     report.count_kind("area candidates", len(lists.rows))
     return changed or bool(stale)
 
