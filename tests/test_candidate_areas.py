@@ -22,7 +22,7 @@ from relay import results
 from relay.ballots import ballot_for
 from relay.db import session_scope
 from relay.loaders.election import load_election
-from relay.models import AreaCandidate, Contest, Dapil, ResultVote
+from relay.models import AreaCandidate, Contest, Dapil, ResultVote, Submission
 from tests.support import converse
 from webhooks.cli_data import register
 
@@ -360,3 +360,25 @@ def test_forms_are_printed_per_area_and_told_apart(demo: str, tmp_path: Path) ->
     assert layout["dapil"] == "JABAR" and layout["version"] == jabar.version
     labels = {f["key"]: f["label"] for f in layout["fields"]}
     assert labels["05"] == "Ujang Hidayat (ilustrasi)"
+
+
+# --------------------------------------------------------------------------- console
+
+
+def test_console_edits_a_tally_with_the_area_list(client) -> None:
+    from tests.web_support import logged_in, post_form
+
+    text = f"DPD {JABAR_TPS} 01=7 02=8 03=9 04=10 05=11 SAH=45 TS=1"
+    assert converse("081234567810", text).text.startswith("Diterima")  # pending
+    with session_scope() as session:
+        submission = session.scalars(select(Submission)).one()
+    logged_in(client)
+    url = f"/console/submissions/{submission.id}"
+    page = client.get(url).get_data(as_text=True)
+    assert 'name="v5"' in page and "Ujang Hidayat" in page and "Calon DPD Ilustrasi A" not in page
+    votes = {"v1": "7", "v2": "8", "v3": "9", "v4": "10", "v5": "12", "sah": "46", "ts": "1"}
+    post_form(client, f"{url}/change", {**votes, "note": "foto C.Hasil"}, page=url)
+    with session_scope() as session:
+        changed = session.get_one(Submission, submission.id)
+        assert changed.votes_by_ballot() == {1: 7, 2: 8, 3: 9, 4: 10, 5: 12}
+        assert changed.sah == 46
