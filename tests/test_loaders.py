@@ -113,8 +113,9 @@ def test_election_loads_the_demo_file(db: str) -> None:
         assert [c.ballot_number for c in ppwp.candidates] == [1, 2, 3]
         assert "Prabowo" in ppwp.candidates[1].name and "Gibran" in ppwp.candidates[1].name
         dpd = session.get(Contest, "DPD")
-        assert dpd is not None and dpd.region_scope == ["35"]
-        assert dpd.applies_to("3576011001001") and not dpd.applies_to("3277011001001")
+        assert dpd is not None and dpd.region_scope == ["12", "32", "34", "35"]  # its areas
+        wal = session.get_one(Contest, "WAL")
+        assert wal.applies_to("3576011001001") and not wal.applies_to("3403012001001")
 
 
 def test_election_rerun_is_unchanged_and_edits_replace_candidates(db: str, tmp_path: Path) -> None:
