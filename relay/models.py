@@ -485,11 +485,13 @@ class ResultSection(Base):
 
 
 class ResultTimeline(Base):
-    """Tallies confirmed per contest and hour, for the dashboard's chart."""
+    """Tallies confirmed per contest, region and hour, for the dashboard's charts; region ''
+    is the country (migration 0014)."""
 
     __tablename__ = "result_timeline"
 
     contest_code: Mapped[str] = mapped_column(ForeignKey("contests.code"), primary_key=True)
+    region_code: Mapped[str] = mapped_column(String(10), primary_key=True, default="")
     hour: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
     confirmed: Mapped[int] = mapped_column(Integer, default=0)
 

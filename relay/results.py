@@ -250,18 +250,25 @@ def tally_confirmed(session: Session, submission: Submission) -> None:
         submission.tps_code,
         _delta(None, numbers_of(submission)),
     )
-    _timeline_add(session, submission.contest_code, submission.decided_at, 1)
+    _timeline_add(session, submission.contest_code, submission.tps_code, submission.decided_at, 1)
 
 
-def _timeline_add(session: Session, contest_code: str, moment: datetime | None, n: int) -> None:
+def _timeline_add(
+    session: Session, contest_code: str, tps_code: str, moment: datetime | None, n: int
+) -> None:
+    """The hour's point of the country and of each region the TPS lies in, in one statement."""
     insert = _insert(session)
-    point = insert(ResultTimeline).values(
-        contest_code=contest_code, hour=_hour(moment), confirmed=n
+    hour = _hour(moment)
+    points = insert(ResultTimeline).values(
+        [
+            {"contest_code": contest_code, "region_code": region, "hour": hour, "confirmed": n}
+            for region in (NATIONAL, *regions_of(tps_code))
+        ]
     )
     session.execute(
-        point.on_conflict_do_update(
-            index_elements=["contest_code", "hour"],
-            set_={"confirmed": ResultTimeline.confirmed + point.excluded.confirmed},
+        points.on_conflict_do_update(
+            index_elements=["contest_code", "region_code", "hour"],
+            set_={"confirmed": ResultTimeline.confirmed + points.excluded.confirmed},
         )
     )
 
@@ -279,8 +286,8 @@ def tally_replaced(
         return
     tally_changed(session, new.contest_code, new.tps_code, numbers_of(old), numbers_of(new))
     if _hour(old_decided_at) != _hour(new.decided_at):
-        _timeline_add(session, new.contest_code, old_decided_at, -1)
-        _timeline_add(session, new.contest_code, new.decided_at, 1)
+        _timeline_add(session, new.contest_code, new.tps_code, old_decided_at, -1)
+        _timeline_add(session, new.contest_code, new.tps_code, new.decided_at, 1)
 
 
 def tally_changed(
@@ -352,7 +359,10 @@ class Expected:
     sections: dict[tuple[str, str, str], list[int]] = field(
         default_factory=lambda: defaultdict(lambda: [0, 0])
     )
-    timeline: dict[tuple[str, datetime], int] = field(default_factory=lambda: defaultdict(int))
+    # (contest, region, hour): region '' is the country
+    timeline: dict[tuple[str, str, datetime], int] = field(
+        default_factory=lambda: defaultdict(int)
+    )
 
 
 def public_tallies() -> Any:
@@ -382,7 +392,9 @@ def expected(session: Session) -> Expected:
                 section = sums.sections[(contest, region, key)]
                 section[0] += value
                 section[1] += 1
-        sums.timeline[(contest, _hour(submission.decided_at))] += 1
+        hour = _hour(submission.decided_at)
+        for region in (NATIONAL, *regions_of(submission.tps_code)):
+            sums.timeline[(contest, region, hour)] += 1
     return sums
 
 
@@ -432,7 +444,10 @@ def rebuild(session: Session) -> int:
     _bulk(
         session,
         ResultTimeline,
-        [{"contest_code": c, "hour": h, "confirmed": n} for (c, h), n in sums.timeline.items()],
+        [
+            {"contest_code": c, "region_code": r, "hour": h, "confirmed": n}
+            for (c, r, h), n in sums.timeline.items()
+        ],
     )
     rebuild_region_stats(session)
     return sums.tallies
@@ -443,7 +458,7 @@ class Drift:
     """A stored total that differs from the sum of its confirmed tallies."""
 
     contest_code: str
-    region_code: str  # "" for the timeline, which is per contest
+    region_code: str  # "" for the country
     # tps_confirmed | sah | ts | votes NN | candidate NN.K | section KEY |
     # section KEY tps_reported | timeline <hour>
     field: str
@@ -505,13 +520,13 @@ def verify(session: Session) -> list[Drift]:
             if e != s:
                 drifts.append(Drift(skey[0], skey[1], f"section {skey[2]}{suffix}", e, s))
     stored_timeline = {
-        (p.contest_code, _hour(p.hour)): p.confirmed
+        (p.contest_code, p.region_code, _hour(p.hour)): p.confirmed
         for p in session.scalars(select(ResultTimeline))
     }
-    for key in sorted(set(sums.timeline) | set(stored_timeline)):
-        e, s = sums.timeline.get(key, 0), stored_timeline.get(key, 0)
+    for tkey in sorted(set(sums.timeline) | set(stored_timeline)):
+        e, s = sums.timeline.get(tkey, 0), stored_timeline.get(tkey, 0)
         if e != s:
-            drifts.append(Drift(key[0], "", f"timeline {key[1].isoformat()}", e, s))
+            drifts.append(Drift(tkey[0], tkey[1], f"timeline {tkey[2].isoformat()}", e, s))
     return drifts
 
 
@@ -899,10 +914,17 @@ def area(session: Session, contest: Contest, code: str, name: str) -> Area:
     return areas(session, contest, [(code, name, level_of(code))], candidates=True)[0]
 
 
-def timeline(session: Session, contest_code: str) -> list[tuple[datetime, int]]:
+def timeline(
+    session: Session, contest_code: str, region_code: str = NATIONAL
+) -> list[tuple[datetime, int]]:
+    """Tallies confirmed per hour in the country ('') or one region."""
     rows = session.execute(
         select(ResultTimeline.hour, ResultTimeline.confirmed)
-        .where(ResultTimeline.contest_code == contest_code)
+        .where(
+            ResultTimeline.contest_code == contest_code,
+            ResultTimeline.region_code == region_code,
+            ResultTimeline.confirmed != 0,
+        )
         .order_by(ResultTimeline.hour)
     )
     return [(_hour(hour), n) for hour, n in rows]

@@ -6,7 +6,7 @@ times. Never an officer's name, phone number or message text.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -359,7 +359,10 @@ CHART_WIDTH, CHART_HEIGHT = 640, 160
 
 
 def chart_points(points: list[tuple[datetime, int]]) -> dict[str, Any]:
-    """Bars for an SVG chart of tallies confirmed per hour (coordinates computed here)."""
+    """Bars for an SVG chart of tallies confirmed per hour (coordinates computed here).
+
+    The x axis runs from the first bar's hour to the end of the last one, in WIB: its two
+    labels always differ (the date is written once unless the chart spans midnight)."""
     if not points:
         return {"bars": [], "width": CHART_WIDTH, "height": CHART_HEIGHT, "max": 0}
     top = max(n for _, n in points) or 1
@@ -367,15 +370,25 @@ def chart_points(points: list[tuple[datetime, int]]) -> dict[str, Any]:
     width = max(1.0, min(slot * 0.8, 40.0))
     bars = []
     for i, (hour, n) in enumerate(points):
-        height = (CHART_HEIGHT - 20) * n / top
+        height = (CHART_HEIGHT - 34) * n / top
         bars.append(
             {
                 "x": round(i * slot + (slot - width) / 2, 1),
-                "y": round(CHART_HEIGHT - 20 - height, 1),
+                "y": round(CHART_HEIGHT - 34 - height, 1),
                 "w": round(width, 1),
                 "h": round(height, 1),
                 "count": n,
                 "label": hour.astimezone(WIB).strftime("%d/%m %H:00"),
             }
         )
-    return {"bars": bars, "width": CHART_WIDTH, "height": CHART_HEIGHT, "max": top}
+    start = points[0][0].astimezone(WIB)
+    end = (points[-1][0] + timedelta(hours=1)).astimezone(WIB)
+    same_day = end.date() == start.date() or (end.hour == 0 and end - start <= timedelta(days=1))
+    return {
+        "bars": bars,
+        "width": CHART_WIDTH,
+        "height": CHART_HEIGHT,
+        "max": top,
+        "start": start.strftime("%d/%m %H:00"),
+        "end": end.strftime("%H:00" if same_day else "%d/%m %H:00"),
+    }

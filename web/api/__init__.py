@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, jsonify
+from flask import Blueprint, abort, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
 from relay import results
 from relay.ballots import PARTIES, area_candidates, contest_dapils
 from relay.db import session_scope
-from relay.models import Contest
+from relay.models import Contest, Region
 from web import public
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -157,9 +157,13 @@ def timeline(contest_code: str) -> ResponseReturnValue:
         contest = db.get(Contest, contest_code.upper())
         if contest is None:
             abort(404)
-        points = results.timeline(db, contest.code)
+        region_code = request.args.get("region", "")
+        if region_code and db.get(Region, region_code) is None:
+            abort(404)
+        points = results.timeline(db, contest.code, region_code)
     return jsonify(
         contest=contest.code,
+        region=region_code or None,
         confirmed_per_hour=[{"hour": hour.isoformat(), "confirmed": n} for hour, n in points],
     )
 

@@ -47,7 +47,7 @@ def region(contest_code: str, region_code: str = "") -> ResponseReturnValue:
         view = public.region_view(db, contest, region_code)
         if view is None:
             abort(404)
-        chart = public.chart_points(results.timeline(db, contest.code))
+        chart = public.chart_points(results.timeline(db, contest.code, view["area"].code))
         return render_template("dashboard/region.html", contest=contest, view=view, chart=chart)
 
 
