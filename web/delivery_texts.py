@@ -40,6 +40,12 @@ DELIVERY_TEXTS: dict[str, dict[str, str]] = {
         "en": "The officer's WhatsApp 24-hour window has closed and {env} is not set: replies go by SMS where the officer has a phone number.",
     },
     "provider_status": {"id": "status penyedia", "en": "provider status"},
+    "compare_title": {
+        "id": "Foto dibandingkan dengan data terkonfirmasi, per kolom",
+        "en": "The photo against the confirmed tally, field by field",
+    },
+    "compare_field": {"id": "Kolom", "en": "Field"},
+    "compare_photo": {"id": "Dibaca dari foto", "en": "Read from the photo"},
     "evidence": {"id": "Foto bukti", "en": "Photo evidence"},
     "evidence_photo": {"id": "foto C.Hasil hal. {page}", "en": "C.Hasil photo p. {page}"},
 }
