@@ -125,6 +125,7 @@ def _submit_reading(  # type: ignore[no-untyped-def]
     reply = submit(session, officer, message, tally, PhotoReading(form.uncertain, annotated))
     stored = session.scalar(select(Submission).where(Submission.inbound_id == message.id))
     if stored is not None and confirmed is not None and stored.reason == "locked_conflict":
+        stored.source = "photo"  # bots.tallies stores a conflict as typed; this one was read
         rules = [c.name for c in form.checks if not c.ok]
         evidence.review_difference(session, stored, confirmed, tally, dict(form.doubts), rules)
     elif stored is not None:
