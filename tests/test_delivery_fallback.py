@@ -275,3 +275,37 @@ def test_status_callback_must_be_signed(client, redis_conn, twilio) -> None:
     drain(redis_conn)
     original, copy = _reply_rows(ticket_id)
     assert original.status == "failed" and copy is not None
+
+
+def test_notices_use_the_notice_template_in_the_officers_language(
+    client, redis_conn, twilio, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A help-desk notice (e.g. about a reviewed tally) to an English-speaking officer whose
+    window has closed: WHATSAPP_TEMPLATE_HELPDESK_NOTICE_EN wins over the neutral one."""
+    from bots.helpdesk import message_officer
+    from jobs.queues import enqueue_outbound
+    from relay.models import Officer
+
+    english = "+6281234567802"  # Dewi Lestari, kpps TPS 3576011001002, English
+    notice_en, notice = "HX" + "e" * 32, "HX" + "f" * 32
+    monkeypatch.setenv("WHATSAPP_TEMPLATE_HELPDESK_NOTICE_EN", notice_en)
+    monkeypatch.setenv("WHATSAPP_TEMPLATE_HELPDESK_NOTICE", notice)
+    twilio.add_content_template(notice_en, "TPS Relay help desk: {{1}}")
+    assert post_whatsapp(client, english, "STATUS").status_code == 200
+    drain(redis_conn)
+    with session_scope() as session:
+        session.execute(
+            update(InboundMessage).values(received_at=datetime.now(UTC) - timedelta(days=2))
+        )
+        officer = session.scalars(select(Officer).where(Officer.phone == english)).one()
+        queued = message_officer(session, officer, "PPWP TPS 3576011001002 was corrected.")
+        assert queued is not None and queued.channel == "whatsapp"
+        queued_id = queued.id
+    enqueue_outbound(queued_id)
+    drain(redis_conn)
+    sent = [m for m in twilio.sent_messages() if m["To"] == f"whatsapp:{english}"][-1]
+    assert sent["ContentSid"] == notice_en
+    assert sent["Body"] == "TPS Relay help desk: PPWP TPS 3576011001002 was corrected."
+    with session_scope() as session:
+        row = session.get_one(OutboundMessage, queued_id)
+        assert (row.status, row.extras["content_sid"]) == ("sent", notice_en)
