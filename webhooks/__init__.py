@@ -22,6 +22,7 @@ def create_app() -> Flask:
         delivery_status,
         health,
         media_links,
+        metrics_endpoint,
         receive,
     )
 
@@ -41,6 +42,7 @@ def create_app() -> Flask:
     app.register_blueprint(delivery_status.blueprint)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(media_links.blueprint)
+    app.register_blueprint(metrics_endpoint.blueprint)
     cli.register(app)
     cli_audit.register(app)
     cli_data.register(app)
