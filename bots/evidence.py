@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 from bots.form_compare import FieldRow, agrees, compare
 from bots.grammar import Tally
 from bots.tallies import tally_of
-from relay.audit import record
 from relay.models import (
     InboundMessage,
     Officer,
@@ -26,6 +25,7 @@ from relay.models import (
     Submission,
     TallyEvidence,
 )
+from relay.training import record_for
 
 TEXTS: dict[str, dict[str, str]] = {
     "evidence_kept": {
@@ -81,9 +81,10 @@ def keep(
     if not pages:
         added.append(_attach(session, confirmed, message.id, officer.id, photo.page, photo.key,
                              photo.content_type, photo.annotated))
-    record(
+    record_for(
         session,
-        f"officer:{officer.id}",
+        message,
+        officer,
         "tally_evidence",
         "submission",
         confirmed.id,

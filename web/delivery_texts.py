@@ -46,6 +46,7 @@ DELIVERY_TEXTS: dict[str, dict[str, str]] = {
     },
     "compare_field": {"id": "Kolom", "en": "Field"},
     "compare_photo": {"id": "Dibaca dari foto", "en": "Read from the photo"},
+    "event_tally_evidence": {"id": "foto bukti ditambahkan", "en": "photo evidence added"},
     "evidence": {"id": "Foto bukti", "en": "Photo evidence"},
     "evidence_photo": {"id": "foto C.Hasil hal. {page}", "en": "C.Hasil photo p. {page}"},
 }
