@@ -108,14 +108,17 @@ def _deliver_callbacks(client, twilio) -> list[int]:
 
 
 @pytest.mark.parametrize(
-    ("provider_problem", "key", "reason"),
+    ("provider_problem", "key", "reason", "reason_en"),
     [
-        ("block_user", "telegram_blocked", "petugas memblokir bot Telegram"),
-        ("forget_chat", "telegram_chat_not_found", "Telegram tidak mengenal obrolan ini lagi"),
+        ("block_user", "telegram_blocked", "petugas memblokir bot Telegram",
+         "the officer blocked the Telegram bot"),
+        ("forget_chat", "telegram_chat_not_found", "Telegram tidak mengenal obrolan ini lagi",
+         "Telegram no longer knows this chat"),
     ],
 )
 def test_telegram_reply_that_cannot_be_delivered_goes_by_sms(
-    client, redis_conn, twilio, telegram, provider_problem: str, key: str, reason: str
+    client, redis_conn, twilio, telegram, provider_problem: str, key: str, reason: str,
+    reason_en: str,
 ) -> None:
     ticket_id = _telegram_ticket(client, redis_conn, telegram)
     getattr(telegram, provider_problem)(USER)
@@ -133,6 +136,9 @@ def test_telegram_reply_that_cannot_be_delivered_goes_by_sms(
     assert copy.extras == {"fallback_reason": key}
     page = _page(client, ticket_id)
     assert f"dikirim lewat SMS ke {PHONE} karena {reason}" in page
+    english = html.unescape(client.get(f"/console/tickets/{ticket_id}",
+                                       headers={"Accept-Language": "en"}).get_data(as_text=True))
+    assert f"sent by SMS to {PHONE} because {reason_en}" in english
     with session_scope() as session:
         audit = session.scalars(
             select(AuditEntry).where(AuditEntry.action == "reply_fallback")
