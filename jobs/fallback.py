@@ -28,6 +28,7 @@ SMS_CHANNELS = ("twilio", "sms-gateway")
 # Why a message went by SMS (console texts: web.console.delivery "fallback_<reason>").
 TELEGRAM_BLOCKED = "telegram_blocked"
 TELEGRAM_CHAT_NOT_FOUND = "telegram_chat_not_found"
+TELEGRAM_DEACTIVATED = "telegram_deactivated"
 WHATSAPP_WINDOW = "whatsapp_window"
 WHATSAPP_NO_TEMPLATE = "whatsapp_no_template"
 FAILED = "failed"
@@ -37,6 +38,8 @@ NO_TEMPLATE_CODE = "no_template"
 def reason_for(channel: str, error: SendError) -> str:
     """Why `channel` could not deliver, from the provider's answer."""
     detail = error.detail.lower()
+    if channel == "telegram" and error.kind == STOPPED and "deactivated" in detail:
+        return TELEGRAM_DEACTIVATED
     if channel == "telegram" and error.kind == STOPPED:
         return TELEGRAM_BLOCKED
     if channel == "telegram" and "chat not found" in detail:

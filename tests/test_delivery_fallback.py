@@ -114,6 +114,8 @@ def _deliver_callbacks(client, twilio) -> list[int]:
          "the officer blocked the Telegram bot"),
         ("forget_chat", "telegram_chat_not_found", "Telegram tidak mengenal obrolan ini lagi",
          "Telegram no longer knows this chat"),
+        ("deactivate_user", "telegram_deactivated", "akun Telegram petugas sudah dihapus",
+         "the officer's Telegram account was deleted"),
     ],
 )
 def test_telegram_reply_that_cannot_be_delivered_goes_by_sms(

@@ -15,6 +15,10 @@ DELIVERY_TEXTS: dict[str, dict[str, str]] = {
         "id": "Telegram tidak mengenal obrolan ini lagi",
         "en": "Telegram no longer knows this chat",
     },
+    "fallback_telegram_deactivated": {
+        "id": "akun Telegram petugas sudah dihapus",
+        "en": "the officer's Telegram account was deleted",
+    },
     "fallback_whatsapp_window": {
         "id": "jendela 24 jam WhatsApp sudah tertutup",
         "en": "WhatsApp's 24-hour window had closed",
