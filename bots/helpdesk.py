@@ -233,10 +233,21 @@ def free_text(
 
 
 def queue_message(
-    session: Session, channel: str, address: str, body: str, officer_id: int | None
+    session: Session,
+    channel: str,
+    address: str,
+    body: str,
+    officer_id: int | None,
+    extras: dict[str, object] | None = None,
 ) -> OutboundMessage:
-    """An outbound message on `channel`; enqueue its id once the transaction commits."""
-    message = OutboundMessage(channel=channel, to_address=address, text=body, officer_id=officer_id)
+    """An outbound message on `channel`; enqueue its id once the transaction commits.
+
+    `extras` "template"/"template_variables": the help desk's WhatsApp template for when the
+    officer's 24-hour window has closed (relay.whatsapp), which also lets the message fall
+    back to SMS (jobs.fallback)."""
+    message = OutboundMessage(
+        channel=channel, to_address=address, text=body, officer_id=officer_id, extras=extras
+    )
     session.add(message)
     session.flush()
     return message
@@ -259,7 +270,8 @@ def message_officer(
     ).first()
     if last is None:
         return None
-    return queue_message(session, last.channel, last.sender, body, officer.id)
+    notice = {"template": "helpdesk_notice", "template_variables": {"1": body}}
+    return queue_message(session, last.channel, last.sender, body, officer.id, notice)
 
 
 def operator_reply(
@@ -277,6 +289,7 @@ def operator_reply(
         ticket.address,
         say("operator_reply", language, ticket=ticket.id, body=body),
         ticket.officer_id,
+        {"template": "helpdesk_reply", "template_variables": {"1": str(ticket.id), "2": body}},
     )
     session.add(
         TicketMessage(

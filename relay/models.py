@@ -293,7 +293,7 @@ class OutboundMessage(Base):
     # queued → sent | failed
     status: Mapped[str] = mapped_column(String(10), default="queued", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    provider_id: Mapped[str | None] = mapped_column(String(100), default=None)
+    provider_id: Mapped[str | None] = mapped_column(String(100), default=None, index=True)
     error_kind: Mapped[str | None] = mapped_column(String(20), default=None)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -302,6 +302,36 @@ class OutboundMessage(Base):
     # sweeper may drive the message again (jobs.sweeper; migration 0005).
     job_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     retry_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    # An operator's reply its channel could not deliver, sent again by SMS: this row is the
+    # SMS, `fallback_of_id` the message it replaces (jobs.fallback; migration 0013).
+    fallback_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("outbound_messages.id", name="fk_outbound_messages_fallback_of_id"),
+        unique=True,
+        default=None,
+    )
+    # The provider's last word on delivery (Twilio status callbacks: sent, delivered, read,
+    # failed, undelivered), beyond our own queued → sent | failed.
+    provider_status: Mapped[str | None] = mapped_column(String(20), default=None)
+
+
+class TallyEvidence(Base):
+    """A photo of the form agreeing with a confirmed tally, kept as its evidence (shown on
+    the public TPS page) instead of thrown away (bots.evidence; migration 0013)."""
+
+    __tablename__ = "tally_evidence"
+    __table_args__ = (
+        UniqueConstraint("submission_id", "media_key", name="uq_tally_evidence_media"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    inbound_id: Mapped[int] = mapped_column(ForeignKey("inbound_messages.id"))
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id"))
+    page: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    media_key: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    annotated_key: Mapped[str | None] = mapped_column(String(200), default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class Ticket(Base):

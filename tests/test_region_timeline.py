@@ -91,7 +91,7 @@ def test_migration_0014_fills_the_regions_points_from_the_tallies(old_database: 
     config = Config(str(ROOT / "alembic.ini"))
     with get_engine(url).begin() as conn:
         config.attributes["connection"] = conn
-        command.upgrade(config, "0012")  # the national timeline only
+        command.upgrade(config, "0013")  # the national timeline only
         officer = conn.execute(text("SELECT id FROM officers ORDER BY id LIMIT 1")).scalar_one()
         conn.execute(
             text(

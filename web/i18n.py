@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import has_request_context, request
 
 from web.attention_texts import ATTENTION_TEXTS
+from web.delivery_texts import DELIVERY_TEXTS
 
 DEFAULT = "id"
 LANGUAGES = ("id", "en")
@@ -371,6 +372,7 @@ CATALOG: dict[str, dict[str, str]] = {
     },
 }
 CATALOG.update(ATTENTION_TEXTS)
+CATALOG.update(DELIVERY_TEXTS)
 
 
 def current_language() -> str:

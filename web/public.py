@@ -31,6 +31,7 @@ from relay.models import (
     Region,
     ReviewItem,
     Submission,
+    TallyEvidence,
     Tps,
 )
 from web.common import WIB
@@ -255,6 +256,35 @@ def _photo_indexes(db: Session, submission: Submission) -> list[int]:
     ]
 
 
+def evidence_of(db: Session, submission: Submission) -> list[TallyEvidence]:
+    """Photos sent after the tally was confirmed that agree with it (bots.evidence)."""
+    return list(
+        db.scalars(
+            select(TallyEvidence)
+            .where(TallyEvidence.submission_id == submission.id)
+            .order_by(TallyEvidence.id)
+        )
+    )
+
+
+def photos_json(code: str, entry: dict[str, Any]) -> list[dict[str, Any]]:
+    """The photos behind a TPS's published tally: the one it was read from (if any), then
+    the evidence sent after it was confirmed; links to the public image routes."""
+    confirmed = entry["confirmed"]
+    if confirmed is None:
+        return []
+    photos = [
+        {"kind": "tally", "url": f"/tps/{code}/photo/{confirmed.id}/{index}"}
+        for index in entry["photos"]
+    ]
+    photos += [
+        {"kind": "evidence", "id": e.id, "page": e.page, "url": f"/tps/{code}/evidence/{e.id}",
+         "received_at": _iso(e.created_at)}
+        for e in entry["evidence"]
+    ]
+    return photos
+
+
 def _public_event(entry: AuditEntry) -> dict[str, Any]:
     """An audit entry as the public may see it: what and when, not who."""
     by = "officer" if entry.actor.startswith("officer:") else "help_desk"
@@ -311,6 +341,7 @@ def tps_view(db: Session, code: str) -> dict[str, Any] | None:
                 "checks": checks(mine[-1] if mine else None, open_items.get(contest.code, [])),
                 "votes": confirmed.votes_by_ballot() if confirmed else {},
                 "photos": _photo_indexes(db, confirmed) if confirmed else [],
+                "evidence": evidence_of(db, confirmed) if confirmed else [],
                 "history": [
                     {
                         "submission": s,

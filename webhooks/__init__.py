@@ -19,6 +19,7 @@ def create_app() -> Flask:
         cli_audit,
         cli_data,
         cli_ocr,
+        delivery_status,
         health,
         media_links,
         metrics_endpoint,
@@ -38,6 +39,7 @@ def create_app() -> Flask:
     # only from the proxies in TRUSTED_PROXIES (web.auth.client_ip).
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=0, x_proto=1, x_host=1, x_port=1)  # type: ignore[method-assign]
     app.register_blueprint(receive.blueprint)
+    app.register_blueprint(delivery_status.blueprint)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(media_links.blueprint)
     app.register_blueprint(metrics_endpoint.blueprint)

@@ -144,6 +144,7 @@ def tps(code: str) -> ResponseReturnValue:
                     else None,
                     "parties": entry["detail"]["parties"] if entry["detail"] else [],
                     "checks": entry["checks"],
+                    "photos": public.photos_json(station.code, entry),
                     "history": [public.submission_json(h["submission"]) for h in entry["history"]],
                 }
                 for entry in view["contests"]

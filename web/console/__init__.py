@@ -47,6 +47,7 @@ from relay.models import (
 )
 from web.auth import SESSION_KEY, client_ip, current_operator, login_required
 from web.common import check_csrf, local_time, new_csrf_token, safe_next
+from web.console import delivery
 from web.i18n import current_language, t
 
 blueprint = Blueprint("console", __name__, url_prefix="/console", template_folder="templates")
@@ -245,6 +246,9 @@ def ticket(ticket_id: int) -> ResponseReturnValue:
             )
         }
         officer = db.get(Officer, found.officer_id) if found.officer_id else None
+        sms_copies = delivery.fallbacks(db, list(outbound))
+        templates = {i: delivery.template_used(o) for i, o in outbound.items()}
+        window = delivery.window_notice(db, found)
         submissions = []
         if officer is not None:
             submissions = db.scalars(
@@ -263,6 +267,9 @@ def ticket(ticket_id: int) -> ResponseReturnValue:
             outbound=outbound,
             officer=officer,
             submissions=submissions,
+            sms_copies=sms_copies,
+            templates=templates,
+            window=window,
         )
 
 

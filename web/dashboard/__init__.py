@@ -18,7 +18,15 @@ from sqlalchemy.orm import Session
 from relay import media, results
 from relay.ballots import PARTIES, SECTION_KEYS
 from relay.db import session_scope
-from relay.models import AreaCandidate, Contest, InboundMessage, Region, Submission, Tps
+from relay.models import (
+    AreaCandidate,
+    Contest,
+    InboundMessage,
+    Region,
+    Submission,
+    TallyEvidence,
+    Tps,
+)
 from web import public
 from web.i18n import t
 
@@ -83,6 +91,30 @@ def tps_photo(code: str, submission_id: int, index: int) -> ResponseReturnValue:
     if not path.exists():
         abort(404)
     return send_file(path, mimetype=str(items[index].get("content_type") or "image/jpeg"))
+
+
+@blueprint.get("/tps/<code>/evidence/<int:evidence_id>")
+def tps_evidence(code: str, evidence_id: int) -> ResponseReturnValue:
+    """A photo kept as the evidence of a TPS's confirmed tally (bots.evidence)."""
+    with session_scope() as db:
+        found = db.get(TallyEvidence, evidence_id)
+        submission = db.get(Submission, found.submission_id) if found else None
+        if (
+            found is None
+            or submission is None
+            or submission.tps_code != code
+            or submission.status != "confirmed"
+            or submission.training
+        ):
+            abort(404)
+        key, content_type = found.media_key, found.content_type
+    try:
+        path = media.path_of(key)
+    except ValueError:
+        abort(404)
+    if not path.exists():
+        abort(404)
+    return send_file(path, mimetype=content_type or "image/jpeg")
 
 
 @blueprint.get("/export/<contest_code>.csv")
