@@ -23,11 +23,11 @@ from relay.models import InboundMessage, Officer, Submission
 from relay.receipts import looks_like_receipt
 from relay.training import is_training, record_for
 
-# "01=51", "01: 51", "01 harusnya 51", "SAH jadi 256", "02 should be 96", "TS -> 4".
+# "01=51", "01: 51", "01 harusnya 51", "SAH jadi 256", "SAH 256", "02 should be 96", "TS -> 4".
 _CHANGE = re.compile(
-    r"(?<![\w.])(\d{1,2}|SAH|TS)\s*"
+    r"(?<![\w.])(?:(\d{1,2}|SAH|TS)\s*"
     r"(?:=|:|->|HARUSNYA|SEHARUSNYA|MESTINYA|SEMESTINYA|MENJADI|JADI|SHOULD\s+BE|TO)"
-    r"\s*(\d{1,7})(?![\w.])",
+    r"|(SAH|TS)\s)\s*(\d{1,7})(?![\w.])",
     re.IGNORECASE,
 )
 _TOKEN = re.compile(r"[0-9A-Za-z]+")
@@ -36,8 +36,8 @@ _TOKEN = re.compile(r"[0-9A-Za-z]+")
 def changes_in(message: str) -> dict[str, int]:
     """The numbers the message asks for, by key ("01", "SAH", "TS"); {} when none."""
     found: dict[str, int] = {}
-    for key, value in _CHANGE.findall(message):
-        key = key.upper()
+    for key, bare, value in _CHANGE.findall(message):
+        key = (key or bare).upper()
         found[f"{int(key):02d}" if key.isdigit() else key] = int(value)
     return found
 
