@@ -2,7 +2,9 @@
 webhooks → Redis → the production RQ worker class → conversation → sends to the fake
 gateway): small talk, FAQ questions, real problems and change requests. Only the real
 problems (and FAQ questions asked a second time) open tickets, one per officer; every
-change request is a review item; every officer's answer is sent, not only queued."""
+change request is a review item; every officer's answer is sent, not only queued.
+
+About 45 s on SQLite on an idle machine, most of it RQ's Redis round trips per job."""
 
 from __future__ import annotations
 
@@ -118,7 +120,6 @@ def count(query) -> int:
 def test_a_thousand_officers_get_answers_and_only_real_problems_open_tickets(
     demo: str, client, redis_conn, gateway, tmp_path: Path
 ) -> None:
-    started = time.monotonic()
     load_officers(tmp_path, demo)
     # The officers who will ask for a change first report and confirm their tally.
     for i in CHANGES:
@@ -205,5 +206,3 @@ def test_a_thousand_officers_get_answers_and_only_real_problems_open_tickets(
         assert len(requests) == len(CHANGES)
         assert {str(r.detail["changes"]) for r in requests} == {"{'01': 121, 'SAH': 256}"}
         assert all(r.detail["checks"] == [] for r in requests)
-    elapsed = time.monotonic() - started
-    assert elapsed < 120, elapsed  # ~30-60 s on SQLite on one core
