@@ -8,8 +8,17 @@ minute. The conversation asks here only when no tally of the officer waits for Y
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 from bots import wordmatch
+from bots.grammar import (
+    CANCEL_WORDS,
+    CHECK_WORDS,
+    CONFIRM_WORDS,
+    HELP_WORDS,
+    LANGUAGE_WORDS,
+    STATUS_WORDS,
+)
 from bots.messages import text
 
 GREETINGS = frozenset(
@@ -29,19 +38,26 @@ COURTESY = frozenset(
     ok oke sir madam team tim everyone you
     """.split()
 )
-# Words the grammar answers itself, even alone: "YA" with nothing pending says so.
-COMMAND_WORDS = frozenset({"ya", "y", "iya", "yes", "batal", "cancel"})
+# Words the grammar answers itself, even alone: "YA" with nothing pending says so, "PPWP"
+# alone that the TPS code is missing.
+COMMAND_WORDS = frozenset(
+    word.lower()
+    for word in (*CONFIRM_WORDS, *CANCEL_WORDS, *STATUS_WORDS, *CHECK_WORDS, *HELP_WORDS)
+    if word not in ("OK", "OKE")  # "ok" alone is small talk unless a tally waits for YA
+) | frozenset(word.lower() for word in LANGUAGE_WORDS)
 _LAUGH = re.compile(r"^(wk)+w?$|^(ha)+h?$|^(he)+h?$|^(hi)+h?$")
 
 
-def kind(message: str) -> str | None:
-    """ "greeting", "thanks", "ack", "junk" — or None for anything that says more."""
+def kind(message: str, known: Collection[str] = ()) -> str | None:
+    """The kind of small talk (greeting, thanks, ack, junk), or None: the message says more.
+
+    `known`: more words the grammar understands (the contest codes: PPWP, DPD, ...)."""
     if not message.strip():
         return None  # an empty message: the grammar's "Pesan kosong" already says what to send
     found = wordmatch.words(message)
     if not found:
         return "junk"  # punctuation, emoji, symbols only
-    if found[0] in COMMAND_WORDS:
+    if found[0] in COMMAND_WORDS or found[0].upper() in known:
         return None
     if all(_LAUGH.match(word) for word in found):
         return "junk"
@@ -57,7 +73,7 @@ def kind(message: str) -> str | None:
     return None
 
 
-def reply(message: str, language: str) -> str | None:
+def reply(message: str, language: str, known: Collection[str] = ()) -> str | None:
     """The friendly reply to small talk, or None when the message says more."""
-    found = kind(message)
+    found = kind(message, known)
     return text(f"chitchat_{found}", language) if found else None

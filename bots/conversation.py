@@ -142,7 +142,7 @@ def _for_text(
             return [parse_error(correction, language, hint)]
         # Help desk: small talk gets a friendly reply and no ticket, unless a tally waits
         # for YA ("ok", "sip" then confirm it). Change requests and questions: bots.helpdesk.
-        small_talk = chitchat.reply(inbound.text, language)
+        small_talk = chitchat.reply(inbound.text, language, codes)
         if small_talk is not None and latest_pending(session, officer, training) is None:
             return [small_talk]
     command = parse(inbound.text, codes)

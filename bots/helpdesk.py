@@ -222,7 +222,7 @@ def open_or_continue(
         _add_question(ticket, inbound, question, session)
         _suggest(session, ticket, found, language)
         return text("ticket_continued", language, ticket=ticket.id)
-    small_talk = chitchat.reply(question, language)
+    small_talk = chitchat.reply(question, language, session.scalars(select(Contest.code)).all())
     if small_talk is not None:
         return small_talk
     offered = _latest(session, inbound, officer, "faq", within=FAQ_WINDOW)

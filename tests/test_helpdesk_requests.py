@@ -337,3 +337,11 @@ def test_a_change_request_is_a_tally_with_the_new_numbers_and_a_review_item(demo
     assert item.detail["before"] == {"01": 120, "SAH": 255}
     assert item.detail["checks"] == []
     assert item.detail["message"].endswith("01 harusnya 121, SAH 256")
+
+
+@pytest.mark.parametrize("message", ["PPWP", "DPD", "YA", "BATAL", "STATUS", "CEK", "BAHASA"])
+def test_a_contest_code_or_command_alone_is_never_small_talk(demo: str, message: str) -> None:
+    """Short and vowel-less like "hmm", but the grammar's own words: it answers them."""
+    reply = converse(KPPS, message).text
+    assert not reply.startswith(("Pesan tidak dipahami", "Halo!", "Baik.", "Sama-sama")), reply
+    assert _counts() == (0, 0)
