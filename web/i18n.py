@@ -107,21 +107,12 @@ CATALOG: dict[str, dict[str, str]] = {
     "sec_PDPT": {"id": "Pengguna hak pilih DPT", "en": "Voted, DPT"},
     "sec_PDPTB": {"id": "Pengguna hak pilih DPTb", "en": "Voted, DPTb"},
     "sec_PDPK": {"id": "Pengguna hak pilih DPK", "en": "Voted, DPK"},
-    "sec_SSD": {
-        "id": "Surat suara diterima (DPT + 2% cadangan)",
-        "en": "Ballots received (DPT + 2% reserve)",
-    },
-    "sec_SSR": {
-        "id": "Surat suara dikembalikan (rusak/keliru coblos)",
-        "en": "Ballots returned (damaged/mis-voted)",
-    },
+    "sec_SSD": {"id": "Surat suara diterima (DPT + 2% cadangan)", "en": "Ballots received (DPT + 2% reserve)"},
+    "sec_SSR": {"id": "Surat suara dikembalikan (rusak/keliru coblos)", "en": "Ballots returned (damaged/mis-voted)"},
     "sec_SSTD": {"id": "Surat suara tidak digunakan", "en": "Ballots unused"},
     "sec_SS": {"id": "Surat suara digunakan", "en": "Ballots used"},
     "sec_DIS": {"id": "Pemilih disabilitas terdaftar", "en": "Disabled voters registered"},
-    "sec_PDIS": {
-        "id": "Pemilih disabilitas menggunakan hak pilih",
-        "en": "Disabled voters who voted",
-    },
+    "sec_PDIS": {"id": "Pemilih disabilitas menggunakan hak pilih", "en": "Disabled voters who voted"},
     "sections_title": {"id": "Pemilih dan surat suara", "en": "Voters and ballots"},
     "tps_reported": {"id": "TPS yang melaporkan", "en": "TPS that reported it"},
     "sections_note": {
@@ -144,26 +135,14 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     "in_review": {"id": "Sedang ditinjau help desk", "en": "Under review by the help desk"},
     "rules_failed": {"id": "Aturan yang gagal", "en": "Rules failed"},
-    "rule_unknown_ballot": {
-        "id": "nomor urut tidak ada di surat suara",
-        "en": "a ballot number not on the ballot",
-    },
+    "rule_unknown_ballot": {"id": "nomor urut tidak ada di surat suara", "en": "a ballot number not on the ballot"},
     "rule_missing_ballot": {"id": "nomor urut tidak diisi", "en": "a ballot number missing"},
     "rule_missing_sah": {"id": "SAH tidak diisi", "en": "SAH missing"},
     "rule_missing_ts": {"id": "TS tidak diisi", "en": "TS missing"},
-    "rule_sah_mismatch": {
-        "id": "SAH tidak sama dengan jumlah suara",
-        "en": "SAH differs from the sum of the votes",
-    },
-    "rule_over_registered": {
-        "id": "SAH + TS melebihi pemilih terdaftar",
-        "en": "SAH + TS above the registered voters",
-    },
+    "rule_sah_mismatch": {"id": "SAH tidak sama dengan jumlah suara", "en": "SAH differs from the sum of the votes"},
+    "rule_over_registered": {"id": "SAH + TS melebihi pemilih terdaftar", "en": "SAH + TS above the registered voters"},
     "rule_rules_of_the_form": {"id": "aturan formulir C.Hasil", "en": "the C.Hasil form's rules"},
-    "rule_differs_from_typed": {
-        "id": "berbeda dari data yang diketik",
-        "en": "differs from the typed tally",
-    },
+    "rule_differs_from_typed": {"id": "berbeda dari data yang diketik", "en": "differs from the typed tally"},
     # console: login
     "login_title": {"id": "Masuk konsol operator", "en": "Operator console login"},
     "operator_name": {"id": "Nama operator", "en": "Operator name"},
@@ -231,7 +210,8 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     "officer_message": {"id": "Pesan petugas", "en": "Officer's message"},
     "changes_fail_checks": {
-        "id": "Angka baru belum lolos pemeriksaan formulir: {checks}. Ubah angkanya sebelum diterima.",
+        "id": "Angka baru belum lolos pemeriksaan formulir: {checks}. "
+        "Ubah angkanya sebelum diterima.",
         "en": "The new numbers fail the form's checks: {checks}. Edit them before accepting.",
     },
     "delivery_queued": {"id": "dalam antrean", "en": "queued"},
