@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bots import helpdesk, registration, tallies
+from bots import chitchat, helpdesk, registration, tallies
 from bots.corrections import as_correction, latest_pending
 from bots.grammar import (
     CANCEL_WORDS,
@@ -140,6 +140,11 @@ def _for_text(
             return [tallies.submit(session, officer, inbound, correction)]
         if isinstance(correction, ParseError):
             return [parse_error(correction, language, hint)]
+        # Help desk: small talk gets a friendly reply and no ticket, unless a tally waits
+        # for YA ("ok", "sip" then confirm it). Change requests and questions: bots.helpdesk.
+        small_talk = chitchat.reply(inbound.text, language, codes)
+        if small_talk is not None and latest_pending(session, officer, training) is None:
+            return [small_talk]
     command = parse(inbound.text, codes)
 
     if isinstance(command, Help):

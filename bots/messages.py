@@ -337,6 +337,64 @@ CATALOG: dict[str, dict[str, str]] = {
         "id": "Foto diterima dan disimpan; pembacaan foto belum aktif. Kirim data lewat SMS/teks.",
         "en": "Photo received and stored; photo reading is not active yet. Send the tally as text.",
     },
+    # --- help desk that helps: small talk, FAQ repeats, change requests (bots.chitchat,
+    # bots.helpdesk, bots.change_requests); each fits one SMS with realistic values ---------
+    "chitchat_greeting": {
+        "id": "Halo! Kirim data: PPWP <kode TPS> 01=.. SAH=.. TS=.., STATUS, "
+        "atau BANTUAN <pertanyaan>.",
+        "en": "Hello! Send a tally: PPWP <TPS code> 01=.. SAH=.. TS=.., STATUS, "
+        "or HELP <question>.",
+    },
+    "chitchat_thanks": {
+        "id": "Sama-sama, selamat bertugas! Ada masalah? Kirim BANTUAN <pertanyaan>.",
+        "en": "You're welcome, good luck! A problem? Send HELP <question>.",
+    },
+    "chitchat_ack": {
+        "id": "Baik. Kirim STATUS untuk melihat data TPS Anda, atau BANTUAN <pertanyaan>.",
+        "en": "OK. Send STATUS to see your TPS, or HELP <question>.",
+    },
+    "chitchat_junk": {
+        "id": "Pesan tidak dipahami. Kirim data: PPWP <kode TPS> 01=.. SAH=.. TS=.., "
+        "atau BANTUAN <pertanyaan>.",
+        "en": "Message not understood. Send a tally: PPWP <TPS code> 01=.. SAH=.. TS=.., "
+        "or HELP <question>.",
+    },
+    "faq_repeat_ticket": {
+        "id": "Pertanyaan yang sama diteruskan ke petugas help desk (tiket #{ticket}). "
+        "Jawabannya dikirim ke sini.",
+        "en": "Same question again: passed to a help-desk operator (ticket #{ticket}). "
+        "The answer comes here.",
+    },
+    "change_request_opened": {
+        "id": "Permintaan ubah {contest} TPS {tps} kode {receipt}: {changes} diterima "
+        "(no. {item}). Petugas memeriksa; hasilnya dikirim ke sini.",
+        "en": "Change request {contest} TPS {tps} code {receipt}: {changes} received "
+        "(no. {item}). An operator checks it; the outcome comes here.",
+    },
+    "change_request_same": {
+        "id": "{contest} TPS {tps} kode {receipt} sudah berisi {changes}; tidak ada yang diubah.",
+        "en": "{contest} TPS {tps} code {receipt} already has {changes}; nothing to change.",
+    },
+    "change_request_pending": {
+        "id": "Kode {receipt} belum dikonfirmasi: kirim {changes} saja untuk mengoreksi, lalu YA.",
+        "en": "Code {receipt} is not confirmed yet: send {changes} alone to correct it, then YA.",
+    },
+    "change_request_unknown": {
+        "id": "Kode {receipt} tidak ada di data terkonfirmasi Anda. Kirim STATUS untuk melihat "
+        "kode, lalu BANTUAN <kode> {changes}.",
+        "en": "Code {receipt} is not among your confirmed tallies. Send STATUS to see the codes, "
+        "then HELP <code> {changes}.",
+    },
+    "change_request_which": {
+        "id": "Data mana yang diubah? Sebutkan kodenya: BANTUAN <kode> {changes}. "
+        "Kirim STATUS untuk melihat kode.",
+        "en": "Which tally should change? Give its code: HELP <code> {changes}. "
+        "Send STATUS to see the codes.",
+    },
+    "change_request_bad_key": {
+        "id": "{key} tidak ada di {contest} kode {receipt}. Tulis mis. BANTUAN {receipt} 01=51.",
+        "en": "{key} is not on {contest} code {receipt}. Write e.g. HELP {receipt} 01=51.",
+    },
 }
 
 

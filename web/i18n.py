@@ -208,6 +208,21 @@ CATALOG: dict[str, dict[str, str]] = {
     "last_message": {"id": "Pesan terakhir", "en": "Last message"},
     "no_tickets": {"id": "Tidak ada tiket.", "en": "No tickets."},
     "faq_answer": {"id": "jawaban FAQ", "en": "FAQ answer"},
+    # --- help desk suggestions and officers' change requests (bots.helpdesk, change_requests)
+    "faq_suggestion": {
+        "id": "Saran jawaban FAQ (belum dikirim)",
+        "en": "Suggested FAQ answer (not sent)",
+    },
+    "requested_changes": {
+        "id": "Perubahan yang diminta petugas",
+        "en": "Changes the officer asks for",
+    },
+    "officer_message": {"id": "Pesan petugas", "en": "Officer's message"},
+    "changes_fail_checks": {
+        "id": "Angka baru belum lolos pemeriksaan formulir: {checks}. "
+        "Ubah angkanya sebelum diterima.",
+        "en": "The new numbers fail the form's checks: {checks}. Edit them before accepting.",
+    },
     "delivery_queued": {"id": "dalam antrean", "en": "queued"},
     "delivery_sent": {"id": "terkirim", "en": "sent"},
     "delivery_failed": {"id": "gagal", "en": "failed"},
