@@ -83,8 +83,29 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "Numbers from the C.Hasil forms sent and confirmed by KPPS officers. "
         "Only confirmed tallies are counted.",
     },
-    "search_label": {"id": "Kode TPS atau wilayah", "en": "TPS or region code"},
-    "search_none": {"id": "Kode tidak ditemukan.", "en": "No such code."},
+    "search_label": {"id": "Cari wilayah atau TPS", "en": "Find a region or TPS"},
+    "search_placeholder": {"id": "nama wilayah atau kode", "en": "region name or code"},
+    "search_within_label": {"id": "Cari TPS di desa ini", "en": "Find a TPS in this village"},
+    "search_none": {
+        "id": "Tidak ditemukan. Coba nama wilayah (mis. Mojokerto) atau kode TPS 13 angka.",
+        "en": "Nothing found. Try a region name (e.g. Mojokerto) or a 13-digit TPS code.",
+    },
+    "search_tps_needs_village": {
+        "id": "Nomor TPS berulang di setiap desa: buka halaman desanya, lalu cari TPS 001 di sana.",
+        "en": "TPS numbers repeat in every village: open the village page and find TPS 001 there.",
+    },
+    "search_too_short": {"id": "Ketik minimal 3 huruf.", "en": "Type at least 3 letters."},
+    "search_results": {"id": "Wilayah bernama “{q}”", "en": "Regions named “{q}”"},
+    "search_more": {
+        "id": "Hanya 30 pertama yang ditampilkan: ketik nama lebih lengkap.",
+        "en": "Only the first 30 are shown: type more of the name.",
+    },
+    "not_found_title": {"id": "Halaman tidak ditemukan", "en": "Page not found"},
+    "page_not_found": {
+        "id": "Alamat ini tidak ada. Mungkin salah ketik, atau datanya belum dimuat.",
+        "en": "There is no page at this address. It may be mistyped, or not loaded yet.",
+    },
+    "back_to_results": {"id": "Kembali ke hasil", "en": "Back to the results"},
     "api_hint": {"id": "Data terbuka (JSON):", "en": "Open data (JSON):"},
     "totals": {"id": "Perolehan suara", "en": "Totals"},
     "sub_regions": {"id": "Wilayah di bawahnya", "en": "Regions below"},

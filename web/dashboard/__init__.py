@@ -22,12 +22,11 @@ from relay.models import (
     AreaCandidate,
     Contest,
     InboundMessage,
-    Region,
     Submission,
     TallyEvidence,
-    Tps,
 )
 from web import public
+from web.dashboard.search import find, parents
 from web.i18n import t
 
 blueprint = Blueprint("dashboard", __name__, template_folder="templates")
@@ -225,15 +224,29 @@ def _area_columns(area: str | None, names: dict[int, str], numbers: list[int]) -
 
 @blueprint.get("/search")
 def search() -> ResponseReturnValue:
-    """Jump to a TPS or region by code."""
-    code = "".join(ch for ch in request.args.get("q", "") if ch.isdigit())
+    """A TPS or region by code, a region by name, or `TPS 001` within a village (?within=)."""
     from flask import redirect, url_for
 
+    query, within = request.args.get("q", ""), request.args.get("within", "")
     with session_scope() as db:
-        if len(code) == 13 and db.get(Tps, code) is not None:
-            return redirect(url_for("dashboard.tps", code=code))
-        if db.get(Region, code) is not None:
-            first = db.scalar(select(Contest.code).order_by(Contest.position, Contest.code))
-            if first:
-                return redirect(url_for("dashboard.region", contest_code=first, region_code=code))
-    return render_template("dashboard/not_found.html", message=t("search_none")), 404
+        found = find(db, query, within)
+        if found.tps:
+            return redirect(url_for("dashboard.tps", code=found.tps))
+        contest = request.args.get("contest") or db.scalar(
+            select(Contest.code).order_by(Contest.position, Contest.code)
+        )
+        if found.region and contest:
+            return redirect(
+                url_for("dashboard.region", contest_code=contest, region_code=found.region)
+            )
+        if found.matches:
+            return render_template(
+                "dashboard/search.html",
+                query=query,
+                matches=found.matches,
+                parents=parents(db, found.matches),
+                contest=contest,
+            )
+    return render_template(
+        "dashboard/not_found.html", message=t(found.reason), query=query
+    ), 404
