@@ -20,7 +20,7 @@ NATURAL_CONFIRMATIONS = frozenset(
         "CONFIRMED", "YES CONFIRM", "OK CONFIRM", "YES RIGHT", "YEP", "YUP",
     }
 )  # fmt: skip
-THUMBS_UP = "\U0001f44d"
+_THUMBS_ONLY = re.compile("[\U0001f44d\U0001f3fb-\U0001f3ff\ufe0f" r"\s]+")
 _THANKS = re.compile(
     r"[\s,.;!]*\b(?:terima\s*kasih|terimakasih|makasih|trima\s*kasih|trims|thanks|thank\s+you|"
     r"thx|tq|tks)\b(?:\s+(?:banyak|ya|pak|bu|mas|mbak|much|a\s+lot))*[\s.!,🙏]*$",
@@ -38,8 +38,8 @@ def _words(message: str) -> str:
 def is_confirmation(message: str) -> bool:
     """A natural `YA`: `ya benar`, `ok siap`, `sip`, 👍, `yes that's right` (thanks allowed)."""
     words = _words(message)
-    if not words:
-        return THUMBS_UP in message
+    if not words:  # 👍 alone (any skin tone), never 👍 among other emoji
+        return bool(message.strip()) and not _THUMBS_ONLY.sub("", message).strip()
     return words in NATURAL_CONFIRMATIONS
 
 

@@ -154,8 +154,8 @@ _GROUP_START = re.compile(r"[0-9]{2,3}=")  # a ballot number's own votes: a part
 
 
 def _cut_before(words: list[str], index: int) -> bool:
-    """A sensible place for a cut: before a party's rows, or after a sentence or a colon."""
-    return bool(_GROUP_START.match(words[index])) or words[index - 1].endswith((".", ":"))
+    """A sensible place for a cut: before a party's rows, or after a sentence."""
+    return bool(_GROUP_START.match(words[index])) or words[index - 1].endswith(".")
 
 
 def split_text(body: str, limit: int = LONG_REPLY, marked: bool = True) -> list[str]:
