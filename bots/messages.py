@@ -369,8 +369,8 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "{first} to {last} ({count} TPSs)",
     },
     "status_conflict_next": {
-        "id": " KONFLIK: bila {receipt} salah, kirim BANTUAN {receipt} dan angka yang benar.",
-        "en": " CONFLICT: if {receipt} is wrong, send HELP {receipt} with the right numbers.",
+        "id": ". Bila {receipt} salah, kirim BANTUAN {receipt} dan angka yang benar.",
+        "en": ". If {receipt} is wrong, send HELP {receipt} with the right numbers.",
     },
     "status_village": {
         "id": "Desa {village} ({count} TPS): lengkap {done}; masuk {reported}; belum {missing}. "
