@@ -8,6 +8,10 @@ part of the tally.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
+
+from bots.corrections import looks_like_correction
+from bots.grammar import Tally, parse
 
 # Whole messages (compared in upper case, punctuation and emoji removed) that mean YA.
 NATURAL_CONFIRMATIONS = frozenset(
@@ -48,3 +52,14 @@ def without_thanks(message: str) -> str | None:
     nothing else is left."""
     bare = _THANKS.sub("", message)
     return bare if bare != message and bare.strip() else None
+
+
+def tally_text(message: str, contest_codes: Collection[str]) -> str:
+    """A tally or a correction with `terima kasih` after it, without the thanks; any other
+    message as it came (`BANTUAN …, terima kasih` keeps its words)."""
+    bare = without_thanks(message)
+    if bare is None:
+        return message
+    if looks_like_correction(bare) or isinstance(parse(bare, contest_codes), Tally):
+        return bare
+    return message

@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bots import helpdesk, own_tps, registration, sms, tallies
-from bots.confirm_words import is_confirmation, without_thanks
-from bots.corrections import as_correction, latest_pending, looks_like_correction
+from bots import helpdesk, registration, sms, tallies
+from bots.confirm_words import is_confirmation, tally_text
+from bots.corrections import as_correction, latest_pending
 from bots.grammar import (
     CANCEL_WORDS,
     CONFIRM_WORDS,
@@ -29,7 +29,7 @@ from bots.grammar import (
     parse,
 )
 from bots.messages import DEFAULT_LANGUAGE, text
-from bots.replies import parse_error
+from bots.own_tps import error_reply
 from bots.reply import Reply
 from bots.status import status_reply
 from relay.audit import record
@@ -139,7 +139,7 @@ def _for_text(
     codes = contest_codes(session)
     hint = codes[0] if codes else "PPWP"
     training = is_training(inbound.channel)
-    message = _without_thanks(inbound.text, codes)
+    message = tally_text(inbound.text, codes)
     if officer is not None:
         if is_confirmation(message):  # `ya benar`, `ok siap`, 👍: before the grammar
             if latest_pending(session, officer, training) is not None:
@@ -150,7 +150,7 @@ def _for_text(
         if isinstance(correction, Tally):
             return [tallies.submit(session, officer, inbound, correction)]
         if isinstance(correction, ParseError):
-            return [_parse_error(session, officer, correction, message, hint)]
+            return [error_reply(session, officer, correction, message, hint)]
     command = parse(message, codes)
 
     if isinstance(command, Help):
@@ -176,7 +176,7 @@ def _for_text(
         return [
             _keyword_with_extra_words(session, officer, command, training)
             or helpdesk.free_text(session, inbound, officer, command, language)
-            or _parse_error(session, officer, command, message, hint)
+            or error_reply(session, officer, command, message, hint)
         ]
     if isinstance(command, Tally):
         return [tallies.submit(session, officer, inbound, command)]
@@ -193,26 +193,6 @@ def _for_text(
             )
         ]
     raise AssertionError(f"unhandled command {command!r}")
-
-
-def _without_thanks(message: str, codes: list[str]) -> str:
-    """A tally or a correction with `terima kasih` after it, without the thanks."""
-    bare = without_thanks(message)
-    if bare is not None and (looks_like_correction(bare) or isinstance(parse(bare, codes), Tally)):
-        return bare
-    return message
-
-
-def _parse_error(
-    session: Session, officer: Officer, error: ParseError, message: str, hint: str
-) -> str:
-    """The grammar's error, naming the officer's own TPS code or the contests there."""
-    own = own_tps.own_tps_text(session, officer) if error.code in ("bad_tps", "missing_tps") else ""
-    known: list[str] = []
-    if error.code == "unknown_contest":
-        tps = own_tps.tps_of_message(session, officer, message)
-        known = own_tps.contests_at(session, tps) if tps else []
-    return parse_error(error, officer.language, hint, own, known)
 
 
 def _keyword_with_extra_words(

@@ -9,7 +9,9 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bots.grammar import ParseError
 from bots.messages import text
+from bots.replies import parse_error
 from relay.ballots import ballot_for
 from relay.models import Contest, Officer, Tps
 
@@ -53,3 +55,16 @@ def tps_of_message(session: Session, officer: Officer, message: str) -> str | No
             return code
     codes = own_codes(session, officer)
     return codes[0] if codes else None
+
+
+def error_reply(
+    session: Session, officer: Officer, error: ParseError, message: str, hint: str
+) -> str:
+    """The grammar's error, naming the officer's own TPS code(s) when the code is wrong or
+    missing, and only the contests on that TPS's ballot when the contest is unknown."""
+    own = own_tps_text(session, officer) if error.code in ("bad_tps", "missing_tps") else ""
+    known: list[str] = []
+    if error.code == "unknown_contest":
+        tps = tps_of_message(session, officer, message)
+        known = contests_at(session, tps) if tps else []
+    return parse_error(error, officer.language, hint, own, known)
