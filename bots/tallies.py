@@ -38,6 +38,7 @@ from bots.tally_rules import (
 from relay import results
 from relay.ballots import Ballot, ballot_for
 from relay.locks import lock_row, locked
+from relay.metrics import count_event
 from relay.models import Contest, InboundMessage, Officer, Submission, Tps
 from relay.receipts import new_receipt_code
 from relay.training import is_training, record_for
@@ -194,6 +195,8 @@ def _submit(
         tally = tally_of(base).updated(tally)
         failures = check_tally(tally, ballot, tps.registered_voters)
     wrong = inconsistent(failures)
+    if wrong and not training:
+        count_event("rule_failures", [failure.code for failure in wrong])
     if wrong and photo is None:
         record_for(
             session,

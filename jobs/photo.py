@@ -23,6 +23,7 @@ from jobs.replies import reply_row
 from relay import media
 from relay.db import session_scope
 from relay.locks import lock_row
+from relay.metrics import count_event
 from relay.models import InboundMessage, Officer, OutboundMessage, PhotoPage, Submission, Tps
 from relay.training import is_training
 
@@ -67,6 +68,8 @@ def read_photos(inbound_id: int) -> str:
                 result.error or "read",
                 result.timings_ms.get("total", 0),
             )
+            if not is_training(message.channel):
+                count_event("ocr_outcomes", [result.error or "read"])
             if result.error:
                 expected = officer.tps_code or officer.village_code
                 reply: Reply | str = Reply(

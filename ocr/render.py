@@ -152,7 +152,8 @@ def render_page(
     draw.text((hx * s, (hy + 10.0) * s), f"TPS {tps.code}", font=big, fill=BLACK)
     details = [format_tps_code(tps.code)]
     if template.dapil:
-        details.append(f"Dapil {template.dapil}")
+        # A party contest's dapil, or the area of a regional contest (DPD province, pilkada).
+        details.append(f"{'Dapil' if template.party_contest else 'Wilayah'} {template.dapil}")
     if tps.name:
         details.append(tps.name)
     if tps.registered_voters is not None:

@@ -92,7 +92,8 @@ class Candidate(Base):
 
 
 class Dapil(Base):
-    """An electoral district of a party contest: the regions (code prefixes) it covers."""
+    """An electoral district of a party contest, or an area of a regional candidate contest
+    (`AreaCandidate`): the regions (code prefixes) it covers."""
 
     __tablename__ = "dapils"
 
@@ -100,6 +101,19 @@ class Dapil(Base):
     code: Mapped[str] = mapped_column(String(20), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     regions: Mapped[list[Any]] = mapped_column(default=list)
+
+
+class AreaCandidate(Base):
+    """Candidate `ballot_number` of a regional candidate contest (DPD per province, governor
+    per province, regent per regency, mayor per city) in one of its areas: a `Dapil` row of
+    the contest (migration 0012). Numbers name a person only within their area."""
+
+    __tablename__ = "area_candidates"
+
+    contest_code: Mapped[str] = mapped_column(String(10), primary_key=True)
+    area_code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    ballot_number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
 
 
 class PartyCandidate(Base):

@@ -14,6 +14,9 @@ each C.Hasil section an officer gave (`ResultSection`: DPT, PHP, SSD, …, with 
 TPS reported it, as sections are optional). A party's own votes in a region are its total
 minus its candidates' sum. Candidate numbers mean a person only within one dapil, so the
 readers name candidates only for a region that lies within one dapil (`dapil_of_region`).
+Likewise a regional candidate contest (DPD per province, pilkada per region) has one list per
+area: ballot numbers are summed only within one area, a region spanning several areas shows
+each area's results (`Area.area_results`), never one sum of different people's votes.
 
 TPS counts and registered voters per region (the progress denominators) live in
 `region_stats`, rebuilt after a regions load (`results rebuild`, or on first use).
@@ -34,6 +37,7 @@ from sqlalchemy.orm import Session
 from relay.ballots import PARTIES, SECTION_KEYS
 from relay.locks import read_snapshot
 from relay.models import (
+    AreaCandidate,
     Contest,
     Dapil,
     Region,
@@ -544,6 +548,14 @@ class Area:
     candidate_votes: dict[tuple[int, int], int] = field(default_factory=dict)
     sections: dict[str, int] = field(default_factory=dict)
     sections_reported: dict[str, int] = field(default_factory=dict)
+    # Regional candidate contests (areas with their own lists): the area the region lies in
+    # wholly (votes and `names` are that area's), else None and no votes; `area_results`
+    # (read by `area()`) each area's own results within the region.
+    regional: bool = False
+    area: str | None = None
+    area_name: str | None = None
+    names: dict[int, str] = field(default_factory=dict)
+    area_results: list[Area] | None = None
 
     @property
     def percent(self) -> float:
@@ -590,6 +602,14 @@ class Area:
                 if self.with_candidates
                 else None
             )
+        if self.regional:
+            data["area"] = self.area
+            data["area_name"] = self.area_name
+            data["candidates"] = [
+                {"number": f"{n:02d}", "name": name} for n, name in sorted(self.names.items())
+            ]
+            if self.area_results is not None:
+                data["areas"] = [sub.as_dict() for sub in self.area_results]
         return data
 
 
@@ -692,6 +712,12 @@ def areas(
     ):
         sections[region][key] = (value, reported)
     party_contest = contest.kind == PARTIES
+    regional_areas = [] if party_contest else _areas_of(session, contest.code)
+    area_of = _dapil_codes(
+        [(code, list(regions)) for code, _, regions in regional_areas],
+        [code for code, _, _ in wanted],
+    )
+    area_lists = _area_lists(session, contest.code, {a for a in area_of.values() if a})
     dapil_of: dict[str, str | None] = {}
     per_candidate: dict[str, dict[tuple[int, int], int]] = defaultdict(dict)
     per_party: dict[str, dict[int, int]] = defaultdict(dict)
@@ -764,10 +790,108 @@ def areas(
             if not area.with_candidates:
                 area.candidate_votes = {}  # numbers of different dapils are different people
         area.tps_total = _tps_total(contest, code, stats)
+        if regional_areas:
+            _regional(session, contest, area, area_of[code], regional_areas, area_lists,
+                      candidates)
         for candidate in contest.candidates:
             area.votes.setdefault(candidate.ballot_number, 0)
         result.append(area)
     return result
+
+
+def _areas_of(session: Session, contest_code: str) -> list[tuple[str, str, list[str]]]:
+    """(code, name, region prefixes) of a candidate contest's areas (none: one list)."""
+    return [
+        (code, name, list(regions or []))
+        for code, name, regions in session.execute(
+            select(Dapil.code, Dapil.name, Dapil.regions)
+            .where(Dapil.contest_code == contest_code)
+            .order_by(Dapil.code)
+        )
+    ]
+
+
+def _area_lists(
+    session: Session, contest_code: str, codes: set[str]
+) -> dict[str, dict[int, str]]:
+    """Area code → its candidates' names by ballot number."""
+    lists: dict[str, dict[int, str]] = defaultdict(dict)
+    if codes:
+        for area_code, number, name in session.execute(
+            select(AreaCandidate.area_code, AreaCandidate.ballot_number, AreaCandidate.name)
+            .where(
+                AreaCandidate.contest_code == contest_code,
+                AreaCandidate.area_code.in_(sorted(codes)),
+            )
+            .order_by(AreaCandidate.ballot_number)
+        ):
+            lists[area_code][number] = name
+    return lists
+
+
+def _regional(
+    session: Session,
+    contest: Contest,
+    area: Area,
+    area_code: str | None,
+    regional_areas: list[tuple[str, str, list[str]]],
+    area_lists: Mapping[str, dict[int, str]],
+    breakdown: bool,
+) -> None:
+    """Make `area` a regional contest's: its area's numbers and names when it lies in one
+    area, else no votes (numbers of different areas are different people) and, with
+    `breakdown`, each area's own results within it."""
+    area.regional = True
+    area.area = area_code
+    if area_code is not None:
+        area.area_name = next(name for code, name, _ in regional_areas if code == area_code)
+        area.names = dict(area_lists.get(area_code, {}))
+        for number in area.names:
+            area.votes.setdefault(number, 0)
+        return
+    area.votes = {}
+    if breakdown:
+        area.area_results = area_breakdown(session, contest, area.code, regional_areas)
+
+
+def area_breakdown(
+    session: Session,
+    contest: Contest,
+    code: str,
+    regional_areas: list[tuple[str, str, list[str]]],
+) -> list[Area]:
+    """Each area of a regional contest lying (in part) under region `code`, with its results
+    there: the sum of its region prefixes under `code` (areas never overlap)."""
+    members = [
+        (prefix, area_code)
+        for area_code, _, regions in regional_areas
+        for prefix in regions
+        if prefix.startswith(code)
+    ]
+    parts = areas(session, contest, [(p, "", level_of(p)) for p, _ in members])
+    by_code = {part.code: part for part in parts}
+    out: list[Area] = []
+    for area_code, name, _ in regional_areas:
+        prefixes = [p for p, a in members if a == area_code and p in by_code]
+        if not prefixes:
+            continue
+        total = Area(area_code, name, "area", regional=True, area=area_code, area_name=name)
+        for prefix in prefixes:
+            part = by_code[prefix]
+            total.tps_total += part.tps_total
+            total.tps_confirmed += part.tps_confirmed
+            total.sah += part.sah
+            total.ts += part.ts
+            total.names = part.names
+            for number, n in part.votes.items():
+                total.votes[number] = total.votes.get(number, 0) + n
+            for key, value in part.sections.items():
+                total.sections[key] = total.sections.get(key, 0) + value
+                total.sections_reported[key] = (
+                    total.sections_reported.get(key, 0) + part.sections_reported[key]
+                )
+        out.append(total)
+    return out
 
 
 def area(session: Session, contest: Contest, code: str, name: str) -> Area:

@@ -125,6 +125,12 @@ CATALOG: dict[str, dict[str, str]] = {
     "party_candidates": {"id": "Suara calon", "en": "Candidates' votes"},
     "party_total": {"id": "Jumlah suara partai", "en": "Party total"},
     "dapil": {"id": "Dapil", "en": "Electoral district (dapil)"},
+    "area": {"id": "Wilayah", "en": "Area"},
+    "areas_title": {"id": "Hasil per wilayah", "en": "Results per area"},
+    "candidates_per_area": {
+        "id": "Setiap wilayah punya daftar calonnya sendiri: nomor urut yang sama adalah calon yang berbeda, jadi suara tidak dijumlahkan antarwilayah.",
+        "en": "Each area has its own candidate list: the same ballot number is a different candidate, so votes are not summed across areas.",
+    },
     "candidates_per_dapil": {
         "id": "Suara per calon ditampilkan untuk wilayah yang berada dalam satu dapil; di atasnya hanya jumlah per partai.",
         "en": "Votes per candidate are shown for regions within one electoral district (dapil); above that, party totals only.",

@@ -13,7 +13,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from relay import results
-from relay.ballots import BALLOT_KEYS, DISABLED_KEYS, PARTIES, VOTER_KEYS, Ballot, ballot_for
+from relay.ballots import (
+    BALLOT_KEYS,
+    DISABLED_KEYS,
+    PARTIES,
+    VOTER_KEYS,
+    Ballot,
+    Listed,
+    ballot_for,
+    listed,
+)
 from relay.models import (
     AuditEntry,
     Contest,
@@ -73,7 +82,12 @@ def region_view(db: Session, contest: Contest, code: str) -> dict[str, Any] | No
         "level": level,
         "breadcrumbs": breadcrumbs(db, code) if code else [],
         "children": children,
-        "candidates": list(contest.candidates),
+        # Regional contests: the list of the area the region lies in (none when it spans
+        # several: `areas` then holds each area's results).
+        "candidates": [Listed(n, name) for n, name in sorted(area.names.items())]
+        if area.regional
+        else list(contest.candidates),
+        "areas": area.area_results or [],
         "sections": section_rows(area.sections, area.sections_reported),
         "parties": party_rows(
             contest,
@@ -285,10 +299,12 @@ def tps_view(db: Session, code: str) -> dict[str, Any] | None:
     for contest in contests:
         mine = [s for s in submissions if s.contest_code == contest.code]
         confirmed = next((s for s in mine if s.status == "confirmed"), None)
-        ballot = ballot_for(db, contest, code) if confirmed else None
+        ballot = ballot_for(db, contest, code)
         per_contest.append(
             {
                 "contest": contest,
+                "candidates": listed(ballot, contest),
+                "area": ballot.area if ballot is not None else None,
                 "status": tps_status(mine),
                 "confirmed": confirmed,
                 "detail": tally_detail(ballot, contest, confirmed) if confirmed else None,

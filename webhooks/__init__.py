@@ -14,7 +14,16 @@ MAX_REQUEST_BYTES = 1024 * 1024  # webhooks carry text and media URLs, never the
 def create_app() -> Flask:
     from web import register as register_web
     from web.auth import TRUSTED_PROXIES_KEY, parse_networks
-    from webhooks import cli, cli_audit, cli_data, cli_ocr, health, media_links, receive
+    from webhooks import (
+        cli,
+        cli_audit,
+        cli_data,
+        cli_ocr,
+        health,
+        media_links,
+        metrics_endpoint,
+        receive,
+    )
 
     settings = load_settings()
     refuse_insecure(settings)
@@ -31,6 +40,7 @@ def create_app() -> Flask:
     app.register_blueprint(receive.blueprint)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(media_links.blueprint)
+    app.register_blueprint(metrics_endpoint.blueprint)
     cli.register(app)
     cli_audit.register(app)
     cli_data.register(app)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from relay import media, results
 from relay.ballots import PARTIES, SECTION_KEYS
 from relay.db import session_scope
-from relay.models import Contest, InboundMessage, Region, Submission, Tps
+from relay.models import AreaCandidate, Contest, InboundMessage, Region, Submission, Tps
 from web import public
 from web.i18n import t
 
@@ -92,7 +92,9 @@ def export(contest_code: str) -> ResponseReturnValue:
     Columns: contest … ts and one per ballot number (party contests: the party's total) as
     before, then each C.Hasil section KEY with KEY_tps (how many TPS reported it), then for
     party contests NN_own (the party's own votes) and, in a region within one dapil, NN.K
-    per candidate.
+    per candidate. Regional candidate contests (DPD, pilkada) end with `area` and NN_name (the
+    area's candidate of that number); a row spanning several areas leaves the numbers empty
+    (never summed across areas) and each area's own row (level "area") follows the first row.
     """
     region_code = request.args.get("region", "")
     with session_scope() as db:
@@ -101,6 +103,13 @@ def export(contest_code: str) -> ResponseReturnValue:
         if view is None:
             abort(404)
         numbers = [c.ballot_number for c in contest.candidates]
+        regional = view["area"].regional
+        if regional:  # every number any area lists; each row's own area names them
+            numbers = sorted(set(db.scalars(
+                select(AreaCandidate.ballot_number).where(
+                    AreaCandidate.contest_code == contest.code
+                )
+            )))
         party = contest.kind == PARTIES
         pairs = (
             [(p["number"], c["number"]) for p in view["parties"] for c in p["candidates"]]
@@ -115,15 +124,18 @@ def export(contest_code: str) -> ResponseReturnValue:
             + [name for key in SECTION_KEYS for name in (key, f"{key}_tps")]
             + ([f"{n:02d}_own" for n in numbers] if party else [])
             + [f"{p:02d}.{k}" for p, k in pairs]
+            + (["area"] + [f"{n:02d}_name" for n in numbers] if regional else [])
         )
-        rows: list[Any] = [view["area"], *view["children"]]
+        rows: list[Any] = [view["area"], *view["areas"], *view["children"]]
         for area in rows:
             if isinstance(area, results.Area):
                 own = area.own_votes()
+                # A row spanning several areas of a regional contest has no votes per number.
+                summed = not regional or area.area is not None
                 writer.writerow(
                     [contest.code, area.code, area.name, area.level, area.tps_total]
                     + [area.tps_confirmed, area.sah, area.ts]
-                    + [area.votes.get(n, 0) for n in numbers]
+                    + [area.votes.get(n, 0) if summed else "" for n in numbers]
                     + [
                         value
                         for key in SECTION_KEYS
@@ -134,6 +146,7 @@ def export(contest_code: str) -> ResponseReturnValue:
                     ]
                     + ([own.get(n, 0) for n in numbers] if party else [])
                     + [area.candidate_votes.get(pair, 0) for pair in pairs]
+                    + (_area_columns(area.area, area.names, numbers) if regional else [])
                 )
                 continue
             confirmed = area["confirmed"]  # a TPS row
@@ -141,7 +154,12 @@ def export(contest_code: str) -> ResponseReturnValue:
             if confirmed is None:
                 width = 2 + len(numbers) + 2 * len(SECTION_KEYS)
                 width += (len(numbers) if party else 0) + len(pairs)
-                writer.writerow(head + [""] * width)
+                writer.writerow(
+                    head
+                    + [""] * width
+                    + (_area_columns(view["area"].area, view["area"].names, numbers)
+                       if regional else [])
+                )
                 continue
             totals, own = confirmed.votes_by_ballot(), confirmed.own_votes_by_ballot()
             candidates = confirmed.candidate_votes_by_number()
@@ -157,6 +175,8 @@ def export(contest_code: str) -> ResponseReturnValue:
                 ]
                 + ([own.get(n, 0) for n in numbers] if party else [])
                 + [candidates.get(pair, 0) for pair in pairs]
+                + (_area_columns(view["area"].area, view["area"].names, numbers)
+                   if regional else [])
             )
     filename = f"{contest.code}-{region_code or 'indonesia'}.csv"
     return Response(
@@ -164,6 +184,11 @@ def export(contest_code: str) -> ResponseReturnValue:
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+def _area_columns(area: str | None, names: dict[int, str], numbers: list[int]) -> list[str]:
+    """A regional contest's row: its area and the names its numbers have there."""
+    return [area or ""] + [names.get(n, "") if area else "" for n in numbers]
 
 
 @blueprint.get("/search")
