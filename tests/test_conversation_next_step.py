@@ -21,7 +21,7 @@ from tests.support import converse
 KPPS = "+6281234567801"  # TPS 3576011001001, Indonesian
 KPPS_EN = "+6281234567802"  # TPS 3576011001002, English
 PPS = "+6281234567809"  # village 3576011001 (TPS 001-004), Indonesian
-CIMAHI = "+6281234567810"  # TPS 3277011001001 (Kota Cimahi: no DPD, GUB or WAL there)
+GUNUNGKIDUL = "+6281234567814"  # TPS 3403012001001 (DI Yogyakarta: no GUB; a regency: no WAL)
 
 TPS = "3576011001001"
 TPS_EN = "3576011001002"
@@ -186,11 +186,11 @@ CASES: dict[str, list[Step]] = {
             f"Kode pemilihan 'PPWX' tidak dikenal. Gunakan: {HERE}. Periksa lalu kirim ulang.",
         )
     ],
-    "an unknown contest in Cimahi: no DPD, GUB or WAL there": [
+    "an unknown contest in Gunungkidul: BUP, and no GUB or WAL there": [
         (
-            CIMAHI,
-            "PILPRES 3277011001001 01=120 02=95 03=40 SAH=255 TS=5",
-            "Kode pemilihan 'PILPRES' tidak dikenal. Gunakan: PPWP DPR DPRP DPRK. "
+            GUNUNGKIDUL,
+            "PILPRES 3403012001001 01=120 02=95 03=40 SAH=255 TS=5",
+            "Kode pemilihan 'PILPRES' tidak dikenal. Gunakan: PPWP DPR DPD DPRP DPRK BUP. "
             "Periksa lalu kirim ulang.",
         )
     ],
