@@ -84,6 +84,9 @@ class Settings:
     # GET /metrics asks for `Authorization: Bearer <metrics_token>` when set; unset, it is open
     # (aggregate counts only: no message text, no phone numbers).
     metrics_token: str = ""
+    # Public pages look for new figures this often (a conditional request, 304 when nothing
+    # changed) while the tab is visible; 0 switches it off.
+    public_refresh_seconds: int = 60
     # "pgbouncer": DATABASE_URL goes through PgBouncer in transaction pooling, so no
     # server-side prepared statements and no startup `options` (docs/PRODUCTION.md).
     database_pooler: str = ""
@@ -162,6 +165,9 @@ def load_settings() -> Settings:
         relay_env=(_env("RELAY_ENV") or defaults.relay_env).lower(),
         trusted_proxies=_list(_env("TRUSTED_PROXIES")),
         metrics_token=_env("METRICS_TOKEN"),
+        public_refresh_seconds=int(
+            _env("PUBLIC_REFRESH_SECONDS") or defaults.public_refresh_seconds
+        ),
         database_pooler=_env("DATABASE_POOLER").lower(),
         metrics_cache_seconds=float(
             _env("METRICS_CACHE_SECONDS") or defaults.metrics_cache_seconds

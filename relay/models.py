@@ -475,6 +475,10 @@ class ResultTotal(Base):
     tps_confirmed: Mapped[int] = mapped_column(Integer, default=0)
     sah: Mapped[int] = mapped_column(BigInteger, default=0)
     ts: Mapped[int] = mapped_column(BigInteger, default=0)
+    # When these totals last changed (migration 0015): the public pages' "last updated".
+    updated_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), default=None, nullable=True
+    )
 
 
 class ResultVote(Base):

@@ -149,17 +149,26 @@ def _delta(before: Numbers | None, after: Numbers | None) -> _Delta:
 
 
 def _upsert(
-    session: Session, model: Any, keys: tuple[str, ...], adds: tuple[str, ...], rows: list[dict]
+    session: Session,
+    model: Any,
+    keys: tuple[str, ...],
+    adds: tuple[str, ...],
+    rows: list[dict],
+    sets: tuple[str, ...] = (),
 ) -> None:
-    """Add `adds` of each row to the stored row with the same `keys` (created at 0), in the
-    rows' order: one statement run for every row (compiled once, whatever the form's size)."""
+    """Add `adds` of each row to the stored row with the same `keys` (created at 0), and
+    replace `sets`, in the rows' order: one statement run for every row (compiled once,
+    whatever the form's size)."""
     if not rows:
         return
     table = model.__table__
     statement = _insert(session)(table)
     statement = statement.on_conflict_do_update(
         index_elements=list(keys),
-        set_={name: table.c[name] + statement.excluded[name] for name in adds},
+        set_={
+            **{name: table.c[name] + statement.excluded[name] for name in adds},
+            **{name: statement.excluded[name] for name in sets},
+        },
     )
     session.execute(statement, rows)
 
@@ -168,6 +177,7 @@ def _add(session: Session, contest_code: str, tps_code: str, delta: _Delta) -> N
     """Move every total above one TPS by `delta`: tables in a fixed order, rows by region
     then number or key, so concurrent confirmations take their row locks in the same order."""
     regions = regions_of(tps_code)
+    now = datetime.now(UTC)
     _upsert(
         session,
         ResultTotal,
@@ -180,9 +190,11 @@ def _add(session: Session, contest_code: str, tps_code: str, delta: _Delta) -> N
                 "tps_confirmed": delta.tps,
                 "sah": delta.sah,
                 "ts": delta.ts,
+                "updated_at": now,
             }
             for code in regions
         ],
+        sets=("updated_at",),
     )
     _upsert(
         session,
@@ -401,13 +413,21 @@ def expected(session: Session) -> Expected:
 def rebuild(session: Session) -> int:
     """Recompute every total from the confirmed tallies (repair; normal updates are live)."""
     sums = expected(session)
+    rebuilt_at = datetime.now(UTC)
     for model in (ResultTotal, ResultVote, ResultCandidateVote, ResultSection, ResultTimeline):
         session.execute(delete(model))
     _bulk(
         session,
         ResultTotal,
         [
-            {"contest_code": c, "region_code": r, "tps_confirmed": n, "sah": s, "ts": t}
+            {
+                "contest_code": c,
+                "region_code": r,
+                "tps_confirmed": n,
+                "sah": s,
+                "ts": t,
+                "updated_at": rebuilt_at,
+            }
             for (c, r), (n, s, t) in sums.totals.items()
         ],
     )
@@ -912,6 +932,24 @@ def area_breakdown(
 def area(session: Session, contest: Contest, code: str, name: str) -> Area:
     """One area with every total, candidates' votes included (within one dapil)."""
     return areas(session, contest, [(code, name, level_of(code))], candidates=True)[0]
+
+
+def last_updated(
+    session: Session, contest_code: str | None = None, region_code: str = NATIONAL
+) -> datetime | None:
+    """When the totals of a region (the country: any province; every contest: None) last
+    changed: a few rows read, whatever the size of the country."""
+    query = select(func.max(ResultTotal.updated_at))
+    if contest_code is not None:
+        query = query.where(ResultTotal.contest_code == contest_code)
+    if region_code:
+        query = query.where(ResultTotal.region_code == region_code)
+    else:
+        query = query.where(func.length(ResultTotal.region_code) == 2)
+    moment = session.scalar(query)
+    if moment is not None and moment.tzinfo is None:  # SQLite keeps no zone: stored as UTC
+        moment = moment.replace(tzinfo=UTC)
+    return moment
 
 
 def timeline(

@@ -149,9 +149,13 @@ def configure(app: Flask) -> None:
 
     @app.context_processor
     def _operator() -> dict[str, Any]:
+        from relay.config import load_settings
         from web.auth import current_operator
 
-        return {"operator": current_operator()}
+        return {
+            "operator": current_operator(),
+            "refresh_seconds": load_settings().public_refresh_seconds,
+        }
 
 
 @blueprint.get("/lang/<code>")

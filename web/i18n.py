@@ -114,6 +114,8 @@ CATALOG: dict[str, dict[str, str]] = {
     "chart_title": {"id": "Data terkonfirmasi per jam", "en": "Tallies confirmed per hour"},
     "chart_empty": {"id": "Belum ada data terkonfirmasi.", "en": "No confirmed tallies yet."},
     "max_per_hour": {"id": "maks. {n}/jam", "en": "max {n}/hour"},
+    "last_updated": {"id": "Diperbarui", "en": "Last updated"},
+    "not_updated_yet": {"id": "Belum ada data terkonfirmasi.", "en": "No confirmed tallies yet."},
     "chart_x": {"id": "Jam (WIB)", "en": "Hour (WIB)"},
     "chart_y": {"id": "Data terkonfirmasi", "en": "Tallies confirmed"},
     "no_confirmed": {"id": "Belum ada data terkonfirmasi.", "en": "No confirmed tally yet."},

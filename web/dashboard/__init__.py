@@ -32,6 +32,18 @@ from web.i18n import t
 blueprint = Blueprint("dashboard", __name__, template_folder="templates")
 
 
+@blueprint.after_request
+def _conditional(response: Response) -> Response:
+    """Public pages carry an ETag of their content and are revalidated on every visit
+    (`no-cache`): a refresh that finds nothing new costs a 304 and no bytes."""
+    if request.method == "GET" and response.status_code == 200 and response.mimetype == "text/html":
+        response.add_etag()
+        response.headers["Cache-Control"] = "no-cache"
+        response.vary.update(("Accept-Language", "Cookie"))
+        response.make_conditional(request)
+    return response
+
+
 def _contest(db: Session, code: str) -> Contest:
     contest = db.get(Contest, code.upper())
     if contest is None:
@@ -43,7 +55,8 @@ def _contest(db: Session, code: str) -> Contest:
 def index() -> ResponseReturnValue:
     with session_scope() as db:
         overview = results.contests_overview(db)
-        return render_template("dashboard/index.html", overview=overview)
+        updated = results.last_updated(db)
+        return render_template("dashboard/index.html", overview=overview, updated=updated)
 
 
 @blueprint.get("/results/<contest_code>")
@@ -55,7 +68,10 @@ def region(contest_code: str, region_code: str = "") -> ResponseReturnValue:
         if view is None:
             abort(404)
         chart = public.chart_points(results.timeline(db, contest.code, view["area"].code))
-        return render_template("dashboard/region.html", contest=contest, view=view, chart=chart)
+        updated = results.last_updated(db, contest.code, view["area"].code)
+        return render_template(
+            "dashboard/region.html", contest=contest, view=view, chart=chart, updated=updated
+        )
 
 
 @blueprint.get("/tps/<code>")
@@ -64,7 +80,9 @@ def tps(code: str) -> ResponseReturnValue:
         view = public.tps_view(db, code)
         if view is None:
             abort(404)
-        return render_template("dashboard/tps.html", view=view)
+        decided = [e["confirmed"].decided_at for e in view["contests"] if e["confirmed"]]
+        updated = max((d for d in decided if d is not None), default=None)
+        return render_template("dashboard/tps.html", view=view, updated=updated)
 
 
 @blueprint.get("/tps/<code>/photo/<int:submission_id>/<int:index>")
