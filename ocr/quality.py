@@ -66,7 +66,8 @@ def photo_sharpness(gray: np.ndarray) -> float:
 
 
 def why_no_page(gray: np.ndarray, found: dict[int, np.ndarray]) -> str:
-    """Why fewer than three markers were found: the best retake hint we can give."""
+    """Why fewer than three markers were found: the best retake hint we can give. A QR code
+    that is not ours on a photo without our markers is another document, not a cut-off page."""
     small = cv2.resize(gray, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
     if np.percentile(small, 90) < MIN_PAPER:
         return "too_dark"
@@ -76,6 +77,11 @@ def why_no_page(gray: np.ndarray, found: dict[int, np.ndarray]) -> str:
         return "too_blurred"
     from pyzbar import pyzbar
 
-    if pyzbar.decode(small, symbols=[pyzbar.ZBarSymbol.QRCODE]):
-        return "page_cropped"
+    from ocr.qr import parse_payload
+
+    codes = pyzbar.decode(small, symbols=[pyzbar.ZBarSymbol.QRCODE])
+    if any(parse_payload(c.data.decode("utf-8", "replace")) for c in codes):
+        return "page_cropped"  # our QR code without our corner markers: the page is cut off
+    if codes:
+        return "not_our_form"  # another document's QR code
     return "no_form_found"
