@@ -79,7 +79,11 @@ def why_no_page(gray: np.ndarray, found: dict[int, np.ndarray]) -> str:
 
     from ocr.qr import parse_payload
 
-    codes = pyzbar.decode(small, symbols=[pyzbar.ZBarSymbol.QRCODE])
+    codes = []
+    for image in (small, gray):  # half size is quick; a small QR code needs every pixel
+        codes = pyzbar.decode(image, symbols=[pyzbar.ZBarSymbol.QRCODE])
+        if codes:
+            break
     if any(parse_payload(c.data.decode("utf-8", "replace")) for c in codes):
         return "page_cropped"  # our QR code without our corner markers: the page is cut off
     if codes:
