@@ -234,6 +234,7 @@ def layout_dict(template: FormTemplate, dpi: int = PRINT_DPI) -> dict[str, objec
         "rect_format": "x, y, width, height in pixels from the page's top left",
         "markers": {str(k): rect(v) for k, v in layout.marker_rects().items()},
         "qr": rect((layout.QR_X_MM, layout.QR_Y_MM, layout.QR_MM, layout.QR_MM)),
+        "identity_strip": {"rect": rect(strip.rect()), "rows": strip.ROWS, "columns": strip.COLS},
         "fields": fields,
     }
 
