@@ -95,7 +95,7 @@ class Margins:
                            _sums=self.forward())
         else:
             other = self._without_candidate(without, self.cands.index(field))
-        if other.gave_up or not all(c.ok for c in other.checks):
+        if other is None or other.gave_up or not all(c.ok for c in other.checks):
             return np.inf
         return self.decoded.score - other.score
 
@@ -148,7 +148,7 @@ class Margins:
             self._backward = (tables, choices)
         return self._backward
 
-    def _without_candidate(self, lps: np.ndarray, k: int) -> Decoded:
+    def _without_candidate(self, lps: np.ndarray, k: int) -> Decoded | None:
         limit = self.limit
         prefix, pointers = self.forward()
         suffix, choices = self.backward()
@@ -158,6 +158,8 @@ class Margins:
         total = np.where(reach <= limit, prefix[k][None, :] + scores_k[:, None]
                          + suffix[k + 1][np.minimum(reach, limit)], NEG)
         row, t = np.unravel_index(int(total.argmax()), total.shape)
+        if total[row, t] <= NEG / 2:
+            return None  # no value of this candidate fits the sums any more
         raw = list(self.decoded.raw)
         raw[self.cands[k]] = int(lps[self.cands[k]].argmax())
         values = list(raw)
@@ -170,6 +172,8 @@ class Margins:
         for j in range(k + 1, len(self.cands)):
             values[self.cands[j]] = int(choices[j][s])
             s += values[self.cands[j]]
+            if s > limit:
+                return None
         self._place_downstream(values, s)
         return _finish(lps, self.kinds, self.registered, self.complete_sum, values, raw)
 

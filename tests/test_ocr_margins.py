@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from ocr import arith
+from ocr.fusion import UNSUPPORTED_LP
 
 
 def slow_margin(lps: np.ndarray, kinds: list[str], registered: int | None, complete: bool,
@@ -51,3 +52,14 @@ def test_margins_match_decoding_again(seed: int, kinds: list[str], registered: i
         fast = margins.of(field)
         slow = slow_margin(lps, kinds, registered, True, decoded, field)
         assert fast == pytest.approx(slow, abs=1e-9), (field, fast, slow)
+
+
+def test_a_candidate_with_no_other_possible_value_has_an_infinite_margin() -> None:
+    kinds = ["candidate"] * 3 + ["SAH", "TS", "BALLOTS"]
+    lps = page(np.random.default_rng(1), kinds, [10, 20, 30, 60, 2, 62])
+    lps[1] = UNSUPPORTED_LP  # the evidence supports 20 only for the second candidate
+    lps[1, 20] = 0.0
+    decoded = arith.decode(lps, kinds, 300, True)
+    assert decoded.values[:4] == [10, 20, 30, 60]
+    margins = arith.Margins(lps, kinds, 300, True, decoded)
+    assert margins.of(1) == slow_margin(lps, kinds, 300, True, decoded, 1) == np.inf
