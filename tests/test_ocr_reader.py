@@ -93,7 +93,7 @@ def test_bad_photos_get_their_own_code_and_retake_hint(name: str, code: str) -> 
 def test_every_error_code_has_a_hint_in_both_languages() -> None:
     for code in ("too_large", "too_many_pixels", "not_an_image", "no_form_found", "page_cropped",
                  "too_far", "too_blurred", "too_dark", "qr_unreadable", "unknown_form",
-                 "outdated_form", "wrong_tps", "wrong_contest"):
+                 "outdated_form", "wrong_tps", "wrong_contest", "not_our_form"):
         assert code in hints.HINTS and set(hints.HINTS[code]) == {"id", "en"}
     text = hints.hint("wrong_tps", "en", tps="3576011001002", expected=TPS)
     assert "3576011001002" in text and TPS in text
