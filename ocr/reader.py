@@ -47,6 +47,9 @@ STRONG_WRITING = 0.9  # handwriting this sure of another digit than the bubbles:
 SETTLED_NATS = 4.6  # the arithmetic settles a doubt when alternatives are 100× less likely
 SETTLEABLE = {"low_confidence"}  # a writing/bubble disagreement always goes to the officer
 QR_MARGIN_MM = 3.0
+# The QR crop is read at 5 px/mm first (6 px a 1.24 mm module: as many read as at 8 px/mm
+# on 330 bench photos, in half the time), then at 12.
+QR_PX_PER_MM = (5.0, 12.0)
 
 
 @dataclass(frozen=True)
@@ -302,7 +305,7 @@ def _identify(
                layout.QR_MM + 2 * QR_MARGIN_MM, layout.QR_MM + 2 * QR_MARGIN_MM)
     found: _Identity | None = None
     foreign = None
-    for px_per_mm in (8.0, 12.0):
+    for px_per_mm in QR_PX_PER_MM:
         read = qr.read(align.warp(gray, alignment, px_per_mm, qr_rect), px_per_mm)
         if read.data is not None:
             found = _Identity(read.data, "qr")
