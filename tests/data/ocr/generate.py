@@ -4,7 +4,9 @@
 
 Each is a simulated phone photo (ocr.synth) of the demo PPWP form (the whole C.Hasil on one
 page) of TPS 3576011001001, filled with handwriting from scikit-learn's UCI digits (writers the
-classifier never saw).
+classifier never saw). ppwp_qr_lost.jpg has a glare spot over the QR code (the identity strip
+tells the page), ppwp_header_only.jpg over the QR code and the strip (the printed header tells);
+foreign_qr.jpg is some other document with a QR code of its own.
 """
 
 from __future__ import annotations
