@@ -24,6 +24,7 @@ import numpy as np
 from ocr.fusion import UNSUPPORTED_LP
 
 TOP_K = 40
+MIN_CHAIN = 5  # candidates from which Margins builds forward and backward tables
 GIVE_UP_NATS = 30.0  # log-probability a correction may cost before we stop believing it
 NEG = -1e18
 
@@ -83,7 +84,8 @@ class Margins:
 
     @property
     def chained(self) -> bool:
-        return "SAH" in self.where and self.complete_sum and bool(self.cands)
+        """Tables pay off for a long chain; a short one (PPWP's three) decodes again faster."""
+        return "SAH" in self.where and self.complete_sum and len(self.cands) >= MIN_CHAIN
 
     def of(self, field: int) -> float:
         without = self.lps.copy()
