@@ -47,6 +47,20 @@ CATALOG: dict[str, dict[str, str]] = {
     "status_received": {"id": "menunggu konfirmasi", "en": "awaiting confirmation"},
     "status_conflict": {"id": "konflik", "en": "conflict"},
     "status_missing": {"id": "belum masuk", "en": "not yet reported"},
+    "status_help_conflict": {
+        "id": "Konflik: ada kiriman lain dengan angka berbeda untuk TPS ini. Petugas sedang "
+        "memeriksanya; sampai selesai, yang tampil adalah angka yang sudah terkonfirmasi.",
+        "en": "Conflict: another report for this TPS has different numbers. Staff are "
+        "reviewing it; until then, the numbers shown are the ones already confirmed.",
+    },
+    "status_help_received": {
+        "id": "Data sudah masuk dan menunggu konfirmasi petugas KPPS; belum dihitung.",
+        "en": "A tally has arrived and awaits the KPPS officer's confirmation; not counted yet.",
+    },
+    "vote_share": {"id": "Perolehan suara (bagan)", "en": "Vote share (chart)"},
+    "turnout": {"id": "Partisipasi pemilih", "en": "Turnout"},
+    "turnout_tps": {"id": "dari {n} TPS yang melaporkan", "en": "over {n} TPS reporting"},
+    "sent_as": {"id": "dikirim sebagai", "en": "sent as"},
     "sub_pending": {"id": "menunggu YA", "en": "awaiting YA"},
     "sub_confirmed": {"id": "terkonfirmasi", "en": "confirmed"},
     "sub_rejected": {"id": "ditolak", "en": "rejected"},

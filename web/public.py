@@ -90,6 +90,7 @@ def region_view(db: Session, contest: Contest, code: str) -> dict[str, Any] | No
         else list(contest.candidates),
         "areas": area.area_results or [],
         "sections": section_rows(area.sections, area.sections_reported),
+        "turnout": turnout(area.sections, area.sections_reported),
         "parties": party_rows(
             contest,
             area.votes,
@@ -387,6 +388,23 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 CHART_WIDTH, CHART_HEIGHT = 640, 160
+
+
+REGISTERED_KEYS = ("DPT", "DPTB", "DPK")
+
+
+def turnout(sections: dict[str, int], reported: dict[str, int]) -> dict[str, Any] | None:
+    """Voters who used their right (PHP) over those registered (DPT + DPTB + DPK), shown only
+    when the same TPS reported both (the counts say so): a share of a different set of TPS
+    would mislead."""
+    tps = reported.get("PHP", 0)
+    if not tps or reported.get("DPT", 0) != tps:
+        return None
+    registered = sum(sections.get(key, 0) for key in REGISTERED_KEYS)
+    if not registered:
+        return None
+    return {"voted": sections["PHP"], "registered": registered, "tps": tps,
+            "percent": 100.0 * sections["PHP"] / registered}
 
 
 def chart_points(points: list[tuple[datetime, int]]) -> dict[str, Any]:
