@@ -57,6 +57,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "id": "Data sudah masuk dan menunggu konfirmasi petugas KPPS; belum dihitung.",
         "en": "A tally has arrived and awaits the KPPS officer's confirmation; not counted yet.",
     },
+    "download_tps_csv": {
+        "id": "Data terbuka: setiap TPS (CSV)",
+        "en": "Open data: every TPS (CSV)",
+    },
     "vote_share": {"id": "Perolehan suara (bagan)", "en": "Vote share (chart)"},
     "turnout": {"id": "Partisipasi pemilih", "en": "Turnout"},
     "turnout_tps": {"id": "dari {n} TPS yang melaporkan", "en": "over {n} TPS reporting"},

@@ -22,6 +22,7 @@ from relay.models import (
     AreaCandidate,
     Contest,
     InboundMessage,
+    Region,
     Submission,
     TallyEvidence,
 )
@@ -230,6 +231,36 @@ def export(contest_code: str) -> ResponseReturnValue:
     filename = f"{contest.code}-{region_code or 'indonesia'}.csv"
     return Response(
         out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@blueprint.get("/export/<contest_code>/tps.csv")
+def export_tps(contest_code: str) -> ResponseReturnValue:
+    """Open data: one row per TPS (status, receipt code, numbers, photo link), streamed;
+    ?region=CODE narrows it to a region. Columns: docs/OPEN-DATA.md."""
+    from flask import stream_with_context
+
+    from web.dashboard.open_data import stream
+
+    region_code = "".join(ch for ch in request.args.get("region", "") if ch.isdigit())
+    with session_scope() as db:
+        contest = _contest(db, contest_code)
+        if region_code and (
+            db.get(Region, region_code) is None or not results.applies(contest, region_code)
+        ):
+            abort(404)
+        code = contest.code
+    base_url = request.host_url.rstrip("/")
+
+    def chunks():  # type: ignore[no-untyped-def]
+        with session_scope() as db:
+            yield from stream(db, db.get_one(Contest, code), region_code, base_url)
+
+    filename = f"{code}-tps-{region_code or 'indonesia'}.csv"
+    return Response(
+        stream_with_context(chunks()),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
