@@ -89,6 +89,20 @@ def local_time(moment: datetime | None) -> str:
     return moment.astimezone(WIB).strftime("%Y-%m-%d %H:%M WIB")
 
 
+def waiting_for(since: datetime | None) -> str:
+    """`menunggu 12 mnt` / `waiting 1 h 05 min`: how long an officer has waited, in words."""
+    from web.console.ticket_filters import waited
+    from web.i18n import t
+
+    spent = waited(since)
+    if spent is None:
+        return ""
+    hours, minutes = spent
+    if hours:
+        return t("waiting_hours", h=hours, m=f"{minutes:02d}")
+    return t("waiting_minutes", m=minutes)
+
+
 def number(value: Any) -> str:
     """Thousands separated for the page's language: 1.234.567 (id), 1,234,567 (en)."""
     try:
@@ -142,6 +156,7 @@ def configure(app: Flask) -> None:
         current_language=current_language,
         languages=LANGUAGES,
         local_time=local_time,
+        waiting_for=waiting_for,
         number=number,
         percent=percent,
     )

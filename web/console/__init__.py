@@ -48,6 +48,7 @@ from relay.models import (
 from web.auth import SESSION_KEY, client_ip, current_operator, login_required
 from web.common import check_csrf, local_time, new_csrf_token, safe_next
 from web.console import delivery
+from web.console.ticket_filters import AGES, CHANNELS, TicketFilter
 from web.i18n import current_language, t
 
 blueprint = Blueprint("console", __name__, url_prefix="/console", template_folder="templates")
@@ -158,13 +159,16 @@ def password() -> ResponseReturnValue:
 # --- overview and tickets ---------------------------------------------------------------------
 
 
-def _ticket_rows(db: Session, status: str, limit: int = 200) -> list[dict[str, Any]]:
-    tickets = db.scalars(
+def _ticket_rows(
+    db: Session, status: str, limit: int = 200, where: TicketFilter | None = None
+) -> list[dict[str, Any]]:
+    query = (
         select(Ticket)
         .where(Ticket.status == status)
         .order_by(Ticket.waiting_since.is_(None), Ticket.waiting_since, Ticket.updated_at)
         .limit(limit)
-    ).all()
+    )
+    tickets = db.scalars((where or TicketFilter()).apply(query)).all()
     officers = {
         o.id: o
         for o in db.scalars(
@@ -221,8 +225,20 @@ def tickets() -> ResponseReturnValue:
     status = request.args.get("status", "open")
     if status not in ("open", "closed", "faq"):
         abort(404)
+    where = TicketFilter.from_args(request.args)
     with session_scope() as db:
-        return render_template("console/tickets.html", rows=_ticket_rows(db, status), status=status)
+        counts = dict(
+            db.execute(select(Ticket.status, func.count()).group_by(Ticket.status)).all()
+        )
+        return render_template(
+            "console/tickets.html",
+            rows=_ticket_rows(db, status, where=where),
+            status=status,
+            where=where,
+            counts=counts,
+            channels=CHANNELS,
+            ages=AGES,
+        )
 
 
 @blueprint.get("/tickets/<int:ticket_id>")
