@@ -28,6 +28,7 @@ from bots.replies import (
     warning_list,
 )
 from bots.reply import Reply
+from bots.review_closing import close_items_of
 from bots.tally_rules import (
     RuleFailure,
     check_tally,
@@ -223,6 +224,7 @@ def _submit(
     submission = _new_submission(session, officer, inbound, tally, "pending", reason)
     if photo is not None:
         submission.source = "photo"
+    close_items_of(session, pending, "superseded", submission.receipt_code)
     for old in pending:
         old.status, old.decided_at = "superseded", _now()
         record_for(
@@ -487,6 +489,7 @@ def _cancel(
         key = "receipt_not_pending" if receipt else "nothing_pending"
         return text(key, lang, receipt=receipt)
     submission.status, submission.decided_at, submission.reason = "rejected", _now(), "cancelled"
+    close_items_of(session, [submission], "cancelled")
     record_for(
         session,
         inbound,
