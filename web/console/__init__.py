@@ -286,6 +286,9 @@ def ticket(ticket_id: int) -> ResponseReturnValue:
             sms_copies=sms_copies,
             templates=templates,
             window=window,
+            reply_prefix=helpdesk.say(
+                "operator_reply", officer.language if officer else "id", ticket=found.id, body=""
+            ),
         )
 
 
