@@ -17,6 +17,7 @@ system-deps:
 # The browser tests need Debian's chromium as well.
 test-deps:
 	@scripts/install-system-deps.sh --with-browser
+	@scripts/install-test-tools.sh
 
 run: system-deps venv
 	scripts/run.sh
@@ -36,4 +37,4 @@ bench: system-deps venv
 	@for b in bench/*.py; do echo "== $$b"; $(VENV)/bin/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) var/*.db var/*.log
+	rm -rf $(VENV) .test-tools var/*.db var/*.log

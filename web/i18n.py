@@ -244,6 +244,7 @@ CATALOG: dict[str, dict[str, str]] = {
     "waiting_hours": {"id": "menunggu {h} j {m} mnt", "en": "waiting {h} h {m} min"},
     "sms_segments": {"id": "{n} karakter termasuk awalan · {s} SMS", "en": "{n} characters with the prefix · {s} SMS"},
     "sms_unicode": {"id": "Unicode: 70 per SMS", "en": "Unicode: 70 per SMS"},
+    "sim_photo_label": {"id": "Foto formulir C.Hasil", "en": "Photo of the C.Hasil form"},
     "send_shortcut": {"id": "Ctrl+Enter mengirim", "en": "Ctrl+Enter sends"},
     "filter_query": {"id": "TPS, wilayah, nomor HP, atau nama", "en": "TPS, region, phone or name"},
     "filter_channel": {"id": "Kanal", "en": "Channel"},
