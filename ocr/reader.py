@@ -41,7 +41,7 @@ from ocr.templates import VOTE_KINDS, FormField, FormLookup
 CLASS_CHARS = "0123456789X_"
 CONFIDENT = fusion.SURE_FIELD  # a field's own probability below this marks it uncertain
 STRONG_WRITING = 0.9  # handwriting this sure of another digit than the bubbles: flag the field
-SETTLED_NATS = 4.6  # the arithmetic settles a doubt when alternatives are 100× less likely
+SETTLED_NATS = 4.6  # a confident field of a corrected sum must beat alternatives 100×
 SETTLEABLE = {"low_confidence"}  # a writing/bubble disagreement always goes to the officer
 QR_MARGIN_MM = 3.0
 
@@ -310,27 +310,32 @@ def _from_header(header: tuple[str | None, str | None], lookup: FormLookup) -> Q
 def _settle(
     readings: list[FieldReading], decoded: pagedecode.PageDecoded, lps: np.ndarray
 ) -> list[FieldReading]:
-    """Clear doubts the arithmetic settles: no consistent alternative comes near the reading."""
-    if decoded.gave_up:
-        return readings
-    # When the arithmetic had to correct a sum, the field it changed is not necessarily the
-    # one that was misread: every field of a corrected group must stand on its own margin, and
-    # no doubt is cleared in that group (the misread may be a doubtful field whose truth the
-    # evidence does not even support, the sums then made to hold by changing another).
+    """Clear a doubt only where a sum holds the field: its own reading (never a value the
+    arithmetic chose for it) satisfies a sum whose other members are confident readings of
+    their own. Doubts of any other kind (a disagreement, a correction, a failing sum) stay.
+
+    When the arithmetic had to correct a sum, the field it changed is not necessarily the one
+    that was misread: a confident field of a corrected group must beat every consistent
+    alternative by a wide margin, or it is flagged too.
+    """
+    def confident(i: int) -> bool:
+        r = readings[i]
+        return (not r.uncertain and r.given and r.value == r.read
+                and r.read_confidence >= CONFIDENT)
+
     corrected = pagedecode.corrected_fields(decoded)
-    suspects = {i for i in corrected if not readings[i].uncertain}
     out = []
     for i, reading in enumerate(readings):
-        doubts = set(reading.reasons) & SETTLEABLE
-        clear = i not in corrected and not set(reading.reasons) - SETTLEABLE - {"unchecked"}
-        if (doubts and clear) or i in suspects:
-            settled = pagedecode.margin(lps, decoded, i) >= SETTLED_NATS
-            if doubts and clear and settled:
-                reasons = tuple(r for r in reading.reasons if r not in SETTLEABLE)
-                reading = replace(reading, reasons=(*reasons, "settled"), uncertain=False)
-            elif i in suspects and not settled:
-                reading = replace(reading, reasons=(*reading.reasons, "arithmetic"),
-                                  uncertain=True)
+        doubts = set(reading.reasons) - {"unchecked"}
+        if doubts and doubts <= SETTLEABLE and reading.value == reading.read and any(
+            all(confident(j) for j in others)
+            for others in pagedecode.holding_checks(decoded, i)
+        ):
+            reasons = tuple(r for r in reading.reasons if r not in SETTLEABLE)
+            reading = replace(reading, reasons=(*reasons, "settled"), uncertain=False)
+        elif (i in corrected and not reading.uncertain
+              and pagedecode.margin(lps, decoded, i) < SETTLED_NATS):
+            reading = replace(reading, reasons=(*reading.reasons, "arithmetic"), uncertain=True)
         out.append(reading)
     return out
 
