@@ -41,6 +41,8 @@ from ocr.templates import VOTE_KINDS, FormField, FormLookup
 CLASS_CHARS = "0123456789X_"
 CONFIDENT = fusion.SURE_FIELD  # a field's own probability below this marks it uncertain
 STRONG_WRITING = 0.9  # handwriting this sure of another digit than the bubbles: flag the field
+# … and for a field no sum on the page checks, where nothing else would catch a slip
+STRONG_WRITING_UNCHECKED = 0.5
 SETTLED_NATS = 4.6  # a confident field of a corrected sum must beat alternatives 100×
 SETTLEABLE = {"low_confidence"}  # a writing/bubble disagreement always goes to the officer
 QR_MARGIN_MM = 3.0
@@ -346,7 +348,7 @@ def _flag(
 ) -> list[FieldReading]:
     norm = lps - np.logaddexp.reduce(lps, axis=1, keepdims=True)
     written_sym = fusion.symbol_argmax(writing)
-    written_sure = writing.max(axis=-1) >= STRONG_WRITING
+    written_p = writing.max(axis=-1)
     bubble_best = bubbles.argmax(axis=-1)
     bubble_sym = np.where(bubble_best == 0, 10, bubble_best - 1)
     bubble_sure = bubbles.max(axis=-1) >= 0.9
@@ -363,20 +365,22 @@ def _flag(
         if confidence < CONFIDENT:
             reasons.append("low_confidence")
         expected = fusion.value_symbols(value)
+        found = decoded.group_of(i)
+        unchecked = found is None or (f.kind in VOTE_KINDS and not found[0].complete)
+        written_sure = written_p[i] >= (STRONG_WRITING_UNCHECKED if unchecked else STRONG_WRITING)
         for j in range(layout.DIGITS):
             lead = expected[j] == 10
             w, b = int(written_sym[i, j]), int(bubble_sym[i, j])
             agree = (w in (0, 10) and b in (0, 10)) if lead else w == b
             marked = b != 10  # an empty column is no evidence, so no disagreement either
-            if not agree and marked and bubble_sure[i, j] and written_sure[i, j]:
+            if not agree and marked and bubble_sure[i, j] and written_sure[j]:
                 reasons.append("disagree")  # two confident readings that differ: a slip?
                 break
         if value != decoded.raw[i]:
             reasons.append("corrected")
         if int(written_sym[i, -1]) == 10 and int(bubble_sym[i, -1]) == 10:
             reasons.append("empty")
-        found = decoded.group_of(i)
-        if found is None or (f.kind in VOTE_KINDS and not found[0].complete):
+        if unchecked:
             reasons.append("unchecked")  # no sum on this page holds it: the whole form will
         if i in failing:  # the decoder gave up on its group: the page as written, to correct
             reasons.append("inconsistent")

@@ -155,11 +155,12 @@ def page_samples(seed: int) -> tuple[np.ndarray, np.ndarray]:
     return np.array(keep_x, np.float32), np.array(keep_y, np.int64)
 
 
-def box_sample(image: np.ndarray | None, label: int, rng: np.random.Generator
+def box_sample(art: np.ndarray | None, label: int, rng: np.random.Generator
                ) -> np.ndarray | None:
     """One box drawn and "photographed" on its own (much cheaper than a whole page): a digit
     (or an X, or a stray stroke in an empty box) in pen, a trace of the box's printed line,
     blur, a phone photo's resolution and noise; then the reader's own glyph normalisation.
+    `art`: the digit as drawn (ocr.synth glyph, 0..1), None for an X or an empty box. Returns
     None when the box would read as empty (the reader never asks the classifier then)."""
     s = synth.PAPER_PX_PER_MM
     bw, bh = round(layout.BOX_W_MM * s), round(layout.BOX_H_MM * s)
@@ -174,10 +175,7 @@ def box_sample(image: np.ndarray | None, label: int, rng: np.random.Generator
     else:
         if label == X_CLASS:
             art = synth.x_mark(round(bh * rng.uniform(0.5, 0.8)), rng)
-        else:
-            assert image is not None
-            art = synth.augment(synth.from_mnist(image, round(bh * rng.uniform(0.55, 0.85)),
-                                                 rng), rng)
+        assert art is not None
         gh, gw = art.shape
         if gw > bw * 0.92 or gh > bh * 0.95:
             scale = min(bw * 0.92 / gw, bh * 0.95 / gh)
@@ -217,6 +215,11 @@ def box_sample(image: np.ndarray | None, label: int, rng: np.random.Generator
     return glyph.normalize(crop)
 
 
+def box_height() -> int:
+    """A digit box's height on the synthetic paper (px)."""
+    return round(layout.BOX_H_MM * synth.PAPER_PX_PER_MM)
+
+
 def _box_chunk(args: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     seed, count = args
     rng = np.random.default_rng(seed)
@@ -224,11 +227,13 @@ def _box_chunk(args: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     for _ in range(count):
         r = rng.random()
         label = (int(rng.integers(10)) if r < 0.86 else X_CLASS if r < 0.95 else BLANK_CLASS)
-        image = None
+        art = None
         if label < 10:
             pool = _POOL[label]
-            image = pool[rng.integers(len(pool))]
-        out = box_sample(image, label, rng)
+            art = synth.augment(synth.from_mnist(pool[rng.integers(len(pool))],
+                                                 round(box_height() * rng.uniform(0.55, 0.85)),
+                                                 rng), rng)
+        out = box_sample(art, label, rng)
         if out is not None:
             xs.append(out)
             ys.append(label)

@@ -15,6 +15,7 @@ GOLDEN = {
     "ppwp_skipped.jpg": SKIPPED,
     "ppwp_sums_wrong.jpg": SUMS_WRONG,
     "ppwp_slip.jpg": CLEAN,
+    "ppwp_slip_unchecked.jpg": CLEAN,
 }
 
 
@@ -95,3 +96,15 @@ def test_a_bubble_that_disagrees_with_its_digit_flags_the_field() -> None:
     assert slipped.written == "X95" and slipped.bubbles == "-45"
     assert slipped.uncertain and "disagree" in slipped.reasons and "settled" not in slipped.reasons
     assert result.needs_confirmation
+
+
+def test_a_disagreement_no_sum_can_check_is_flagged_and_shown_to_the_officer() -> None:
+    result = _read("ppwp_slip_unchecked.jpg")  # DIS: 4 written, 7 bubbled; no sum holds DIS
+    dis = next(f for f in result.fields if f.key == "DIS")
+    assert dis.written == "XX4" and dis.bubbles == "--7"
+    assert dis.uncertain and {"disagree", "unchecked"} <= set(dis.reasons)
+    assert "settled" not in dis.reasons
+    assert result.needs_confirmation
+    # Everything else on the page is as written and meant.
+    assert {k: v for k, v in result.values().items() if k != "DIS"} == {
+        k: v for k, v in CLEAN.items() if k != "DIS"}
