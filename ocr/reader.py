@@ -33,6 +33,7 @@ from ocr import (
     quality,
 )
 from ocr.annotate import annotate
+from ocr.classifier import BLANK_CLASS, X_CLASS
 from ocr.photo import PhotoError, decode_photo
 from ocr.qr import QrData
 from ocr.qr import decode as decode_qr
@@ -43,6 +44,7 @@ CONFIDENT = fusion.SURE_FIELD  # a field's own probability below this marks it u
 STRONG_WRITING = 0.9  # handwriting this sure of another digit than the bubbles: flag the field
 # … and for a field no sum on the page checks, where nothing else would catch a slip
 STRONG_WRITING_UNCHECKED = 0.5
+WRITING_DENIES = 0.05  # handwriting this unlikely to be the bubbled digit also disagrees
 SETTLED_NATS = 4.6  # a confident field of a corrected sum must beat alternatives 100×
 SETTLEABLE = {"low_confidence"}  # a writing/bubble disagreement always goes to the officer
 QR_MARGIN_MM = 3.0
@@ -373,7 +375,12 @@ def _flag(
             w, b = int(written_sym[i, j]), int(bubble_sym[i, j])
             agree = (w in (0, 10) and b in (0, 10)) if lead else w == b
             marked = b != 10  # an empty column is no evidence, so no disagreement either
-            if not agree and marked and bubble_sure[i, j] and written_sure[j]:
+            # How much the writing allows the bubbled digit (a leading 0 may be an X or blank).
+            said = writing[i, j, b] if marked else 1.0
+            if marked and lead and b == 0:
+                said += writing[i, j, X_CLASS] + writing[i, j, BLANK_CLASS]
+            denies = said < WRITING_DENIES
+            if not agree and marked and bubble_sure[i, j] and (written_sure[j] or denies):
                 reasons.append("disagree")  # two confident readings that differ: a slip?
                 break
         if value != decoded.raw[i]:
