@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bots import helpdesk, registration, tallies
+from bots import chitchat, helpdesk, registration, sms, tallies
+from bots.confirm_words import is_confirmation, tally_text
 from bots.corrections import as_correction, latest_pending
 from bots.grammar import (
     CANCEL_WORDS,
@@ -28,7 +29,7 @@ from bots.grammar import (
     parse,
 )
 from bots.messages import DEFAULT_LANGUAGE, text
-from bots.replies import parse_error, split_reply
+from bots.own_tps import error_reply
 from bots.reply import Reply
 from bots.status import status_reply
 from relay.audit import record
@@ -52,7 +53,7 @@ def respond(session: Session, inbound: InboundMessage, officer: Officer | None) 
         replies = [
             part
             for reply in _for_text(session, inbound, officer)
-            for part in split_reply(_as_reply(reply))
+            for part in sms.parts_for(_as_reply(reply), inbound.channel)
         ]
     if event.get("type") == "callback" and replies:
         # Show the outcome on the message whose button was pressed, and stop its spinner.
@@ -121,9 +122,13 @@ def has_image(item: dict[str, Any]) -> bool:
     return not declared or declared.startswith("image/")
 
 
-def _unknown(inbound: InboundMessage, language: str) -> list[Reply]:
+def _unknown(inbound: InboundMessage, language: str, command: object = None) -> list[Reply]:
     if inbound.channel in ACCOUNT_CHANNELS:
-        return [registration.ask_for_contact(language)]
+        tried = isinstance(command, Tally) or (
+            isinstance(command, ParseError) and command.code not in ("unrecognized", "empty")
+        )  # a tally (or an attempt at one) is not recorded: say so, and how to register
+        key = "unregistered_tally" if tried else "registration_needed"
+        return [registration.ask_for_contact(language, key)]
     return [Reply(text("unknown_sender", language))]
 
 
@@ -134,13 +139,24 @@ def _for_text(
     codes = contest_codes(session)
     hint = codes[0] if codes else "PPWP"
     training = is_training(inbound.channel)
+    message = tally_text(inbound.text, codes)
     if officer is not None:
-        correction = as_correction(session, officer, inbound.text, training)
+        if is_confirmation(message):  # `ya benar`, `ok siap`, 👍: before the grammar
+            if latest_pending(session, officer, training) is not None:
+                return [tallies.confirm(session, officer, inbound, None)]
+            if message.split()[0].strip(",.!").upper() in CONFIRM_WORDS:
+                return [text("nothing_pending", language)]
+        correction = as_correction(session, officer, message, training)
         if isinstance(correction, Tally):
             return [tallies.submit(session, officer, inbound, correction)]
         if isinstance(correction, ParseError):
-            return [parse_error(correction, language, hint)]
-    command = parse(inbound.text, codes)
+            return [error_reply(session, officer, correction, message, hint)]
+        # Help desk: small talk gets a friendly reply and no ticket, unless a tally waits
+        # for YA ("ok", "sip" then confirm it). Change requests and questions: bots.helpdesk.
+        small_talk = chitchat.reply(inbound.text, language, codes)
+        if small_talk is not None and latest_pending(session, officer, training) is None:
+            return [small_talk]
+    command = parse(message, codes)
 
     if isinstance(command, Help):
         if not command.question:
@@ -160,12 +176,12 @@ def _for_text(
             )
         return [text("language_set", command.language)]
     if officer is None:
-        return list(_unknown(inbound, language))
+        return list(_unknown(inbound, language, command))
     if isinstance(command, ParseError):
         return [
             _keyword_with_extra_words(session, officer, command, training)
             or helpdesk.free_text(session, inbound, officer, command, language)
-            or parse_error(command, language, hint)
+            or error_reply(session, officer, command, message, hint)
         ]
     if isinstance(command, Tally):
         return [tallies.submit(session, officer, inbound, command)]
@@ -176,7 +192,9 @@ def _for_text(
     if isinstance(command, Status):
         return [
             tallies.marked(
-                status_reply(session, officer, command.tps_code, training), inbound, language
+                status_reply(session, officer, command.tps_code, training, command.village_code),
+                inbound,
+                language,
             )
         ]
     raise AssertionError(f"unhandled command {command!r}")

@@ -20,6 +20,11 @@ _STARTS_WITH_PAIR = re.compile(
 )
 
 
+def looks_like_correction(message: str) -> bool:
+    """Starts with a key=value pair: `02=96`, `SAH: 256`."""
+    return bool(_STARTS_WITH_PAIR.match(message))
+
+
 def latest_pending(session: Session, officer: Officer, training: bool) -> Submission | None:
     """The officer's latest pending tally: a real one, or with `training` a simulated one."""
     return session.scalars(

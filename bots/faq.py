@@ -9,17 +9,19 @@ officer's language. The entry whose matching patterns cover the most keywords wi
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import yaml
 
+from bots import wordmatch
 from bots.messages import DEFAULT_LANGUAGE, LANGUAGES
 
 FAQ_DIR = Path(__file__).resolve().parent / "faq"
-_WORD = re.compile(r"[0-9a-zà-ÿ]+")
+# An answer "fits" a question when its keywords cover at least this share of the question's
+# content words (bots.wordmatch.coverage); a looser match is only a suggestion for an operator.
+GOOD_FIT = 0.5
 
 
 @dataclass(frozen=True)
@@ -95,18 +97,24 @@ def current() -> Faq:
     return _cached(str(directory), mtimes)
 
 
+@dataclass(frozen=True)
+class Found:
+    """The best entry for a question, and whether it answers the whole question."""
+
+    entry: Entry
+    fit: float  # share of the question's content words the entry's keywords cover
+
+    @property
+    def good(self) -> bool:
+        return self.fit >= GOOD_FIT
+
+
 def words(question: str) -> list[str]:
-    return _WORD.findall(question.lower())
+    return wordmatch.words(question)
 
 
 def _pattern_matches(pattern: tuple[str, ...], found: list[str]) -> bool:
-    for want in pattern:
-        if want.endswith("*"):
-            if not any(word.startswith(want[:-1]) for word in found):
-                return False
-        elif want not in found:
-            return False
-    return True
+    return wordmatch.matches(pattern, found)
 
 
 def _weights(faq: Faq) -> dict[str, float]:
@@ -120,7 +128,13 @@ def _weights(faq: Faq) -> dict[str, float]:
 
 
 def match(question: str, faq: Faq | None = None) -> Entry | None:
-    """The entry that answers `question`, or None.
+    """The entry that answers `question`, or None (see `best`)."""
+    found = best(question, faq)
+    return found.entry if found else None
+
+
+def best(question: str, faq: Faq | None = None) -> Found | None:
+    """The entry that answers `question` best, with how well it fits, or None.
 
     An entry scores the keywords its matching patterns cover, each weighted by how specific
     it is (1 / entries using it): "bagaimana cara kirim foto" goes to the photo entry, whose
@@ -130,7 +144,7 @@ def match(question: str, faq: Faq | None = None) -> Entry | None:
     faq = faq or current()
     weights = _weights(faq)
     found = words(question)
-    best: tuple[float, Entry] | None = None
+    top: tuple[float, Entry] | None = None
     for entry in faq.entries:
         covered = {
             word
@@ -139,6 +153,10 @@ def match(question: str, faq: Faq | None = None) -> Entry | None:
             for word in pattern
         }
         score = sum(weights[word] for word in covered)
-        if covered and (best is None or score > best[0] + 1e-9):
-            best = (score, entry)
-    return best[1] if best else None
+        if covered and (top is None or score > top[0] + 1e-9):
+            top = (score, entry)
+    if top is None:
+        return None
+    entry = top[1]
+    keywords = {word for pattern in entry.patterns for word in pattern}
+    return Found(entry, wordmatch.coverage(found, keywords))

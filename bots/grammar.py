@@ -45,7 +45,10 @@ Other commands (keywords are checked before contest codes):
   be followed by exactly one receipt word (3-16 ASCII letters/digits/dashes, returned
   uppercased); any further words ("Ya tapi 02 salah") give ``unrecognized`` rather than act;
 * ``STATUS`` [code]: a following word containing a digit is read as a TPS code (``bad_tps`` if
-  wrong), other words are ignored; ``CEK``/``CHECK`` <code>: the code is required;
+  wrong), other words are ignored; ``CEK``/``CHECK`` <code>: the code is required; a 10-digit
+  village code instead asks for the village (``Status.village_code``);
+* a TPS code glued to the first pair (``741101200100101=120``: 14-16 digits before the
+  separator) is ``tps_glued`` with the code and the pair, not ``missing_tps``;
 * ``BANTUAN``/``HELP`` <question>; ``BAHASA``/``LANG``/``LANGUAGE`` EN|ENG|ENGLISH|INGGRIS or
   ID|IND|INDO|INDONESIA (exactly one value word).
 
@@ -137,9 +140,11 @@ class Cancel:
 
 @dataclass(frozen=True)
 class Status:
-    """STATUS, or CEK <TPS_CODE>; ``tps_code`` is the normalized 13-digit code or None."""
+    """STATUS, or CEK <TPS_CODE>; ``tps_code`` is the normalized 13-digit code or None.
+    ``CEK <10-digit village code>`` asks for the village: ``village_code`` is set instead."""
 
     tps_code: str | None = None
+    village_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -197,6 +202,7 @@ SEPARATORS = "=:#"
 MAX_VALUE_DIGITS = 5
 MAX_KEY_DIGITS = 3
 TPS_DIGITS = 13
+VILLAGE_DIGITS = 10
 TRUNC = 20
 
 _DIGITS = frozenset("0123456789")
@@ -290,6 +296,18 @@ def _tps_or_error(token: str) -> tuple[str, str | None] | ParseError:
     return read
 
 
+def _tps_glued(word: str) -> ParseError | None:
+    """``741101200100101=120``: a 13-digit TPS code and the first pair without a space."""
+    match = _SEP_RE.search(word)
+    if match is None:
+        return None
+    digits = "".join(ch for ch in word[: match.start()] if ch not in _TPS_PUNCT)
+    if not (TPS_DIGITS < len(digits) <= TPS_DIGITS + MAX_KEY_DIGITS) or set(digits) - _DIGITS:
+        return None
+    pair = f"{digits[TPS_DIGITS:]}={word[match.end() :]}"
+    return ParseError("tps_glued", {"tps": digits[:TPS_DIGITS], "pair": pair[:TRUNC]})
+
+
 def _is_tps_word(word: str) -> bool:
     return _strip_edges(word).upper() == "TPS"
 
@@ -370,6 +388,9 @@ def _parse_status(words: list[str], required: bool) -> Status | ParseError:
     token = _strip_edges(rest[0])
     if not required and not any(ch in _DIGITS for ch in token):
         return Status(None)
+    village = "".join(ch for ch in token if ch not in _TPS_PUNCT)
+    if len(village) == VILLAGE_DIGITS and all(ch in _DIGITS for ch in village):
+        return Status(None, village)
     read = _tps_or_error(token)
     if isinstance(read, ParseError):
         return read
@@ -411,6 +432,9 @@ def _parse_tally(contest: str, body: str) -> Tally | ParseError:
         return ParseError("missing_tps", {})
     i, tps_word = words[0]
     following = items[i + 1] if i + 1 < len(items) else _BOUNDARY
+    glued = _tps_glued(_drop_tps_prefix(tps_word))
+    if glued is not None:
+        return glued
     if _SEP_RE.search(_drop_tps_prefix(tps_word)) or _starts_with_separator(following):
         return ParseError("missing_tps", {})  # the first word is already a pair
     read = _tps_or_error(tps_word)

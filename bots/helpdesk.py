@@ -1,12 +1,17 @@
 """The help desk: officers' questions answered from the FAQ at once, or by an operator.
 
 `BANTUAN <question>`, `HELP <question>` and free text that is no command come here:
-- with an open ticket, the message joins it (the officer is talking to an operator);
-- a question the FAQ answers gets that answer at once, plus "not answered? reply 0"; the
-  exchange is kept as a ticket in state `faq`, so `0` (or any unanswered follow-up) opens
-  it for an operator with the whole conversation;
-- anything else opens a ticket. Operators answer from the console; the answer is queued as
-  an outbound message on the channel the officer last wrote from.
+- a change to a confirmed tally (`BANTUAN 6MFHDW 01=51`) becomes a change request in the
+  review queue (bots.change_requests), not a ticket;
+- with an open ticket, the message joins it (one open ticket per officer);
+- small talk ("BANTUAN halo") gets a friendly reply (bots.chitchat);
+- a question the FAQ answers well gets that answer at once, plus "not answered? reply 0";
+  the exchange is kept as a ticket in state `faq`, so `0` (or the same question again, or
+  any unanswered follow-up) opens it for an operator with the whole conversation;
+- anything else opens a ticket. Every ticket carries the FAQ's best answer as a suggestion
+  for the operator (a message with direction `sug`, never sent). Operators answer from the
+  console; the answer is queued as an outbound message on the channel the officer last
+  wrote from.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bots import faq
+from bots import change_requests, chitchat, faq
 from bots.grammar import ParseError
 from bots.messages import DEFAULT_LANGUAGE, text
 from bots.reply import Reply
@@ -33,6 +38,7 @@ FAQ_WINDOW = timedelta(hours=24)  # how long "0" can still pass an FAQ answer's 
 # An inbound status: stored, but no ticket opened, because senders on no roster already hold
 # UNKNOWN_OPEN_TICKETS open tickets. The console shows how many.
 HELD = "held"
+SUGGESTION = "sug"  # a ticket message: the FAQ's answer suggested to the operator, not sent
 
 # Texts of the human side, in the pattern of bots/messages.py.
 TEXTS: dict[str, dict[str, str]] = {
@@ -126,6 +132,39 @@ def _add_question(ticket: Ticket, inbound: InboundMessage, body: str, session: S
     )
 
 
+def _suggest(session: Session, ticket: Ticket, found: faq.Found | None, language: str) -> None:
+    """Attach the FAQ's best answer for the operator to send or adapt (once per entry)."""
+    if found is None:
+        return
+    author = f"faq:{found.entry.id}"
+    known = session.scalar(
+        select(TicketMessage.id).where(
+            TicketMessage.ticket_id == ticket.id,
+            TicketMessage.direction == SUGGESTION,
+            TicketMessage.author == author,
+        )
+    )
+    if known is None:
+        body = faq.current().answer(found.entry, language)
+        session.add(
+            TicketMessage(ticket_id=ticket.id, direction=SUGGESTION, body=body, author=author)
+        )
+
+
+def _answered_before(session: Session, ticket: Ticket, entry: faq.Entry) -> bool:
+    """Did this `faq` ticket already give the officer this entry's answer?"""
+    return (
+        session.scalar(
+            select(TicketMessage.id).where(
+                TicketMessage.ticket_id == ticket.id,
+                TicketMessage.direction == "out",
+                TicketMessage.author == f"faq:{entry.id}",
+            )
+        )
+        is not None
+    )
+
+
 def _escalate(
     session: Session, ticket: Ticket, inbound: InboundMessage, officer: Officer | None
 ) -> None:
@@ -172,11 +211,20 @@ def open_or_continue(
     a tally is written, in case that is what the officer meant to send.
     """
     question = question.strip()
+    if officer is not None:
+        requested = change_requests.handle(session, inbound, officer, question, language)
+        if requested is not None:
+            return requested
+    book = faq.current()
+    found = faq.best(question, book) if question != ESCALATE else None
     ticket = _latest(session, inbound, officer, "open")
     if ticket is not None:
         _add_question(ticket, inbound, question, session)
+        _suggest(session, ticket, found, language)
         return text("ticket_continued", language, ticket=ticket.id)
-    book = faq.current()
+    small_talk = chitchat.reply(question, language, session.scalars(select(Contest.code)).all())
+    if small_talk is not None:
+        return small_talk
     offered = _latest(session, inbound, officer, "faq", within=FAQ_WINDOW)
     if question == ESCALATE:
         if offered is None:
@@ -185,7 +233,15 @@ def open_or_continue(
             return _hold(inbound, language)
         _escalate(session, offered, inbound, officer)
         return text("ticket_opened", language, ticket=offered.id)
-    entry = faq.match(question, book)
+    entry = found.entry if found is not None and found.good else None
+    if entry is not None and offered is not None and _answered_before(session, offered, entry):
+        # The same question again: the answer did not help, a person will.
+        if _outsiders_at_cap(session, officer):
+            return _hold(inbound, language)
+        _escalate(session, offered, inbound, officer)
+        _add_question(offered, inbound, question, session)
+        _suggest(session, offered, found, language)
+        return text("faq_repeat_ticket", language, ticket=offered.id)
     if entry is not None:
         ticket = offered or _new_ticket(session, inbound, officer, "faq")
         _add_question(ticket, inbound, question, session)
@@ -210,6 +266,7 @@ def open_or_continue(
     else:
         _escalate(session, ticket, inbound, officer)
     _add_question(ticket, inbound, question, session)
+    _suggest(session, ticket, found, language)
     if free_text and offered is None:
         contest = session.scalar(select(Contest.code).order_by(Contest.position, Contest.code))
         return say("free_text_ticket", language, ticket=ticket.id, contest=contest or "PPWP")
@@ -233,10 +290,21 @@ def free_text(
 
 
 def queue_message(
-    session: Session, channel: str, address: str, body: str, officer_id: int | None
+    session: Session,
+    channel: str,
+    address: str,
+    body: str,
+    officer_id: int | None,
+    extras: dict[str, object] | None = None,
 ) -> OutboundMessage:
-    """An outbound message on `channel`; enqueue its id once the transaction commits."""
-    message = OutboundMessage(channel=channel, to_address=address, text=body, officer_id=officer_id)
+    """An outbound message on `channel`; enqueue its id once the transaction commits.
+
+    `extras` "template"/"template_variables": the help desk's WhatsApp template for when the
+    officer's 24-hour window has closed (relay.whatsapp), which also lets the message fall
+    back to SMS (jobs.fallback)."""
+    message = OutboundMessage(
+        channel=channel, to_address=address, text=body, officer_id=officer_id, extras=extras
+    )
     session.add(message)
     session.flush()
     return message
@@ -259,7 +327,8 @@ def message_officer(
     ).first()
     if last is None:
         return None
-    return queue_message(session, last.channel, last.sender, body, officer.id)
+    notice = {"template": "helpdesk_notice", "template_variables": {"1": body}}
+    return queue_message(session, last.channel, last.sender, body, officer.id, notice)
 
 
 def operator_reply(
@@ -277,6 +346,7 @@ def operator_reply(
         ticket.address,
         say("operator_reply", language, ticket=ticket.id, body=body),
         ticket.officer_id,
+        {"template": "helpdesk_reply", "template_variables": {"1": str(ticket.id), "2": body}},
     )
     session.add(
         TicketMessage(

@@ -14,9 +14,9 @@ CATALOG: dict[str, dict[str, str]] = {
     # --- tallies --------------------------------------------------------------------------
     "tally_received": {
         "id": "Diterima {contest} TPS {tps}: {values}. Kode {receipt}. "
-        "Balas YA jika benar, atau kirim ulang untuk koreksi.",
+        "Balas YA jika benar, atau kirim ulang.",
         "en": "Received {contest} TPS {tps}: {values}. Code {receipt}. "
-        "Reply YA if correct, or resend to correct.",
+        "Reply YA if correct, or resend.",
     },
     "tally_replaced": {
         "id": "Koreksi {contest} TPS {tps}: {values}. Kode {receipt} (ganti {old}). "
@@ -28,8 +28,8 @@ CATALOG: dict[str, dict[str, str]] = {
     # The simulator is a training channel: its tallies are never counted (relay.training).
     "training_mark": {"id": "[LATIHAN, tidak dihitung] ", "en": "[TRAINING, not counted] "},
     "confirmed": {
-        "id": "Terkonfirmasi {contest} TPS {tps}, kode {receipt}. Terima kasih.",
-        "en": "Confirmed {contest} TPS {tps}, code {receipt}. Thank you.",
+        "id": "Terkonfirmasi {contest} TPS {tps}: {values}. Kode {receipt}. Terima kasih.",
+        "en": "Confirmed {contest} TPS {tps}: {values}. Code {receipt}. Thank you.",
     },
     "still_pending": {
         "id": " Masih menunggu YA: {receipts}.",
@@ -40,8 +40,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "No tally is waiting for confirmation. Send STATUS to see your TPS.",
     },
     "receipt_not_pending": {
-        "id": "Kode {receipt} tidak ada di kiriman Anda yang menunggu konfirmasi.",
-        "en": "Code {receipt} is not among your tallies waiting for confirmation.",
+        "id": "Kode {receipt} tidak ada di kiriman Anda yang menunggu konfirmasi. "
+        "Kirim STATUS untuk melihat kode, atau YA saja.",
+        "en": "Code {receipt} is not among your tallies waiting for confirmation. "
+        "Send STATUS to see the codes, or YA alone.",
     },
     "word_alone": {
         "id": "Untuk {action}, kirim {word} saja (atau {word} <kode>). Pertanyaan: kirim BANTUAN <pertanyaan>.",
@@ -54,8 +56,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "Cancelled: {contest} TPS {tps}, code {receipt}. Send the correct tally again.",
     },
     "locked_same": {
-        "id": "{contest} TPS {tps} sudah terkonfirmasi dengan angka yang sama (kode {receipt}).",
-        "en": "{contest} TPS {tps} is already confirmed with the same numbers (code {receipt}).",
+        "id": "{contest} TPS {tps} sudah terkonfirmasi dengan angka yang sama (kode {receipt}). "
+        "Tidak perlu kirim lagi.",
+        "en": "{contest} TPS {tps} is already confirmed with the same numbers (code {receipt}). "
+        "Nothing more to send.",
     },
     "locked_different": {
         "id": "{contest} TPS {tps} sudah terkonfirmasi (kode {receipt}); data baru tidak dipakai. "
@@ -137,18 +141,21 @@ CATALOG: dict[str, dict[str, str]] = {
         "Ask your PPS to register it, or send HELP <question>.",
     },
     "unknown_tps": {
-        "id": "TPS {tps} tidak dikenal. Periksa 13 digit kode TPS (10 digit desa + 3 digit TPS).",
-        "en": "TPS {tps} is unknown. Check the 13-digit TPS code (10-digit village + 3-digit TPS).",
+        "id": "TPS {tps} tidak dikenal. Kode TPS Anda: {own}. Periksa lalu kirim ulang.",
+        "en": "TPS {tps} is unknown. Your TPS code: {own}. Check it and resend.",
     },
     "not_your_tps": {
-        "id": "Anda tidak terdaftar untuk TPS {tps}. Anda terdaftar untuk {scope}.",
-        "en": "You are not registered for TPS {tps}. You are registered for {scope}.",
+        "id": "Anda tidak terdaftar untuk TPS {tps}. Kode TPS Anda: {own}. "
+        "Kirim ulang dengan kode itu.",
+        "en": "You are not registered for TPS {tps}. Your TPS code: {own}. Resend with that code.",
     },
     "scope_tps": {"id": "TPS {code}", "en": "TPS {code}"},
     "scope_village": {"id": "TPS di desa {code}", "en": "TPSs of village {code}"},
     "contest_not_here": {
-        "id": "Pemilihan {contest} tidak ada di TPS {tps}. Yang ada: {contests}.",
-        "en": "Contest {contest} is not held at TPS {tps}. Held there: {contests}.",
+        "id": "Pemilihan {contest} tidak ada di TPS {tps}. Yang ada: {contests}. "
+        "Kirim ulang dengan salah satunya.",
+        "en": "Contest {contest} is not held at TPS {tps}. Held there: {contests}. "
+        "Resend with one of these.",
     },
     # --- grammar errors -----------------------------------------------------------------------
     "empty": {
@@ -162,16 +169,21 @@ CATALOG: dict[str, dict[str, str]] = {
         "STATUS, or HELP <question>.",
     },
     "unknown_contest": {
-        "id": "Kode pemilihan '{contest}' tidak dikenal. Gunakan: {known}.",
-        "en": "Contest code '{contest}' is unknown. Use: {known}.",
+        "id": "Kode pemilihan '{contest}' tidak dikenal. Gunakan: {known}. "
+        "Periksa lalu kirim ulang.",
+        "en": "Contest code '{contest}' is unknown. Use: {known}. Check it and resend.",
     },
     "missing_tps": {
-        "id": "Kode TPS tidak ada. Tulis 13 digit kode TPS setelah kode pemilihan.",
-        "en": "TPS code missing. Write the 13-digit TPS code after the contest code.",
+        "id": "Kode TPS tidak ada.{own_hint} Tulis 13 digit kode TPS setelah kode pemilihan, "
+        "lalu kirim ulang.",
+        "en": "TPS code missing.{own_hint} Write the 13-digit TPS code after the contest code "
+        "and resend.",
     },
     "bad_tps": {
-        "id": "Kode TPS '{text}' salah: harus 13 digit (10 digit desa + 3 digit TPS).",
-        "en": "TPS code '{text}' is wrong: it must be 13 digits (10 village + 3 TPS).",
+        "id": "Kode TPS '{text}' salah: harus 13 digit (10 digit desa + 3 digit TPS).{own_hint} "
+        "Periksa lalu kirim ulang.",
+        "en": "TPS code '{text}' is wrong: it must be 13 digits (10 village + 3 TPS).{own_hint} "
+        "Check it and resend.",
     },
     "bad_token": {
         "id": "Tidak terbaca: '{token}'. Tulis nomor urut=suara, mis. 01=120, lalu SAH=.. TS=..",
@@ -190,8 +202,8 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "Value of {key} '{value}' is too large. Check it and resend.",
     },
     "duplicate_key": {
-        "id": "{key} ditulis lebih dari sekali. Tulis setiap kunci satu kali.",
-        "en": "{key} appears more than once. Write each key once.",
+        "id": "{key} ditulis lebih dari sekali. Tulis setiap kunci satu kali, lalu kirim ulang.",
+        "en": "{key} appears more than once. Write each key once and resend.",
     },
     "no_votes": {
         "id": "Perolehan suara tidak ada. Format: {contest_hint} <kode TPS> 01=.. 02=.. SAH=.. TS=..",
@@ -277,9 +289,9 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     "incomplete_blocked": {
         "id": "{contest} TPS {tps} (kode {receipt}) belum lengkap, belum bisa dikonfirmasi. "
-        "Masih kurang: {missing}.",
+        "Masih kurang: {missing}. Kirim sisanya: {contest} {tps} ...",
         "en": "{contest} TPS {tps} (code {receipt}) is not complete and cannot be confirmed. "
-        "Still missing: {missing}.",
+        "Still missing: {missing}. Send the rest: {contest} {tps} ...",
     },
     "missing_more": {"id": " +{count} lagi", "en": " +{count} more"},
     "status_incomplete": {
@@ -303,10 +315,6 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     "status_missing": {"id": "belum: {contests}", "en": "missing: {contests}"},
     "status_all_done": {"id": "semua lengkap", "en": "all complete"},
-    "status_which_tps": {
-        "id": "Anda PPS untuk desa {village}. Kirim CEK <kode TPS>, mis. CEK {example}.",
-        "en": "You are PPS for village {village}. Send CEK <TPS code>, e.g. CEK {example}.",
-    },
     # --- help desk, language, limits -------------------------------------------------------------
     "ticket_opened": {
         "id": "Pertanyaan diterima (tiket #{ticket}). Petugas help desk akan membalas di sini.",
@@ -336,6 +344,107 @@ CATALOG: dict[str, dict[str, str]] = {
     "media_not_read": {
         "id": "Foto diterima dan disimpan; pembacaan foto belum aktif. Kirim data lewat SMS/teks.",
         "en": "Photo received and stored; photo reading is not active yet. Send the tally as text.",
+    },
+    # --- help desk that helps: small talk, FAQ repeats, change requests (bots.chitchat,
+    # bots.helpdesk, bots.change_requests); each fits one SMS with realistic values ---------
+    "chitchat_greeting": {
+        "id": "Halo! Kirim data: PPWP <kode TPS> 01=.. SAH=.. TS=.., STATUS, "
+        "atau BANTUAN <pertanyaan>.",
+        "en": "Hello! Send a tally: PPWP <TPS code> 01=.. SAH=.. TS=.., STATUS, "
+        "or HELP <question>.",
+    },
+    "chitchat_thanks": {
+        "id": "Sama-sama, selamat bertugas! Ada masalah? Kirim BANTUAN <pertanyaan>.",
+        "en": "You're welcome, good luck! A problem? Send HELP <question>.",
+    },
+    "chitchat_ack": {
+        "id": "Baik. Kirim STATUS untuk melihat data TPS Anda, atau BANTUAN <pertanyaan>.",
+        "en": "OK. Send STATUS to see your TPS, or HELP <question>.",
+    },
+    "chitchat_junk": {
+        "id": "Pesan tidak dipahami. Kirim data: PPWP <kode TPS> 01=.. SAH=.. TS=.., "
+        "atau BANTUAN <pertanyaan>.",
+        "en": "Message not understood. Send a tally: PPWP <TPS code> 01=.. SAH=.. TS=.., "
+        "or HELP <question>.",
+    },
+    "faq_repeat_ticket": {
+        "id": "Pertanyaan yang sama diteruskan ke petugas help desk (tiket #{ticket}). "
+        "Jawabannya dikirim ke sini.",
+        "en": "Same question again: passed to a help-desk operator (ticket #{ticket}). "
+        "The answer comes here.",
+    },
+    "change_request_opened": {
+        "id": "Permintaan ubah {contest} TPS {tps} kode {receipt}: {changes} diterima "
+        "(no. {item}). Petugas memeriksa; hasilnya dikirim ke sini.",
+        "en": "Change request {contest} TPS {tps} code {receipt}: {changes} received "
+        "(no. {item}). An operator checks it; the outcome comes here.",
+    },
+    "change_request_same": {
+        "id": "{contest} TPS {tps} kode {receipt} sudah berisi {changes}; tidak ada yang diubah.",
+        "en": "{contest} TPS {tps} code {receipt} already has {changes}; nothing to change.",
+    },
+    "change_request_pending": {
+        "id": "Kode {receipt} belum dikonfirmasi: kirim {changes} saja untuk mengoreksi, lalu YA.",
+        "en": "Code {receipt} is not confirmed yet: send {changes} alone to correct it, then YA.",
+    },
+    "change_request_unknown": {
+        "id": "Kode {receipt} tidak ada di data terkonfirmasi Anda. Kirim STATUS untuk melihat "
+        "kode, lalu BANTUAN <kode> {changes}.",
+        "en": "Code {receipt} is not among your confirmed tallies. Send STATUS to see the codes, "
+        "then HELP <code> {changes}.",
+    },
+    "change_request_which": {
+        "id": "Data mana yang diubah? Sebutkan kodenya: BANTUAN <kode> {changes}. "
+        "Kirim STATUS untuk melihat kode.",
+        "en": "Which tally should change? Give its code: HELP <code> {changes}. "
+        "Send STATUS to see the codes.",
+    },
+    "change_request_bad_key": {
+        "id": "{key} tidak ada di {contest} kode {receipt}. Tulis mis. BANTUAN {receipt} 01=51.",
+        "en": "{key} is not on {contest} code {receipt}. Write e.g. HELP {receipt} 01=51.",
+    },
+    # --- the next step in every reply (issue #11: confirmation, errors, status) ------------
+    "rule_next": {"id": " Periksa lalu kirim ulang.", "en": " Check and resend."},
+    "pending_stands": {
+        "id": " Angka kode {receipt} tetap berlaku.",
+        "en": " The numbers of code {receipt} still stand.",
+    },
+    "same_as_pending": {
+        "id": "{contest} TPS {tps}: angka sama dengan kiriman kode {receipt} yang menunggu YA. "
+        "Balas YA jika benar.",
+        "en": "{contest} TPS {tps}: the same numbers as code {receipt}, waiting for YA. "
+        "Reply YA if correct.",
+    },
+    "tps_glued": {
+        "id": "Kode TPS {tps} dan {pair} tersambung. Beri spasi sesudah 13 digit kode TPS, "
+        "lalu kirim ulang.",
+        "en": "TPS code {tps} and {pair} run together. Put a space after the 13-digit TPS code "
+        "and resend.",
+    },
+    "own_tps_hint": {"id": " Kode TPS Anda: {own}.", "en": " Your TPS code: {own}."},
+    "own_tps_range": {
+        "id": "{first} s.d. {last} ({count} TPS)",
+        "en": "{first} to {last} ({count} TPSs)",
+    },
+    "status_conflict_next": {
+        "id": ". Bila {receipt} salah, kirim BANTUAN {receipt} dan angka yang benar.",
+        "en": ". If {receipt} is wrong, send HELP {receipt} with the right numbers.",
+    },
+    "status_village": {
+        "id": "Desa {village} ({count} TPS): lengkap {done}; masuk {reported}; belum {missing}. "
+        "Rincian: CEK <kode TPS>, mis. CEK {example}.",
+        "en": "Village {village} ({count} TPS): complete {done}; reported {reported}; "
+        "nothing yet {missing}. Details: CEK <TPS code>, e.g. CEK {example}.",
+    },
+    "unknown_village": {
+        "id": "Desa {village} tidak dikenal. Periksa 10 digit kode desa lalu kirim ulang.",
+        "en": "Village {village} is unknown. Check the 10-digit village code and resend.",
+    },
+    "unregistered_tally": {
+        "id": "Data ini TIDAK dicatat: akun Telegram ini belum terdaftar. Tekan tombol di bawah "
+        "untuk mengirim nomor HP Anda, lalu kirim ulang datanya.",
+        "en": "This tally was NOT recorded: this Telegram account is not registered yet. Press "
+        "the button below to share your phone number, then send the tally again.",
     },
 }
 

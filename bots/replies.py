@@ -72,12 +72,22 @@ def missing_list(failures: list[RuleFailure], language: str) -> str:
     return shown
 
 
-def parse_error(error: ParseError, language: str, contest_hint: str) -> str:
+def parse_error(
+    error: ParseError,
+    language: str,
+    contest_hint: str,
+    own: str = "",
+    known: Collection[str] = (),
+) -> str:
+    """`own`: the officer's TPS code(s), named when the TPS code is wrong or missing; `known`:
+    the contests on the ballot of the TPS in question (else every contest is listed)."""
     params = dict(error.params)
     if error.code == "unknown_contest":
-        params["known"] = " ".join(str(code) for code in params.get("known", []))  # type: ignore[union-attr]
+        listed = known or params.get("known", [])
+        params["known"] = " ".join(str(code) for code in listed)  # type: ignore[union-attr]
     if error.code == "no_votes":
         params["contest_hint"] = contest_hint
+    params["own_hint"] = text("own_tps_hint", language, own=own) if own else ""
     return text(error.code, language, **params)
 
 
@@ -119,15 +129,21 @@ def failure_list(failures: list[RuleFailure], language: str, contest: str, valid
 
 
 def rule_failures(
-    failures: list[RuleFailure], language: str, contest: str, tps: str, valid: list[int]
+    failures: list[RuleFailure],
+    language: str,
+    contest: str,
+    tps: str,
+    valid: list[int],
+    tail: str = "",
 ) -> str:
-    """All failures when they fit one SMS, else the first and how many more."""
+    """All failures when they fit one SMS, else the first and how many more; then `tail`
+    (what still stands, the next step)."""
     prefix = text("rule_prefix", language, contest=contest, tps=tps)
     parts = [_failure(f, language, contest, valid) for f in failures]
-    full = prefix + " ".join(parts)
+    full = prefix + " ".join(parts) + tail
     if len(full) <= SMS_LENGTH or len(parts) == 1:
         return full
-    return prefix + parts[0] + text("rule_more", language, count=len(parts) - 1)
+    return prefix + parts[0] + text("rule_more", language, count=len(parts) - 1) + tail
 
 
 # The longest text one message may carry: Twilio joins up to 1600 characters into one
@@ -137,17 +153,23 @@ _MARK_ROOM = len(" (99/99)")
 _GROUP_START = re.compile(r"[0-9]{2,3}=")  # a ballot number's own votes: a party's rows start
 
 
-def split_text(body: str, limit: int = LONG_REPLY) -> list[str]:
-    """`body` as parts of at most `limit` characters, each ending "(i/n)", cut between
-    two `key=value` words (never inside a number), before a party's rows where possible."""
+def _cut_before(words: list[str], index: int) -> bool:
+    """A sensible place for a cut: before a party's rows, or after a sentence."""
+    return bool(_GROUP_START.match(words[index])) or words[index - 1].endswith(".")
+
+
+def split_text(body: str, limit: int = LONG_REPLY, marked: bool = True) -> list[str]:
+    """`body` as parts of at most `limit` characters, each ending "(i/n)" when `marked`, cut
+    between two words (never inside a number), before a party's rows or after a sentence
+    where possible."""
     if len(body) <= limit:
         return [body]
-    room = limit - _MARK_ROOM
+    room = limit - (_MARK_ROOM if marked else 0)
     parts: list[list[str]] = []
     current: list[str] = []
     for word in body.split(" "):
         if current and len(" ".join([*current, word])) > room:
-            starts = [i for i, w in enumerate(current) if i and _GROUP_START.match(w)]
+            starts = [i for i in range(1, len(current)) if _cut_before(current, i)]
             cut = starts[-1] if starts else len(current)
             if len(" ".join(current[:cut])) < room // 2:  # a party longer than half a part
                 cut = len(current)
@@ -157,12 +179,14 @@ def split_text(body: str, limit: int = LONG_REPLY) -> list[str]:
     parts.append(current)
     if len(parts) == 1:  # one word longer than a message: sent whole, never cut
         return [body]
+    if not marked:
+        return [" ".join(words) for words in parts]
     return [f"{' '.join(words)} ({i}/{len(parts)})" for i, words in enumerate(parts, start=1)]
 
 
-def split_reply(reply: Reply, limit: int = LONG_REPLY) -> list[Reply]:
+def split_reply(reply: Reply, limit: int = LONG_REPLY, marked: bool = True) -> list[Reply]:
     """A reply too long for one message as several: the buttons go with the last part."""
-    texts = split_text(reply.text, limit)
+    texts = split_text(reply.text, limit, marked)
     if len(texts) == 1:
         return [reply]
     first = dataclasses.replace(reply, text=texts[0], buttons=())

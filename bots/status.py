@@ -6,35 +6,40 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bots.messages import text
+from bots.own_tps import own_tps_text
+from bots.village_status import village_reply
 from relay.models import Contest, Officer, Submission, Tps
 
 
 def status_reply(
-    session: Session, officer: Officer, tps_code: str | None, training: bool = False
+    session: Session,
+    officer: Officer,
+    tps_code: str | None,
+    training: bool = False,
+    village_code: str | None = None,
 ) -> str:
-    """`training`: the simulator's world (its tallies), not the real one."""
+    """`training`: the simulator's world (its tallies), not the real one. A PPS officer's
+    STATUS, and `CEK <village code>`, give the village's summary (bots.village_status)."""
     lang = officer.language
+    if village_code is not None:
+        return village_reply(session, village_code, lang, training)
     if tps_code is None:
         if officer.role == "kpps" and officer.tps_code:
             tps_code = officer.tps_code
         else:
-            example = session.scalar(
-                select(Tps.code).where(Tps.village_code == officer.village_code).order_by(Tps.code)
-            )
-            return text(
-                "status_which_tps",
-                lang,
-                village=officer.village_code,
-                example=example or officer.village_code + "001",
-            )
+            return village_reply(session, officer.village_code, lang, training)
     tps = session.get(Tps, tps_code)
     if tps is None:
-        return text("unknown_tps", lang, tps=tps_code)
-    lines = _lines(session, tps, lang, training)
-    return text("status_header", lang, tps=tps.code) + "; ".join(lines)
+        return text("unknown_tps", lang, tps=tps_code, own=own_tps_text(session, officer))
+    lines, conflict = _lines(session, tps, lang, training)
+    reply = text("status_header", lang, tps=tps.code) + "; ".join(lines)
+    if conflict:
+        reply += text("status_conflict_next", lang, receipt=conflict)
+    return reply
 
 
-def _lines(session: Session, tps: Tps, lang: str, training: bool) -> list[str]:
+def _lines(session: Session, tps: Tps, lang: str, training: bool) -> tuple[list[str], str | None]:
+    """The state of each contest, and the receipt of the first confirmed tally in conflict."""
     contests = [
         c
         for c in session.scalars(select(Contest).order_by(Contest.position))
@@ -48,6 +53,7 @@ def _lines(session: Session, tps: Tps, lang: str, training: bool) -> list[str]:
     lines: list[str] = []
     missing: list[str] = []
     complete = True
+    in_conflict: str | None = None
     for contest in contests:
         mine = [s for s in submissions if s.contest_code == contest.code]
         confirmed = next((s for s in mine if s.status == "confirmed"), None)
@@ -55,6 +61,7 @@ def _lines(session: Session, tps: Tps, lang: str, training: bool) -> list[str]:
         pending = next((s for s in reversed(mine) if s.status == "pending"), None)
         complete = complete and confirmed is not None and conflict is None
         if confirmed and conflict:
+            in_conflict = in_conflict or confirmed.receipt_code
             lines.append(
                 text(
                     "status_conflict",
@@ -77,4 +84,4 @@ def _lines(session: Session, tps: Tps, lang: str, training: bool) -> list[str]:
         lines.append(text("status_missing", lang, contests=" ".join(missing)))
     elif complete:
         lines.append(text("status_all_done", lang))
-    return lines
+    return lines, in_conflict

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from bots.grammar import SECTION_KEYS, Tally
 from bots.messages import text
+from bots.own_tps import contests_at, own_tps_text
 from bots.replies import (
     failure_list,
     missing_keys,
@@ -37,6 +38,7 @@ from bots.tally_rules import (
 from relay import results
 from relay.ballots import Ballot, ballot_for
 from relay.locks import lock_row, locked
+from relay.metrics import count_event
 from relay.models import Contest, InboundMessage, Officer, Submission, Tps
 from relay.receipts import new_receipt_code
 from relay.training import is_training, record_for
@@ -91,20 +93,14 @@ def _where_allowed(
     lang = officer.language
     tps = session.get(Tps, tally.tps_code)
     if tps is None:
-        return text("unknown_tps", lang, tps=tally.tps_code)
+        return text("unknown_tps", lang, tps=tally.tps_code, own=own_tps_text(session, officer))
     if not officer.may_report(tps):
-        return text("not_your_tps", lang, tps=tps.code, scope=scope_text(officer))
+        return text("not_your_tps", lang, tps=tps.code, own=own_tps_text(session, officer))
     contest = session.get(Contest, tally.contest)
     ballot = ballot_for(session, contest, tps.code) if contest is not None else None
     if contest is None or ballot is None:
-        held = [
-            c.code
-            for c in session.scalars(select(Contest).order_by(Contest.position))
-            if ballot_for(session, c, tps.code) is not None
-        ]
-        return text(
-            "contest_not_here", lang, contest=tally.contest, tps=tps.code, contests=" ".join(held)
-        )
+        held = " ".join(contests_at(session, tps.code))
+        return text("contest_not_here", lang, contest=tally.contest, tps=tps.code, contests=held)
     return tps, contest, ballot
 
 
@@ -125,6 +121,11 @@ def tally_of(submission: Submission) -> Tally:
 def same_form(a: Submission, b: Submission) -> bool:
     """Whether two tallies carry the same numbers on every row of the form."""
     return tally_of(a).form() == tally_of(b).form()
+
+
+def same_form_as(stored: Submission, tally: Tally) -> bool:
+    """Whether a tally resends exactly the numbers of a stored one (not a correction)."""
+    return tally_of(stored).form() == tally.form()
 
 
 def submit(
@@ -194,6 +195,8 @@ def _submit(
         tally = tally_of(base).updated(tally)
         failures = check_tally(tally, ballot, tps.registered_voters)
     wrong = inconsistent(failures)
+    if wrong and not training:
+        count_event("rule_failures", [failure.code for failure in wrong])
     if wrong and photo is None:
         record_for(
             session,
@@ -204,9 +207,16 @@ def _submit(
             inbound.id,
             {"rules": [f.code for f in wrong]},
         )
-        return rule_failures(wrong, lang, contest.code, tps.code, numbers)
+        stands = pending[-1].receipt_code if pending else None
+        tail = text("pending_stands", lang, receipt=stands) if stands else ""
+        tail += text("rule_next", lang)
+        return rule_failures(wrong, lang, contest.code, tps.code, numbers, tail)
     if confirmed is not None:
         return _against_locked(session, officer, inbound, tally, confirmed)
+    if pending and photo is None and not failures and same_form_as(pending[-1], tally):
+        receipt = pending[-1].receipt_code
+        message = text("same_as_pending", lang, contest=contest.code, tps=tps.code, receipt=receipt)
+        return Reply(message, buttons=confirm_buttons(lang, receipt))
 
     missing = incomplete(failures)
     reason = "checks_failed" if wrong else "incomplete" if missing else None
@@ -436,7 +446,7 @@ def _confirm(
         submission.id,
         {"receipt": submission.receipt_code},
     )
-    reply = text("confirmed", lang, **params)
+    reply = text("confirmed", lang, values=tally_values(tally_of(submission)), **params)
     others = session.scalars(
         select(Submission.receipt_code)
         .where(

@@ -63,11 +63,21 @@ SEND_CONNECT_TIMEOUT = 3.0
 
 
 class SendError(Exception):
-    def __init__(self, kind: str, detail: str, retry_after: float | None = None) -> None:
+    """`code`: the provider's own error code where it gives one (Twilio's 63016, Telegram's
+    description), for jobs.fallback to tell why a channel cannot deliver."""
+
+    def __init__(
+        self,
+        kind: str,
+        detail: str,
+        retry_after: float | None = None,
+        code: str | None = None,
+    ) -> None:
         super().__init__(f"{kind}: {detail}")
         self.kind = kind
         self.detail = detail
         self.retry_after = retry_after
+        self.code = code
 
     @property
     def retryable(self) -> bool:

@@ -34,6 +34,10 @@ WHATSAPP_PREFIX = "whatsapp:"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 # Twilio error codes that mean the recipient will never get our messages on this number.
 STOPPED_CODES = frozenset({21610, 63024, 63032})
+# Twilio: "outside the allowed window" (WhatsApp's 24 hours since the user's last message).
+WINDOW_CLOSED_CODES = frozenset({63016})
+# Where Twilio posts each sent message's delivery status (webhooks.delivery_status).
+STATUS_CALLBACK_PATH = "/webhooks/twilio/status"
 MAX_MEDIA = 10
 MAX_FIELD = 100
 
@@ -123,18 +127,28 @@ class TwilioChannel(Channel):
             to = WHATSAPP_PREFIX + message.to
         else:
             sender, to = settings.twilio_sms_number, message.to
-        extra: dict[str, Any] = {}
-        photo = (message.extras or {}).get("photo")
+        extras = message.extras or {}
+        extra: dict[str, Any] = {"status_callback": settings.public_url + STATUS_CALLBACK_PATH}
+        photo = extras.get("photo")
         if photo and message.channel == "whatsapp":  # SMS cannot carry it; WhatsApp can
             extra["media_url"] = [media.public_link(settings, photo)]
+        if extras.get("content_sid") and message.channel == "whatsapp":
+            # Outside the 24-hour window: an approved template (relay.whatsapp) instead of text.
+            extra["content_sid"] = extras["content_sid"]
+            extra["content_variables"] = json.dumps(extras.get("content_variables") or {})
+        else:
+            extra["body"] = message.text
         try:
-            created = client.messages.create(to=to, from_=sender, body=message.text, **extra)
+            created = client.messages.create(to=to, from_=sender, **extra)
         except TwilioRestException as exc:
             detail = f"twilio {exc.status} code {exc.code}: {exc.msg}"[:500]
+            code = str(exc.code) if exc.code is not None else None
             if exc.code in STOPPED_CODES:
-                raise SendError(STOPPED, detail) from exc
+                raise SendError(STOPPED, detail, code=code) from exc
             retry_after = http.last_headers.get("Retry-After")
-            raise error_for_status(exc.status, detail, retry_after) from exc
+            error = error_for_status(exc.status, detail, retry_after)
+            error.code = code
+            raise error from exc
         except requests.RequestException as exc:
             raise error_for_exception(exc) from exc
         return SendResult(provider_id=created.sid)

@@ -9,14 +9,18 @@ from __future__ import annotations
 import logging
 import math
 from datetime import UTC, datetime
+from typing import Any
 
 from redis.exceptions import RedisError
 from rq import Retry
+from sqlalchemy.orm import Session
 
 from channels.base import FAILED, STOPPED, Outgoing, SendError
 from channels.registry import adapter_for
-from jobs import circuit, rate_limit
-from jobs.queues import redis_connection
+from jobs import circuit, fallback, rate_limit
+from jobs.fallback import NO_TEMPLATE_CODE
+from jobs.queues import enqueue_outbound, redis_connection
+from relay import whatsapp
 from relay.audit import record
 from relay.config import Settings, load_settings
 from relay.db import session_scope
@@ -47,9 +51,15 @@ def send_outbound(outbound_id: int) -> str | Retry:
             return Retry(max=1000, interval=wait)
         # Counted before the attempt, so a worker killed mid-send still uses up a try.
         message.attempts += 1
-        outgoing = Outgoing(
-            message.id, message.channel, message.to_address, message.text, message.extras
+        extras, missing = _whatsapp_extras(session, message)
+        outgoing = Outgoing(message.id, message.channel, message.to_address, message.text, extras)
+    if missing:  # outside WhatsApp's window with no template: it could not arrive
+        error = SendError(
+            FAILED,
+            f"WhatsApp 24-hour window closed and no approved template configured ({missing})",
+            code=NO_TEMPLATE_CODE,
         )
+        return _record_failure(outbound_id, error, settings)
     if not adapter.enabled(settings):
         error = SendError(FAILED, f"channel {outgoing.channel} is not configured")
         return _record_failure(outbound_id, error, settings)
@@ -66,6 +76,22 @@ def send_outbound(outbound_id: int) -> str | Retry:
     log.info("outbound %s sent via %s as %s", outbound_id, outgoing.channel, result.provider_id)
     _count_for_circuit(adapter.name, settings, None)
     return "sent"
+
+
+def _whatsapp_extras(
+    session: Session, message: OutboundMessage
+) -> tuple[dict[str, Any] | None, str | None]:
+    """A WhatsApp help-desk message outside the 24-hour window goes as its approved
+    template (kept on the row, for the console); (extras, missing template variable)."""
+    if message.channel != "whatsapp":
+        return message.extras, None
+    officer = session.get(Officer, message.officer_id) if message.officer_id else None
+    planned = whatsapp.plan(
+        session, message.to_address, message.extras, officer.language if officer else None
+    )
+    if planned.extras and planned.extras.get("content_sid"):
+        message.extras = planned.extras
+    return planned.extras, planned.missing
 
 
 def _count_for_circuit(provider: str, settings: Settings, error: SendError | None) -> None:
@@ -86,6 +112,7 @@ def retry_delay(error: SendError, attempts: int, intervals: tuple[int, ...]) -> 
 
 
 def _record_failure(outbound_id: int, error: SendError, settings: Settings) -> str | Retry:
+    fallback_id = None
     with session_scope() as session:
         message = session.get_one(OutboundMessage, outbound_id)
         message.error_kind, message.last_error = error.kind, error.detail
@@ -117,4 +144,11 @@ def _record_failure(outbound_id: int, error: SendError, settings: Settings) -> s
                 officer.id,
                 {"channel": message.channel, "error": error.detail},
             )
+        copy = fallback.fall_back(
+            session, message, fallback.reason_for(message.channel, error), settings
+        )
+        fallback_id = copy.id if copy is not None else None
+    if fallback_id is not None:
+        enqueue_outbound(fallback_id)
+        return "failed, sent by SMS"
     return "failed"

@@ -9,20 +9,23 @@ or fixes the misread numbers (`02=96`). A photo that cannot be read gets its ret
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bots import evidence
 from bots.conversation import contest_codes
 from bots.grammar import Tally
 from bots.reply import Reply
-from bots.tallies import PhotoReading, same_form, submit
+from bots.tallies import PhotoReading, confirmed_for, same_form, submit
 from jobs.queues import enqueue_outbound
 from jobs.replies import reply_row
 from relay import media
 from relay.db import session_scope
 from relay.locks import lock_row
+from relay.metrics import count_event
 from relay.models import InboundMessage, Officer, OutboundMessage, PhotoPage, Submission, Tps
 from relay.training import is_training
 
@@ -67,6 +70,8 @@ def read_photos(inbound_id: int) -> str:
                 result.error or "read",
                 result.timings_ms.get("total", 0),
             )
+            if not is_training(message.channel):
+                count_event("ocr_outcomes", [result.error or "read"])
             if result.error:
                 expected = officer.tps_code or officer.village_code
                 reply: Reply | str = Reply(
@@ -79,7 +84,9 @@ def read_photos(inbound_id: int) -> str:
                     )
                 )
             else:
-                reply = _submit_reading(session, officer, message, result)
+                photo = evidence.Photo(str(item["key"]), str(item.get("content_type") or ""),
+                                       None, result.page or 1)
+                reply = _submit_reading(session, officer, message, result, photo)
             reply = reply if isinstance(reply, Reply) else Reply(reply)
             row = reply_row(message, reply, sequence)
             session.add(row)
@@ -90,8 +97,8 @@ def read_photos(inbound_id: int) -> str:
     return f"{len(reply_ids)} read"
 
 
-def _submit_reading(
-    session: Session, officer: Officer, message: InboundMessage, result
+def _submit_reading(  # type: ignore[no-untyped-def]
+    session: Session, officer: Officer, message: InboundMessage, result, photo: evidence.Photo
 ) -> Reply | str:
     from ocr.assemble import page_ranges
     from ocr.hints import page_text
@@ -112,12 +119,37 @@ def _submit_reading(
         # A message stores one submission; a later photo of the same form is echoed.
         return Reply(f"{result.contest} TPS {result.tps_code}", photo=annotated)
     tally = form_tally(form, result.contest, result.tps_code)
+    confirmed = confirmed_for(session, tally.tps_code, tally.contest, training)
+    if confirmed is not None and evidence.matches(confirmed, tally):
+        pages = _form_pages(session, result, template.version, training)
+        kept = dataclasses.replace(photo, annotated=annotated)
+        return evidence.keep(session, officer, message, confirmed, kept, pages)
     typed = _typed_tally(session, tally, training)
     reply = submit(session, officer, message, tally, PhotoReading(form.uncertain, annotated))
     stored = session.scalar(select(Submission).where(Submission.inbound_id == message.id))
-    if stored is not None:
+    if stored is not None and confirmed is not None and stored.reason == "locked_conflict":
+        stored.source = "photo"  # bots.tallies stores a conflict as typed; this one was read
+        rules = [c.name for c in form.checks if not c.ok]
+        evidence.review_difference(session, stored, confirmed, tally, dict(form.doubts), rules)
+    elif stored is not None:
         _queue_for_review(session, stored, form, typed)
     return reply
+
+
+def _form_pages(session: Session, result, version: str, training: bool) -> list[PhotoPage]:  # type: ignore[no-untyped-def]
+    """The pages read of this TPS's form for the contest, in page order."""
+    return list(
+        session.scalars(
+            select(PhotoPage)
+            .where(
+                PhotoPage.tps_code == result.tps_code,
+                PhotoPage.contest_code == result.contest,
+                PhotoPage.form_version == version,
+                PhotoPage.training.is_(training),
+            )
+            .order_by(PhotoPage.page)
+        )
+    )
 
 
 def form_tally(form, contest: str, tps_code: str) -> Tally:  # type: ignore[no-untyped-def]

@@ -3,10 +3,11 @@
 Jobs take ids, never objects, and get deterministic job ids with `unique=True`, so the
 webhook, the sweeper and a redelivery can all enqueue the same work without doubling it.
 
-Inbound work has its queue, and each channel's replies have theirs (`outbound-twilio`, …):
-the `worker` process takes only `inbound` and the `sender` process only the outbound
-queues, so a conversation never waits behind a send, nor one provider's sends behind
-another's (see jobs.circuit for a provider that hangs).
+Inbound work has its queue, photo work (media download, form reading) another, and each
+channel's replies have theirs (`outbound-twilio`, …): the `worker` process takes `inbound`
+and `photo` (in production, text and photo workers run apart: deploy/), the `sender`
+process only the outbound queues, so a conversation never waits behind a send, nor one
+provider's sends behind another's (see jobs.circuit for a provider that hangs).
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ from relay.config import load_settings
 log = logging.getLogger(__name__)
 
 INBOUND = "inbound"
+# Photo work (fetching the media, reading the form): its own queue, so text workers never wait
+# behind a form being read and photo readers can be sized (and isolated) apart.
+PHOTO = "photo"
 OUTBOUND = "outbound"  # before per-channel queues; the sender still drains it after an upgrade
 # Every stored channel name (channels.registry.ADAPTERS) has its own outbound queue.
 OUTBOUND_CHANNELS = ("simulator", "sms-gateway", "telegram", "twilio", "whatsapp")
@@ -34,7 +38,7 @@ OUTBOUND_QUEUES = tuple(f"{OUTBOUND}-{channel}" for channel in OUTBOUND_CHANNELS
 # them only when no officer's message or reply waits, so a flood of outsiders delays no officer.
 INBOUND_UNKNOWN = "inbound-unknown"
 OUTBOUND_UNKNOWN = "outbound-unknown"
-QUEUE_NAMES = (INBOUND, *OUTBOUND_QUEUES, OUTBOUND, OUTBOUND_UNKNOWN, INBOUND_UNKNOWN)
+QUEUE_NAMES = (INBOUND, PHOTO, *OUTBOUND_QUEUES, OUTBOUND, OUTBOUND_UNKNOWN, INBOUND_UNKNOWN)
 
 # Unexpected crashes (a bug, a killed work horse) are retried by RQ itself; provider
 # errors are retried by the send job with its own backoff.
@@ -111,11 +115,11 @@ def enqueue_inbound_unknown(inbound_id: int, redis_url: str | None = None) -> bo
 
 
 def enqueue_media(inbound_id: int) -> bool:
-    return enqueue_once(INBOUND, "jobs.media.fetch_media", inbound_id, "media")
+    return enqueue_once(PHOTO, "jobs.media.fetch_media", inbound_id, "media")
 
 
 def enqueue_photo_reading(inbound_id: int) -> bool:
-    return enqueue_once(INBOUND, "jobs.photo.read_photos", inbound_id, "photo")
+    return enqueue_once(PHOTO, "jobs.photo.read_photos", inbound_id, "photo")
 
 
 def outbound_queue(channel: str) -> str:

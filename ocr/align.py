@@ -22,6 +22,10 @@ def _detector() -> cv2.aruco.ArucoDetector:
     dictionary = cv2.aruco.getPredefinedDictionary(cv2.aruco.DICT_4X4_50)
     params = cv2.aruco.DetectorParameters()
     params.cornerRefinementMethod = cv2.aruco.CORNER_REFINE_SUBPIX
+    # Two thresholding windows instead of three (3, 13, 23): on 180 bench photos as many pages
+    # found and the same values read, in 70% of the time.
+    params.adaptiveThreshWinSizeMin, params.adaptiveThreshWinSizeMax = 5, 25
+    params.adaptiveThreshWinSizeStep = 20
     return cv2.aruco.ArucoDetector(dictionary, params)
 
 
@@ -36,7 +40,8 @@ class Alignment:
         return np.linalg.inv(self.homography)
 
 
-DETECT_LONG_SIDE = 800  # markers are found on a smaller copy, then refined at full size
+DETECT_LONG_SIDE = 800  # markers are found on a smaller copy, then refined at full size (640
+# px found as many in 60% of the time, but their corners cost 0.5% of values on hard photos)
 
 
 def _detect(gray: np.ndarray) -> dict[int, np.ndarray]:

@@ -32,9 +32,12 @@ def normalize(darkness: np.ndarray) -> np.ndarray:
     keep[1:] = stats[1:, cv2.CC_STAT_AREA] >= 3  # specks are noise, not strokes
     if not keep.any():
         return out
-    ys, xs = np.nonzero(keep[labels])
-    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
-    glyph = np.where(keep[labels], darkness, 0.0)[y0:y1, x0:x1].astype(np.float32)
+    kept = stats[keep]  # the ink's bounding box from the components' own boxes
+    x0, y0 = kept[:, cv2.CC_STAT_LEFT].min(), kept[:, cv2.CC_STAT_TOP].min()
+    x1 = (kept[:, cv2.CC_STAT_LEFT] + kept[:, cv2.CC_STAT_WIDTH]).max()
+    y1 = (kept[:, cv2.CC_STAT_TOP] + kept[:, cv2.CC_STAT_HEIGHT]).max()
+    inside = keep[labels[y0:y1, x0:x1]]
+    glyph = np.where(inside, darkness[y0:y1, x0:x1], 0.0).astype(np.float32)
     h, w = glyph.shape
     scale = FIT / max(h, w, MIN_EXTENT * darkness.shape[0])
     nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
@@ -45,8 +48,10 @@ def normalize(darkness: np.ndarray) -> np.ndarray:
         return out
     cy = (glyph.sum(axis=1) * np.arange(nh)).sum() / total
     cx = (glyph.sum(axis=0) * np.arange(nw)).sum() / total
-    top = int(np.clip(round(SIZE / 2 - cy), 0, SIZE - nh))
-    left = int(np.clip(round(SIZE / 2 - cx), 0, SIZE - nw))
+    top = int(min(max(round(SIZE / 2 - cy), 0), SIZE - nh))  # np.clip costs more on scalars
+    left = int(min(max(round(SIZE / 2 - cx), 0), SIZE - nw))
     out[top : top + nh, left : left + nw] = glyph
     peak = out.max()
-    return out / peak if peak > 0 else out
+    if peak > 0:
+        out /= peak
+    return out

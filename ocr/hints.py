@@ -26,6 +26,12 @@ HINTS: dict[str, dict[str, str]] = {
         "en": "No C.Hasil form found in the photo. Photograph the whole page from above, "
         "with all four black corner squares visible.",
     },
+    "not_our_form": {
+        "id": "Ini bukan formulir C.Hasil dari TPS Relay (kode QR-nya milik dokumen lain). "
+        "Foto formulir C.Hasil yang dicetak untuk TPS Anda.",
+        "en": "This is not a TPS Relay C.Hasil form (its QR code belongs to another document). "
+        "Photograph the C.Hasil form printed for your TPS.",
+    },
     "page_cropped": {
         "id": "Halaman terpotong: kotak hitam di sudut tidak terlihat semua. Mundurkan HP "
         "sedikit dan foto ulang seluruh halaman.",

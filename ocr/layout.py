@@ -7,6 +7,7 @@ and, under each box, a column of ten bubbles 0–9 (top to bottom).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 PAGE_W_MM = 210.0
@@ -82,6 +83,7 @@ def label_rect(slot: int) -> Rect:
     return x + BOX_X0_MM, y, BLOCK_W_MM - 3.0, LABEL_H_MM
 
 
+@functools.lru_cache(maxsize=FIELDS_PER_PAGE)
 def digit_geometry(slot: int) -> tuple[DigitGeometry, ...]:
     """The three digit positions (hundreds, tens, units) of the field in `slot`."""
     bx, by = block_origin(slot)

@@ -24,10 +24,11 @@ FILL_FULL = 0.45  # darkness that counts as fully inked
 def darkness(page_red: np.ndarray) -> np.ndarray:
     """0 = paper, 1 = black, relative to the paper around each pixel (float32)."""
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (21, 21))
-    paper = cv2.dilate(page_red, kernel)
-    paper = cv2.blur(paper, (31, 31)).astype(np.float32)
-    paper = np.maximum(paper, 24.0)
-    return np.clip(1.0 - page_red.astype(np.float32) / paper, 0.0, 1.0)
+    paper = cv2.blur(cv2.dilate(page_red, kernel), (31, 31))
+    paper = np.maximum(paper, 24).astype(np.float32)
+    out = cv2.divide(page_red.astype(np.float32), paper)  # in place from here: a page is 1 MP
+    np.subtract(1.0, out, out=out)
+    return np.maximum(out, 0.0, out=out)  # ≤ 1 already: ink is never below zero
 
 
 def box_pixels(box_mm: tuple[float, float, float, float], inset_px: int = 2) -> tuple[slice, slice]:

@@ -14,7 +14,7 @@ them (ocr.formrules, ocr.assemble).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -62,6 +62,9 @@ class PageDecoded:
     raw: list[int]
     gave_up: bool
     groups: tuple[tuple[Group, arith.Decoded], ...]
+    # ocr.arith.Margins per group and log-probabilities, built on the first `margin` asked
+    _margins: dict[tuple[int, int], tuple[np.ndarray, arith.Margins]] = field(
+        default_factory=dict, compare=False, repr=False)
 
     def group_of(self, index: int) -> tuple[Group, arith.Decoded, int] | None:
         for group, decoded in self.groups:
@@ -189,5 +192,9 @@ def margin(lps: np.ndarray, page: PageDecoded, index: int) -> float:
     if found is None:
         return 0.0
     group, decoded, local = found
-    return arith.margin(group.rows(lps), list(group.kinds), group.registered, group.complete,
-                        decoded, local)
+    key = (id(group), id(lps))
+    if key not in page._margins:  # the array is kept with it, so its id stays its own
+        margins = arith.Margins(group.rows(lps), list(group.kinds), group.registered,
+                                group.complete, decoded)
+        page._margins[key] = (lps, margins)
+    return page._margins[key][1].of(local)

@@ -65,13 +65,31 @@ def _attempts(gray: np.ndarray, px_per_mm: float):  # type: ignore[no-untyped-de
     yield cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY, block, 10)
 
 
-def decode(gray: np.ndarray, px_per_mm: float = 8.0) -> QrData | None:
-    """Read our payload from a grayscale crop at `px_per_mm` that holds the QR code."""
+@dataclass(frozen=True)
+class QrRead:
+    """What the QR crop gave: our payload, or the text of a QR code that is not ours."""
+
+    data: QrData | None = None
+    foreign: str | None = None  # a code was read but it is not a TPS Relay form's
+
+
+def read(gray: np.ndarray, px_per_mm: float = 8.0) -> QrRead:
+    """Read the QR code in a grayscale crop at `px_per_mm`: ours, someone else's, or nothing."""
     from pyzbar import pyzbar
 
+    foreign = None
     for image in _attempts(gray, px_per_mm):
         for symbol in pyzbar.decode(image, symbols=[pyzbar.ZBarSymbol.QRCODE]):
-            data = parse_payload(symbol.data.decode("ascii", "replace"))
+            text = symbol.data.decode("utf-8", "replace")
+            data = parse_payload(text)
             if data is not None:
-                return data
-    return None
+                return QrRead(data)
+            foreign = foreign or text
+        if foreign is not None:
+            break
+    return QrRead(None, foreign)
+
+
+def decode(gray: np.ndarray, px_per_mm: float = 8.0) -> QrData | None:
+    """Read our payload from a grayscale crop at `px_per_mm` that holds the QR code."""
+    return read(gray, px_per_mm).data

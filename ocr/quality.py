@@ -16,7 +16,9 @@ from ocr.align import READ_PX_PER_MM
 MIN_PX_PER_MM = 1.8  # below this the page is too small in the photo for its digits
 MIN_PAPER = 70  # 90th percentile of the page's grey level
 MIN_CONTRAST = 45  # paper minus marker black, grey levels
-MIN_SHARPNESS = 0.18  # steepest one-pixel step / contrast, median over the markers
+MIN_SHARPNESS = 0.16  # steepest one-pixel step / contrast, median over the markers (bench at
+# hard degradation, 270 photos: between 0.16 and 0.18, 48% of fields right and unflagged, no silent
+# error — the flags carry the doubt; 0.18 refused 6% of those photos)
 MIN_PHOTO_SHARPNESS = 0.06  # photo_sharpness() below which a photo is out of focus
 
 
@@ -66,7 +68,8 @@ def photo_sharpness(gray: np.ndarray) -> float:
 
 
 def why_no_page(gray: np.ndarray, found: dict[int, np.ndarray]) -> str:
-    """Why fewer than three markers were found: the best retake hint we can give."""
+    """Why fewer than three markers were found: the best retake hint we can give. A QR code
+    that is not ours on a photo without our markers is another document, not a cut-off page."""
     small = cv2.resize(gray, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
     if np.percentile(small, 90) < MIN_PAPER:
         return "too_dark"
@@ -76,6 +79,15 @@ def why_no_page(gray: np.ndarray, found: dict[int, np.ndarray]) -> str:
         return "too_blurred"
     from pyzbar import pyzbar
 
-    if pyzbar.decode(small, symbols=[pyzbar.ZBarSymbol.QRCODE]):
-        return "page_cropped"
+    from ocr.qr import parse_payload
+
+    codes = []
+    for image in (small, gray):  # half size is quick; a small QR code needs every pixel
+        codes = pyzbar.decode(image, symbols=[pyzbar.ZBarSymbol.QRCODE])
+        if codes:
+            break
+    if any(parse_payload(c.data.decode("utf-8", "replace")) for c in codes):
+        return "page_cropped"  # our QR code without our corner markers: the page is cut off
+    if codes:
+        return "not_our_form"  # another document's QR code
     return "no_form_found"

@@ -3,7 +3,8 @@
     result = read_photo(data, lookup)          # lookup: ocr.templates.FormLookup
 
 Stages: safe decode → ArUco markers → homography → warp to the template frame → photo quality
-(dark, blurred, cropped) → QR (identity: template, version, contest, TPS, page) → per digit box
+(dark, blurred, cropped) → identity (template, version, contest, TPS, page: the QR code, else the
+identity strip, else the printed header) → per digit box
 the handwriting classifier and the bubble column → fusion → decoding under the arithmetic →
 flags → an annotated JPEG of the page with the values drawn over their boxes.
 
@@ -30,13 +31,15 @@ from ocr import (
     layout,
     marks,
     pagedecode,
+    qr,
     quality,
+    strip,
 )
 from ocr.annotate import annotate
 from ocr.classifier import BLANK_CLASS, X_CLASS
+from ocr.header import HeaderText, read_header
 from ocr.photo import PhotoError, decode_photo
 from ocr.qr import QrData
-from ocr.qr import decode as decode_qr
 from ocr.templates import VOTE_KINDS, FormField, FormLookup
 
 CLASS_CHARS = "0123456789X_"
@@ -48,6 +51,9 @@ WRITING_DENIES = 0.05  # handwriting this unlikely to be the bubbled digit also 
 SETTLED_NATS = 4.6  # a confident field of a corrected sum must beat alternatives 100×
 SETTLEABLE = {"low_confidence"}  # a writing/bubble disagreement always goes to the officer
 QR_MARGIN_MM = 3.0
+# The QR crop is read at 5 px/mm first (6 px a 1.24 mm module: as many read as at 8 px/mm
+# on 330 bench photos, in half the time), then at 12.
+QR_PX_PER_MM = (5.0, 12.0)
 
 
 @dataclass(frozen=True)
@@ -88,6 +94,7 @@ class ReadResult:
     needs_confirmation: bool = True
     rotation: int = 0  # how the page lay in the photo (degrees), e.g. 180 = upside down
     markers: int = 0
+    identified_by: str | None = None  # "qr", "strip" (the identity strip) or "header"
     registered_voters: int | None = None
     annotated_jpeg: bytes | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
@@ -126,6 +133,7 @@ class ReadResult:
             "page": self.page,
             "pages": self.pages,
             "rotation": self.rotation,
+            "identified_by": self.identified_by,
             "registered_voters": self.registered_voters,
             "fields": [
                 {
@@ -221,25 +229,10 @@ def _read(
     if problem:
         raise PhotoError(problem)
 
-    qr_rect = (layout.QR_X_MM - QR_MARGIN_MM, layout.QR_Y_MM - QR_MARGIN_MM,
-               layout.QR_MM + 2 * QR_MARGIN_MM, layout.QR_MM + 2 * QR_MARGIN_MM)
-    qr = None
-    for px_per_mm in (8.0, 12.0):
-        qr = decode_qr(align.warp(gray, alignment, px_per_mm, qr_rect), px_per_mm)
-        if qr is not None:
-            break
-    clock.lap("qr")
-    header: tuple[str | None, str | None] = (None, None)
-    if qr is None or verify_header:
-        from ocr.header import read_header
-
-        header = read_header(align.warp(gray, alignment, 8.0, layout.header_rect()))
-        clock.lap("header")
-    from_header = qr is None
-    if qr is None:
-        qr = _from_header(header, lookup)
-        if qr is None:
-            raise PhotoError("qr_unreadable")
+    identity, header = _identify(gray, alignment, lookup, verify_header)
+    result.identified_by = identity.identified_by
+    clock.lap("identify")
+    qr = identity.data
     result.contest, result.tps_code = qr.contest_code, qr.tps_code
     result.page, result.pages = qr.page, qr.pages
     template = lookup.template(qr.contest_code, qr.tps_code)
@@ -281,14 +274,14 @@ def _read(
     values = result.values()
     raw = {f.key: decoded.raw[i] for i, f in enumerate(fields) if f.key in values}
     result.checks = formrules.checks(values, template, registered, raw)
-    if from_header:
+    if result.identified_by == "header":
         result.checks.append(
             arith.Check("qr_read", False, "QR unreadable: TPS and contest from the printed header")
         )
-    elif header[0]:
+    elif header.tps:
         result.checks.append(
-            arith.Check("printed_tps_matches_qr", header[0] == qr.tps_code,
-                        f"printed {header[0]}, QR {qr.tps_code}")
+            arith.Check("printed_tps_matches_qr", header.tps == qr.tps_code,
+                        f"printed {header.tps}, QR {qr.tps_code}")
         )
     result.needs_confirmation = (
         any(f.uncertain for f in result.fields)
@@ -301,14 +294,56 @@ def _read(
         clock.lap("annotate")
 
 
-def _from_header(header: tuple[str | None, str | None], lookup: FormLookup) -> QrData | None:
-    tps, contest = header
-    if not tps or not contest:
+@dataclass(frozen=True)
+class _Identity:
+    data: QrData
+    identified_by: str  # "qr", "strip" or "header"
+
+
+def _identify(
+    gray: np.ndarray, alignment: align.Alignment, lookup: FormLookup, verify_header: bool
+) -> tuple[_Identity, HeaderText]:
+    """Which form, TPS and page this is: the QR code, else the identity strip, else the printed
+    header. A QR code that is not ours, with nothing else of ours readable, is "not_our_form"."""
+    qr_rect = (layout.QR_X_MM - QR_MARGIN_MM, layout.QR_Y_MM - QR_MARGIN_MM,
+               layout.QR_MM + 2 * QR_MARGIN_MM, layout.QR_MM + 2 * QR_MARGIN_MM)
+    found: _Identity | None = None
+    foreign = None
+    for px_per_mm in QR_PX_PER_MM:
+        read = qr.read(align.warp(gray, alignment, px_per_mm, qr_rect), px_per_mm)
+        if read.data is not None:
+            found = _Identity(read.data, "qr")
+            break
+        foreign = foreign or read.foreign
+    if found is None:
+        crop = align.warp(gray, alignment, strip.READ_PX_PER_MM, strip.crop_rect())
+        data = strip.read(crop, strip.READ_PX_PER_MM)
+        if data is not None:
+            found = _Identity(data, "strip")
+    header = HeaderText()
+    if found is None or verify_header:
+        header = read_header(align.warp(gray, alignment, 8.0, layout.header_rect()))
+    if found is None:
+        data = _from_header(header, lookup)
+        if data is not None:
+            found = _Identity(data, "header")
+    if found is None:
+        if foreign is not None:
+            raise PhotoError("not_our_form", f"QR code {foreign[:40]!r}")
+        raise PhotoError("qr_unreadable")
+    return found, header
+
+
+def _from_header(header: HeaderText, lookup: FormLookup) -> QrData | None:
+    if not header.tps or not header.contest:
         return None
-    template = lookup.template(contest, tps)
-    if template is None or template.pages != 1:
+    template = lookup.template(header.contest, header.tps)
+    if template is None:
         return None
-    return QrData(contest, template.version, tps, 1, 1)
+    page, pages = header.page or 1, header.pages or 1
+    if pages != template.pages or not 1 <= page <= pages:
+        return None
+    return QrData(header.contest, template.version, header.tps, page, pages)
 
 
 def _settle(

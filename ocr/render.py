@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from ocr import layout
+from ocr import layout, strip
 from ocr.pdf import write_pdf
 from ocr.qr import QrData, encode_payload, qr_matrix
 from ocr.templates import FormTemplate
@@ -138,43 +138,50 @@ def render_page(
         Image.fromarray(np.where(tile < 128, BLACK, WHITE).astype(np.uint8), "P"),
         (round(layout.QR_X_MM * s), round(layout.QR_Y_MM * s)),
     )
+    cells = strip.encode(
+        QrData(template.contest_code, template.version, tps.code, page, template.pages)
+    )
+    if cells is not None:
+        sx, sy, _sw, _sh = strip.rect()
+        for row, col in zip(*np.nonzero(cells), strict=True):
+            x0, y0 = sx + col * strip.CELL_MM, sy + row * strip.CELL_MM
+            draw.rectangle([round(x0 * s), round(y0 * s), round((x0 + strip.CELL_MM) * s) - 1,
+                            round((y0 + strip.CELL_MM) * s) - 1], fill=BLACK)
     hx, hy, hw, _hh = layout.header_rect()
     title = _font(round(4.0 * s))
     big = _font(round(5.0 * s))
     small = _font(round(2.6 * s))
     draw.text((hx * s, hy * s), "FORMULIR C.HASIL", font=title, fill=BLACK)
-    draw.text(
-        (hx * s, (hy + 5.5) * s),
-        _fit(f"{template.contest_code} · {template.contest_name}", small, hw * s),
-        font=small,
-        fill=BLACK,
-    )
-    draw.text((hx * s, (hy + 10.0) * s), f"TPS {tps.code}", font=big, fill=BLACK)
-    details = [format_tps_code(tps.code)]
+    # Contest, page and TPS big enough for the header fallback to read them on a poor photo.
+    draw.text((hx * s, (hy + 5.0) * s),
+              _fit(f"{template.contest_code} · HAL {page}/{template.pages}", big, hw * s),
+              font=big, fill=BLACK)
+    draw.text((hx * s, (hy + 11.0) * s), f"TPS {tps.code}", font=big, fill=BLACK)
+    details = [template.contest_name, format_tps_code(tps.code)]
     if template.dapil:
-        details.append(f"Dapil {template.dapil}")
+        # A party contest's dapil, or the area of a regional contest (DPD province, pilkada).
+        details.append(f"{'Dapil' if template.party_contest else 'Wilayah'} {template.dapil}")
     if tps.name:
         details.append(tps.name)
     if tps.registered_voters is not None:
         details.append(f"DPT {tps.registered_voters}")
-    details.append(f"Hal. {page}/{template.pages}")
     draw.text(
-        (hx * s, (hy + 16.5) * s), _fit(" · ".join(details), small, hw * s), font=small, fill=BLACK
+        (hx * s, (hy + 17.5) * s), _fit(" · ".join(details), small, hw * s), font=small, fill=BLACK
     )
     draw.text(
-        (hx * s, (hy + 21.0) * s),
+        (hx * s, (hy + 21.5) * s),
         _fit("Tulis angka rata kanan, X di kotak depan yang kosong;", small, hw * s),
         font=small,
         fill=GREY,
     )
     draw.text(
-        (hx * s, (hy + 24.5) * s),
+        (hx * s, (hy + 25.0) * s),
         _fit("hitamkan bulatan angka yang sama di bawah tiap kotak.", small, hw * s),
         font=small,
         fill=GREY,
     )
     draw.text(
-        ((layout.MARKER_MARGIN_MM + layout.MARKER_MM + 3) * s, (layout.PAGE_H_MM - 14) * s),
+        ((layout.MARKER_MARGIN_MM + layout.MARKER_MM + 3) * s, (layout.PAGE_H_MM - 13) * s),
         _fit(f"{template.template_id} v{template.version}"
              + (f" dapil {template.dapil}" if template.dapil else "")
              + f" · hal. {page}/{template.pages} · " + RULES_LINE, small,
@@ -228,6 +235,7 @@ def layout_dict(template: FormTemplate, dpi: int = PRINT_DPI) -> dict[str, objec
         "rect_format": "x, y, width, height in pixels from the page's top left",
         "markers": {str(k): rect(v) for k, v in layout.marker_rects().items()},
         "qr": rect((layout.QR_X_MM, layout.QR_Y_MM, layout.QR_MM, layout.QR_MM)),
+        "identity_strip": {"rect": rect(strip.rect()), "rows": strip.ROWS, "columns": strip.COLS},
         "fields": fields,
     }
 

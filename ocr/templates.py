@@ -1,7 +1,8 @@
 """Form templates as data: which fields a contest's whole C.Hasil has, and on which page and slot.
 
-A template is derived from the election in the database (contest, ballot numbers, and for party
-contests the candidate lists of the TPS's dapil), never stored: its `version` is a hash of
+A template is derived from the election in the database (contest, ballot numbers, for party
+contests the candidate lists of the TPS's dapil, for regional candidate contests the list of the
+TPS's area, whose code is carried as `dapil`), never stored: its `version` is a hash of
 everything that decides where a field sits, so a form printed for an older candidate list is
 recognised as such instead of being misread.
 
@@ -238,12 +239,16 @@ def template_for(session, contest_code: str, tps_code: str | None = None):  # ty
     candidates = [(c.ballot_number, c.name) for c in contest.candidates]
     party = contest.kind == PARTIES
     if tps_code is None:
-        if party and session.scalar(select(Dapil.code).where(Dapil.contest_code == contest.code)):
+        # Dapils of a party contest, or areas of a regional contest: the form differs per TPS.
+        if session.scalar(select(Dapil.code).where(Dapil.contest_code == contest.code)):
             return None
         return build_template(contest.code, contest.name, candidates, party_contest=party)
     ballot = ballot_for(session, contest, tps_code)
     if ballot is None:
         return None
+    if ballot.area is not None:  # a regional contest: the area's candidates, its own version
+        return build_template(contest.code, contest.name, sorted(ballot.names.items()),
+                              party_contest=False, dapil=ballot.area)
     lists = None
     if ballot.is_party_contest:
         lists = {

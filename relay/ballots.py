@@ -1,5 +1,6 @@
 """What is on one TPS's ballot for one contest: the candidates or parties by ballot number,
-each party's candidates in the TPS's electoral district (dapil), and the C.Hasil sections
+each party's candidates in the TPS's electoral district (dapil), for a regional candidate
+contest (DPD, governor, regent, mayor) the candidates of the TPS's area, and the C.Hasil sections
 the election file requires. One query API for the grammar's rules, the conversation, the
 forms and the results, so they all agree on what a complete tally of that TPS is.
 """
@@ -12,7 +13,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from relay.models import Contest, Dapil, PartyCandidate
+from relay.models import AreaCandidate, Contest, Dapil, PartyCandidate
 
 CANDIDATES, PARTIES = "candidates", "parties"
 KINDS = (CANDIDATES, PARTIES)
@@ -51,6 +52,9 @@ class Ballot:
     party_candidates: dict[int, tuple[int, ...]] = field(default_factory=dict, hash=False)
     candidate_names: dict[tuple[int, int], str] = field(default_factory=dict, hash=False)
     required: frozenset[str] = frozenset()
+    # Regional candidate contests: the TPS's area (a dapil row of the contest) whose list
+    # `numbers` and `names` are; None for a contest with one nationwide list.
+    area: str | None = None
 
     @property
     def is_party_contest(self) -> bool:
@@ -58,6 +62,22 @@ class Ballot:
 
     def requires(self, section: str) -> bool:
         return section in self.required
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A candidate (or party) as a page lists it: like `Candidate`, for an area's list too."""
+
+    ballot_number: int
+    name: str
+
+
+def listed(ballot: Ballot | None, contest: Contest) -> list[Listed]:
+    """What is on the ballot by number: the TPS's area list (regional contests), else the
+    contest's own list (also when the contest is no longer held at the TPS)."""
+    if ballot is not None and ballot.area is not None:
+        return [Listed(n, ballot.names.get(n, "")) for n in ballot.numbers]
+    return [Listed(c.ballot_number, c.name) for c in contest.candidates]
 
 
 def dapil_for(dapils: list[Dapil], tps_code: str) -> Dapil | None:
@@ -70,6 +90,49 @@ def dapil_for(dapils: list[Dapil], tps_code: str) -> Dapil | None:
     return best[1] if best else None
 
 
+def contest_dapils(session: Session, contest_code: str) -> list[Dapil]:
+    """The contest's dapils (party contests) or areas (regional candidate contests)."""
+    return list(
+        session.scalars(
+            select(Dapil).where(Dapil.contest_code == contest_code).order_by(Dapil.code)
+        )
+    )
+
+
+def area_candidates(session: Session, contest_code: str, area_code: str) -> dict[int, str]:
+    """Ballot number → name of one area's list."""
+    return {
+        row.ballot_number: row.name
+        for row in session.scalars(
+            select(AreaCandidate)
+            .where(AreaCandidate.contest_code == contest_code, AreaCandidate.area_code == area_code)
+            .order_by(AreaCandidate.ballot_number)
+        )
+    }
+
+
+def _candidate_ballot(
+    session: Session,
+    contest: Contest,
+    tps_code: str,
+    numbers: tuple[int, ...],
+    names: dict[int, str],
+    required: frozenset[str],
+) -> Ballot | None:
+    """A candidate contest's ballot: the nationwide list, or (a regional contest with areas)
+    the list of the TPS's area; None when no area covers the TPS."""
+    areas = contest_dapils(session, contest.code)
+    if not areas:
+        return Ballot(contest.code, CANDIDATES, numbers, names, required=required)
+    area = dapil_for(areas, tps_code)
+    if area is None:
+        return None
+    listed = area_candidates(session, contest.code, area.code)
+    return Ballot(
+        contest.code, CANDIDATES, tuple(listed), listed, required=required, area=area.code
+    )
+
+
 def ballot_for(session: Session, contest: Contest, tps_code: str) -> Ballot | None:
     """The ballot of `contest` at TPS `tps_code`; None when the contest is not held there
     (outside its regions, or a party contest with dapils none of which covers the TPS)."""
@@ -79,8 +142,8 @@ def ballot_for(session: Session, contest: Contest, tps_code: str) -> Ballot | No
     names = {c.ballot_number: c.name for c in contest.candidates}
     required = frozenset(contest.required_sections or ())
     if contest.kind != PARTIES:
-        return Ballot(contest.code, CANDIDATES, numbers, names, required=required)
-    dapils = list(session.scalars(select(Dapil).where(Dapil.contest_code == contest.code)))
+        return _candidate_ballot(session, contest, tps_code, numbers, names, required)
+    dapils = contest_dapils(session, contest.code)
     if not dapils:  # one nationwide party list, parties only
         return Ballot(contest.code, PARTIES, numbers, names, required=required)
     dapil = dapil_for(dapils, tps_code)

@@ -81,6 +81,17 @@ class Settings:
     relay_env: str = "production"
     # Reverse proxies whose X-Forwarded-For is believed (IPs or CIDRs); empty: none.
     trusted_proxies: tuple[str, ...] = ()
+    # GET /metrics asks for `Authorization: Bearer <metrics_token>` when set; unset, it is open
+    # (aggregate counts only: no message text, no phone numbers).
+    metrics_token: str = ""
+    # Public pages look for new figures this often (a conditional request, 304 when nothing
+    # changed) while the tab is visible; 0 switches it off.
+    public_refresh_seconds: int = 60
+    # "pgbouncer": DATABASE_URL goes through PgBouncer in transaction pooling, so no
+    # server-side prepared statements and no startup `options` (docs/PRODUCTION.md).
+    database_pooler: str = ""
+    # A scrape's figures are reused this many seconds (each costs a few aggregate queries).
+    metrics_cache_seconds: float = 10.0
 
     @property
     def development(self) -> bool:
@@ -153,4 +164,12 @@ def load_settings() -> Settings:
         send_circuit_cooldown=int(_env("SEND_CIRCUIT_COOLDOWN") or defaults.send_circuit_cooldown),
         relay_env=(_env("RELAY_ENV") or defaults.relay_env).lower(),
         trusted_proxies=_list(_env("TRUSTED_PROXIES")),
+        metrics_token=_env("METRICS_TOKEN"),
+        public_refresh_seconds=int(
+            _env("PUBLIC_REFRESH_SECONDS") or defaults.public_refresh_seconds
+        ),
+        database_pooler=_env("DATABASE_POOLER").lower(),
+        metrics_cache_seconds=float(
+            _env("METRICS_CACHE_SECONDS") or defaults.metrics_cache_seconds
+        ),
     )

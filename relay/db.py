@@ -20,6 +20,12 @@ from relay.config import load_settings
 # does, and gives up connecting after 5 s: a webhook then answers 503 within Twilio's 15 s
 # (the provider delivers again) instead of holding a web worker until gunicorn kills it.
 POSTGRES_CONNECT_ARGS = {"connect_timeout": 5, "options": "-c lock_timeout=10s"}
+# Through PgBouncer in transaction pooling (DATABASE_POOLER=pgbouncer): consecutive
+# transactions of one client run on different server connections, so psycopg must not prepare
+# statements server-side (a prepared name would be missing, or already taken by another
+# client), and PgBouncer refuses the `options` startup parameter. The lock timeout then comes
+# from the database itself (`ALTER DATABASE … SET lock_timeout`, set by relay.db_roles).
+PGBOUNCER_CONNECT_ARGS = {"connect_timeout": 5, "prepare_threshold": None}
 
 _engines: dict[tuple[str, int], Engine] = {}
 _factories: dict[Engine, sessionmaker[Session]] = {}
@@ -45,7 +51,9 @@ def get_engine(url: str | None = None) -> Engine:
             engine = create_engine(url, connect_args={"timeout": 10})
             event.listen(engine, "connect", _sqlite_pragmas)
         else:
-            engine = create_engine(url, pool_pre_ping=True, connect_args=POSTGRES_CONNECT_ARGS)
+            pooled = load_settings().database_pooler == "pgbouncer"
+            connect_args = PGBOUNCER_CONNECT_ARGS if pooled else POSTGRES_CONNECT_ARGS
+            engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args)
         _engines[key] = engine
     return engine
 

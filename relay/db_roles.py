@@ -16,6 +16,10 @@ from sqlalchemy.engine import make_url
 
 from relay.db import get_engine
 
+# Every connection to the database waits at most this long for a lock, whatever its startup
+# parameters (a connection through PgBouncer cannot pass `-c lock_timeout`).
+LOCK_TIMEOUT = "10s"
+
 APPEND_ONLY_TABLES = ("audit_log",)
 READ_ONLY_TABLES = ("alembic_version",)
 
@@ -71,6 +75,7 @@ def grant_app_role(owner_url: str, role: str) -> Grants:
             f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {quoted}",
             f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA {schema} FROM {quoted}",
             f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {quoted}",
+            f"ALTER DATABASE {database} SET lock_timeout = '{LOCK_TIMEOUT}'",
         ]
         append_only = tuple(t for t in APPEND_ONLY_TABLES if t in tables)
         read_only = tuple(t for t in READ_ONLY_TABLES if t in tables)

@@ -92,7 +92,8 @@ class Candidate(Base):
 
 
 class Dapil(Base):
-    """An electoral district of a party contest: the regions (code prefixes) it covers."""
+    """An electoral district of a party contest, or an area of a regional candidate contest
+    (`AreaCandidate`): the regions (code prefixes) it covers."""
 
     __tablename__ = "dapils"
 
@@ -100,6 +101,19 @@ class Dapil(Base):
     code: Mapped[str] = mapped_column(String(20), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     regions: Mapped[list[Any]] = mapped_column(default=list)
+
+
+class AreaCandidate(Base):
+    """Candidate `ballot_number` of a regional candidate contest (DPD per province, governor
+    per province, regent per regency, mayor per city) in one of its areas: a `Dapil` row of
+    the contest (migration 0012). Numbers name a person only within their area."""
+
+    __tablename__ = "area_candidates"
+
+    contest_code: Mapped[str] = mapped_column(String(10), primary_key=True)
+    area_code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    ballot_number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
 
 
 class PartyCandidate(Base):
@@ -279,7 +293,7 @@ class OutboundMessage(Base):
     # queued → sent | failed
     status: Mapped[str] = mapped_column(String(10), default="queued", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    provider_id: Mapped[str | None] = mapped_column(String(100), default=None)
+    provider_id: Mapped[str | None] = mapped_column(String(100), default=None, index=True)
     error_kind: Mapped[str | None] = mapped_column(String(20), default=None)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -288,6 +302,36 @@ class OutboundMessage(Base):
     # sweeper may drive the message again (jobs.sweeper; migration 0005).
     job_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     retry_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    # An operator's reply its channel could not deliver, sent again by SMS: this row is the
+    # SMS, `fallback_of_id` the message it replaces (jobs.fallback; migration 0013).
+    fallback_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("outbound_messages.id", name="fk_outbound_messages_fallback_of_id"),
+        unique=True,
+        default=None,
+    )
+    # The provider's last word on delivery (Twilio status callbacks: sent, delivered, read,
+    # failed, undelivered), beyond our own queued → sent | failed.
+    provider_status: Mapped[str | None] = mapped_column(String(20), default=None)
+
+
+class TallyEvidence(Base):
+    """A photo of the form agreeing with a confirmed tally, kept as its evidence (shown on
+    the public TPS page) instead of thrown away (bots.evidence; migration 0013)."""
+
+    __tablename__ = "tally_evidence"
+    __table_args__ = (
+        UniqueConstraint("submission_id", "media_key", name="uq_tally_evidence_media"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    inbound_id: Mapped[int] = mapped_column(ForeignKey("inbound_messages.id"))
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id"))
+    page: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    media_key: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    annotated_key: Mapped[str | None] = mapped_column(String(200), default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class Ticket(Base):
@@ -431,6 +475,10 @@ class ResultTotal(Base):
     tps_confirmed: Mapped[int] = mapped_column(Integer, default=0)
     sah: Mapped[int] = mapped_column(BigInteger, default=0)
     ts: Mapped[int] = mapped_column(BigInteger, default=0)
+    # When these totals last changed (migration 0015): the public pages' "last updated".
+    updated_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), default=None, nullable=True
+    )
 
 
 class ResultVote(Base):
@@ -471,11 +519,13 @@ class ResultSection(Base):
 
 
 class ResultTimeline(Base):
-    """Tallies confirmed per contest and hour, for the dashboard's chart."""
+    """Tallies confirmed per contest, region and hour, for the dashboard's charts; region ''
+    is the country (migration 0014)."""
 
     __tablename__ = "result_timeline"
 
     contest_code: Mapped[str] = mapped_column(ForeignKey("contests.code"), primary_key=True)
+    region_code: Mapped[str] = mapped_column(String(10), primary_key=True, default="")
     hour: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
     confirmed: Mapped[int] = mapped_column(Integer, default=0)
 

@@ -14,6 +14,9 @@ each C.Hasil section an officer gave (`ResultSection`: DPT, PHP, SSD, …, with 
 TPS reported it, as sections are optional). A party's own votes in a region are its total
 minus its candidates' sum. Candidate numbers mean a person only within one dapil, so the
 readers name candidates only for a region that lies within one dapil (`dapil_of_region`).
+Likewise a regional candidate contest (DPD per province, pilkada per region) has one list per
+area: ballot numbers are summed only within one area, a region spanning several areas shows
+each area's results (`Area.area_results`), never one sum of different people's votes.
 
 TPS counts and registered voters per region (the progress denominators) live in
 `region_stats`, rebuilt after a regions load (`results rebuild`, or on first use).
@@ -34,6 +37,7 @@ from sqlalchemy.orm import Session
 from relay.ballots import PARTIES, SECTION_KEYS
 from relay.locks import read_snapshot
 from relay.models import (
+    AreaCandidate,
     Contest,
     Dapil,
     Region,
@@ -145,17 +149,26 @@ def _delta(before: Numbers | None, after: Numbers | None) -> _Delta:
 
 
 def _upsert(
-    session: Session, model: Any, keys: tuple[str, ...], adds: tuple[str, ...], rows: list[dict]
+    session: Session,
+    model: Any,
+    keys: tuple[str, ...],
+    adds: tuple[str, ...],
+    rows: list[dict],
+    sets: tuple[str, ...] = (),
 ) -> None:
-    """Add `adds` of each row to the stored row with the same `keys` (created at 0), in the
-    rows' order: one statement run for every row (compiled once, whatever the form's size)."""
+    """Add `adds` of each row to the stored row with the same `keys` (created at 0), and
+    replace `sets`, in the rows' order: one statement run for every row (compiled once,
+    whatever the form's size)."""
     if not rows:
         return
     table = model.__table__
     statement = _insert(session)(table)
     statement = statement.on_conflict_do_update(
         index_elements=list(keys),
-        set_={name: table.c[name] + statement.excluded[name] for name in adds},
+        set_={
+            **{name: table.c[name] + statement.excluded[name] for name in adds},
+            **{name: statement.excluded[name] for name in sets},
+        },
     )
     session.execute(statement, rows)
 
@@ -164,6 +177,7 @@ def _add(session: Session, contest_code: str, tps_code: str, delta: _Delta) -> N
     """Move every total above one TPS by `delta`: tables in a fixed order, rows by region
     then number or key, so concurrent confirmations take their row locks in the same order."""
     regions = regions_of(tps_code)
+    now = datetime.now(UTC)
     _upsert(
         session,
         ResultTotal,
@@ -176,9 +190,11 @@ def _add(session: Session, contest_code: str, tps_code: str, delta: _Delta) -> N
                 "tps_confirmed": delta.tps,
                 "sah": delta.sah,
                 "ts": delta.ts,
+                "updated_at": now,
             }
             for code in regions
         ],
+        sets=("updated_at",),
     )
     _upsert(
         session,
@@ -246,18 +262,25 @@ def tally_confirmed(session: Session, submission: Submission) -> None:
         submission.tps_code,
         _delta(None, numbers_of(submission)),
     )
-    _timeline_add(session, submission.contest_code, submission.decided_at, 1)
+    _timeline_add(session, submission.contest_code, submission.tps_code, submission.decided_at, 1)
 
 
-def _timeline_add(session: Session, contest_code: str, moment: datetime | None, n: int) -> None:
+def _timeline_add(
+    session: Session, contest_code: str, tps_code: str, moment: datetime | None, n: int
+) -> None:
+    """The hour's point of the country and of each region the TPS lies in, in one statement."""
     insert = _insert(session)
-    point = insert(ResultTimeline).values(
-        contest_code=contest_code, hour=_hour(moment), confirmed=n
+    hour = _hour(moment)
+    points = insert(ResultTimeline).values(
+        [
+            {"contest_code": contest_code, "region_code": region, "hour": hour, "confirmed": n}
+            for region in (NATIONAL, *regions_of(tps_code))
+        ]
     )
     session.execute(
-        point.on_conflict_do_update(
-            index_elements=["contest_code", "hour"],
-            set_={"confirmed": ResultTimeline.confirmed + point.excluded.confirmed},
+        points.on_conflict_do_update(
+            index_elements=["contest_code", "region_code", "hour"],
+            set_={"confirmed": ResultTimeline.confirmed + points.excluded.confirmed},
         )
     )
 
@@ -275,8 +298,8 @@ def tally_replaced(
         return
     tally_changed(session, new.contest_code, new.tps_code, numbers_of(old), numbers_of(new))
     if _hour(old_decided_at) != _hour(new.decided_at):
-        _timeline_add(session, new.contest_code, old_decided_at, -1)
-        _timeline_add(session, new.contest_code, new.decided_at, 1)
+        _timeline_add(session, new.contest_code, new.tps_code, old_decided_at, -1)
+        _timeline_add(session, new.contest_code, new.tps_code, new.decided_at, 1)
 
 
 def tally_changed(
@@ -348,7 +371,10 @@ class Expected:
     sections: dict[tuple[str, str, str], list[int]] = field(
         default_factory=lambda: defaultdict(lambda: [0, 0])
     )
-    timeline: dict[tuple[str, datetime], int] = field(default_factory=lambda: defaultdict(int))
+    # (contest, region, hour): region '' is the country
+    timeline: dict[tuple[str, str, datetime], int] = field(
+        default_factory=lambda: defaultdict(int)
+    )
 
 
 def public_tallies() -> Any:
@@ -378,20 +404,30 @@ def expected(session: Session) -> Expected:
                 section = sums.sections[(contest, region, key)]
                 section[0] += value
                 section[1] += 1
-        sums.timeline[(contest, _hour(submission.decided_at))] += 1
+        hour = _hour(submission.decided_at)
+        for region in (NATIONAL, *regions_of(submission.tps_code)):
+            sums.timeline[(contest, region, hour)] += 1
     return sums
 
 
 def rebuild(session: Session) -> int:
     """Recompute every total from the confirmed tallies (repair; normal updates are live)."""
     sums = expected(session)
+    rebuilt_at = datetime.now(UTC)
     for model in (ResultTotal, ResultVote, ResultCandidateVote, ResultSection, ResultTimeline):
         session.execute(delete(model))
     _bulk(
         session,
         ResultTotal,
         [
-            {"contest_code": c, "region_code": r, "tps_confirmed": n, "sah": s, "ts": t}
+            {
+                "contest_code": c,
+                "region_code": r,
+                "tps_confirmed": n,
+                "sah": s,
+                "ts": t,
+                "updated_at": rebuilt_at,
+            }
             for (c, r), (n, s, t) in sums.totals.items()
         ],
     )
@@ -428,7 +464,10 @@ def rebuild(session: Session) -> int:
     _bulk(
         session,
         ResultTimeline,
-        [{"contest_code": c, "hour": h, "confirmed": n} for (c, h), n in sums.timeline.items()],
+        [
+            {"contest_code": c, "region_code": r, "hour": h, "confirmed": n}
+            for (c, r, h), n in sums.timeline.items()
+        ],
     )
     rebuild_region_stats(session)
     return sums.tallies
@@ -439,7 +478,7 @@ class Drift:
     """A stored total that differs from the sum of its confirmed tallies."""
 
     contest_code: str
-    region_code: str  # "" for the timeline, which is per contest
+    region_code: str  # "" for the country
     # tps_confirmed | sah | ts | votes NN | candidate NN.K | section KEY |
     # section KEY tps_reported | timeline <hour>
     field: str
@@ -501,13 +540,13 @@ def verify(session: Session) -> list[Drift]:
             if e != s:
                 drifts.append(Drift(skey[0], skey[1], f"section {skey[2]}{suffix}", e, s))
     stored_timeline = {
-        (p.contest_code, _hour(p.hour)): p.confirmed
+        (p.contest_code, p.region_code, _hour(p.hour)): p.confirmed
         for p in session.scalars(select(ResultTimeline))
     }
-    for key in sorted(set(sums.timeline) | set(stored_timeline)):
-        e, s = sums.timeline.get(key, 0), stored_timeline.get(key, 0)
+    for tkey in sorted(set(sums.timeline) | set(stored_timeline)):
+        e, s = sums.timeline.get(tkey, 0), stored_timeline.get(tkey, 0)
         if e != s:
-            drifts.append(Drift(key[0], "", f"timeline {key[1].isoformat()}", e, s))
+            drifts.append(Drift(tkey[0], tkey[1], f"timeline {tkey[2].isoformat()}", e, s))
     return drifts
 
 
@@ -544,6 +583,14 @@ class Area:
     candidate_votes: dict[tuple[int, int], int] = field(default_factory=dict)
     sections: dict[str, int] = field(default_factory=dict)
     sections_reported: dict[str, int] = field(default_factory=dict)
+    # Regional candidate contests (areas with their own lists): the area the region lies in
+    # wholly (votes and `names` are that area's), else None and no votes; `area_results`
+    # (read by `area()`) each area's own results within the region.
+    regional: bool = False
+    area: str | None = None
+    area_name: str | None = None
+    names: dict[int, str] = field(default_factory=dict)
+    area_results: list[Area] | None = None
 
     @property
     def percent(self) -> float:
@@ -590,6 +637,14 @@ class Area:
                 if self.with_candidates
                 else None
             )
+        if self.regional:
+            data["area"] = self.area
+            data["area_name"] = self.area_name
+            data["candidates"] = [
+                {"number": f"{n:02d}", "name": name} for n, name in sorted(self.names.items())
+            ]
+            if self.area_results is not None:
+                data["areas"] = [sub.as_dict() for sub in self.area_results]
         return data
 
 
@@ -692,6 +747,12 @@ def areas(
     ):
         sections[region][key] = (value, reported)
     party_contest = contest.kind == PARTIES
+    regional_areas = [] if party_contest else _areas_of(session, contest.code)
+    area_of = _dapil_codes(
+        [(code, list(regions)) for code, _, regions in regional_areas],
+        [code for code, _, _ in wanted],
+    )
+    area_lists = _area_lists(session, contest.code, {a for a in area_of.values() if a})
     dapil_of: dict[str, str | None] = {}
     per_candidate: dict[str, dict[tuple[int, int], int]] = defaultdict(dict)
     per_party: dict[str, dict[int, int]] = defaultdict(dict)
@@ -764,10 +825,108 @@ def areas(
             if not area.with_candidates:
                 area.candidate_votes = {}  # numbers of different dapils are different people
         area.tps_total = _tps_total(contest, code, stats)
+        if regional_areas:
+            _regional(session, contest, area, area_of[code], regional_areas, area_lists,
+                      candidates)
         for candidate in contest.candidates:
             area.votes.setdefault(candidate.ballot_number, 0)
         result.append(area)
     return result
+
+
+def _areas_of(session: Session, contest_code: str) -> list[tuple[str, str, list[str]]]:
+    """(code, name, region prefixes) of a candidate contest's areas (none: one list)."""
+    return [
+        (code, name, list(regions or []))
+        for code, name, regions in session.execute(
+            select(Dapil.code, Dapil.name, Dapil.regions)
+            .where(Dapil.contest_code == contest_code)
+            .order_by(Dapil.code)
+        )
+    ]
+
+
+def _area_lists(
+    session: Session, contest_code: str, codes: set[str]
+) -> dict[str, dict[int, str]]:
+    """Area code → its candidates' names by ballot number."""
+    lists: dict[str, dict[int, str]] = defaultdict(dict)
+    if codes:
+        for area_code, number, name in session.execute(
+            select(AreaCandidate.area_code, AreaCandidate.ballot_number, AreaCandidate.name)
+            .where(
+                AreaCandidate.contest_code == contest_code,
+                AreaCandidate.area_code.in_(sorted(codes)),
+            )
+            .order_by(AreaCandidate.ballot_number)
+        ):
+            lists[area_code][number] = name
+    return lists
+
+
+def _regional(
+    session: Session,
+    contest: Contest,
+    area: Area,
+    area_code: str | None,
+    regional_areas: list[tuple[str, str, list[str]]],
+    area_lists: Mapping[str, dict[int, str]],
+    breakdown: bool,
+) -> None:
+    """Make `area` a regional contest's: its area's numbers and names when it lies in one
+    area, else no votes (numbers of different areas are different people) and, with
+    `breakdown`, each area's own results within it."""
+    area.regional = True
+    area.area = area_code
+    if area_code is not None:
+        area.area_name = next(name for code, name, _ in regional_areas if code == area_code)
+        area.names = dict(area_lists.get(area_code, {}))
+        for number in area.names:
+            area.votes.setdefault(number, 0)
+        return
+    area.votes = {}
+    if breakdown:
+        area.area_results = area_breakdown(session, contest, area.code, regional_areas)
+
+
+def area_breakdown(
+    session: Session,
+    contest: Contest,
+    code: str,
+    regional_areas: list[tuple[str, str, list[str]]],
+) -> list[Area]:
+    """Each area of a regional contest lying (in part) under region `code`, with its results
+    there: the sum of its region prefixes under `code` (areas never overlap)."""
+    members = [
+        (prefix, area_code)
+        for area_code, _, regions in regional_areas
+        for prefix in regions
+        if prefix.startswith(code)
+    ]
+    parts = areas(session, contest, [(p, "", level_of(p)) for p, _ in members])
+    by_code = {part.code: part for part in parts}
+    out: list[Area] = []
+    for area_code, name, _ in regional_areas:
+        prefixes = [p for p, a in members if a == area_code and p in by_code]
+        if not prefixes:
+            continue
+        total = Area(area_code, name, "area", regional=True, area=area_code, area_name=name)
+        for prefix in prefixes:
+            part = by_code[prefix]
+            total.tps_total += part.tps_total
+            total.tps_confirmed += part.tps_confirmed
+            total.sah += part.sah
+            total.ts += part.ts
+            total.names = part.names
+            for number, n in part.votes.items():
+                total.votes[number] = total.votes.get(number, 0) + n
+            for key, value in part.sections.items():
+                total.sections[key] = total.sections.get(key, 0) + value
+                total.sections_reported[key] = (
+                    total.sections_reported.get(key, 0) + part.sections_reported[key]
+                )
+        out.append(total)
+    return out
 
 
 def area(session: Session, contest: Contest, code: str, name: str) -> Area:
@@ -775,10 +934,35 @@ def area(session: Session, contest: Contest, code: str, name: str) -> Area:
     return areas(session, contest, [(code, name, level_of(code))], candidates=True)[0]
 
 
-def timeline(session: Session, contest_code: str) -> list[tuple[datetime, int]]:
+def last_updated(
+    session: Session, contest_code: str | None = None, region_code: str = NATIONAL
+) -> datetime | None:
+    """When the totals of a region (the country: any province; every contest: None) last
+    changed: a few rows read, whatever the size of the country."""
+    query = select(func.max(ResultTotal.updated_at))
+    if contest_code is not None:
+        query = query.where(ResultTotal.contest_code == contest_code)
+    if region_code:
+        query = query.where(ResultTotal.region_code == region_code)
+    else:
+        query = query.where(func.length(ResultTotal.region_code) == 2)
+    moment = session.scalar(query)
+    if moment is not None and moment.tzinfo is None:  # SQLite keeps no zone: stored as UTC
+        moment = moment.replace(tzinfo=UTC)
+    return moment
+
+
+def timeline(
+    session: Session, contest_code: str, region_code: str = NATIONAL
+) -> list[tuple[datetime, int]]:
+    """Tallies confirmed per hour in the country ('') or one region."""
     rows = session.execute(
         select(ResultTimeline.hour, ResultTimeline.confirmed)
-        .where(ResultTimeline.contest_code == contest_code)
+        .where(
+            ResultTimeline.contest_code == contest_code,
+            ResultTimeline.region_code == region_code,
+            ResultTimeline.confirmed != 0,
+        )
         .order_by(ResultTimeline.hour)
     )
     return [(_hour(hour), n) for hour, n in rows]

@@ -4,8 +4,9 @@ set -euo pipefail
 packages=(redis-server python3-venv)
 # Photos of tally forms: tesseract reads the printed header, libzbar0 the QR code (pyzbar).
 packages+=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-ind libzbar0)
-# `make test` adds Debian's chromium for the browser tests (Playwright drives /usr/bin/chromium).
-[ "${1:-}" = "--with-browser" ] && packages+=(chromium)
+# `make test` adds Debian's chromium for the browser tests (Playwright drives /usr/bin/chromium)
+# and pgbouncer for the test of the app behind a transaction-pooling PgBouncer.
+[ "${1:-}" = "--with-browser" ] && packages+=(chromium pgbouncer)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \

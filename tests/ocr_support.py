@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import yaml
@@ -26,16 +27,32 @@ SKIPPED = {k: CLEAN[k] for k in ("01", "02", "03", "SAH", "TS")}
 
 
 def demo_templates() -> dict[str, FormTemplate]:
+    """Each demo contest's template as printed for TPS (regional contests: its area's list)."""
     data = yaml.safe_load((ROOT / "demo" / "election.yaml").read_text(encoding="utf-8"))
-    return {  # party contests list their parties under `parties` (`candidates` names a file)
-        c["code"]: build_template(
+    templates = {}
+    for c in data["contests"]:
+        if "areas" in c:
+            area, listed = _demo_area_list(c["areas"])
+            if area:
+                templates[c["code"]] = build_template(
+                    c["code"], c["name"], listed, party_contest=False, dapil=area
+                )
+            continue
+        templates[c["code"]] = build_template(  # party contests: `parties` (`candidates`: file)
             c["code"],
             c["name"],
             [(int(x["number"]), x["name"]) for x in c.get("parties", c["candidates"])],
             party_contest="parties" in c,
         )
-        for c in data["contests"]
-    }
+    return templates
+
+
+def _demo_area_list(name: str) -> tuple[str | None, list[tuple[int, str]]]:
+    """The area of a demo area file covering TPS, and its candidates."""
+    lines = (ROOT / "demo" / name).read_text(encoding="utf-8").splitlines()
+    rows = csv.DictReader(line for line in lines if not line.startswith("#"))
+    mine = [r for r in rows if any(TPS.startswith(p) for p in r["regions"].split())]
+    return (mine[0]["area"] if mine else None), [(int(r["number"]), r["name"]) for r in mine]
 
 
 def demo_lookup() -> StaticLookup:

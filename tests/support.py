@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from redis import Redis
 from rq import Queue, Worker
@@ -115,8 +116,22 @@ def converse(sender: str, text: str, channel: str = "sms-gateway"):
         officer = find_officer(session, channel, sender)
         inbound.officer_id = officer.id if officer else None
         replies = respond(session, inbound, officer)
-    assert len(replies) == 1, replies
-    return replies[0]
+    return joined(replies)
+
+
+def joined(replies: list) -> Any:
+    """One reply, or the numbered single-SMS parts of a long one (bots.sms) joined again: the
+    parts must be marked (1/n) … (n/n) in order, and the last carries the buttons."""
+    from bots.reply import Reply
+
+    if len(replies) == 1:
+        return replies[0]
+    count = len(replies)
+    marks = [f" ({i}/{count})" for i in range(1, count + 1)]
+    assert all(r.text.endswith(m) for r, m in zip(replies, marks, strict=True)), replies
+    assert all(len(r.text) <= 160 for r in replies), replies
+    body = " ".join(r.text.removesuffix(m) for r, m in zip(replies, marks, strict=True))
+    return Reply(body, buttons=replies[-1].buttons)
 
 
 @dataclass(frozen=True)

@@ -47,19 +47,21 @@ def replies_to(fake, phone: str) -> list[str]:
 # (name, text as sent, start of the one reply expected)
 TEXTS = [
     ("10,000 characters of tally", "PPWP 3576011001001 " + "01=1 " * 2000, "01 ditulis lebih"),
-    ("10,000 characters of nothing", "x" * 10_000, "Pesan diteruskan ke help desk"),
+    # junk gets a short reply and opens no ticket (bots.chitchat)
+    ("10,000 characters of nothing", "x" * 10_000, "Pesan tidak dipahami. Kirim data: PPWP"),
     (
         "control characters",
         "PPWP\x00 3576011001001\x07 01=120\x1b 02=95 03=40 SAH=255 TS=5\x7f",
         "Diterima PPWP TPS 3576011001001: 01=120 02=95 03=40 SAH=255 TS=5.",
     ),
-    ("emoji after a tally", TALLY + " 🗳️👍🏽", "Koreksi PPWP TPS 3576011001001"),
-    ("only emoji", "🗳️👍🏽🇮🇩", "Pesan ditambahkan ke tiket"),
-    ("SQL injection", "'; DROP TABLE inbound_messages; --", "Pesan ditambahkan ke tiket"),
+    # the same numbers again: no new code, YA confirms the pending tally
+    ("emoji after a tally", TALLY + " 🗳️👍🏽", "PPWP TPS 3576011001001: angka sama dengan kiriman"),
+    ("only emoji", "🗳️👍🏽🇮🇩", "Pesan tidak dipahami."),
+    ("SQL injection", "'; DROP TABLE inbound_messages; --", "Pesan diteruskan ke help desk"),
     ("SQL in a number", "PPWP 3576011001001 01=1' OR '1'='1 SAH=1 TS=0", "Nilai 01 "),
     ("HTML", "<script>alert(1)</script><img src=x onerror=alert(2)>", "Pesan ditambahkan"),
-    # a part of a tally: it completes the officer's pending tally of that TPS and contest
-    ("right-to-left override", "\u202ePPWP 3576011001001 01=120", "Lengkap PPWP TPS"),
+    # a part of a tally completes the pending tally of that TPS and contest: here it repeats it
+    ("right-to-left override", "\u202ePPWP 3576011001001 01=120", "PPWP TPS 3576011001001: angka"),
     ("only NUL", "\x00\x00", "Pesan kosong."),
     ("empty", "", "Pesan kosong."),
 ]
@@ -78,8 +80,8 @@ def test_every_odd_text_is_stored_as_sent_and_answered_once(client, redis_conn, 
     assert inbound_texts() == [body.replace("\x00", "") for _, body, _ in TEXTS]
     with session_scope() as session:
         assert session.execute(text("SELECT count(*) FROM inbound_messages")).scalar() == 11
-    # the control-character tally, its emoji correction, and the part completing it
-    assert count(Submission) == 3
+    # the control-character tally only: the same numbers again make no new tally
+    assert count(Submission) == 1
 
 
 # --- signatures and replays ---------------------------------------------------------------------

@@ -198,8 +198,10 @@ def test_verify_names_every_kind_of_drift(demo: str, edit: str) -> None:
         assert "PPWP 3576011001 ts: expected 4, stored 5" in found
         assert len(found) == 8  # sah and ts in each of the four regions
     else:
-        assert len(found) == 1 and found[0].startswith("PPWP - timeline ")
-        assert found[0].endswith("expected 1, stored 2")
+        # the country's point and each of the four regions' (province … village)
+        assert len(found) == 5 and found[0].startswith("PPWP - timeline "), found
+        assert all(f.endswith("expected 1, stored 2") for f in found)
+        assert any(f.startswith("PPWP 3576011001 timeline ") for f in found)
 
 
 def test_concurrent_accepts_of_one_conflict_count_it_once(demo: str) -> None:

@@ -69,10 +69,11 @@ def test_a_full_ppwp_form_is_echoed_and_confirmed(full_form: str) -> None:
     reply = say(KPPS, f"PPWP {TPS} {FULL_PPWP}")
     code = receipt(reply)
     assert reply == (
-        f"Diterima PPWP TPS {TPS}: {FULL_PPWP}. Kode {code}. "
-        "Balas YA jika benar, atau kirim ulang untuk koreksi."
+        f"Diterima PPWP TPS {TPS}: {FULL_PPWP}. Kode {code}. Balas YA jika benar, atau kirim ulang."
     )
-    assert say(KPPS, "YA") == f"Terkonfirmasi PPWP TPS {TPS}, kode {code}. Terima kasih."
+    assert (
+        say(KPPS, "YA") == f"Terkonfirmasi PPWP TPS {TPS}: {FULL_PPWP}. Kode {code}. Terima kasih."
+    )
     with session_scope() as session:
         stored = session.scalars(select(Submission)).one()
         assert stored.status == "confirmed"
@@ -95,7 +96,7 @@ def test_a_required_section_left_out_keeps_the_tally_pending_and_unconfirmable(
     )
     assert say(KPPS, "YA") == (
         f"PPWP TPS {TPS} (kode {code}) belum lengkap, belum bisa dikonfirmasi. "
-        "Masih kurang: DPT DPTB DPK PHP SSD SSR SSTD SS DIS PDIS."
+        f"Masih kurang: DPT DPTB DPK PHP SSD SSR SSTD SS DIS PDIS. Kirim sisanya: PPWP {TPS} ..."
     )
     assert say(KPPS, f"STATUS {TPS}").startswith(f"TPS {TPS}: PPWP belum lengkap ({code})")
     # the rest, without the votes already sent: completes the same tally
@@ -105,7 +106,9 @@ def test_a_required_section_left_out_keeps_the_tally_pending_and_unconfirmable(
     assert reply == (
         f"Lengkap PPWP TPS {TPS}: {FULL_PPWP}. Kode {new} (ganti {code}). Balas YA jika benar."
     )
-    assert say(KPPS, "YA").startswith(f"Terkonfirmasi PPWP TPS {TPS}, kode {new}.")
+    assert (
+        say(KPPS, "YA") == f"Terkonfirmasi PPWP TPS {TPS}: {FULL_PPWP}. Kode {new}. Terima kasih."
+    )
     assert submissions() == [("superseded", "incomplete"), ("confirmed", None)]
 
 
@@ -118,7 +121,7 @@ def test_a_dpr_tally_with_candidates_in_two_sms(dpr: str) -> None:
     )
     assert say(KPPS, "YA") == (
         f"DPR TPS {TPS} (kode {code}) belum lengkap, belum bisa dikonfirmasi. "
-        "Masih kurang: 03 02.2 03.1 03.2 SAH TS."
+        f"Masih kurang: 03 02.2 03.1 03.2 SAH TS. Kirim sisanya: DPR {TPS} ..."
     )
     second = say(KPPS, f"DPR {TPS} 02.2=3 03=1 03.1=7 03.2=2 SAH=110 TS=2")
     new = receipt(second)
@@ -126,7 +129,10 @@ def test_a_dpr_tally_with_candidates_in_two_sms(dpr: str) -> None:
         f"Lengkap DPR TPS {TPS}: 01=10 01.1=30 01.2=12 01.3=0 02=5 02.1=40 02.2=3 03=1 03.1=7 "
         f"03.2=2 SAH=110 TS=2. Kode {new} (ganti {code}). Balas YA jika benar."
     )
-    assert say(KPPS, "YA") == f"Terkonfirmasi DPR TPS {TPS}, kode {new}. Terima kasih."
+    assert say(KPPS, "YA") == (
+        f"Terkonfirmasi DPR TPS {TPS}: 01=10 01.1=30 01.2=12 01.3=0 02=5 02.1=40 02.2=3 03=1 "
+        f"03.1=7 03.2=2 SAH=110 TS=2. Kode {new}. Terima kasih."
+    )
     with session_scope() as session:
         stored = session.scalars(select(Submission).where(Submission.status == "confirmed")).one()
         assert stored.votes == {"1": 10, "2": 5, "3": 1}
@@ -139,9 +145,10 @@ def test_a_dpr_tally_with_candidates_in_two_sms(dpr: str) -> None:
 def test_a_dpr_part_that_does_not_add_up_is_refused_and_the_pending_part_kept(dpr: str) -> None:
     code = receipt(say(KPPS, f"DPR {TPS} 01=10 01.1=30 01.2=12 01.3=0 02=5 02.1=40"))
     reply = say(KPPS, f"DPR {TPS} 02.2=3 03=1 03.1=7 03.2=2 03.9=1 SAH=100 TS=2")
-    assert reply == f"Ditolak DPR TPS {TPS}: calon 03.9 tidak ada di daftar dapil ini."
+    stands = f" Angka kode {code} tetap berlaku. Periksa lalu kirim ulang."
+    assert reply == f"Ditolak DPR TPS {TPS}: calon 03.9 tidak ada di daftar dapil ini." + stands
     reply = say(KPPS, f"DPR {TPS} 02.2=3 03=1 03.1=7 03.2=2 SAH=100 TS=2")
-    assert reply == f"Ditolak DPR TPS {TPS}: jumlah suara 110 tidak sama dengan SAH 100."
+    assert reply == f"Ditolak DPR TPS {TPS}: jumlah suara 110 tidak sama dengan SAH 100." + stands
     assert submissions() == [("pending", "incomplete")]
     assert say(KPPS, "YA").startswith(f"DPR TPS {TPS} (kode {code}) belum lengkap")
 
@@ -151,9 +158,11 @@ def test_a_quick_count_needs_only_the_party_votes(dpr_quick: str) -> None:
     code = receipt(reply)
     assert reply == (
         f"Received DPR TPS 3576011001002: 01=52 02=48 03=10 SAH=110 TS=2. Code {code}. "
-        "Reply YA if correct, or resend to correct."
+        "Reply YA if correct, or resend."
     )
-    assert say(KPPS_EN, "YA") == f"Confirmed DPR TPS 3576011001002, code {code}. Thank you."
+    assert say(KPPS_EN, "YA") == (
+        f"Confirmed DPR TPS 3576011001002: 01=52 02=48 03=10 SAH=110 TS=2. Code {code}. Thank you."
+    )
 
 
 def test_voters_of_the_dptb_and_dpk_above_the_dpt_are_accepted(demo: str) -> None:
@@ -162,10 +171,11 @@ def test_voters_of_the_dptb_and_dpk_above_the_dpt_are_accepted(demo: str) -> Non
     reply = say(KPPS, f"PPWP {TPS} {tally}")
     code = receipt(reply)
     assert reply.startswith(f"Diterima PPWP TPS {TPS}: {tally}. Kode {code}.")
-    assert say(KPPS, "YA").startswith(f"Terkonfirmasi PPWP TPS {TPS}, kode {code}.")
+    assert say(KPPS, "YA") == f"Terkonfirmasi PPWP TPS {TPS}: {tally}. Kode {code}. Terima kasih."
     # one more than the ballots available is refused, naming the numbers
     assert say(KPPS, f"PPWP {TPS} 01=150 02=100 03=40 SAH=290 TS=4") == (
-        f"Ditolak PPWP TPS {TPS}: SAH+TS=294 melebihi surat suara tersedia 293 (DPT 287 + 2%)."
+        f"Ditolak PPWP TPS {TPS}: SAH+TS=294 melebihi surat suara tersedia 293 (DPT 287 + 2%). "
+        "Periksa lalu kirim ulang."
     )
 
 
@@ -186,7 +196,8 @@ def test_a_correction_of_a_section_keeps_the_rest(full_form: str) -> None:
     new = receipt(reply)
     assert "PHP=259 PDPT=256" in reply and "SSTD=33 SS=259" in reply and "TS=4." in reply
     assert f"(ganti {code})" in reply
-    assert say(KPPS, "YA").startswith(f"Terkonfirmasi PPWP TPS {TPS}, kode {new}.")
+    assert say(KPPS, "YA").startswith(f"Terkonfirmasi PPWP TPS {TPS}: DPT=287 ")
+    assert say(KPPS, "STATUS").startswith(f"TPS {TPS}: PPWP terkonfirmasi ({new})")
 
 
 def replies_to(sender: str, text: str) -> list[str]:
@@ -217,13 +228,18 @@ def test_a_whole_dpr_form_of_18_parties_and_180_candidates_is_echoed_whole(demo:
     sections = "DPT=287 DPTB=2 DPK=1 PHP=221 SSD=293 SSR=2 SSTD=70 SS=221"
     values = f"{sections} " + " ".join(rows) + f" SAH={sah} TS=5"
     parts = replies_to(KPPS, f"DPR {TPS} {values}")
-    assert len(parts) == 1 and len(parts[0]) <= LONG_REPLY  # one (concatenated) SMS
-    code = receipt(parts[0])
-    assert parts[0] == (
-        f"Diterima DPR TPS {TPS}: {values}. Kode {code}. "
-        "Balas YA jika benar, atau kirim ulang untuk koreksi."
+    # on SMS: numbered single-SMS parts, cut between parties, the receipt whole when joined
+    count = len(parts)
+    assert count == 11 and all(len(part) <= 160 for part in parts)
+    marks = [f" ({i}/{count})" for i in range(1, count + 1)]
+    assert all(part.endswith(mark) for part, mark in zip(parts, marks, strict=True))
+    assert all(re.match(r"\d\d=2 \d\d\.1=1 ", part) for part in parts[1:-1])
+    body = " ".join(part.removesuffix(mark) for part, mark in zip(parts, marks, strict=True))
+    code = receipt(body)
+    assert body == (
+        f"Diterima DPR TPS {TPS}: {values}. Kode {code}. Balas YA jika benar, atau kirim ulang."
     )
-    assert say(KPPS, "YA") == f"Terkonfirmasi DPR TPS {TPS}, kode {code}. Terima kasih."
+    assert say(KPPS, "YA") == f"Terkonfirmasi DPR TPS {TPS}: {values}. Kode {code}. Terima kasih."
 
 
 def test_a_reply_too_long_for_one_message_is_cut_between_parties() -> None:

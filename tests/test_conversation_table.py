@@ -30,7 +30,7 @@ TABLE = [
         KPPS,
         "PPWP 3576011001001 01=120 02=95 03=40 SAH=255 TS=5",
         r"Diterima PPWP TPS 3576011001001: 01=120 02=95 03=40 SAH=255 TS=5\. Kode \w{6}\. "
-        r"Balas YA jika benar, atau kirim ulang untuk koreksi\.",
+        r"Balas YA jika benar, atau kirim ulang\.",
         ["pending"],
     ),
     (
@@ -48,7 +48,8 @@ TABLE = [
     (
         KPPS,
         "PPWP 3576011001001 01=120 02=95 03=40 SAH=250 TS=5",
-        r"Ditolak PPWP TPS 3576011001001: jumlah suara 255 tidak sama dengan SAH 250\.",
+        r"Ditolak PPWP TPS 3576011001001: jumlah suara 255 tidak sama dengan SAH 250\. "
+        r"Periksa lalu kirim ulang\.",
         [],
     ),
     (
@@ -61,7 +62,8 @@ TABLE = [
     (
         KPPS,
         "PPWP 3576011001001 01=120 02=95 03=40 04=1 SAH=256 TS=5",
-        r"Ditolak PPWP TPS 3576011001001: nomor urut 04 tidak ada di PPWP \(hanya 01,02,03\)\.",
+        r"Ditolak PPWP TPS 3576011001001: nomor urut 04 tidak ada di PPWP \(hanya 01,02,03\)\. "
+        r"Periksa lalu kirim ulang\.",
         [],
     ),
     (
@@ -81,7 +83,7 @@ TABLE = [
         KPPS,
         "PPWP 3576011001001 01=300 02=200 03=100 SAH=600 TS=0",
         r"Ditolak PPWP TPS 3576011001001: SAH\+TS=600 melebihi surat suara tersedia 293 "
-        r"\(DPT 287 \+ 2%\)\.",
+        r"\(DPT 287 \+ 2%\)\. Periksa lalu kirim ulang\.",
         [],
     ),
     (
@@ -100,19 +102,21 @@ TABLE = [
     (
         KPPS,
         "PPWP 3576011001001 01=120 01=95 03=40 SAH=255 TS=5",
-        r"01 ditulis lebih dari sekali\. Tulis setiap kunci satu kali\.",
+        r"01 ditulis lebih dari sekali\. Tulis setiap kunci satu kali, lalu kirim ulang\.",
         [],
     ),
     (
         KPPS,
         "PPWP 357601100100 01=120 02=95 03=40 SAH=255 TS=5",
-        r"Kode TPS '357601100100' salah: harus 13 digit \(10 digit desa \+ 3 digit TPS\)\.",
+        r"Kode TPS '357601100100' salah: harus 13 digit \(10 digit desa \+ 3 digit TPS\)\. "
+        r"Kode TPS Anda: 3576011001001\. Periksa lalu kirim ulang\.",
         [],
     ),
     (
         KPPS,
         "PPWP 01=120 02=95 03=40 SAH=255 TS=5",
-        r"Kode TPS tidak ada\. Tulis 13 digit kode TPS setelah kode pemilihan\.",
+        r"Kode TPS tidak ada\. Kode TPS Anda: 3576011001001\. Tulis 13 digit kode TPS setelah "
+        r"kode pemilihan, lalu kirim ulang\.",
         [],
     ),
     (
@@ -131,8 +135,8 @@ TABLE = [
     (
         KPPS,
         "PPWP 3576011001001 01=120 02=95 03=40 SAH=255 TS=5 terimakasih",
-        r"Tidak terbaca: 'terimakasih'\. .*",
-        [],
+        r"Diterima PPWP TPS 3576011001001: 01=120 02=95 03=40 SAH=255 TS=5\. .*",
+        ["pending"],
     ),
     (
         KPPS,
@@ -143,7 +147,8 @@ TABLE = [
     (
         KPPS,
         "PPWP 3576011002001 01=120 02=95 03=40 SAH=255 TS=5",
-        r"Anda tidak terdaftar untuk TPS 3576011002001\. Anda terdaftar untuk TPS 3576011001001\.",
+        r"Anda tidak terdaftar untuk TPS 3576011002001\. Kode TPS Anda: 3576011001001\. "
+        r"Kirim ulang dengan kode itu\.",
         [],
     ),
     (
@@ -153,15 +158,34 @@ TABLE = [
         [],
     ),
     (KPPS, "", r"Pesan kosong\. Format: .*", []),
-    (KPPS, "halo pak", r"Pesan diteruskan ke help desk \(tiket #\d+\)\. Kirim data: .*", []),
+    (KPPS, "halo pak", r"Halo! Kirim data: PPWP <kode TPS> .* atau BANTUAN <pertanyaan>\.", []),
+    (
+        KPPS,
+        "listrik mati di TPS kami",
+        r"Pesan diteruskan ke help desk \(tiket #\d+\)\. Kirim data: .*",
+        [],
+    ),
     (KPPS, "YA", r"Tidak ada kiriman yang menunggu konfirmasi\. .*", []),
     (KPPS, "BATAL", r"Tidak ada kiriman yang menunggu konfirmasi\. .*", []),
-    (KPPS, "YA ABCDEF", r"Kode ABCDEF tidak ada di kiriman Anda yang menunggu konfirmasi\.", []),
+    (
+        KPPS,
+        "YA ABCDEF",
+        r"Kode ABCDEF tidak ada di kiriman Anda yang menunggu konfirmasi\. "
+        r"Kirim STATUS untuk melihat kode, atau YA saja\.",
+        [],
+    ),
     (KPPS, "ya tapi 02 salah", r"Untuk konfirmasi, kirim YA saja \(atau YA <kode>\)\. .*", []),
     (KPPS, "batal semuanya dong", r"Untuk membatalkan, kirim BATAL saja .*", []),
     (KPPS, "STATUS", r"TPS 3576011001001: belum: PPWP.*", []),
     (KPPS, "CEK 3576011001002", r"TPS 3576011001002: belum: PPWP.*", []),
-    (KPPS, "CEK 3576011001", r"Kode TPS '3576011001' salah: .*", []),
+    (
+        KPPS,
+        "CEK 3576011001",
+        r"Desa 3576011001 \(4 TPS\): lengkap -; masuk -; belum 001 002 003 004\. "
+        r"Rincian: CEK <kode TPS>, mis\. CEK 3576011001001\.",
+        [],
+    ),
+    (KPPS, "CEK 357601100", r"Kode TPS '357601100' salah: .*", []),
     (KPPS, "BANTUAN", r"Format: PPWP <kode TPS> .*", []),
     (KPPS, "BANTUAN kertas suara kurang", r"Pertanyaan diterima \(tiket #\d+\)\. .*", []),
     (KPPS, "BAHASA EN", r"Language set to English\.", []),
@@ -169,17 +193,18 @@ TABLE = [
     (
         KPPS_EN,
         "PPWP 3576011001002 01=1 02=2 03=3 SAH=7 TS=0",
-        r"Rejected PPWP TPS 3576011001002: votes add up to 6, not SAH 7\.",
+        r"Rejected PPWP TPS 3576011001002: votes add up to 6, not SAH 7\. Check and resend\.",
         [],
     ),
     (
         KPPS_EN,
         "PPWP 3576011001002 01=1 02=2 03=3 SAH=6 TS=0",
         r"Received PPWP TPS 3576011001002: 01=1 02=2 03=3 SAH=6 TS=0\. Code \w{6}\. "
-        r"Reply YA if correct, or resend to correct\.",
+        r"Reply YA if correct, or resend\.",
         ["pending"],
     ),
-    (KPPS_EN, "hello", r"Message passed to the help desk \(ticket #\d+\)\. .*", []),
+    (KPPS_EN, "hello", r"Hello! Send a tally: PPWP <TPS code> .* or HELP <question>\.", []),
+    (KPPS_EN, "the lights went out", r"Message passed to the help desk \(ticket #\d+\)\. .*", []),
     (KPPS_EN, "STATUS", r"TPS 3576011001002: missing: PPWP.*", []),
     (KPPS_EN, "HELP how do I fix a mistake", r"Before YA: resend .* Reply 0 to reach .*", []),
     (KPPS_EN, "BAHASA ID", r"Bahasa diganti ke Bahasa Indonesia\.", []),
@@ -192,7 +217,8 @@ TABLE = [
     (
         PPS,
         "STATUS",
-        r"Anda PPS untuk desa 3576011001\. Kirim CEK <kode TPS>, mis\. CEK 3576011001001\.",
+        r"Desa 3576011001 \(4 TPS\): lengkap -; masuk -; belum 001 002 003 004\. "
+        r"Rincian: CEK <kode TPS>, mis\. CEK 3576011001001\.",
         [],
     ),
     (
@@ -232,7 +258,8 @@ def test_confirm_by_receipt_among_several_pending(demo: str) -> None:
     second_code = re.search(r"Kode (\w{6})", second)[1]  # type: ignore[index]
     reply = say(PPS, f"ok {first_code}")
     assert reply == (
-        f"Terkonfirmasi PPWP TPS 3576011001001, kode {first_code}. Terima kasih. "
+        f"Terkonfirmasi PPWP TPS 3576011001001: 01=1 02=2 03=3 SAH=6 TS=0. Kode {first_code}. "
+        "Terima kasih. "
         f"Masih menunggu YA: {second_code}."
     )
     assert say(PPS, "BATAL").startswith(f"Dibatalkan: PPWP TPS 3576011001002, kode {second_code}")

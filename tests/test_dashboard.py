@@ -81,9 +81,12 @@ def test_pre_aggregated_totals_equal_the_slow_sum(reported, code: str) -> None:
 def test_national_progress_counts_every_tps_and_scoped_contests_only_theirs(reported) -> None:
     ppwp, dpd = area("PPWP", ""), area("DPD", "")
     assert (ppwp.tps_total, ppwp.tps_confirmed) == (53, 4)
+    assert (dpd.tps_total, dpd.tps_confirmed) == (53, 1)  # DPD: every demo province
     with session_scope() as session:
-        east_java = results.area(session, session.get_one(Contest, "DPD"), "35", "Jawa Timur")
-    assert dpd.tps_total == east_java.tps_total > 0 and dpd.tps_confirmed == 1
+        wal = session.get_one(Contest, "WAL")  # the mayor: Kota Mojokerto and Kota Cimahi only
+        cities = [results.area(session, wal, code, "") for code in ("3576", "3277")]
+        national = results.area(session, wal, "", "Indonesia")
+    assert national.tps_total == sum(c.tps_total for c in cities) < 53
     assert area("PPWP", "3576011001").tps_total == 4
 
 
@@ -152,7 +155,7 @@ def test_api(web) -> None:
     assert sum(p["confirmed"] for p in timeline["confirmed_per_hour"]) == 4
     assert web.get("/api/v1/results/XYZ").status_code == 404
     assert web.get("/api/v1/tps/9999999999999").status_code == 404
-    assert web.get("/api/v1/results/DPD/32").status_code == 404  # DPD is Jawa Timur only
+    assert web.get("/api/v1/results/BUP/32").status_code == 404  # BUP: 2 regencies only
 
 
 def test_csv_export(web) -> None:

@@ -128,25 +128,29 @@ def test_demo_every_tps_is_in_a_dapil_of_every_party_contest(db: str) -> None:
         assert ballot_for(session, dprk, "3576011001001").requires("candidates")
 
 
-def test_demo_regional_contests_apply_only_in_their_region(db: str) -> None:
+def test_demo_regional_contests_apply_only_in_their_areas(db: str) -> None:
+    """DPD in every demo province, GUB in three (DI Yogyakarta elects no governor), BUP in the
+    two regencies, WAL in the two cities; each area with its own list."""
     load_election(DEMO / "election.yaml", db)
     with session_scope(db) as session:
         gub, wal, bup, dpd = (session.get_one(Contest, c) for c in ("GUB", "WAL", "BUP", "DPD"))
-        east_java = [t for t in DEMO_TPS if t.startswith("35")]
-        elsewhere = [t for t in DEMO_TPS if not t.startswith("35")]
-        assert east_java and elsewhere
-        for tps in east_java:
+        for tps in DEMO_TPS:
+            assert ballot_for(session, dpd, tps) is not None, tps
             ballot = ballot_for(session, gub, tps)
-            assert ballot is not None and ballot.numbers == (1, 2, 3)
-            assert ballot.required == frozenset({"voters", "ballots"})
-            assert ballot_for(session, dpd, tps) is not None
-        for tps in elsewhere:
-            assert ballot_for(session, gub, tps) is None
-            assert ballot_for(session, dpd, tps) is None
-        assert ballot_for(session, wal, "3576011001001") is not None
-        assert ballot_for(session, wal, "3277011001001") is None
-        assert ballot_for(session, bup, "3403012001001") is not None
+            if tps.startswith("34"):
+                assert ballot is None
+            else:
+                assert ballot is not None and ballot.area is not None
+                assert ballot.required == frozenset({"voters", "ballots"})
+        jatim = ballot_for(session, gub, "3576011001001")
+        assert jatim is not None and (jatim.area, jatim.numbers) == ("JATIM", (1, 2, 3))
+        assert ballot_for(session, wal, "3576011001001").area == "MOJOKERTO"
+        assert ballot_for(session, wal, "3277011001001").area == "CIMAHI"
+        assert ballot_for(session, wal, "3403012001001") is None
+        assert ballot_for(session, bup, "3403012001001").area == "GUNUNGKIDUL"
+        assert ballot_for(session, bup, "1213051001001").area == "MADINA"
         assert ballot_for(session, bup, "3576011001001") is None
+        assert sorted(wal.region_scope) == ["3277", "3576"]
 
 
 def test_demo_rerun_changes_nothing(db: str) -> None:

@@ -200,6 +200,67 @@ def test_signing_matches_validator_and_payload_shape() -> None:
     )
 
 
+def test_content_template_is_rendered_from_its_variables(twilio: FakeTwilio) -> None:
+    """WhatsApp templates (Content API): ContentSid + ContentVariables, no Body."""
+    twilio.add_content_template("HX" + "1" * 32, "Tiket #{{1}}: {{2}}")
+    client = redirecting_client(twilio.url, SID, TOKEN)
+    msg = client.messages.create(
+        to="whatsapp:+6281", from_="whatsapp:+14155238886",
+        content_sid="HX" + "1" * 32, content_variables=json.dumps({"1": "7", "2": "Sudah."}),
+    )
+    assert msg.body == "Tiket #7: Sudah." and msg.status == "queued"
+    [sent] = twilio.sent_messages()
+    assert sent["ContentSid"] == "HX" + "1" * 32 and sent["Body"] == "Tiket #7: Sudah."
+    with pytest.raises(TwilioRestException) as err:
+        client.messages.create(to="whatsapp:+6281", from_="whatsapp:+14155238886",
+                               content_sid="HX" + "2" * 32)
+    assert (err.value.status, err.value.code) == (400, 21655)
+
+
+def test_closed_whatsapp_window_fails_free_text_in_the_status_callback(
+    twilio: FakeTwilio,
+) -> None:
+    """Like Twilio: free text outside the 24-hour window is accepted, then reported failed
+    with 63016; a template still goes out; callbacks are signed with the auth token."""
+    twilio.close_whatsapp_window("+6281")
+    twilio.add_content_template("HX" + "3" * 32, "Halo {{1}}")
+    client = redirecting_client(twilio.url, SID, TOKEN)
+    callback = "https://relay.example/webhooks/twilio/status"
+    text = client.messages.create(to="whatsapp:+6281", from_="whatsapp:+1415", body="Hi",
+                                  status_callback=callback)
+    template = client.messages.create(
+        to="whatsapp:+6281", from_="whatsapp:+1415", content_sid="HX" + "3" * 32,
+        content_variables='{"1": "Budi"}', status_callback=callback,
+    )
+    sms = client.messages.create(to="+6281", from_=FROM, body="Hi", status_callback=callback)
+    reports = [(f["MessageSid"], f["MessageStatus"], f.get("ErrorCode")) for _, f in
+               twilio.status_callbacks()]
+    assert reports == [
+        (text.sid, "failed", "63016"),
+        (template.sid, "sent", None), (template.sid, "delivered", None),
+        (sms.sid, "sent", None), (sms.sid, "delivered", None),
+    ]
+    received: list[tuple[str, dict[str, str], str]] = []
+    answers = twilio.deliver_status_callbacks(
+        lambda url, form, headers: received.append((url, form, headers["X-Twilio-Signature"]))
+        or 204
+    )
+    assert answers == [204] * 5 and twilio.status_callbacks() == []
+    validator = RequestValidator(TOKEN)
+    assert all(validator.validate(url, form, sig) for url, form, sig in received)
+    assert not RequestValidator("other").validate(*received[0])
+
+
+def test_fail_delivery_reports_undelivered(twilio: FakeTwilio) -> None:
+    twilio.fail_delivery("+6282", "undelivered", 30003)
+    client = redirecting_client(twilio.url, SID, TOKEN)
+    client.messages.create(to="+6282", from_=FROM, body="x", status_callback="https://r/cb")
+    client.messages.create(to="+6283", from_=FROM, body="x")  # no callback asked: none sent
+    assert [(f["MessageStatus"], f.get("ErrorCode")) for _, f in twilio.status_callbacks()] == [
+        ("sent", None), ("undelivered", "30003")
+    ]
+
+
 def test_gateway_accepts_signed_send(gateway: FakeSmsGateway) -> None:
     body = json.dumps({"id": "out-1", "to": "+6281", "text": "OK"}).encode()
     resp = requests.post(

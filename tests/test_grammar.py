@@ -156,6 +156,9 @@ PARSE_CASES: list[tuple[str, str, object]] = [
     ("cek-code", "CEK 3576011001001", Status(TPS)),
     ("cek-dotted", "cek 35.76.01.1001-001", Status(TPS)),
     ("cek-tps-word", "Cek TPS 3576011001001", Status(TPS)),
+    ("cek-village", "CEK 3576011001", Status(None, "3576011001")),
+    ("cek-village-dotted", "cek 35.76.01.1001", Status(None, "3576011001")),
+    ("status-village", "STATUS 3576011001", Status(None, "3576011001")),
     ("bantuan", "BANTUAN Kenapa  SMS saya\nditolak?", Help("Kenapa SMS saya ditolak?")),
     ("bantuan-empty", "bantuan", Help("")),
     ("help", "HELP How do I fix TPS 001?", Help("How do I fix TPS 001?")),
@@ -210,6 +213,23 @@ PARSE_CASES: list[tuple[str, str, object]] = [
         err("bad_tps", text="12345678901234567890"),
     ),
     ("bad-tps-cek", "CEK 12345", err("bad_tps", text="12345")),
+    (
+        "tps-glued-to-first-pair",
+        "PPWP 741101200100101=120 02=95",
+        err("tps_glued", tps="7411012001001", pair="01=120"),
+    ),
+    (
+        "tps-glued-contest-too",
+        "PPWP3576011001001001:5 SAH=5",
+        err("tps_glued", tps="3576011001001", pair="001=5"),
+    ),
+    (
+        "tps-glued-dotted",
+        "PPWP 35.76.01.1001-0011=7",
+        err("tps_glued", tps="3576011001001", pair="1=7"),
+    ),
+    # 17 digits before the separator: too many for a code and a key, not read as glued
+    ("missing-tps-long-key", "PPWP 35760110010011234=7", err("missing_tps")),
     ("bad-tps-status", "STATUS 12-345", err("bad_tps", text="12-345")),
     ("bad-token-unknown-key", "PPWP 3576011001001 01=120 XYZ=3", err("bad_token", token="XYZ=3")),
     ("bad-token-no-sep", "PPWP 3576011001001 01=120 02 95", err("bad_token", token="02")),
@@ -375,6 +395,7 @@ def test_every_error_code_is_covered() -> None:
         "no_votes",
         "bad_language",
         "bad_candidate",
+        "tps_glued",
     }
 
 

@@ -109,7 +109,10 @@ def test_faq_answer_then_zero_opens_a_ticket_with_the_whole_exchange(demo: str) 
         again
         == f"Pesan ditambahkan ke tiket #{ticket.id}. Petugas help desk akan membalas di sini."
     )
-    assert [m.body for m in tickets()[0][1]][-1] == "format sms apa ya"
+    [*_, (direction, body, author)] = [(m.direction, m.body, m.author) for m in tickets()[0][1]]
+    # The FAQ's answer waits beside it as a suggestion for the operator, unsent.
+    assert (direction, author) == ("sug", "faq:sms_format") and body.startswith("Kirim SMS: PPWP")
+    assert [m.body for m in tickets()[0][1] if m.direction == "in"][-1] == "format sms apa ya"
 
 
 def test_unanswered_follow_up_passes_the_faq_exchange_on(demo: str) -> None:

@@ -6,6 +6,7 @@ reason while the good rows still load; re-runs must not duplicate anything.
 
 from __future__ import annotations
 
+import csv
 import io
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from relay.config import ROOT
 from relay.db import session_scope
 from relay.loaders import LoadError, normalise_code
 from relay.loaders.election import load_election
-from relay.loaders.progress import ProgressPrinter, terminal_progress
+from relay.loaders.progress import ProgressPrinter, terminal_progress, time_left
 from relay.loaders.regions import load_regions
 from relay.loaders.report import LoadReport
 from relay.loaders.roster import import_roster
@@ -112,8 +113,9 @@ def test_election_loads_the_demo_file(db: str) -> None:
         assert [c.ballot_number for c in ppwp.candidates] == [1, 2, 3]
         assert "Prabowo" in ppwp.candidates[1].name and "Gibran" in ppwp.candidates[1].name
         dpd = session.get(Contest, "DPD")
-        assert dpd is not None and dpd.region_scope == ["35"]
-        assert dpd.applies_to("3576011001001") and not dpd.applies_to("3277011001001")
+        assert dpd is not None and dpd.region_scope == ["12", "32", "34", "35"]  # its areas
+        wal = session.get_one(Contest, "WAL")
+        assert wal.applies_to("3576011001001") and not wal.applies_to("3403012001001")
 
 
 def test_election_rerun_is_unchanged_and_edits_replace_candidates(db: str, tmp_path: Path) -> None:
@@ -692,3 +694,39 @@ def test_progress_prints_on_a_terminal_only() -> None:
     text = screen.getvalue()
     assert "10,000 rows" in text and "100%" in text and "rows/s" in text
     assert text.endswith("\n")
+
+
+def test_progress_tells_the_time_left() -> None:
+    assert time_left(10.0, 0.25) == "30 s left"
+    assert time_left(90.0, 0.5) == "1 min 30 s left"
+    assert time_left(3000.0, 0.4) == "1 h 15 min left"
+    assert time_left(0.1, 0.01) == "time left: estimating"
+    assert time_left(42.4, 1.0) == "done in 42 s"
+    screen = FakeTerminal()
+    printer = ProgressPrinter("roster", screen, interval=0.0)
+    printer.started -= 20.0  # twenty seconds in, a quarter of the file read
+    printer(5_000, 0.25)
+    assert "1 min 00 s left" in screen.getvalue()
+
+
+def test_cli_writes_every_refused_row_to_the_errors_file(cli, tmp_path: Path) -> None:
+    bad = [f"3576011001{n:03d},TPS,,,0" for n in range(100, 175)]
+    path = write(tmp_path, "r.csv", [HEADER, *BASE_REGIONS, *bad])
+    errors = tmp_path / "errors.csv"
+    result = cli.invoke(args=["regions", "load", "--errors-file", str(errors), str(path)])
+    assert result.exit_code == 3
+    assert f"every refused row: {errors}" in result.output
+    assert result.output.count("outside 1..1000") == 50  # the screen keeps its cap
+    with errors.open(encoding="utf-8", newline="") as stream:
+        rows = list(csv.DictReader(stream))
+    assert len(rows) == 75  # the file has them all
+    assert rows[0] == {"line": "10", "error": "registered_voters 0 outside 1..1000"}
+    assert [int(row["line"]) for row in rows] == list(range(10, 85))
+    fixed = write(tmp_path, "fixed.csv", [HEADER, *BASE_REGIONS])
+    clean = cli.invoke(args=["regions", "load", "--errors-file", str(errors), str(fixed)])
+    assert clean.exit_code == 0
+    assert errors.read_text(encoding="utf-8") == "line,error\n"  # a clean load: header only
+    unwritable = cli.invoke(
+        args=["regions", "load", "--errors-file", str(tmp_path / "no" / "e.csv"), str(fixed)]
+    )
+    assert unwritable.exit_code == 1 and "cannot write" in unwritable.output

@@ -89,6 +89,7 @@ def test_template_for_and_db_lookup_read_the_election_from_the_database(demo: st
         assert template_for(session, "ppwp") == demo_templates()["PPWP"]
         assert template_for(session, "NOPE") is None
         lookup = DbLookup(session)
-        assert lookup.template("DPD") == demo_templates()["DPD"]
+        assert lookup.template("DPD") is None  # one list per province: a TPS's area
+        assert lookup.template("DPD", TPS) == demo_templates()["DPD"]
         assert lookup.registered_voters(TPS) == REGISTERED
         assert lookup.registered_voters("3576011001999") is None

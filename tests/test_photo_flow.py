@@ -69,6 +69,7 @@ def test_clean_photo_is_read_and_confirmed(client, redis_conn, telegram, media_d
     [
         ("not_a_form.jpg", "Formulir C.Hasil tidak terlihat di foto."),
         ("ppwp_cropped.jpg", "Halaman terpotong"),
+        ("foreign_qr.jpg", "Ini bukan formulir C.Hasil dari TPS Relay"),
         ("ppwp_blurred.jpg", "Foto buram."),
         ("ppwp_dark.jpg", "Foto terlalu gelap."),
     ],

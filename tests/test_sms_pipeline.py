@@ -38,7 +38,7 @@ def test_tally_confirm_status_through_twilio(client, redis_conn, twilio) -> None
     assert submission.status == "pending"
     assert receipt_reply == (
         "Diterima PPWP TPS 3576011001001: 01=120 02=95 03=40 SAH=255 TS=5. "
-        f"Kode {submission.receipt_code}. Balas YA jika benar, atau kirim ulang untuk koreksi."
+        f"Kode {submission.receipt_code}. Balas YA jika benar, atau kirim ulang."
     )
     assert len(receipt_reply) <= 160
     outbound_request = twilio.sent_messages()[0]
@@ -47,7 +47,8 @@ def test_tally_confirm_status_through_twilio(client, redis_conn, twilio) -> None
     post_twilio_sms(client, OFFICER_E164, "ya")
     drain(redis_conn)
     assert replies_to(twilio, OFFICER_E164)[-1] == (
-        f"Terkonfirmasi PPWP TPS 3576011001001, kode {submission.receipt_code}. Terima kasih."
+        "Terkonfirmasi PPWP TPS 3576011001001: 01=120 02=95 03=40 SAH=255 TS=5. "
+        f"Kode {submission.receipt_code}. Terima kasih."
     )
     assert submissions()[0].status == "confirmed"
 
@@ -141,7 +142,7 @@ def test_each_rule_is_answered_precisely(client, redis_conn, twilio) -> None:
     cases = [
         (
             "PPWP 3576011002001 01=120 02=95 03=40 SAH=255 TS=5",
-            "Anda tidak terdaftar untuk TPS 3576011002001. Anda terdaftar untuk TPS 3576011001001.",
+            "Anda tidak terdaftar untuk TPS 3576011002001. Kode TPS Anda: 3576011001001.",
         ),
         (
             "PPWP 3576011001001 01=120 02=95 03=40 SAH=250 TS=5",
@@ -174,7 +175,7 @@ def test_english_officer_gets_english_and_can_switch(client, redis_conn, twilio)
     post_twilio_sms(client, ENGLISH_OFFICER, "PPWP 3576011001002 01=1 02=2 03=3 SAH=7 TS=0")
     drain(redis_conn)
     assert replies_to(twilio, ENGLISH_OFFICER)[-1] == (
-        "Rejected PPWP TPS 3576011001002: votes add up to 6, not SAH 7."
+        "Rejected PPWP TPS 3576011001002: votes add up to 6, not SAH 7. Check and resend."
     )
     post_twilio_sms(client, ENGLISH_OFFICER, "BAHASA ID")
     post_twilio_sms(client, ENGLISH_OFFICER, "BATAL")
@@ -218,7 +219,8 @@ def test_pps_officer_reports_for_any_tps_of_the_village(client, redis_conn, twil
     accepted, refused = replies_to(twilio, PPS_OFFICER)
     assert accepted.startswith("Diterima PPWP TPS 3576011001002")
     assert refused == (
-        "Anda tidak terdaftar untuk TPS 3576011002001. Anda terdaftar untuk TPS di desa 3576011001."
+        "Anda tidak terdaftar untuk TPS 3576011002001. "
+        "Kode TPS Anda: 3576011001001 s.d. 004 (4 TPS). Kirim ulang dengan kode itu."
     )
 
 

@@ -316,15 +316,15 @@ TABLE: list[tuple[str, str, str, str, str]] = [
         "section-twice",
         "PPWP",
         "DPT=280 dpt=281 " + VOTES,
-        "DPT ditulis lebih dari sekali. Tulis setiap kunci satu kali.",
-        "DPT appears more than once. Write each key once.",
+        "DPT ditulis lebih dari sekali. Tulis setiap kunci satu kali, lalu kirim ulang.",
+        "DPT appears more than once. Write each key once and resend.",
     ),
     (
         "candidate-twice",
         "DPR",
         "01.2=1 01.02=3",
-        "01.2 ditulis lebih dari sekali. Tulis setiap kunci satu kali.",
-        "01.2 appears more than once. Write each key once.",
+        "01.2 ditulis lebih dari sekali. Tulis setiap kunci satu kali, lalu kirim ulang.",
+        "01.2 appears more than once. Write each key once and resend.",
     ),
 ]
 

@@ -90,7 +90,10 @@ def test_register_send_confirm_status(client, redis_conn, telegram) -> None:
     assert len(telegram.callback_answers()) == 1
     [edit] = telegram.edits(USER)
     assert edit["text"].startswith(receipt_message["text"])
-    assert f"Terkonfirmasi PPWP TPS 3576011001001, kode {submission.receipt_code}" in edit["text"]
+    assert (
+        "Terkonfirmasi PPWP TPS 3576011001001: 01=120 02=95 03=40 SAH=255 TS=5. "
+        f"Kode {submission.receipt_code}. Terima kasih."
+    ) in edit["text"]
     assert "reply_markup" not in edit or not edit["reply_markup"]
     assert _submissions()[0].status == "confirmed"
 
@@ -119,7 +122,10 @@ def test_correct_button_then_only_the_named_number(client, redis_conn, telegram)
     howto = telegram.edits(USER)[-1]["text"]
     assert "Kirim hanya angka yang salah, mis. 02=96" in howto
     refused, corrected = (m["text"] for m in telegram.sent_messages(USER)[-2:])
-    assert refused == "Ditolak PPWP TPS 3576011001001: jumlah suara 256 tidak sama dengan SAH 255."
+    assert refused == (  # the earlier numbers still stand, and the officer is told so
+        "Ditolak PPWP TPS 3576011001001: jumlah suara 256 tidak sama dengan SAH 255. "
+        f"Angka kode {pending.receipt_code} tetap berlaku. Periksa lalu kirim ulang."
+    )
     old, new = _submissions()
     assert (old.status, new.status) == ("superseded", "pending")
     assert new.votes_by_ballot() == {1: 120, 2: 96, 3: 40} and (new.sah, new.ts) == (256, 5)

@@ -44,8 +44,9 @@ def test_tally_confirm_and_status_over_whatsapp(client, redis_conn, twilio) -> N
     post(client, "status")
     drain(redis_conn)
     confirmed, status = (m["Body"] for m in whatsapp_replies(twilio)[1:])
-    assert confirmed.startswith(
-        f"Terkonfirmasi PPWP TPS 3576011001001, kode {submission.receipt_code}"
+    assert confirmed == (
+        "Terkonfirmasi PPWP TPS 3576011001001: 01=120 02=95 03=40 SAH=255 TS=5. "
+        f"Kode {submission.receipt_code}. Terima kasih."
     )
     assert status.startswith(f"TPS 3576011001001: PPWP terkonfirmasi ({submission.receipt_code})")
     with session_scope() as session:

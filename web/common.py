@@ -90,11 +90,23 @@ def local_time(moment: datetime | None) -> str:
 
 
 def number(value: Any) -> str:
-    """Thousands separated the Indonesian way (1.234.567)."""
+    """Thousands separated for the page's language: 1.234.567 (id), 1,234,567 (en)."""
     try:
-        return f"{int(value):,}".replace(",", ".")
+        text = f"{int(value):,}"
     except (TypeError, ValueError):
         return str(value)
+    return text.replace(",", ".") if current_language() == "id" else text
+
+
+def percent(value: Any, digits: int = 2) -> str:
+    """A share for the page's language, without the sign: 39,74 (id), 39.74 (en)."""
+    try:
+        text = f"{float(value):,.{digits}f}"
+    except (TypeError, ValueError):
+        return str(value)
+    if current_language() == "id":  # 1,234.5 → 1.234,5
+        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return text
 
 
 HSTS = "max-age=31536000"
@@ -131,14 +143,19 @@ def configure(app: Flask) -> None:
         languages=LANGUAGES,
         local_time=local_time,
         number=number,
+        percent=percent,
     )
     app.after_request(_security_headers)
 
     @app.context_processor
     def _operator() -> dict[str, Any]:
+        from relay.config import load_settings
         from web.auth import current_operator
 
-        return {"operator": current_operator()}
+        return {
+            "operator": current_operator(),
+            "refresh_seconds": load_settings().public_refresh_seconds,
+        }
 
 
 @blueprint.get("/lang/<code>")

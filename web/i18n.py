@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import has_request_context, request
 
 from web.attention_texts import ATTENTION_TEXTS
+from web.delivery_texts import DELIVERY_TEXTS
 
 DEFAULT = "id"
 LANGUAGES = ("id", "en")
@@ -82,8 +83,29 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "Numbers from the C.Hasil forms sent and confirmed by KPPS officers. "
         "Only confirmed tallies are counted.",
     },
-    "search_label": {"id": "Kode TPS atau wilayah", "en": "TPS or region code"},
-    "search_none": {"id": "Kode tidak ditemukan.", "en": "No such code."},
+    "search_label": {"id": "Cari wilayah atau TPS", "en": "Find a region or TPS"},
+    "search_placeholder": {"id": "nama wilayah atau kode", "en": "region name or code"},
+    "search_within_label": {"id": "Cari TPS di desa ini", "en": "Find a TPS in this village"},
+    "search_none": {
+        "id": "Tidak ditemukan. Coba nama wilayah (mis. Mojokerto) atau kode TPS 13 angka.",
+        "en": "Nothing found. Try a region name (e.g. Mojokerto) or a 13-digit TPS code.",
+    },
+    "search_tps_needs_village": {
+        "id": "Nomor TPS berulang di setiap desa: buka halaman desanya, lalu cari TPS 001 di sana.",
+        "en": "TPS numbers repeat in every village: open the village page and find TPS 001 there.",
+    },
+    "search_too_short": {"id": "Ketik minimal 3 huruf.", "en": "Type at least 3 letters."},
+    "search_results": {"id": "Wilayah bernama “{q}”", "en": "Regions named “{q}”"},
+    "search_more": {
+        "id": "Hanya 30 pertama yang ditampilkan: ketik nama lebih lengkap.",
+        "en": "Only the first 30 are shown: type more of the name.",
+    },
+    "not_found_title": {"id": "Halaman tidak ditemukan", "en": "Page not found"},
+    "page_not_found": {
+        "id": "Alamat ini tidak ada. Mungkin salah ketik, atau datanya belum dimuat.",
+        "en": "There is no page at this address. It may be mistyped, or not loaded yet.",
+    },
+    "back_to_results": {"id": "Kembali ke hasil", "en": "Back to the results"},
     "api_hint": {"id": "Data terbuka (JSON):", "en": "Open data (JSON):"},
     "totals": {"id": "Perolehan suara", "en": "Totals"},
     "sub_regions": {"id": "Wilayah di bawahnya", "en": "Regions below"},
@@ -92,6 +114,10 @@ CATALOG: dict[str, dict[str, str]] = {
     "chart_title": {"id": "Data terkonfirmasi per jam", "en": "Tallies confirmed per hour"},
     "chart_empty": {"id": "Belum ada data terkonfirmasi.", "en": "No confirmed tallies yet."},
     "max_per_hour": {"id": "maks. {n}/jam", "en": "max {n}/hour"},
+    "last_updated": {"id": "Diperbarui", "en": "Last updated"},
+    "not_updated_yet": {"id": "Belum ada data terkonfirmasi.", "en": "No confirmed tallies yet."},
+    "chart_x": {"id": "Jam (WIB)", "en": "Hour (WIB)"},
+    "chart_y": {"id": "Data terkonfirmasi", "en": "Tallies confirmed"},
     "no_confirmed": {"id": "Belum ada data terkonfirmasi.", "en": "No confirmed tally yet."},
     "confirmed_at": {"id": "dikonfirmasi", "en": "confirmed"},
     "source": {"id": "Sumber", "en": "Source"},
@@ -125,6 +151,12 @@ CATALOG: dict[str, dict[str, str]] = {
     "party_candidates": {"id": "Suara calon", "en": "Candidates' votes"},
     "party_total": {"id": "Jumlah suara partai", "en": "Party total"},
     "dapil": {"id": "Dapil", "en": "Electoral district (dapil)"},
+    "area": {"id": "Wilayah", "en": "Area"},
+    "areas_title": {"id": "Hasil per wilayah", "en": "Results per area"},
+    "candidates_per_area": {
+        "id": "Setiap wilayah punya daftar calonnya sendiri: nomor urut yang sama adalah calon yang berbeda, jadi suara tidak dijumlahkan antarwilayah.",
+        "en": "Each area has its own candidate list: the same ballot number is a different candidate, so votes are not summed across areas.",
+    },
     "candidates_per_dapil": {
         "id": "Suara per calon ditampilkan untuk wilayah yang berada dalam satu dapil; di atasnya hanya jumlah per partai.",
         "en": "Votes per candidate are shown for regions within one electoral district (dapil); above that, party totals only.",
@@ -199,6 +231,21 @@ CATALOG: dict[str, dict[str, str]] = {
     "last_message": {"id": "Pesan terakhir", "en": "Last message"},
     "no_tickets": {"id": "Tidak ada tiket.", "en": "No tickets."},
     "faq_answer": {"id": "jawaban FAQ", "en": "FAQ answer"},
+    # --- help desk suggestions and officers' change requests (bots.helpdesk, change_requests)
+    "faq_suggestion": {
+        "id": "Saran jawaban FAQ (belum dikirim)",
+        "en": "Suggested FAQ answer (not sent)",
+    },
+    "requested_changes": {
+        "id": "Perubahan yang diminta petugas",
+        "en": "Changes the officer asks for",
+    },
+    "officer_message": {"id": "Pesan petugas", "en": "Officer's message"},
+    "changes_fail_checks": {
+        "id": "Angka baru belum lolos pemeriksaan formulir: {checks}. "
+        "Ubah angkanya sebelum diterima.",
+        "en": "The new numbers fail the form's checks: {checks}. Edit them before accepting.",
+    },
     "delivery_queued": {"id": "dalam antrean", "en": "queued"},
     "delivery_sent": {"id": "terkirim", "en": "sent"},
     "delivery_failed": {"id": "gagal", "en": "failed"},
@@ -363,6 +410,7 @@ CATALOG: dict[str, dict[str, str]] = {
     },
 }
 CATALOG.update(ATTENTION_TEXTS)
+CATALOG.update(DELIVERY_TEXTS)
 
 
 def current_language() -> str:

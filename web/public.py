@@ -6,14 +6,23 @@ times. Never an officer's name, phone number or message text.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from relay import results
-from relay.ballots import BALLOT_KEYS, DISABLED_KEYS, PARTIES, VOTER_KEYS, Ballot, ballot_for
+from relay.ballots import (
+    BALLOT_KEYS,
+    DISABLED_KEYS,
+    PARTIES,
+    VOTER_KEYS,
+    Ballot,
+    Listed,
+    ballot_for,
+    listed,
+)
 from relay.models import (
     AuditEntry,
     Contest,
@@ -22,6 +31,7 @@ from relay.models import (
     Region,
     ReviewItem,
     Submission,
+    TallyEvidence,
     Tps,
 )
 from web.common import WIB
@@ -73,7 +83,12 @@ def region_view(db: Session, contest: Contest, code: str) -> dict[str, Any] | No
         "level": level,
         "breadcrumbs": breadcrumbs(db, code) if code else [],
         "children": children,
-        "candidates": list(contest.candidates),
+        # Regional contests: the list of the area the region lies in (none when it spans
+        # several: `areas` then holds each area's results).
+        "candidates": [Listed(n, name) for n, name in sorted(area.names.items())]
+        if area.regional
+        else list(contest.candidates),
+        "areas": area.area_results or [],
         "sections": section_rows(area.sections, area.sections_reported),
         "parties": party_rows(
             contest,
@@ -241,6 +256,35 @@ def _photo_indexes(db: Session, submission: Submission) -> list[int]:
     ]
 
 
+def evidence_of(db: Session, submission: Submission) -> list[TallyEvidence]:
+    """Photos sent after the tally was confirmed that agree with it (bots.evidence)."""
+    return list(
+        db.scalars(
+            select(TallyEvidence)
+            .where(TallyEvidence.submission_id == submission.id)
+            .order_by(TallyEvidence.id)
+        )
+    )
+
+
+def photos_json(code: str, entry: dict[str, Any]) -> list[dict[str, Any]]:
+    """The photos behind a TPS's published tally: the one it was read from (if any), then
+    the evidence sent after it was confirmed; links to the public image routes."""
+    confirmed = entry["confirmed"]
+    if confirmed is None:
+        return []
+    photos = [
+        {"kind": "tally", "url": f"/tps/{code}/photo/{confirmed.id}/{index}"}
+        for index in entry["photos"]
+    ]
+    photos += [
+        {"kind": "evidence", "id": e.id, "page": e.page, "url": f"/tps/{code}/evidence/{e.id}",
+         "received_at": _iso(e.created_at)}
+        for e in entry["evidence"]
+    ]
+    return photos
+
+
 def _public_event(entry: AuditEntry) -> dict[str, Any]:
     """An audit entry as the public may see it: what and when, not who."""
     by = "officer" if entry.actor.startswith("officer:") else "help_desk"
@@ -285,16 +329,19 @@ def tps_view(db: Session, code: str) -> dict[str, Any] | None:
     for contest in contests:
         mine = [s for s in submissions if s.contest_code == contest.code]
         confirmed = next((s for s in mine if s.status == "confirmed"), None)
-        ballot = ballot_for(db, contest, code) if confirmed else None
+        ballot = ballot_for(db, contest, code)
         per_contest.append(
             {
                 "contest": contest,
+                "candidates": listed(ballot, contest),
+                "area": ballot.area if ballot is not None else None,
                 "status": tps_status(mine),
                 "confirmed": confirmed,
                 "detail": tally_detail(ballot, contest, confirmed) if confirmed else None,
                 "checks": checks(mine[-1] if mine else None, open_items.get(contest.code, [])),
                 "votes": confirmed.votes_by_ballot() if confirmed else {},
                 "photos": _photo_indexes(db, confirmed) if confirmed else [],
+                "evidence": evidence_of(db, confirmed) if confirmed else [],
                 "history": [
                     {
                         "submission": s,
@@ -343,7 +390,10 @@ CHART_WIDTH, CHART_HEIGHT = 640, 160
 
 
 def chart_points(points: list[tuple[datetime, int]]) -> dict[str, Any]:
-    """Bars for an SVG chart of tallies confirmed per hour (coordinates computed here)."""
+    """Bars for an SVG chart of tallies confirmed per hour (coordinates computed here).
+
+    The x axis runs from the first bar's hour to the end of the last one, in WIB: its two
+    labels always differ (the date is written once unless the chart spans midnight)."""
     if not points:
         return {"bars": [], "width": CHART_WIDTH, "height": CHART_HEIGHT, "max": 0}
     top = max(n for _, n in points) or 1
@@ -351,15 +401,25 @@ def chart_points(points: list[tuple[datetime, int]]) -> dict[str, Any]:
     width = max(1.0, min(slot * 0.8, 40.0))
     bars = []
     for i, (hour, n) in enumerate(points):
-        height = (CHART_HEIGHT - 20) * n / top
+        height = (CHART_HEIGHT - 34) * n / top
         bars.append(
             {
                 "x": round(i * slot + (slot - width) / 2, 1),
-                "y": round(CHART_HEIGHT - 20 - height, 1),
+                "y": round(CHART_HEIGHT - 34 - height, 1),
                 "w": round(width, 1),
                 "h": round(height, 1),
                 "count": n,
                 "label": hour.astimezone(WIB).strftime("%d/%m %H:00"),
             }
         )
-    return {"bars": bars, "width": CHART_WIDTH, "height": CHART_HEIGHT, "max": top}
+    start = points[0][0].astimezone(WIB)
+    end = (points[-1][0] + timedelta(hours=1)).astimezone(WIB)
+    same_day = end.date() == start.date() or (end.hour == 0 and end - start <= timedelta(days=1))
+    return {
+        "bars": bars,
+        "width": CHART_WIDTH,
+        "height": CHART_HEIGHT,
+        "max": top,
+        "start": start.strftime("%d/%m %H:00"),
+        "end": end.strftime("%H:00" if same_day else "%d/%m %H:00"),
+    }

@@ -14,7 +14,17 @@ MAX_REQUEST_BYTES = 1024 * 1024  # webhooks carry text and media URLs, never the
 def create_app() -> Flask:
     from web import register as register_web
     from web.auth import TRUSTED_PROXIES_KEY, parse_networks
-    from webhooks import cli, cli_audit, cli_data, cli_ocr, health, media_links, receive
+    from webhooks import (
+        cli,
+        cli_audit,
+        cli_data,
+        cli_ocr,
+        delivery_status,
+        health,
+        media_links,
+        metrics_endpoint,
+        receive,
+    )
 
     settings = load_settings()
     refuse_insecure(settings)
@@ -29,8 +39,10 @@ def create_app() -> Flask:
     # only from the proxies in TRUSTED_PROXIES (web.auth.client_ip).
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=0, x_proto=1, x_host=1, x_port=1)  # type: ignore[method-assign]
     app.register_blueprint(receive.blueprint)
+    app.register_blueprint(delivery_status.blueprint)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(media_links.blueprint)
+    app.register_blueprint(metrics_endpoint.blueprint)
     cli.register(app)
     cli_audit.register(app)
     cli_data.register(app)

@@ -18,7 +18,7 @@ from flask.cli import AppGroup
 from sqlalchemy.exc import SQLAlchemyError
 
 from relay.loaders.progress import ProgressPrinter, terminal_progress
-from relay.loaders.report import LoadError, LoadReport
+from relay.loaders.report import LoadError, LoadReport, errors_written_to
 
 MAX_PRINTED = 50
 EXIT_UNREADABLE = 1
@@ -34,28 +34,38 @@ _skip_option = click.option(
     is_flag=True,
     help="Exit 0 even when some rows were refused (they are still reported).",
 )
+_errors_file_option = click.option(
+    "--errors-file",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Also write every refused row to this CSV file (line,error), not only the first "
+    f"{MAX_PRINTED} printed.",
+)
 
 
 @election_cli.command("load")
 @_file_argument
 @_skip_option
-def election_load(file: Path, skip_bad_rows: bool) -> None:
+@_errors_file_option
+def election_load(file: Path, skip_bad_rows: bool, errors_file: Path | None) -> None:
     """Load contests, parties, candidates, dapils and candidate lists from FILE (YAML, with
     the CSV files it names); safe to re-run."""
     from relay.loaders.election import load_election
 
-    _run(file, lambda url: load_election(file, url), skip_bad_rows)
+    _run(file, lambda url: load_election(file, url), skip_bad_rows, errors_file=errors_file)
 
 
 @regions_cli.command("load")
 @_file_argument
 @_skip_option
-def regions_load(file: Path, skip_bad_rows: bool) -> None:
+@_errors_file_option
+def regions_load(file: Path, skip_bad_rows: bool, errors_file: Path | None) -> None:
     """Load regions and TPS from FILE (CSV: code,name,parent,level,registered_voters)."""
     from relay.loaders.regions import load_regions
 
     progress = terminal_progress("regions")
-    report = _run(file, lambda url: load_regions(file, url, progress), True, progress)
+    report = _run(
+        file, lambda url: load_regions(file, url, progress), True, progress, errors_file
+    )
     _refresh_region_stats()
     _exit_for(report, skip_bad_rows)
 
@@ -72,12 +82,15 @@ def _refresh_region_stats() -> None:
 @roster_cli.command("import")
 @_file_argument
 @_skip_option
-def roster_import(file: Path, skip_bad_rows: bool) -> None:
+@_errors_file_option
+def roster_import(file: Path, skip_bad_rows: bool, errors_file: Path | None) -> None:
     """Import officers from FILE (CSV: phone,name,role,tps_code,language); safe to re-run."""
     from relay.loaders.roster import import_roster
 
     progress = terminal_progress("roster")
-    _run(file, lambda url: import_roster(file, url, progress), skip_bad_rows, progress)
+    _run(
+        file, lambda url: import_roster(file, url, progress), skip_bad_rows, progress, errors_file
+    )
 
 
 def _run(
@@ -85,12 +98,13 @@ def _run(
     load: Callable[[str | None], LoadReport],
     skip_bad_rows: bool,
     progress: ProgressPrinter | None = None,
+    errors_file: Path | None = None,
 ) -> LoadReport:
     """Run the load, print its report; exit 1 when the file is unreadable, and (unless
     `skip_bad_rows`) 3 when rows were refused."""
     url = current_app.config.get("DATABASE_URL")  # None: DATABASE_URL from the environment
     try:
-        report = load(url)
+        report = _load_writing_errors(load, url, errors_file)
     except LoadError as exc:
         _close(progress)
         click.echo(f"error: {exc}", err=True)
@@ -105,10 +119,25 @@ def _run(
         sys.exit(EXIT_UNREADABLE)
     _close(progress)
     click.echo(f"{file}: {report.summary()}")
+    if errors_file is not None:
+        click.echo(f"every refused row: {errors_file}")
     _print_lines(report.errors, report.error_count, "error", "")
     _print_lines(report.notes, report.note_count, "note", "note: ")
     _exit_for(report, skip_bad_rows)
     return report
+
+
+def _load_writing_errors(
+    load: Callable[[str | None], LoadReport], url: str | None, errors_file: Path | None
+) -> LoadReport:
+    if errors_file is None:
+        return load(url)
+    try:
+        stream = errors_file.open("w", encoding="utf-8", newline="")
+    except OSError as exc:
+        raise LoadError(f"cannot write {errors_file}: {exc.strerror}") from exc
+    with stream, errors_written_to(stream):
+        return load(url)
 
 
 def _exit_for(report: LoadReport, skip_bad_rows: bool) -> None:

@@ -24,6 +24,9 @@ contests:
         candidates:            # party number: its list in order (position = candidate number)
           1: [Nama Satu, Nama Dua]
     candidates: caleg_dpr.csv  # and/or a CSV file `dapil,party,number,name`
+  - code: DPD                  # a regional candidate contest: each area its own list
+    name: Dewan Perwakilan Daerah
+    areas: dpd_areas.csv       # CSV `area,area_name,regions,number,name` (no `candidates`)
 ```
 File names are relative to the election file; a `contest` column in them, when present, must
 name the contest. A contest whose own fields are wrong is skipped whole (reported with its
@@ -46,6 +49,13 @@ from sqlalchemy.orm import Session
 from relay.ballots import CANDIDATES, KINDS, PARTIES, SECTIONS
 from relay.db import session_scope
 from relay.loaders import BATCH_SIZE, LoadError, LoadReport, check_name
+from relay.loaders.area_lists import (
+    AreaLists,
+    check_areas,
+    clear_areas,
+    read_area_file,
+    store_areas,
+)
 from relay.loaders.party_lists import (
     ContestLists,
     ballot_number,
@@ -75,6 +85,8 @@ class _Contest:
     kind: str = CANDIDATES
     required: list[str] = field(default_factory=list)
     lists: ContestLists | None = None  # party contests: dapils and candidate lists given
+    area_file: Path | None = None  # regional candidate contests: the areas' lists
+    areas: AreaLists | None = None  # read from `area_file` before the contest is stored
 
 
 def load_election(
@@ -102,6 +114,8 @@ def load_election(
             )
             continue
         codes[contest.code] = line
+        if contest.area_file is not None:
+            _read_areas(contest, report)
         good.append(contest)
     with session_scope(url) as session:
         for contest in good:
@@ -112,12 +126,28 @@ def load_election(
     return report.finish()
 
 
+def _read_areas(contest: _Contest, report: LoadReport) -> None:
+    """A regional contest's areas and lists, checked; held where its areas are when the file
+    gives the contest no regions."""
+    assert contest.area_file is not None
+    label = f"contest {contest.code}"
+    contest.areas = read_area_file(contest.area_file, contest.code, label, report)
+    check_areas(contest.areas, contest.regions, label, report)
+    if not contest.regions:
+        contest.regions = contest.areas.scope()
+
+
 def _store_lists(session: Session, contest: _Contest, report: LoadReport, batch_size: int) -> bool:
-    """Dapils and candidate lists of a party contest; True when they changed."""
+    """Dapils and candidate lists of a party contest, or areas and their candidate lists of a
+    regional candidate contest; True when they changed."""
     conn = session.connection()
     lists = contest.lists
+    if contest.areas is not None:
+        cleared = clear_lists(conn, contest.code) if contest.kind == PARTIES else False
+        return store_areas(conn, contest.code, contest.line, contest.areas, report) or cleared
     if contest.kind != PARTIES or lists is None or not lists.given:
-        return clear_lists(conn, contest.code)  # no districts: one list of parties (or none)
+        # no districts or areas: one list of parties or candidates (or none)
+        return clear_areas(conn, contest.code) | clear_lists(conn, contest.code)
     label = f"contest {contest.code}"
     for dapil_file in lists.dapil_files:
         read_dapil_file(dapil_file, contest.code, label, report, lists)
@@ -197,8 +227,21 @@ def _validate(
     ballot_key = "parties" if kind == PARTIES and "parties" in item else "candidates"
     if kind == PARTIES and isinstance(item.get("candidates"), str) and "parties" not in item:
         ballot_key = "parties"  # `candidates: FILE` names the lists: the parties are missing
-    candidates = _candidates(
-        item.get(ballot_key), _value_node(node, ballot_key), line, label, ballot_key, errors
+    area_file = _area_file(item, node, kind, base, line, label, errors)
+    if area_file is not None and "candidates" in item:
+        errors.append(
+            (
+                _line(_value_node(node, "candidates"), line),
+                f"{label}: a contest with areas takes its candidates from the area file; "
+                "remove `candidates`",
+            )
+        )
+    candidates = (
+        []
+        if area_file is not None
+        else _candidates(
+            item.get(ballot_key), _value_node(node, ballot_key), line, label, ballot_key, errors
+        )
     )
     lists = _lists(item, node, kind, base, line, label, errors) if kind == PARTIES else None
     if kind == CANDIDATES and ("dapils" in item or "parties" in item):
@@ -217,7 +260,34 @@ def _validate(
     dapils_node = _value_node(node, "dapils")
     if lists is not None and isinstance(dapils_node, yaml.SequenceNode):
         inline_dapils(item["dapils"], dapils_node, label, report, lists)
-    return _Contest(line, position, code, name, regions, candidates, kind, required, lists)
+    return _Contest(
+        line, position, code, name, regions, candidates, kind, required, lists, area_file
+    )
+
+
+def _area_file(
+    item: dict[str, Any],
+    node: yaml.Node,
+    kind: str,
+    base: Path,
+    line: int,
+    label: str,
+    errors: list[tuple[int, str]],
+) -> Path | None:
+    """`areas: FILE` of a regional candidate contest (relay.loaders.area_lists)."""
+    if "areas" not in item:
+        return None
+    raw = item.get("areas")
+    at = _line(_value_node(node, "areas"), line)
+    if kind == PARTIES:
+        errors.append((at, f"{label}: areas are for candidate contests; party contests use dapils"))
+        return None
+    if not isinstance(raw, str) or not raw.strip():
+        errors.append(
+            (at, f"{label}: areas must name a CSV file (area,area_name,regions,number,name)")
+        )
+        return None
+    return _companion(base, raw.strip(), at, label, errors)
 
 
 def _kind(

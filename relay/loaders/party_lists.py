@@ -340,6 +340,7 @@ def store_dapils(
     dapils: list[DapilEntry],
     refused: set[str],
     report: LoadReport,
+    kind: str = "dapils",
 ) -> bool:
     """Make the contest's dapils those given (a refused one keeps its stored version until
     its row is fixed); True when anything changed."""
@@ -376,9 +377,9 @@ def store_dapils(
         )
         report.add_note(
             line,
-            f"contest {contest}: dapils no longer in the file removed: " + ", ".join(sorted(gone)),
+            f"contest {contest}: {kind} no longer in the file removed: " + ", ".join(sorted(gone)),
         )
-    report.count_kind("dapils", len(dapils))
+    report.count_kind(kind, len(dapils))
     return bool(changed or gone)
 
 

@@ -2,11 +2,33 @@
 
 from __future__ import annotations
 
+import csv
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import TextIO
 
 # A file that is wrong throughout (wrong column order, say) must not fill memory with
 # millions of messages: past this many, only the count grows.
 MAX_KEPT_MESSAGES = 10_000
+
+
+_error_file: ContextVar[csv.DictWriter | None] = ContextVar("load_error_file", default=None)
+
+
+@contextmanager
+def errors_written_to(stream: TextIO) -> Iterator[None]:
+    """While open, every refused row of a load is also written to `stream` as CSV
+    (`line,error`, in the order found), past the in-memory cap: the file an operator fixes
+    the input from, however wrong it is."""
+    writer = csv.DictWriter(stream, fieldnames=["line", "error"], lineterminator="\n")
+    writer.writeheader()
+    token = _error_file.set(writer)
+    try:
+        yield
+    finally:
+        _error_file.reset(token)
 
 
 class LoadError(Exception):
@@ -27,6 +49,8 @@ class LoadReport:
     unit: str = "rows"  # what `rows` counts, for the summary
 
     def add_error(self, line: int, reason: str) -> None:
+        if (writer := _error_file.get()) is not None:
+            writer.writerow({"line": line, "error": reason})
         if len(self.errors) < MAX_KEPT_MESSAGES:
             self.errors.append((line, reason))
         else:

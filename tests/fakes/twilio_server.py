@@ -9,9 +9,11 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import json
 import math
 import re
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
@@ -43,6 +45,13 @@ MAGIC_TO_ERRORS: dict[str, tuple[int, str]] = {
     "+15005550004": (21610, "Attempt to send to unsubscribed recipient"),
     "+15005550009": (21614, "'To' number is not a valid mobile number"),
 }
+
+#: Twilio's error for free text to WhatsApp outside the 24-hour window, as reported by the
+#: status callback (the create itself is accepted).
+WINDOW_CLOSED = (63016, "Failed to send freeform message because you are outside the allowed "
+                 "window. If you are using WhatsApp, please use a Message Template.")
+INVALID_CONTENT_SID = (21655, "The ContentSid is Invalid")
+_VARIABLE = re.compile(r"\{\{(\d+)\}\}")
 
 _GSM7 = set(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
@@ -91,6 +100,10 @@ class FakeTwilio(FakeHTTPServer):
         self._sent: list[dict[str, str | list[str]]] = []
         self._resources: list[dict[str, Any]] = []
         self._media: dict[tuple[str, str], tuple[bytes, str]] = {}
+        self._templates: dict[str, str] = {}
+        self._closed_windows: set[str] = set()
+        self._undeliverable: dict[str, tuple[str, int]] = {}
+        self._callbacks: list[tuple[str, dict[str, str]]] = []
 
     # test helpers ----------------------------------------------------------
     def add_error_number(
@@ -99,6 +112,45 @@ class FakeTwilio(FakeHTTPServer):
         """Make every create to ``to`` fail with this Twilio error (``{to}`` is substituted)."""
         with self._data_lock:
             self._errors[to] = (code, message or f"Error {code} for {{to}}", status)
+
+    def add_content_template(self, content_sid: str, body: str) -> None:
+        """An approved WhatsApp template (Content API): ``{{1}}``, ``{{2}}`` … are filled from
+        the create's ``ContentVariables``; the rendered text is the sent ``Body``."""
+        with self._data_lock:
+            self._templates[content_sid] = body
+
+    def close_whatsapp_window(self, number: str) -> None:
+        """The user last wrote over 24 h ago: free text to ``whatsapp:<number>`` is accepted
+        (201) but fails, reported by the status callback as failed with 63016; templates
+        still go out."""
+        with self._data_lock:
+            self._closed_windows.add(number.removeprefix("whatsapp:"))
+
+    def fail_delivery(self, to: str, status: str = "undelivered", code: int = 30003) -> None:
+        """Accept creates to ``to`` but report them ``status`` with ErrorCode ``code``."""
+        with self._data_lock:
+            self._undeliverable[to] = (status, code)
+
+    def status_callbacks(self) -> list[tuple[str, dict[str, str]]]:
+        """(StatusCallback URL, form) of every status report not yet delivered, in order."""
+        with self._data_lock:
+            return [(url, dict(form)) for url, form in self._callbacks]
+
+    def deliver_status_callbacks(
+        self, post: Callable[[str, dict[str, str], dict[str, str]], Any]
+    ) -> list[Any]:
+        """POST each pending status report as Twilio does: form-encoded and signed with the
+        auth token (X-Twilio-Signature). ``post(url, form, headers)`` does the HTTP (e.g. a
+        Flask test client); returns its answers."""
+        from tests.fakes.twilio_signing import sign
+
+        with self._data_lock:
+            pending, self._callbacks = self._callbacks, []
+        answers = []
+        for url, form in pending:
+            headers = {"X-Twilio-Signature": sign(self.auth_token, url, form)}
+            answers.append(post(url, form, headers))
+        return answers
 
     def sent_messages(self) -> list[dict[str, str | list[str]]]:
         """Form fields of each successful create; every value a str, ``MediaUrl`` a list."""
@@ -176,6 +228,13 @@ class FakeTwilio(FakeHTTPServer):
             str(form.get("From", "")),
             str(form.get("Body", "")),
         )
+        content_sid = str(form.get("ContentSid", ""))
+        if content_sid:
+            rendered = self._render(content_sid, str(form.get("ContentVariables", "") or "{}"))
+            if isinstance(rendered, Reply):
+                return rendered
+            body = rendered
+            form["Body"] = body
         media = raw.get("MediaUrl", [])
         problem = self._validate(to, sender, body, media, "MessagingServiceSid" in form)
         if problem is not None:
@@ -184,7 +243,47 @@ class FakeTwilio(FakeHTTPServer):
         with self._data_lock:
             self._sent.append(form)
             self._resources.append(resource)
+            callback = str(form.get("StatusCallback", ""))
+            if callback:
+                self._callbacks.extend(
+                    (callback, report) for report in self._reports(resource, to, content_sid)
+                )
         return Reply(201, resource)
+
+    def _render(self, content_sid: str, variables: str) -> str | Reply:
+        with self._data_lock:
+            template = self._templates.get(content_sid)
+        if template is None:
+            code, message = INVALID_CONTENT_SID
+            return Reply(400, twilio_error(code, message, 400))
+        try:
+            values = json.loads(variables)
+        except ValueError:
+            return Reply(400, twilio_error(21656, "The ContentVariables Parameter is invalid", 400))
+        return _VARIABLE.sub(lambda m: str(values.get(m[1], "")), template)
+
+    def _reports(self, resource: dict[str, Any], to: str, content_sid: str) -> list[dict[str, str]]:
+        """The status callbacks Twilio would send for this message (lock held)."""
+        number = to.removeprefix("whatsapp:")
+        base = {
+            "AccountSid": self.account_sid,
+            "ApiVersion": "2010-04-01",
+            "From": str(resource["from"] or ""),
+            "MessageSid": resource["sid"],
+            "SmsSid": resource["sid"],
+            "To": to,
+        }
+        if to.startswith("whatsapp:") and number in self._closed_windows and not content_sid:
+            code, message = WINDOW_CLOSED
+            return [{**base, "MessageStatus": "failed", "SmsStatus": "failed",
+                     "ErrorCode": str(code), "ErrorMessage": message}]
+        failing = self._undeliverable.get(to) or self._undeliverable.get(number)
+        if failing is not None:
+            status, code = failing
+            return [{**base, "MessageStatus": "sent", "SmsStatus": "sent"},
+                    {**base, "MessageStatus": status, "SmsStatus": status,
+                     "ErrorCode": str(code)}]
+        return [{**base, "MessageStatus": s, "SmsStatus": s} for s in ("sent", "delivered")]
 
     def _validate(
         self, to: str, sender: str, body: str, media: list[str], service: bool

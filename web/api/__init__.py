@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, jsonify
+from flask import Blueprint, abort, jsonify, request
 from flask.typing import ResponseReturnValue
+from sqlalchemy.orm import Session
 
 from relay import results
+from relay.ballots import PARTIES, area_candidates, contest_dapils
 from relay.db import session_scope
-from relay.models import Contest
+from relay.models import Contest, Region
 from web import public
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -29,6 +31,30 @@ def _candidates(contest: Contest) -> list[dict[str, Any]]:
     return [{"number": f"{c.ballot_number:02d}", "name": c.name} for c in contest.candidates]
 
 
+def _listed(candidates: list[Any]) -> list[dict[str, Any]]:
+    return [{"number": f"{c.ballot_number:02d}", "name": c.name} for c in candidates]
+
+
+def _areas(db: Session, contest: Contest) -> list[dict[str, Any]]:
+    """A regional candidate contest's areas, each with its own list (empty: one list)."""
+    if contest.kind == PARTIES:
+        return []
+    out = []
+    for dapil in contest_dapils(db, contest.code):
+        names = area_candidates(db, contest.code, dapil.code)
+        out.append(
+            {
+                "code": dapil.code,
+                "name": dapil.name,
+                "regions": list(dapil.regions or []),
+                "candidates": [
+                    {"number": f"{n:02d}", "name": name} for n, name in sorted(names.items())
+                ],
+            }
+        )
+    return out
+
+
 @blueprint.get("/contests")
 def contests() -> ResponseReturnValue:
     with session_scope() as db:
@@ -40,6 +66,8 @@ def contests() -> ResponseReturnValue:
                     "name": contest.name,
                     "regions": list(contest.region_scope or []),
                     "candidates": _candidates(contest),
+                    # Regional contests (DPD, pilkada): each area's own candidate list.
+                    "areas": _areas(db, contest),
                     "national": area.as_dict(),
                 }
                 for contest, area in overview
@@ -76,7 +104,10 @@ def region_results(contest_code: str, region_code: str = "") -> ResponseReturnVa
         return jsonify(
             contest=contest.code,
             kind=contest.kind,
-            candidates=_candidates(contest),
+            # Regional contests: the candidates of the area the region lies in (`area`);
+            # none for a region spanning several areas (`region.areas`: each one's results).
+            candidates=_listed(view["candidates"]),
+            area=view["area"].area,
             # Party contests, a region within one dapil: that dapil's candidates by "NN.K".
             party_candidates={
                 f"{party['number']:02d}.{c['number']}": c["name"]
@@ -105,12 +136,15 @@ def tps(code: str) -> ResponseReturnValue:
             contests=[
                 {
                     "contest": entry["contest"].code,
+                    "area": entry["area"],
+                    "candidates": _listed(entry["candidates"]),
                     "status": entry["status"],
                     "tally": public.submission_json(entry["confirmed"])
                     if entry["confirmed"]
                     else None,
                     "parties": entry["detail"]["parties"] if entry["detail"] else [],
                     "checks": entry["checks"],
+                    "photos": public.photos_json(station.code, entry),
                     "history": [public.submission_json(h["submission"]) for h in entry["history"]],
                 }
                 for entry in view["contests"]
@@ -124,9 +158,13 @@ def timeline(contest_code: str) -> ResponseReturnValue:
         contest = db.get(Contest, contest_code.upper())
         if contest is None:
             abort(404)
-        points = results.timeline(db, contest.code)
+        region_code = request.args.get("region", "")
+        if region_code and db.get(Region, region_code) is None:
+            abort(404)
+        points = results.timeline(db, contest.code, region_code)
     return jsonify(
         contest=contest.code,
+        region=region_code or None,
         confirmed_per_hour=[{"hour": hour.isoformat(), "confirmed": n} for hour, n in points],
     )
 

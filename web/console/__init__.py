@@ -31,6 +31,7 @@ from bots import approvals, helpdesk, review
 from bots.replies import format_values, rule_failures
 from jobs.queues import enqueue_outbound
 from relay import media, operators
+from relay.ballots import Listed, ballot_for, listed
 from relay.db import session_scope
 from relay.models import (
     AuditEntry,
@@ -46,6 +47,7 @@ from relay.models import (
 )
 from web.auth import SESSION_KEY, client_ip, current_operator, login_required
 from web.common import check_csrf, local_time, new_csrf_token, safe_next
+from web.console import delivery
 from web.i18n import current_language, t
 
 blueprint = Blueprint("console", __name__, url_prefix="/console", template_folder="templates")
@@ -244,6 +246,9 @@ def ticket(ticket_id: int) -> ResponseReturnValue:
             )
         }
         officer = db.get(Officer, found.officer_id) if found.officer_id else None
+        sms_copies = delivery.fallbacks(db, list(outbound))
+        templates = {i: delivery.template_used(o) for i, o in outbound.items()}
+        window = delivery.window_notice(db, found)
         submissions = []
         if officer is not None:
             submissions = db.scalars(
@@ -262,6 +267,9 @@ def ticket(ticket_id: int) -> ResponseReturnValue:
             outbound=outbound,
             officer=officer,
             submissions=submissions,
+            sms_copies=sms_copies,
+            templates=templates,
+            window=window,
         )
 
 
@@ -354,6 +362,11 @@ def _submission_view(db: Session, submission: Submission | None) -> dict[str, An
     }
 
 
+def _listed_at(db: Session, contest: Contest, tps_code: str | None) -> list[Listed]:
+    """The candidates on the TPS's ballot: a regional contest's are its area's."""
+    return listed(ballot_for(db, contest, tps_code) if tps_code else None, contest)
+
+
 @blueprint.get("/review/<int:item_id>")
 @login_required()
 def review_item(item_id: int) -> ResponseReturnValue:
@@ -381,7 +394,7 @@ def review_item(item_id: int) -> ResponseReturnValue:
             "console/review_item.html",
             item=item,
             contest=contest,
-            candidates=list(contest.candidates) if contest else [],
+            candidates=_listed_at(db, contest, item.tps_code) if contest else [],
             mine=_submission_view(db, submission),
             other=_submission_view(db, other),
             photos=_photos(db, item.inbound_id) if submission is None else [],
@@ -445,7 +458,7 @@ def submission(submission_id: int) -> ResponseReturnValue:
             "console/submission.html",
             view=_submission_view(db, found),
             contest=contest,
-            candidates=list(contest.candidates),
+            candidates=_listed_at(db, contest, found.tps_code),
             history=history,
             item_id=request.args.get("item", type=int),
         )
@@ -468,7 +481,8 @@ def change(submission_id: int) -> ResponseReturnValue:
             abort(404)
         contest = db.get_one(Contest, found.contest_code)
         try:
-            votes = {c.ballot_number: _int_field(f"v{c.ballot_number}") for c in contest.candidates}
+            listed = _listed_at(db, contest, found.tps_code)
+            votes = {c.ballot_number: _int_field(f"v{c.ballot_number}") for c in listed}
             sah, ts = _int_field("sah"), _int_field("ts")
             item = db.get(ReviewItem, item_id) if item_id else None
             note = request.form.get("note", "")[:500]
@@ -483,7 +497,7 @@ def change(submission_id: int) -> ResponseReturnValue:
         except review.ReviewError as error:
             db.rollback()
             if error.failures:
-                numbers = [c.ballot_number for c in contest.candidates]
+                numbers = [c.ballot_number for c in _listed_at(db, contest, found.tps_code)]
                 flash(
                     rule_failures(
                         error.failures, current_language(), contest.code, found.tps_code, numbers

@@ -18,11 +18,30 @@ from sqlalchemy.orm import Session
 from relay import media, results
 from relay.ballots import PARTIES, SECTION_KEYS
 from relay.db import session_scope
-from relay.models import Contest, InboundMessage, Region, Submission, Tps
+from relay.models import (
+    AreaCandidate,
+    Contest,
+    InboundMessage,
+    Submission,
+    TallyEvidence,
+)
 from web import public
+from web.dashboard.search import find, parents
 from web.i18n import t
 
 blueprint = Blueprint("dashboard", __name__, template_folder="templates")
+
+
+@blueprint.after_request
+def _conditional(response: Response) -> Response:
+    """Public pages carry an ETag of their content and are revalidated on every visit
+    (`no-cache`): a refresh that finds nothing new costs a 304 and no bytes."""
+    if request.method == "GET" and response.status_code == 200 and response.mimetype == "text/html":
+        response.add_etag()
+        response.headers["Cache-Control"] = "no-cache"
+        response.vary.update(("Accept-Language", "Cookie"))
+        response.make_conditional(request)
+    return response
 
 
 def _contest(db: Session, code: str) -> Contest:
@@ -36,7 +55,8 @@ def _contest(db: Session, code: str) -> Contest:
 def index() -> ResponseReturnValue:
     with session_scope() as db:
         overview = results.contests_overview(db)
-        return render_template("dashboard/index.html", overview=overview)
+        updated = results.last_updated(db)
+        return render_template("dashboard/index.html", overview=overview, updated=updated)
 
 
 @blueprint.get("/results/<contest_code>")
@@ -47,8 +67,11 @@ def region(contest_code: str, region_code: str = "") -> ResponseReturnValue:
         view = public.region_view(db, contest, region_code)
         if view is None:
             abort(404)
-        chart = public.chart_points(results.timeline(db, contest.code))
-        return render_template("dashboard/region.html", contest=contest, view=view, chart=chart)
+        chart = public.chart_points(results.timeline(db, contest.code, view["area"].code))
+        updated = results.last_updated(db, contest.code, view["area"].code)
+        return render_template(
+            "dashboard/region.html", contest=contest, view=view, chart=chart, updated=updated
+        )
 
 
 @blueprint.get("/tps/<code>")
@@ -57,7 +80,9 @@ def tps(code: str) -> ResponseReturnValue:
         view = public.tps_view(db, code)
         if view is None:
             abort(404)
-        return render_template("dashboard/tps.html", view=view)
+        decided = [e["confirmed"].decided_at for e in view["contests"] if e["confirmed"]]
+        updated = max((d for d in decided if d is not None), default=None)
+        return render_template("dashboard/tps.html", view=view, updated=updated)
 
 
 @blueprint.get("/tps/<code>/photo/<int:submission_id>/<int:index>")
@@ -85,6 +110,30 @@ def tps_photo(code: str, submission_id: int, index: int) -> ResponseReturnValue:
     return send_file(path, mimetype=str(items[index].get("content_type") or "image/jpeg"))
 
 
+@blueprint.get("/tps/<code>/evidence/<int:evidence_id>")
+def tps_evidence(code: str, evidence_id: int) -> ResponseReturnValue:
+    """A photo kept as the evidence of a TPS's confirmed tally (bots.evidence)."""
+    with session_scope() as db:
+        found = db.get(TallyEvidence, evidence_id)
+        submission = db.get(Submission, found.submission_id) if found else None
+        if (
+            found is None
+            or submission is None
+            or submission.tps_code != code
+            or submission.status != "confirmed"
+            or submission.training
+        ):
+            abort(404)
+        key, content_type = found.media_key, found.content_type
+    try:
+        path = media.path_of(key)
+    except ValueError:
+        abort(404)
+    if not path.exists():
+        abort(404)
+    return send_file(path, mimetype=content_type or "image/jpeg")
+
+
 @blueprint.get("/export/<contest_code>.csv")
 def export(contest_code: str) -> ResponseReturnValue:
     """The rows of one drill-down level as CSV (?region=CODE; the country by default).
@@ -92,7 +141,9 @@ def export(contest_code: str) -> ResponseReturnValue:
     Columns: contest … ts and one per ballot number (party contests: the party's total) as
     before, then each C.Hasil section KEY with KEY_tps (how many TPS reported it), then for
     party contests NN_own (the party's own votes) and, in a region within one dapil, NN.K
-    per candidate.
+    per candidate. Regional candidate contests (DPD, pilkada) end with `area` and NN_name (the
+    area's candidate of that number); a row spanning several areas leaves the numbers empty
+    (never summed across areas) and each area's own row (level "area") follows the first row.
     """
     region_code = request.args.get("region", "")
     with session_scope() as db:
@@ -101,6 +152,13 @@ def export(contest_code: str) -> ResponseReturnValue:
         if view is None:
             abort(404)
         numbers = [c.ballot_number for c in contest.candidates]
+        regional = view["area"].regional
+        if regional:  # every number any area lists; each row's own area names them
+            numbers = sorted(set(db.scalars(
+                select(AreaCandidate.ballot_number).where(
+                    AreaCandidate.contest_code == contest.code
+                )
+            )))
         party = contest.kind == PARTIES
         pairs = (
             [(p["number"], c["number"]) for p in view["parties"] for c in p["candidates"]]
@@ -115,15 +173,18 @@ def export(contest_code: str) -> ResponseReturnValue:
             + [name for key in SECTION_KEYS for name in (key, f"{key}_tps")]
             + ([f"{n:02d}_own" for n in numbers] if party else [])
             + [f"{p:02d}.{k}" for p, k in pairs]
+            + (["area"] + [f"{n:02d}_name" for n in numbers] if regional else [])
         )
-        rows: list[Any] = [view["area"], *view["children"]]
+        rows: list[Any] = [view["area"], *view["areas"], *view["children"]]
         for area in rows:
             if isinstance(area, results.Area):
                 own = area.own_votes()
+                # A row spanning several areas of a regional contest has no votes per number.
+                summed = not regional or area.area is not None
                 writer.writerow(
                     [contest.code, area.code, area.name, area.level, area.tps_total]
                     + [area.tps_confirmed, area.sah, area.ts]
-                    + [area.votes.get(n, 0) for n in numbers]
+                    + [area.votes.get(n, 0) if summed else "" for n in numbers]
                     + [
                         value
                         for key in SECTION_KEYS
@@ -134,6 +195,7 @@ def export(contest_code: str) -> ResponseReturnValue:
                     ]
                     + ([own.get(n, 0) for n in numbers] if party else [])
                     + [area.candidate_votes.get(pair, 0) for pair in pairs]
+                    + (_area_columns(area.area, area.names, numbers) if regional else [])
                 )
                 continue
             confirmed = area["confirmed"]  # a TPS row
@@ -141,7 +203,12 @@ def export(contest_code: str) -> ResponseReturnValue:
             if confirmed is None:
                 width = 2 + len(numbers) + 2 * len(SECTION_KEYS)
                 width += (len(numbers) if party else 0) + len(pairs)
-                writer.writerow(head + [""] * width)
+                writer.writerow(
+                    head
+                    + [""] * width
+                    + (_area_columns(view["area"].area, view["area"].names, numbers)
+                       if regional else [])
+                )
                 continue
             totals, own = confirmed.votes_by_ballot(), confirmed.own_votes_by_ballot()
             candidates = confirmed.candidate_votes_by_number()
@@ -157,6 +224,8 @@ def export(contest_code: str) -> ResponseReturnValue:
                 ]
                 + ([own.get(n, 0) for n in numbers] if party else [])
                 + [candidates.get(pair, 0) for pair in pairs]
+                + (_area_columns(view["area"].area, view["area"].names, numbers)
+                   if regional else [])
             )
     filename = f"{contest.code}-{region_code or 'indonesia'}.csv"
     return Response(
@@ -166,17 +235,36 @@ def export(contest_code: str) -> ResponseReturnValue:
     )
 
 
+def _area_columns(area: str | None, names: dict[int, str], numbers: list[int]) -> list[str]:
+    """A regional contest's row: its area and the names its numbers have there."""
+    return [area or ""] + [names.get(n, "") if area else "" for n in numbers]
+
+
 @blueprint.get("/search")
 def search() -> ResponseReturnValue:
-    """Jump to a TPS or region by code."""
-    code = "".join(ch for ch in request.args.get("q", "") if ch.isdigit())
+    """A TPS or region by code, a region by name, or `TPS 001` within a village (?within=)."""
     from flask import redirect, url_for
 
+    query, within = request.args.get("q", ""), request.args.get("within", "")
     with session_scope() as db:
-        if len(code) == 13 and db.get(Tps, code) is not None:
-            return redirect(url_for("dashboard.tps", code=code))
-        if db.get(Region, code) is not None:
-            first = db.scalar(select(Contest.code).order_by(Contest.position, Contest.code))
-            if first:
-                return redirect(url_for("dashboard.region", contest_code=first, region_code=code))
-    return render_template("dashboard/not_found.html", message=t("search_none")), 404
+        found = find(db, query, within)
+        if found.tps:
+            return redirect(url_for("dashboard.tps", code=found.tps))
+        contest = request.args.get("contest") or db.scalar(
+            select(Contest.code).order_by(Contest.position, Contest.code)
+        )
+        if found.region and contest:
+            return redirect(
+                url_for("dashboard.region", contest_code=contest, region_code=found.region)
+            )
+        if found.matches:
+            return render_template(
+                "dashboard/search.html",
+                query=query,
+                matches=found.matches,
+                parents=parents(db, found.matches),
+                contest=contest,
+            )
+    return render_template(
+        "dashboard/not_found.html", message=t(found.reason), query=query
+    ), 404

@@ -4,7 +4,9 @@
 
 Each is a simulated phone photo (ocr.synth) of the demo PPWP form (the whole C.Hasil on one
 page) of TPS 3576011001001, filled with handwriting from scikit-learn's UCI digits (writers the
-classifier never saw).
+classifier never saw). ppwp_qr_lost.jpg has a glare spot over the QR code (the identity strip
+tells the page), ppwp_header_only.jpg over the QR code and the strip (the printed header tells);
+foreign_qr.jpg is some other document with a QR code of its own.
 """
 
 from __future__ import annotations
@@ -72,6 +74,39 @@ def form(values: dict[str, int], seed: int, slip: tuple[str, int, int] | None = 
     return synth.fill_form(PPWP, 1, TPS, values, plans, uci(), rng)
 
 
+def cover(paper: np.ndarray, rect_mm: tuple[float, float, float, float], seed: int) -> np.ndarray:
+    """`paper` with a glare spot over `rect_mm`: washed out to white, with a soft edge."""
+    from ocr.synth import PAPER_PX_PER_MM as s
+
+    x, y, w, h = rect_mm
+    mask = np.zeros(paper.shape[:2], np.float32)
+    centre = (round((x + w / 2) * s), round((y + h / 2) * s))
+    cv2.ellipse(mask, centre, (round(w * 0.5 * s), round(h * 0.45 * s)),
+                float(np.random.default_rng(seed).uniform(-20, 20)), 0, 360, 1.0, -1)
+    mask = cv2.GaussianBlur(mask, (0, 0), 2.0 * s)[..., None]
+    return (paper * (1 - mask) + 250 * mask).astype(np.uint8)
+
+
+def foreign_document() -> np.ndarray:
+    """Some other A4 document with a QR code of its own (a receipt, a letter), no markers."""
+    from ocr import layout
+    from ocr.synth import PAPER_PX_PER_MM as s
+
+    h, w = round(layout.PAGE_H_MM * s), round(layout.PAGE_W_MM * s)
+    paper = np.full((h, w, 3), 247, np.uint8)
+    cv2.putText(paper, "SURAT KETERANGAN", (140, 260), cv2.FONT_HERSHEY_SIMPLEX, 3.0,
+                (20, 20, 20), 6)
+    for row in range(18):
+        y = 420 + row * 90
+        cv2.line(paper, (140, y), (w - 140 - (row % 4) * 170, y), (60, 60, 60), 9)
+    code = cv2.QRCodeEncoder.create().encode("https://contoh.go.id/verifikasi/2024/88120")
+    side = round(40 * s)
+    tile = cv2.resize(code, (side, side), interpolation=cv2.INTER_NEAREST)
+    y0, x0 = h - side - round(30 * s), w - side - round(25 * s)
+    paper[y0 : y0 + side, x0 : x0 + side] = np.where(tile[..., None] < 128, 20, 247)
+    return paper
+
+
 def main(only: set[str] | None = None) -> None:
     shots: dict[str, bytes] = {}
     paper = form(CLEAN, 1)
@@ -97,6 +132,16 @@ def main(only: set[str] | None = None) -> None:
     shots["ppwp_blurred.jpg"] = synth.photograph(paper, np.random.default_rng(15), blurred)
     dark = synth.PhotoSpec(**{**GENTLE.__dict__, "light": (0.12, 0.16), "jpeg": (50, 50)})
     shots["ppwp_dark.jpg"] = synth.photograph(paper, np.random.default_rng(16), dark)
+    from ocr import layout, strip
+
+    qr_mm = (layout.QR_X_MM, layout.QR_Y_MM, layout.QR_MM, layout.QR_MM)
+    lost = cover(paper, qr_mm, 19)  # glare over the QR code: the identity strip tells
+    shots["ppwp_qr_lost.jpg"] = synth.photograph(lost, np.random.default_rng(19), GENTLE)
+    # QR code and identity strip both lost: only the printed header tells
+    both = cover(cover(paper, qr_mm, 20), strip.rect(), 21)
+    shots["ppwp_header_only.jpg"] = synth.photograph(both, np.random.default_rng(20), GENTLE)
+    shots["foreign_qr.jpg"] = synth.photograph(foreign_document(), np.random.default_rng(22),
+                                               GENTLE)
     rng = np.random.default_rng(17)
     scene = cv2.GaussianBlur(rng.uniform(0, 255, (96, 72, 3)).astype(np.uint8), (0, 0), 2)
     scene = cv2.resize(scene, (768, 1024), interpolation=cv2.INTER_CUBIC)
