@@ -6,7 +6,9 @@ a leading box unmarked, so an empty column weighs every class alike and the hand
 decides, with its own (barely floored) probability. A marked column and the writing are fused
 as a product, each floored so that neither can overrule a confident other alone: when writing
 and bubble disagree, the digit ends up uncertain and the form's arithmetic, or the officer,
-decides.
+decides. One exception: an empty column to the left of a marked one in the same number is the
+officer marking this number and leaving a leading position unmarked, so there it speaks (mildly)
+for "no digit here" (X, blank or 0) against the digits 1–9.
 
 A number's probability over 0..999 then follows from its three positions: a leading position
 may hold 0, X or blank; the units position must hold a digit (an empty units box reads as 0 only
@@ -37,6 +39,7 @@ MAX_VALUE = 999
 SUPPORT = 0.02  # a symbol this probable at a position is a reading the evidence supports
 SURE_FIELD = 0.97  # a field's own best value this probable is a confident reading: pinned
 UNSUPPORTED_LP = -1.0e4  # log-probability of a value the evidence does not support
+EMPTY_LEAD_DIGIT = 0.1  # likelihood of a digit 1–9 under an empty column left of a marked one
 
 
 def bubble_probabilities(fills: np.ndarray) -> np.ndarray:
@@ -75,7 +78,18 @@ def fuse(writing: np.ndarray, bubbles: np.ndarray) -> np.ndarray:
     ) + nothing
     floor = SINGLE_FLOOR + (WRITING_FLOOR - SINGLE_FLOOR) * (1.0 - nothing)
     fused = (writing + floor) * (as_classes + BUBBLE_FLOOR)
+    lead = leading_unmarked(bubbles)
+    if lead.any():
+        fused[lead, 1:10] *= EMPTY_LEAD_DIGIT
     return fused / fused.sum(axis=-1, keepdims=True)
+
+
+def leading_unmarked(bubbles: np.ndarray) -> np.ndarray:
+    """(…, positions) whether a column is empty while a column right of it is marked: the
+    officer marked this number and left a leading position unmarked."""
+    mark = marked(bubbles)
+    later = np.flip(np.cumsum(np.flip(mark, axis=-1), axis=-1), axis=-1) - mark
+    return ~mark & (later > 0)
 
 
 def marked(bubbles: np.ndarray) -> np.ndarray:

@@ -31,6 +31,14 @@ class Group:
     registered: int | None
     complete: bool
     fixed: tuple[int, ...] = ()  # the values of the FIXED members, in order
+    fixed_from: tuple[int, ...] = ()  # the page's fields those values were decided for
+
+    def member(self, local: int) -> int:
+        """The page's field at the group's position `local` (a FIXED member's own field)."""
+        i = self.indices[local]
+        if i != FIXED:
+            return i
+        return self.fixed_from[sum(1 for j in self.indices[:local] if j == FIXED)]
 
     def rows(self, lps: np.ndarray) -> np.ndarray:
         """The group's log-probabilities; a fixed member is certain of its value."""
@@ -100,9 +108,10 @@ def chained(fields: tuple[FormField, ...], values: list[int]) -> list[Group]:
         if not all(k in where for k in (*parts, total)):
             return
         members = [FIXED if k in decided else where[k] for k in (*parts, total)]
-        fixed = tuple(values[where[k]] for k in (*parts, total) if k in decided)
+        sources = tuple(where[k] for k in (*parts, total) if k in decided)
+        fixed = tuple(values[i] for i in sources)
         kinds = ("candidate",) * len(parts) + ("SAH",)
-        out.append(Group(tuple(members), kinds, None, True, fixed))
+        out.append(Group(tuple(members), kinds, None, True, fixed, sources))
 
     add(("PDPT", "PDPTB", "PDPK"), "PHP", {"PHP"})
     add(("SSR", "SSTD", "SS"), "SSD", {"SS"})
@@ -146,6 +155,26 @@ def failing_fields(page: PageDecoded) -> frozenset[int]:
         for group, decoded in page.groups if decoded.gave_up
         for local in decoded.failing_fields() if group.indices[local] != FIXED
     )
+
+
+EQUALITIES = ("sum_equals_sah", "sah_plus_ts_equals_ballots", "ballots_equal_voters")
+
+
+def holding_checks(page: PageDecoded, index: int) -> list[tuple[int, ...]]:
+    """Every sum on this page that holds field `index` as decoded: per sum, the page's other
+    fields in it (a value fixed from another sum counts as that field). A sum of a group the
+    decoder gave up on, or whose arithmetic it had to correct, holds nothing."""
+    out = []
+    for group, decoded in page.groups:
+        if index not in group.indices or decoded.gave_up:
+            continue
+        if any(c.corrected for c in decoded.checks):
+            continue
+        local = group.indices.index(index)
+        for check in decoded.checks:
+            if check.ok and check.name in EQUALITIES and local in check.fields:
+                out.append(tuple(group.member(j) for j in check.fields if j != local))
+    return out
 
 
 def corrected_fields(page: PageDecoded) -> frozenset[int]:

@@ -36,6 +36,7 @@ from ocr import (
     strip,
 )
 from ocr.annotate import annotate
+from ocr.classifier import BLANK_CLASS, X_CLASS
 from ocr.header import HeaderText, read_header
 from ocr.photo import PhotoError, decode_photo
 from ocr.qr import QrData
@@ -44,7 +45,10 @@ from ocr.templates import VOTE_KINDS, FormField, FormLookup
 CLASS_CHARS = "0123456789X_"
 CONFIDENT = fusion.SURE_FIELD  # a field's own probability below this marks it uncertain
 STRONG_WRITING = 0.9  # handwriting this sure of another digit than the bubbles: flag the field
-SETTLED_NATS = 4.6  # the arithmetic settles a doubt when alternatives are 100× less likely
+# … and for a field no sum on the page checks, where nothing else would catch a slip
+STRONG_WRITING_UNCHECKED = 0.5
+WRITING_DENIES = 0.05  # handwriting this unlikely to be the bubbled digit also disagrees
+SETTLED_NATS = 4.6  # a confident field of a corrected sum must beat alternatives 100×
 SETTLEABLE = {"low_confidence"}  # a writing/bubble disagreement always goes to the officer
 QR_MARGIN_MM = 3.0
 # The QR crop is read at 5 px/mm first (6 px a 1.24 mm module: as many read as at 8 px/mm
@@ -345,27 +349,32 @@ def _from_header(header: HeaderText, lookup: FormLookup) -> QrData | None:
 def _settle(
     readings: list[FieldReading], decoded: pagedecode.PageDecoded, lps: np.ndarray
 ) -> list[FieldReading]:
-    """Clear doubts the arithmetic settles: no consistent alternative comes near the reading."""
-    if decoded.gave_up:
-        return readings
-    # When the arithmetic had to correct a sum, the field it changed is not necessarily the
-    # one that was misread: every field of a corrected group must stand on its own margin, and
-    # no doubt is cleared in that group (the misread may be a doubtful field whose truth the
-    # evidence does not even support, the sums then made to hold by changing another).
+    """Clear a doubt only where a sum holds the field: its own reading (never a value the
+    arithmetic chose for it) satisfies a sum whose other members are confident readings of
+    their own. Doubts of any other kind (a disagreement, a correction, a failing sum) stay.
+
+    When the arithmetic had to correct a sum, the field it changed is not necessarily the one
+    that was misread: a confident field of a corrected group must beat every consistent
+    alternative by a wide margin, or it is flagged too.
+    """
+    def confident(i: int) -> bool:
+        r = readings[i]
+        return (not r.uncertain and r.given and r.value == r.read
+                and r.read_confidence >= CONFIDENT)
+
     corrected = pagedecode.corrected_fields(decoded)
-    suspects = {i for i in corrected if not readings[i].uncertain}
     out = []
     for i, reading in enumerate(readings):
-        doubts = set(reading.reasons) & SETTLEABLE
-        clear = i not in corrected and not set(reading.reasons) - SETTLEABLE - {"unchecked"}
-        if (doubts and clear) or i in suspects:
-            settled = pagedecode.margin(lps, decoded, i) >= SETTLED_NATS
-            if doubts and clear and settled:
-                reasons = tuple(r for r in reading.reasons if r not in SETTLEABLE)
-                reading = replace(reading, reasons=(*reasons, "settled"), uncertain=False)
-            elif i in suspects and not settled:
-                reading = replace(reading, reasons=(*reading.reasons, "arithmetic"),
-                                  uncertain=True)
+        doubts = set(reading.reasons) - {"unchecked"}
+        if doubts and doubts <= SETTLEABLE and reading.value == reading.read and any(
+            all(confident(j) for j in others)
+            for others in pagedecode.holding_checks(decoded, i)
+        ):
+            reasons = tuple(r for r in reading.reasons if r not in SETTLEABLE)
+            reading = replace(reading, reasons=(*reasons, "settled"), uncertain=False)
+        elif (i in corrected and not reading.uncertain
+              and pagedecode.margin(lps, decoded, i) < SETTLED_NATS):
+            reading = replace(reading, reasons=(*reading.reasons, "arithmetic"), uncertain=True)
         out.append(reading)
     return out
 
@@ -376,7 +385,7 @@ def _flag(
 ) -> list[FieldReading]:
     norm = lps - np.logaddexp.reduce(lps, axis=1, keepdims=True)
     written_sym = fusion.symbol_argmax(writing)
-    written_sure = writing.max(axis=-1) >= STRONG_WRITING
+    written_p = writing.max(axis=-1)
     bubble_best = bubbles.argmax(axis=-1)
     bubble_sym = np.where(bubble_best == 0, 10, bubble_best - 1)
     bubble_sure = bubbles.max(axis=-1) >= 0.9
@@ -393,20 +402,27 @@ def _flag(
         if confidence < CONFIDENT:
             reasons.append("low_confidence")
         expected = fusion.value_symbols(value)
+        found = decoded.group_of(i)
+        unchecked = found is None or (f.kind in VOTE_KINDS and not found[0].complete)
+        written_sure = written_p[i] >= (STRONG_WRITING_UNCHECKED if unchecked else STRONG_WRITING)
         for j in range(layout.DIGITS):
             lead = expected[j] == 10
             w, b = int(written_sym[i, j]), int(bubble_sym[i, j])
             agree = (w in (0, 10) and b in (0, 10)) if lead else w == b
             marked = b != 10  # an empty column is no evidence, so no disagreement either
-            if not agree and marked and bubble_sure[i, j] and written_sure[i, j]:
+            # How much the writing allows the bubbled digit (a leading 0 may be an X or blank).
+            said = writing[i, j, b] if marked else 1.0
+            if marked and lead and b == 0:
+                said += writing[i, j, X_CLASS] + writing[i, j, BLANK_CLASS]
+            denies = said < WRITING_DENIES
+            if not agree and marked and bubble_sure[i, j] and (written_sure[j] or denies):
                 reasons.append("disagree")  # two confident readings that differ: a slip?
                 break
         if value != decoded.raw[i]:
             reasons.append("corrected")
         if int(written_sym[i, -1]) == 10 and int(bubble_sym[i, -1]) == 10:
             reasons.append("empty")
-        found = decoded.group_of(i)
-        if found is None or (f.kind in VOTE_KINDS and not found[0].complete):
+        if unchecked:
             reasons.append("unchecked")  # no sum on this page holds it: the whole form will
         if i in failing:  # the decoder gave up on its group: the page as written, to correct
             reasons.append("inconsistent")

@@ -15,6 +15,7 @@ GOLDEN = {
     "ppwp_skipped.jpg": SKIPPED,
     "ppwp_sums_wrong.jpg": SUMS_WRONG,
     "ppwp_slip.jpg": CLEAN,
+    "ppwp_slip_unchecked.jpg": CLEAN,
 }
 
 
@@ -42,13 +43,16 @@ def test_a_consistent_page_reads_every_value_and_flags_only_disagreements() -> N
     result = _read("ppwp_clean.jpg")
     assert result.values() == CLEAN
     assert all(c.ok and not c.corrected for c in result.checks)
+    flagged = [f.key for f in result.fields if f.uncertain]
     for f in result.fields:
         assert "corrected" not in f.reasons and "inconsistent" not in f.reasons
         # Two readings that agree are settled; a field is flagged only where the handwriting
         # confidently says another digit than the bubbles (a slip, or a misread: the officer
-        # looks), or where no sum on the page can settle a reading short of sure (DIS, PDIS).
+        # looks), or where its reading is short of sure and no sum of confident readings holds
+        # it: no sum on the page (DIS, PDIS), or another of its sum's fields is flagged too.
         differs = f.written.replace("X", "-").replace("_", "-") != f.bubbles
-        unsettleable = {"low_confidence", "unchecked"} <= set(f.reasons)
+        lone = flagged == [f.key]
+        unsettleable = "low_confidence" in f.reasons and ("unchecked" in f.reasons or not lone)
         assert not f.uncertain or (differs and "disagree" in f.reasons) or unsettleable, f
 
 
@@ -73,12 +77,15 @@ def test_paper_arithmetic_that_is_wrong_is_read_as_written_with_the_failing_sum_
         ("sum_equals_sah", "120+95+47 = 262, SAH = 255")
     ]
     assert not any(c.corrected for c in result.checks)
+    failing_sum = {"01", "02", "03", "SAH"}
     for f in result.fields:
         assert f.value == f.read, f
-        assert "corrected" not in f.reasons and "settled" not in f.reasons, f
-        # The officer is pointed at the numbers of the failing sum, not at the others.
-        assert ("inconsistent" in f.reasons) == (f.key in {"01", "02", "03", "SAH"}), f
-        assert f.uncertain or f.key not in {"01", "02", "03", "SAH"}, f
+        assert "corrected" not in f.reasons, f
+        # The officer is pointed at the numbers of the failing sum, not at the others; no
+        # doubt in the failing sum is cleared (a sum that holds elsewhere may settle its own).
+        assert ("inconsistent" in f.reasons) == (f.key in failing_sum), f
+        assert f.uncertain or f.key not in failing_sum, f
+        assert "settled" not in f.reasons or f.key not in failing_sum, f
     assert result.needs_confirmation
 
 
@@ -89,3 +96,15 @@ def test_a_bubble_that_disagrees_with_its_digit_flags_the_field() -> None:
     assert slipped.written == "X95" and slipped.bubbles == "-45"
     assert slipped.uncertain and "disagree" in slipped.reasons and "settled" not in slipped.reasons
     assert result.needs_confirmation
+
+
+def test_a_disagreement_no_sum_can_check_is_flagged_and_shown_to_the_officer() -> None:
+    result = _read("ppwp_slip_unchecked.jpg")  # DIS: 4 written, 7 bubbled; no sum holds DIS
+    dis = next(f for f in result.fields if f.key == "DIS")
+    assert dis.written == "XX4" and dis.bubbles == "--7"
+    assert dis.uncertain and {"disagree", "unchecked"} <= set(dis.reasons)
+    assert "settled" not in dis.reasons
+    assert result.needs_confirmation
+    # Everything else on the page is as written and meant.
+    assert {k: v for k, v in result.values().items() if k != "DIS"} == {
+        k: v for k, v in CLEAN.items() if k != "DIS"}

@@ -159,3 +159,19 @@ def test_a_page_without_every_ballot_field_checks_only_what_it_holds() -> None:
     assert decoded.values == [255, 5, 260, 260]
     names = [c.name for c in decoded.checks]
     assert names == ["sah_plus_ts_equals_ballots", "ballots_equal_voters"]
+
+
+def test_an_empty_column_is_no_evidence_unless_a_later_column_of_the_number_is_marked() -> None:
+    # Bubbles skipped altogether: the handwriting alone decides, an empty column is no blank.
+    skipped = _field("285", "---", confidence=0.9)
+    assert "".join(str(int(c)) for c in skipped.argmax(axis=-1)) == "285"
+    assert np.allclose(skipped.argmax(axis=-1), _writing("285", 0.9).argmax(axis=-1))
+    # The officer marked the units but left the leading columns empty: that speaks for "no
+    # digit" there, so an X read short of sure still makes a sure number.
+    marked = fusion.number_log_probs(_field("XX2", "--2", confidence=0.9)[None])[0]
+    unmarked = fusion.number_log_probs(_field("XX2", "---", confidence=0.9)[None])[0]
+    share = lambda lp: float(np.exp(lp[2] - np.logaddexp.reduce(lp)))  # noqa: E731
+    assert share(marked) > fusion.SURE_FIELD > share(unmarked)
+    assert fusion.leading_unmarked(fusion.bubble_probabilities(_fills("-45"))).tolist() == [
+        True, False, False]
+    assert not fusion.leading_unmarked(fusion.bubble_probabilities(_fills("---"))).any()

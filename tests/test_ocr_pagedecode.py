@@ -56,3 +56,23 @@ def test_a_party_block_on_one_page_adds_up_and_a_cut_one_waits_for_the_whole_for
     assert {"01", "01.1", "01.2", "01.J"} in members
     assert not any("02.J" in m or "02" in m for m in members)  # 02's list runs onto page 2
     assert dpr.get_field("02.J").page == 2
+
+
+def test_a_sum_holds_a_field_only_as_decoded_and_names_its_other_members() -> None:
+    ppwp = demo_templates()["PPWP"]
+    fields = ppwp.fields_on(1)
+    keys = [f.key for f in fields]
+    lps = _lps(ppwp, CLEAN, {"SSTD": ("X31", "---")})  # bubbles skipped on one field
+    decoded = pagedecode.decode(lps, fields, ppwp, 293)
+    held = pagedecode.holding_checks(decoded, keys.index("SSTD"))
+    # SSR + SSTD + SS = SSD, with SS fixed from the votes: the others are SSR, SS and SSD.
+    assert [sorted(keys[i] for i in others) for others in held] == [["SS", "SSD", "SSR"]]
+    # A sum the decoder gave up on (the paper's own arithmetic wrong) holds nothing.
+    wrong = dict(CLEAN, SAH=CLEAN["SAH"] - 7)
+    texts = [f"{wrong[f.key]:>3}".replace(" ", "X") for f in fields]
+    p = np.stack([_field(t, t.replace("X", "-")) for t in texts])
+    p_lps = fusion.number_log_probs(p)
+    given_up = pagedecode.decode(fusion.supported_log_probs(p, p_lps), fields, ppwp, 293)
+    assert given_up.gave_up
+    assert pagedecode.holding_checks(given_up, keys.index("01")) == []
+    assert pagedecode.holding_checks(given_up, keys.index("SAH")) == []

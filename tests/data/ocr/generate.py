@@ -116,6 +116,9 @@ def main(only: set[str] | None = None) -> None:
     shots["ppwp_upside_down.jpg"] = synth.photograph(upside, np.random.default_rng(12), spec)
     slipped = form(CLEAN, 4, slip=("02", 1, 4))  # 95 written, 45 bubbled
     shots["ppwp_slip.jpg"] = synth.photograph(slipped, np.random.default_rng(13), GENTLE)
+    unchecked = form(CLEAN, 6, slip=("DIS", 2, 7))  # 4 written, 7 bubbled; no sum holds DIS
+    shots["ppwp_slip_unchecked.jpg"] = synth.photograph(unchecked, np.random.default_rng(19),
+                                                        GENTLE)
     skipped = form(SKIPPED, 4, skip_bubbles=True)  # digits written, no bubble marked
     shots["ppwp_skipped.jpg"] = synth.photograph(skipped, np.random.default_rng(14), GENTLE)
     wrong = form(SUMS_WRONG, 5)  # written and bubbled alike; the sums do not hold on paper
