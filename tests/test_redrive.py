@@ -25,7 +25,7 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
 from channels.base import Incoming
-from jobs.queues import FAILURE_TTL, INBOUND, QUEUE_NAMES
+from jobs.queues import FAILURE_TTL, INBOUND, PHOTO, QUEUE_NAMES
 from jobs.redrive import cause
 from jobs.sweeper import BATCH, sweep
 from relay import inbox
@@ -271,7 +271,8 @@ def test_a_photo_whose_job_failed_is_read_and_answered_once_the_database_is_back
     content = (GOLDEN / "ppwp_clean.jpg").read_bytes()
     file_id = telegram.add_file(content, "photos/ppwp_clean.jpg")
     post(client, tu.photo_update(9301, USER, file_id=file_id, file_size=len(content)))
-    Worker([Queue(INBOUND, connection=redis_conn)], connection=redis_conn).work(
+    queues = [Queue(name, connection=redis_conn) for name in (INBOUND, PHOTO)]
+    Worker(queues, connection=redis_conn).work(
         burst=True, max_jobs=jobs_before, logging_level="CRITICAL"
     )
     with database_down(db, tmp_path, monkeypatch):
