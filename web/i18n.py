@@ -61,6 +61,11 @@ CATALOG: dict[str, dict[str, str]] = {
         "id": "Data terbuka: setiap TPS (CSV)",
         "en": "Open data: every TPS (CSV)",
     },
+    "map_title": {
+        "id": "Peta provinsi {contest}: TPS terkonfirmasi",
+        "en": "Provinces, {contest}: TPS confirmed",
+    },
+    "map_no_data": {"id": "belum ada data", "en": "no data"},
     "vote_share": {"id": "Perolehan suara (bagan)", "en": "Vote share (chart)"},
     "turnout": {"id": "Partisipasi pemilih", "en": "Turnout"},
     "turnout_tps": {"id": "dari {n} TPS yang melaporkan", "en": "over {n} TPS reporting"},

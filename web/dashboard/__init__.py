@@ -27,6 +27,7 @@ from relay.models import (
     TallyEvidence,
 )
 from web import public
+from web.dashboard import tile_map
 from web.dashboard.search import find, parents
 from web.i18n import t
 
@@ -70,9 +71,25 @@ def region(contest_code: str, region_code: str = "") -> ResponseReturnValue:
             abort(404)
         chart = public.chart_points(results.timeline(db, contest.code, view["area"].code))
         updated = results.last_updated(db, contest.code, view["area"].code)
+        provinces = _tile_map(view["children"]) if view["level"] == "national" else None
         return render_template(
-            "dashboard/region.html", contest=contest, view=view, chart=chart, updated=updated
+            "dashboard/region.html",
+            contest=contest,
+            view=view,
+            chart=chart,
+            updated=updated,
+            tile_map=provinces,
         )
+
+
+def _tile_map(provinces: list[Any]) -> dict[str, Any]:
+    width, height = tile_map.size()
+    return {
+        "tiles": tile_map.tiles(provinces),
+        "width": width,
+        "height": height,
+        "tile": tile_map.TILE,
+    }
 
 
 @blueprint.get("/tps/<code>")
