@@ -58,6 +58,10 @@ def test_no_public_page_scrolls_sideways(live: str, browser, demo: str, width: i
             page.goto(live + path)
             if (overflow := _sideways(page)) > 0:
                 too_wide[path] = overflow
+        if width == 1366:
+            page.goto(live + "/results/PPWP")
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "results-national.png"), full_page=True)
         if width == 360:
             page.goto(live + "/results/DPR/3576011001")
             ARTIFACTS.mkdir(exist_ok=True)
