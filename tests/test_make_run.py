@@ -61,12 +61,20 @@ def _alive(pid: int) -> bool:
 
 def test_make_run_starts_and_stops_quietly_on_ctrl_c(tmp_path: Path) -> None:
     port = _free_port()
+    # The embedded defaults, as on a fresh machine: none of the test session's own database,
+    # Redis or provider settings (a MIGRATION_DATABASE_URL left from them would migrate the
+    # session's database instead of this one).
     env = {
         key: value for key, value in os.environ.items()
-        if key not in {"REDIS_URL", "TELEGRAM_BOT_TOKEN", "MAKEFLAGS", "MAKELEVEL"}
+        if key not in {
+            "REDIS_URL", "TELEGRAM_BOT_TOKEN", "MAKEFLAGS", "MAKELEVEL", "MIGRATION_DATABASE_URL",
+            "TEST_DATABASE_URL", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "SMS_GATEWAY_SECRET",
+        }
     }
+    database = f"sqlite:///{tmp_path / 'relay.db'}"
     env.update({
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'relay.db'}",
+        "DATABASE_URL": database,
+        "MIGRATION_DATABASE_URL": database,
         "PORT": str(port),
         "PUBLIC_URL": f"http://127.0.0.1:{port}",
         "VENV": str(Path(sys.executable).parent.parent),
