@@ -22,6 +22,7 @@ from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError
 
 from jobs import request_redis
+from jobs.redis_client import client_from_url
 from relay.config import load_settings
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ def redis_connection(url: str | None = None) -> Redis:
         return request_redis.connection(url)
     key = (url, os.getpid())
     if key not in _connections:
-        _connections[key] = Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
+        _connections[key] = client_from_url(url, socket_timeout=5, socket_connect_timeout=2)
     return _connections[key]
 
 

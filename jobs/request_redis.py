@@ -24,6 +24,8 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.retry import Retry
 
+from jobs.redis_client import client_from_url
+
 log = logging.getLogger(__name__)
 
 SOCKET_TIMEOUT = 0.25
@@ -46,7 +48,7 @@ def connection(url: str) -> Redis:
     key = (url, os.getpid())
     client = _clients.get(key)
     if client is None:
-        client = Redis.from_url(
+        client = client_from_url(
             url,
             socket_timeout=SOCKET_TIMEOUT,
             socket_connect_timeout=SOCKET_TIMEOUT,
