@@ -195,6 +195,26 @@ def _line(node: yaml.Node | None, fallback: int) -> int:
     return node.start_mark.line + 1 if node is not None else fallback
 
 
+@dataclass
+class _Entry:
+    """One contest of the election file while it is checked: its mapping, its YAML node (for
+    line numbers), the folder its companion files are in, and the problems found so far."""
+
+    item: dict[str, Any]
+    node: yaml.Node
+    line: int
+    label: str
+    base: Path
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+    def at(self, key: str) -> int:
+        """The line of `key`'s value, or the contest's own line."""
+        return _line(_value_node(self.node, key), self.line)
+
+    def error(self, key: str, text: str) -> None:
+        self.errors.append((self.at(key), f"{self.label}: {text}"))
+
+
 def _validate(
     item: Any, node: yaml.Node, position: int, base: Path, report: LoadReport
 ) -> _Contest | None:
@@ -205,36 +225,27 @@ def _validate(
             line, f"contest #{position}: expected a mapping with code, name, candidates"
         )
         return None
-    errors: list[tuple[int, str]] = []
     code = item.get("code")
     label = f"contest {code}" if isinstance(code, str) and code else f"contest #{position}"
+    entry = _Entry(item, node, line, label, base)
+    errors = entry.errors
     if not isinstance(code, str) or not CODE.fullmatch(code):
-        errors.append(
-            (
-                _line(_value_node(node, "code"), line),
-                f"{label}: code must be 2-10 uppercase letters, got {code!r}",
-            )
-        )
+        entry.error("code", f"code must be 2-10 uppercase letters, got {code!r}")
     name = item.get("name")
     name = name.strip() if isinstance(name, str) else ""
     if (reason := check_name(name, 200)) is not None:
-        errors.append((_line(_value_node(node, "name"), line), f"{label}: {reason}"))
-    regions = _regions(
-        item.get("regions"), _line(_value_node(node, "regions"), line), label, errors
-    )
-    kind = _kind(item, node, code, line, label, errors)
-    required = _required(item, node, kind, line, label, errors)
+        entry.error("name", reason)
+    regions = _regions(item.get("regions"), entry.at("regions"), label, errors)
+    kind = _kind(entry, code)
+    required = _required(entry, kind)
     ballot_key = "parties" if kind == PARTIES and "parties" in item else "candidates"
     if kind == PARTIES and isinstance(item.get("candidates"), str) and "parties" not in item:
         ballot_key = "parties"  # `candidates: FILE` names the lists: the parties are missing
-    area_file = _area_file(item, node, kind, base, line, label, errors)
+    area_file = _area_file(entry, kind)
     if area_file is not None and "candidates" in item:
-        errors.append(
-            (
-                _line(_value_node(node, "candidates"), line),
-                f"{label}: a contest with areas takes its candidates from the area file; "
-                "remove `candidates`",
-            )
+        entry.error(
+            "candidates",
+            "a contest with areas takes its candidates from the area file; remove `candidates`",
         )
     candidates = (
         []
@@ -243,15 +254,11 @@ def _validate(
             item.get(ballot_key), _value_node(node, ballot_key), line, label, ballot_key, errors
         )
     )
-    lists = _lists(item, node, kind, base, line, label, errors) if kind == PARTIES else None
+    lists = _lists(entry) if kind == PARTIES else None
     if kind == CANDIDATES and ("dapils" in item or "parties" in item):
         key = "dapils" if "dapils" in item else "parties"
-        errors.append(
-            (
-                _line(_value_node(node, key), line),
-                f"{label}: {key} are for party contests (kind: parties), this one is "
-                "kind: candidates",
-            )
+        entry.error(
+            key, f"{key} are for party contests (kind: parties), this one is kind: candidates"
         )
     for error in errors:
         report.add_error(*error)
@@ -265,114 +272,70 @@ def _validate(
     )
 
 
-def _area_file(
-    item: dict[str, Any],
-    node: yaml.Node,
-    kind: str,
-    base: Path,
-    line: int,
-    label: str,
-    errors: list[tuple[int, str]],
-) -> Path | None:
+def _area_file(entry: _Entry, kind: str) -> Path | None:
     """`areas: FILE` of a regional candidate contest (relay.loaders.area_lists)."""
-    if "areas" not in item:
+    if "areas" not in entry.item:
         return None
-    raw = item.get("areas")
-    at = _line(_value_node(node, "areas"), line)
+    raw = entry.item.get("areas")
     if kind == PARTIES:
-        errors.append((at, f"{label}: areas are for candidate contests; party contests use dapils"))
+        entry.error("areas", "areas are for candidate contests; party contests use dapils")
         return None
     if not isinstance(raw, str) or not raw.strip():
-        errors.append(
-            (at, f"{label}: areas must name a CSV file (area,area_name,regions,number,name)")
-        )
+        entry.error("areas", "areas must name a CSV file (area,area_name,regions,number,name)")
         return None
-    return _companion(base, raw.strip(), at, label, errors)
+    return _companion(entry.base, raw.strip(), entry.at("areas"), entry.label, entry.errors)
 
 
-def _kind(
-    item: dict[str, Any],
-    node: yaml.Node,
-    code: Any,
-    line: int,
-    label: str,
-    errors: list[tuple[int, str]],
-) -> str:
+def _kind(entry: _Entry, code: Any) -> str:
     default = PARTIES if code in PARTY_CONTESTS else CANDIDATES
-    kind = item.get("kind", default)
+    kind = entry.item.get("kind", default)
     if kind not in KINDS:
-        errors.append(
-            (
-                _line(_value_node(node, "kind"), line),
-                f"{label}: kind must be one of {', '.join(KINDS)}, got {kind!r}",
-            )
-        )
+        entry.error("kind", f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
         return default
     return kind
 
 
-def _required(
-    item: dict[str, Any],
-    node: yaml.Node,
-    kind: str,
-    line: int,
-    label: str,
-    errors: list[tuple[int, str]],
-) -> list[str]:
-    raw = item.get("required") or []
-    at = _line(_value_node(node, "required"), line)
+def _required(entry: _Entry, kind: str) -> list[str]:
+    raw = entry.item.get("required") or []
     if not isinstance(raw, list):
-        errors.append((at, f"{label}: required must be a list of sections"))
+        entry.error("required", "required must be a list of sections")
         return []
     out: list[str] = []
     for section in raw:
         if section not in SECTIONS:
-            errors.append(
-                (
-                    at,
-                    f"{label}: required section {section!r} is not one of {', '.join(SECTIONS)}",
-                )
+            entry.error(
+                "required",
+                f"required section {section!r} is not one of {', '.join(SECTIONS)}",
             )
         elif section == "candidates" and kind != PARTIES:
-            errors.append(
-                (at, f"{label}: required section 'candidates' is for party contests only")
-            )
+            entry.error("required", "required section 'candidates' is for party contests only")
         elif section not in out:
             out.append(section)
     return out
 
 
-def _lists(
-    item: dict[str, Any],
-    node: yaml.Node,
-    kind: str,
-    base: Path,
-    line: int,
-    label: str,
-    errors: list[tuple[int, str]],
-) -> ContestLists:
+def _lists(entry: _Entry) -> ContestLists:
     """Where a party contest's dapils and candidate lists come from (read after validation)."""
     lists = ContestLists()
+    item = entry.item
     raw = item.get("dapils")
-    dapils_node = _value_node(node, "dapils")
-    at = _line(dapils_node, line)
     if isinstance(raw, str):
-        lists.dapil_files.append(_companion(base, raw, at, label, errors))
+        lists.dapil_files.append(
+            _companion(entry.base, raw, entry.at("dapils"), entry.label, entry.errors)
+        )
     elif raw is not None and not (
-        isinstance(raw, list) and isinstance(dapils_node, yaml.SequenceNode)
+        isinstance(raw, list) and isinstance(_value_node(entry.node, "dapils"), yaml.SequenceNode)
     ):
-        errors.append((at, f"{label}: dapils must be a list or a CSV file name"))
+        entry.error("dapils", "dapils must be a list or a CSV file name")
     files = item.get("candidates") if "parties" in item else None
     if isinstance(files, str):
-        at = _line(_value_node(node, "candidates"), line)
-        lists.candidate_files.append(_companion(base, files, at, label, errors))
+        lists.candidate_files.append(
+            _companion(entry.base, files, entry.at("candidates"), entry.label, entry.errors)
+        )
     elif files is not None:
-        errors.append(
-            (
-                _line(_value_node(node, "candidates"), line),
-                f"{label}: candidates of a party contest must be a CSV file name "
-                "(or lists inside each dapil)",
-            )
+        entry.error(
+            "candidates",
+            "candidates of a party contest must be a CSV file name (or lists inside each dapil)",
         )
     return lists
 

@@ -51,8 +51,10 @@ def _range(column, prefix: str):  # type: ignore[no-untyped-def]
     return column.between(prefix, prefix + "\uffff")
 
 
-def rows(db: Session, contest: Contest, region: str, base_url: str) -> Iterator[list[object]]:
-    numbers = numbers_of_contest(db, contest)
+def rows(
+    db: Session, contest: Contest, region: str, base_url: str, numbers: list[int]
+) -> Iterator[list[object]]:
+    """One row per TPS on the contest's ballot within `region`; `numbers` as in the header."""
     scope = contest.region_scope or []
     evidence = dict(
         db.execute(
@@ -131,7 +133,7 @@ def stream(db: Session, contest: Contest, region: str, base_url: str) -> Iterato
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header(numbers))
-    for count, row in enumerate(rows(db, contest, region, base_url), start=1):
+    for count, row in enumerate(rows(db, contest, region, base_url, numbers), start=1):
         writer.writerow(row)
         if count % BATCH == 0:
             yield buffer.getvalue()
