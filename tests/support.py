@@ -19,12 +19,15 @@ from jobs.queues import QUEUE_NAMES
 from relay.config import ROOT
 
 
-def drain(connection: Redis, timeout: float = 30.0) -> None:
-    """Run a real (forking) RQ worker in burst mode until no job is queued or scheduled."""
+def drain(
+    connection: Redis, timeout: float = 30.0, worker_class: type[Worker] = Worker
+) -> None:
+    """Run a real RQ worker (by default RQ's forking one) in burst mode until no job is
+    queued or scheduled."""
     queues = [Queue(name, connection=connection) for name in QUEUE_NAMES]
     deadline = time.monotonic() + timeout
     while True:
-        Worker(queues, connection=connection).work(
+        worker_class(queues, connection=connection).work(
             burst=True, with_scheduler=True, logging_level=os.environ.get("TEST_RQ_LOG", "WARNING")
         )
         scheduled = sum(ScheduledJobRegistry(queue=q).count for q in queues)

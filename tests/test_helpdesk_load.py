@@ -8,16 +8,11 @@ change request is a review item; every officer's answer is sent, not only queued
 
 from __future__ import annotations
 
-import os
-import time
 from pathlib import Path
 
-from redis import Redis
-from rq import Queue
-from rq.registry import ScheduledJobRegistry
 from sqlalchemy import func, select
 
-from jobs.queues import QUEUE_NAMES
+from jobs.worker import RelayWorker
 from relay.db import session_scope
 from relay.loaders.regions import load_regions
 from relay.loaders.roster import import_roster
@@ -29,7 +24,7 @@ from relay.models import (
     Ticket,
     TicketMessage,
 )
-from tests.support import converse, post_gateway
+from tests.support import converse, drain, post_gateway
 
 OFFICERS = 1_000
 VILLAGES = 10  # of 100 TPS each, in district 357601 of the demo regions
@@ -94,24 +89,6 @@ def load_officers(directory: Path, url: str) -> None:
         assert not report.errors, report.errors
 
 
-def drain_with_relay_worker(connection: Redis, timeout: float = 120.0) -> None:
-    """The production worker class (conversation turns and sends run in process), in burst
-    mode until nothing is queued or scheduled."""
-    from jobs.worker import RelayWorker
-
-    queues = [Queue(name, connection=connection) for name in QUEUE_NAMES]
-    deadline = time.monotonic() + timeout
-    while True:
-        RelayWorker(queues, connection=connection).work(
-            burst=True, with_scheduler=True, logging_level=os.environ.get("TEST_RQ_LOG", "WARNING")
-        )
-        scheduled = sum(ScheduledJobRegistry(queue=q).count for q in queues)
-        if not scheduled and not sum(q.count for q in queues):
-            return
-        assert time.monotonic() < deadline, f"{scheduled} jobs still scheduled"
-        time.sleep(0.25)
-
-
 def count(query) -> int:
     with session_scope() as session:
         return session.scalar(query) or 0
@@ -152,7 +129,7 @@ def test_a_thousand_officers_get_answers_and_only_real_problems_open_tickets(
         for i, body in round_.items():
             response = post_gateway(client, f"load-{len(round_)}-{i}", phone(i), body)
             assert response.status_code == 200
-        drain_with_relay_worker(redis_conn)
+        drain(redis_conn, 120.0, RelayWorker)
 
     sent = count(
         select(func.count())
