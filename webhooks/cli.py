@@ -96,7 +96,7 @@ def simulate_photo(phone: str, timeout: float, file: str) -> None:
     try:
         for reply in wait_for_replies(inbound_id, timeout, until_sequence=until):
             photo = (reply.extras or {}).get("photo")
-            page = f"  [annotated page: {media.path_of(photo)}]" if photo else ""
+            page = f"  [annotated page: {media.describe(photo)}]" if photo else ""
             click.echo(f"< {reply.text}{page}")
     except TimeoutError:
         click.echo(
