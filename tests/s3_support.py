@@ -58,6 +58,12 @@ class MotoServer:
             self.proc.wait(10)
         self.proc = None
 
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
     def client(self):  # type: ignore[no-untyped-def]
         return boto3.client(
             "s3",
@@ -67,8 +73,8 @@ class MotoServer:
             aws_secret_access_key=SECRET_KEY,
         )
 
-    def new_bucket(self) -> str:
-        name = f"relay-{uuid.uuid4().hex[:12]}"
+    def new_bucket(self, name: str | None = None) -> str:
+        name = name or f"relay-{uuid.uuid4().hex[:12]}"
         self.client().create_bucket(
             Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION}
         )
