@@ -12,9 +12,18 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from relay.config import ROOT, Settings, load_settings
-from relay.media_store import LocalStore, MediaMissing, MediaStore
+from relay.media_store import LocalStore, MediaMissing, MediaStore, MediaUnavailable
 
-__all__ = ["MediaMissing", "MediaStore", "load", "public_link", "save", "signed_link", "store"]
+__all__ = [
+    "MediaMissing",
+    "MediaStore",
+    "MediaUnavailable",
+    "load",
+    "public_link",
+    "save",
+    "signed_link",
+    "store",
+]
 
 EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
 # Seconds a photo link lives: long enough for a provider to fetch an attachment it was

@@ -12,9 +12,9 @@ from urllib.parse import urlsplit
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
-from relay.media_store import MediaMissing
+from relay.media_store import MediaMissing, MediaUnavailable
 
 # A store that does not answer fails the job fast (RQ and the sweeper retry it) rather than
 # holding a worker: a few seconds to connect, a photo's worth of time to transfer.
@@ -53,18 +53,23 @@ class S3Store:
         return self.prefix + key
 
     def put(self, key: str, content: bytes, content_type: str) -> None:
-        self._s3.put_object(
-            Bucket=self.bucket, Key=self._name(key), Body=content, ContentType=content_type
-        )
+        try:
+            self._s3.put_object(
+                Bucket=self.bucket, Key=self._name(key), Body=content, ContentType=content_type
+            )
+        except (BotoCoreError, ClientError) as exc:
+            raise MediaUnavailable(f"{self.location(key)}: {exc}") from exc
 
     def get(self, key: str) -> bytes:
         try:
             answer = self._s3.get_object(Bucket=self.bucket, Key=self._name(key))
+            return bytes(answer["Body"].read())
         except ClientError as exc:
             if _code(exc) in NOT_FOUND:
                 raise MediaMissing(key) from None
-            raise
-        return bytes(answer["Body"].read())
+            raise MediaUnavailable(f"{self.location(key)}: {exc}") from exc
+        except BotoCoreError as exc:
+            raise MediaUnavailable(f"{self.location(key)}: {exc}") from exc
 
     def exists(self, key: str) -> bool:
         try:
@@ -72,7 +77,9 @@ class S3Store:
         except ClientError as exc:
             if _code(exc) in NOT_FOUND:
                 return False
-            raise
+            raise MediaUnavailable(f"{self.location(key)}: {exc}") from exc
+        except BotoCoreError as exc:
+            raise MediaUnavailable(f"{self.location(key)}: {exc}") from exc
         return True
 
     def signed_url(self, key: str, expires_in: int) -> str:

@@ -19,9 +19,13 @@ class MediaMissing(LookupError):
     """No object under this key (never stored, or the key is not one of ours)."""
 
 
+class MediaUnavailable(RuntimeError):
+    """The store did not answer or refused: nothing was kept, try again later."""
+
+
 class MediaStore(Protocol):
-    """Where photos live. Every method may raise OSError or the client's own error when the
-    store cannot be reached: callers let that fail the job, which is retried (nothing lost)."""
+    """Where photos live. Every method raises MediaUnavailable when the store cannot be
+    reached: jobs let that fail them and are retried (nothing lost)."""
 
     def put(self, key: str, content: bytes, content_type: str) -> None:
         """Keep `content` under `key`; idempotent (keys are content addresses)."""
@@ -64,10 +68,13 @@ class LocalStore:
         path = self.path(key)
         if path.exists():
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_bytes(content)
-        tmp.replace(path)  # atomic: a reader never sees half a photo
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(path.suffix + ".tmp")
+            tmp.write_bytes(content)
+            tmp.replace(path)  # atomic: a reader never sees half a photo
+        except OSError as exc:  # a full disk, a lost mount
+            raise MediaUnavailable(f"cannot write {path}: {exc}") from exc
 
     def get(self, key: str) -> bytes:
         try:
