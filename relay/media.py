@@ -80,6 +80,15 @@ def _s3_store(
     return S3Store(bucket, prefix, s3, presigner)
 
 
+def warm() -> None:
+    """Before a worker forks its work horses: load what each would load again per job (the
+    S3 client's service model; nothing for the local directory)."""
+    if os.environ.get("MEDIA_URL", "").strip().startswith("s3://"):
+        from relay.media_s3 import warm as warm_s3
+
+        warm_s3()
+
+
 def key_for(content: bytes, content_type: str) -> str:
     digest = hashlib.sha256(content).hexdigest()
     return f"{digest[:2]}/{digest}{EXTENSIONS.get(content_type, '.bin')}"
