@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
+import secrets
 import time
 from pathlib import Path
 from typing import Protocol
@@ -70,9 +72,11 @@ class LocalStore:
             return
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(path.suffix + ".tmp")
+            # A name of its own per writer, then an atomic rename: a reader never sees half a
+            # photo, and two machines writing the same photo to a shared mount never clash.
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
             tmp.write_bytes(content)
-            tmp.replace(path)  # atomic: a reader never sees half a photo
+            tmp.replace(path)
         except OSError as exc:  # a full disk, a lost mount
             raise MediaUnavailable(f"cannot write {path}: {exc}") from exc
 

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Self
 
-import boto3
 import pytest
 import requests
 
@@ -65,6 +64,8 @@ class MotoServer:
         self.stop()
 
     def client(self):  # type: ignore[no-untyped-def]
+        import boto3  # only tests that use the store pay for the import
+
         return boto3.client(
             "s3",
             endpoint_url=self.url,
