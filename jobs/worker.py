@@ -30,7 +30,7 @@ import ocr.reader
 import ocr.templates
 from jobs.scheduling import SchedulingWorker
 from ocr import classifier
-from relay import logs
+from relay import logs, media
 
 # Imported once here, so a forked horse starts with them: a photo's reading horse spent
 # ~250 ms importing OpenCV and the reader before this (measured on this project's machine).
@@ -50,6 +50,7 @@ IN_PROCESS = frozenset({"jobs.inbound.process_inbound", "jobs.outbound.send_outb
 logs.configure()
 configure_mappers()  # once here, not in every work horse
 classifier.load()  # the digit model's weights, shared with every horse (copy on write)
+media.warm()  # photos in S3: boto3 and its service model, ~0.7 s per horse otherwise
 
 
 class RelayWorker(SchedulingWorker):

@@ -15,6 +15,7 @@ import pytest
 import redis
 from sqlalchemy import text
 
+from tests.s3_support import s3_media, s3_server  # noqa: F401 (fixtures: an S3 server)
 from tests.support import ThrowawayDatabase, owner_connection, throwaway_postgres
 
 # Fast backoff for tests: retries are still scheduled through RQ's scheduler.

@@ -229,7 +229,7 @@ def test_photo_reader_items_show_the_photo_beside_the_values(client, redis_conn)
     page = client.get(f"/console/review/{item_id}").get_data(as_text=True)
     assert f'src="/console/media/{inbound_id}/0"' in page and "bacaan ragu" in page
     assert "0.41" in page
-    photo = client.get(f"/console/media/{inbound_id}/0")
+    photo = client.get(f"/console/media/{inbound_id}/0", follow_redirects=True)  # signed link
     assert photo.status_code == 200 and photo.data == png and photo.mimetype == "image/png"
     post_form(client, f"/console/review/{item_id}/dismiss", {"note": "dibaca manual"})
     with session_scope() as session:

@@ -81,7 +81,8 @@ def test_photo_with_the_confirmed_numbers_is_kept_as_evidence(
     page = client.get(f"/tps/{TPS}").get_data(as_text=True)
     link = f"/tps/{TPS}/evidence/{evidence_id}"
     assert f'href="{link}"' in page and "foto bukti ditambahkan (petugas)" in page
-    image = client.get(link)
+    assert client.get(link).headers["Location"].startswith("/media/")  # a signed, expiring link
+    image = client.get(link, follow_redirects=True)
     assert image.status_code == 200 and image.data == (GOLDEN / "ppwp_clean.jpg").read_bytes()
     assert client.get(f"/tps/3576011001002/evidence/{evidence_id}").status_code == 404
 

@@ -23,6 +23,7 @@ from flask import Blueprint, Flask, Request, abort, redirect, request, session, 
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask.typing import ResponseReturnValue
 
+from relay import media
 from web.i18n import LANGUAGES, current_language, t
 
 blueprint = Blueprint(
@@ -37,6 +38,13 @@ CSP = (
     "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
     "object-src 'none'"
 )
+
+
+def content_security_policy() -> str:
+    """CSP, letting images also come from the photo store when its signed links point there
+    (S3: the photo routes redirect to presigned URLs)."""
+    origin = media.link_origin()
+    return CSP.replace("img-src 'self' data:", f"img-src 'self' data: {origin}") if origin else CSP
 
 
 class _SessionInterface(SecureCookieSessionInterface):
@@ -135,7 +143,7 @@ def _security_headers(response):  # type: ignore[no-untyped-def]
         # Operators' pages hold officers' numbers and tickets: no browser or proxy keeps them.
         headers["Cache-Control"] = "no-store"
     if response.mimetype == "text/html":
-        headers.setdefault("Content-Security-Policy", CSP)
+        headers.setdefault("Content-Security-Policy", content_security_policy())
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("X-Frame-Options", "DENY")

@@ -440,6 +440,10 @@ CATALOG: dict[str, dict[str, str]] = {
     "sim_no_photo": {"id": "Pilih foto dulu.", "en": "Choose a photo first."},
     "sim_bad_photo": {"id": "Hanya JPEG, PNG atau WebP.", "en": "JPEG, PNG or WebP only."},
     "sim_photo_too_large": {"id": "Foto maksimal {n} MB.", "en": "Photos up to {n} MB."},
+    "sim_photo_store_down": {
+        "id": "Foto tidak tersimpan: penyimpanan foto tidak menjawab. Coba lagi sebentar lagi.",
+        "en": "Photo not kept: the photo store does not answer. Try again shortly.",
+    },
     "sim_photo_unavailable": {
         "id": "Pengiriman foto lewat simulator belum tersedia.",
         "en": "Sending photos through the simulator is not available yet.",

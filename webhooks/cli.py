@@ -92,11 +92,13 @@ def simulate_photo(phone: str, timeout: float, file: str) -> None:
         raise click.BadParameter(f"{phone!r} is not a phone number", param_hint="--from") from None
     except StorageError as exc:
         raise click.ClickException(f"not sent, the database is unreachable: {exc}") from None
+    except media.MediaUnavailable as exc:
+        raise click.ClickException(f"not sent, the photo store is unreachable: {exc}") from None
     click.echo(f"> [photo {file}]")
     try:
         for reply in wait_for_replies(inbound_id, timeout, until_sequence=until):
             photo = (reply.extras or {}).get("photo")
-            page = f"  [annotated page: {media.path_of(photo)}]" if photo else ""
+            page = f"  [annotated page: {media.describe(photo)}]" if photo else ""
             click.echo(f"< {reply.text}{page}")
     except TimeoutError:
         click.echo(

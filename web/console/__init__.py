@@ -19,7 +19,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     session,
     url_for,
 )
@@ -30,7 +29,7 @@ from sqlalchemy.orm import Session
 from bots import approvals, helpdesk, review
 from bots.replies import format_values, rule_failures
 from jobs.queues import enqueue_outbound
-from relay import media, operators
+from relay import operators
 from relay.ballots import Listed, ballot_for, listed
 from relay.db import session_scope
 from relay.models import (
@@ -50,6 +49,7 @@ from web.common import check_csrf, local_time, new_csrf_token, safe_next
 from web.console import delivery
 from web.console.ticket_filters import AGES, CHANNELS, TicketFilter
 from web.i18n import current_language, t
+from web.photo_links import redirect_to_photo
 
 blueprint = Blueprint("console", __name__, url_prefix="/console", template_folder="templates")
 
@@ -621,14 +621,7 @@ def photo(inbound_id: int, index: int) -> ResponseReturnValue:
         items = list(inbound.media or []) if inbound else []
     if index >= len(items) or not isinstance(items[index], dict) or not items[index].get("key"):
         abort(404)
-    item = items[index]
-    try:
-        path = media.path_of(str(item["key"]))
-    except ValueError:
-        abort(404)
-    if not path.exists():
-        abort(404)
-    return send_file(path, mimetype=str(item.get("content_type") or "application/octet-stream"))
+    return redirect_to_photo(str(items[index]["key"]))
 
 
 from web.console import attention  # noqa: E402,F401  (its routes: /console/attention)

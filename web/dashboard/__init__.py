@@ -10,12 +10,12 @@ import csv
 import io
 from typing import Any
 
-from flask import Blueprint, Response, abort, render_template, request, send_file
+from flask import Blueprint, Response, abort, render_template, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from relay import media, results
+from relay import results
 from relay.ballots import PARTIES, SECTION_KEYS
 from relay.db import session_scope
 from relay.models import (
@@ -30,6 +30,7 @@ from web import public
 from web.dashboard import tile_map
 from web.dashboard.search import find, parents
 from web.i18n import t
+from web.photo_links import redirect_to_photo
 
 blueprint = Blueprint("dashboard", __name__, template_folder="templates")
 
@@ -119,13 +120,7 @@ def tps_photo(code: str, submission_id: int, index: int) -> ResponseReturnValue:
         items = list(inbound.media or []) if inbound else []
     if index >= len(items) or not isinstance(items[index], dict) or not items[index].get("key"):
         abort(404)
-    try:
-        path = media.path_of(str(items[index]["key"]))
-    except ValueError:
-        abort(404)
-    if not path.exists():
-        abort(404)
-    return send_file(path, mimetype=str(items[index].get("content_type") or "image/jpeg"))
+    return redirect_to_photo(str(items[index]["key"]), public=True)
 
 
 @blueprint.get("/tps/<code>/evidence/<int:evidence_id>")
@@ -142,14 +137,8 @@ def tps_evidence(code: str, evidence_id: int) -> ResponseReturnValue:
             or submission.training
         ):
             abort(404)
-        key, content_type = found.media_key, found.content_type
-    try:
-        path = media.path_of(key)
-    except ValueError:
-        abort(404)
-    if not path.exists():
-        abort(404)
-    return send_file(path, mimetype=content_type or "image/jpeg")
+        key = found.media_key
+    return redirect_to_photo(key, public=True)
 
 
 @blueprint.get("/export/<contest_code>.csv")

@@ -19,6 +19,7 @@ from sqlalchemy import or_, select
 
 from relay import simulator
 from relay.db import session_scope
+from relay.media_store import MediaUnavailable
 from relay.models import InboundMessage, Officer, OutboundMessage
 from relay.phone import InvalidPhone, to_e164
 from web.auth import current_operator, login_required
@@ -197,7 +198,10 @@ def photo() -> ResponseReturnValue:
     send_photo = getattr(simulator, "send_photo", None)
     if send_photo is None:  # the photo pipeline (relay.simulator.send_photo) is not there yet
         return _answer(False, phone, t("sim_photo_unavailable"))
-    send_photo(phone, data, content_type, operator=_operator())
+    try:
+        send_photo(phone, data, content_type, operator=_operator())
+    except MediaUnavailable:  # nothing stored, nothing acknowledged: the officer sends again
+        return _answer(False, phone, t("sim_photo_store_down"))
     return _answer(True, phone)
 
 
