@@ -219,9 +219,14 @@ def index() -> ResponseReturnValue:
                 select(func.count()).where(TallyChange.status == "pending")
             ),
         }
-        return render_template(
-            "console/index.html", tickets=tickets, items=_item_rows(db, items), counts=counts
+        page = render_template(
+            "console/index.html",
+            tickets=tickets,
+            items=_item_rows(db, items),
+            counts=counts,
+            poll_seconds=poll_seconds(),
         )
+    return conditional(page)
 
 
 @blueprint.get("/tickets")
