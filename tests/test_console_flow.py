@@ -17,7 +17,7 @@ from relay.db import session_scope
 from relay.models import CannedReply, OutboundMessage, Ticket
 from tests.live import Gunicorn, RqWorker, process_env
 from tests.support import converse
-from tests.test_browser import WAIT_MS, browser, live, log_in, page  # noqa: F401  (fixtures)
+from tests.test_browser import WAIT_MS, browser, live, log_in, page, shot  # noqa: F401  (fixtures)
 from tests.test_console_claims import seed_canned
 from tests.test_public_layout import _sideways
 from tests.web_support import make_operator
@@ -55,16 +55,19 @@ def test_filter_pick_claim_insert_a_canned_reply_and_send(live: str, page) -> No
     rows = page.locator("#tickets tbody tr")
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("belum diambil")
+    page.wait_for_load_state()
 
     page.keyboard.press("j")  # the first row, its link focused: Enter opens it
     expect(rows.first).to_have_class(re.compile(r"\bcurrent\b"))
     page.keyboard.press("Enter")
     mine = ids["+6281234567803"]
     expect(page).to_have_url(re.compile(rf"/console/tickets/{mine}$"))
+    page.wait_for_load_state()  # the shortcuts' script has run
 
     page.keyboard.press("c")  # claim
     expect(page.locator(".flashes")).to_contain_text(f"Tiket #{mine} Anda ambil.")
     expect(page.locator("#assignee")).to_have_text("ani")
+    page.wait_for_load_state()
 
     page.keyboard.press("i")  # the canned replies
     expect(page.locator("#canned")).to_be_focused()
@@ -75,6 +78,7 @@ def test_filter_pick_claim_insert_a_canned_reply_and_send(live: str, page) -> No
     expect(body).to_have_value(canned_text)
     expect(page.locator("#sms-count")).not_to_contain_text(" 0 karakter")
     page.keyboard.type(" Terima kasih.")  # edited before sending
+    shot(page, "console-ticket-canned")
     page.keyboard.press("Escape")
     expect(body).not_to_be_focused()
     page.keyboard.press("r")
@@ -89,6 +93,7 @@ def test_filter_pick_claim_insert_a_canned_reply_and_send(live: str, page) -> No
     # The other ticket is budi's: ani is warned, and may still answer.
     page.goto(f"{live}/console/tickets/{ids['+6281234567801']}")
     expect(page.locator(".claimed-other")).to_contain_text("sedang ditangani budi")
+    page.wait_for_load_state()
     page.keyboard.press("u")
     expect(page).to_have_url(re.compile(r"/console/tickets$"))
 
@@ -154,6 +159,7 @@ def test_every_console_page_fits_a_phone(live: str, browser) -> None:  # noqa: F
             )
             assert wide == [], (path, wide)
         page.goto(f"{live}/console/tickets")
+        shot(page, "phone-console-queue")
         # On a phone each row is a card whose cells say what they are.
         label = page.evaluate(
             "() => getComputedStyle(document.querySelector('#tickets tbody td'), '::before')"

@@ -97,6 +97,10 @@ def test_every_kind_of_item_is_explained_in_words(client) -> None:
         for sentence in sentences:
             assert sentence in page, (key, sentence)
         assert "{&#34;" not in page and '{"' not in page  # no JSON
+    # The label says what the details say: a typed tally's warning is not "a photo read".
+    warning = ani.get(f"/console/review/{ids['failed_checks:3277011001001']}")
+    assert "aturan atau peringatan formulir" in warning.get_data(as_text=True)
+    assert "Bacaan foto tidak lolos" not in warning.get_data(as_text=True)
     ani.set_cookie("lang", "en")
     page = ani.get(f"/console/review/{ids['low_confidence:3576011001001']}")
     assert "The photo reader is unsure of 02 (41% sure)." in page.get_data(as_text=True)
