@@ -94,6 +94,13 @@ def test_filter_pick_claim_insert_a_canned_reply_and_send(live: str, page) -> No
     page.goto(f"{live}/console/tickets/{ids['+6281234567801']}")
     expect(page.locator(".claimed-other")).to_contain_text("sedang ditangani budi")
     page.wait_for_load_state()
+    # j/k on a ticket: the next/previous one in the queue (answered tickets come last).
+    page.keyboard.press("j")
+    expect(page).to_have_url(re.compile(rf"/console/tickets/{mine}$"))
+    page.wait_for_load_state()
+    page.keyboard.press("k")
+    expect(page).to_have_url(re.compile(rf"/console/tickets/{ids['+6281234567801']}$"))
+    page.wait_for_load_state()
     page.keyboard.press("u")
     expect(page).to_have_url(re.compile(r"/console/tickets$"))
 

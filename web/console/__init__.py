@@ -300,10 +300,24 @@ def ticket(ticket_id: int) -> ResponseReturnValue:
             .where(AuditEntry.entity == "ticket", AuditEntry.entity_id == str(found.id))
             .order_by(AuditEntry.id)
         ).all()
+        queue = list(
+            db.scalars(
+                select(Ticket.id)
+                .where(Ticket.status == "open")
+                .order_by(Ticket.waiting_since.is_(None), Ticket.waiting_since, Ticket.updated_at)
+                .limit(500)
+            )
+        )
+        at = queue.index(found.id) if found.id in queue else -1
+        neighbours = {
+            "prev": queue[at - 1] if at > 0 else None,
+            "next": queue[at + 1] if 0 <= at < len(queue) - 1 else None,
+        }
         active = _active()
         may_assign = operators.can_approve(db.get_one(operators.Operator, active.operator_id).role)
         return render_template(
             "console/ticket.html",
+            neighbours=neighbours,
             me=active.operator_name,
             canned=canned,
             canned_language=language,

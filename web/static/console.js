@@ -1,9 +1,10 @@
 // Console: the SMS length of a reply as the officer will receive it (prefix included), in
 // GSM-7 septets or, once a character is outside GSM-7, UTF-16 units (bots/sms.py counts the
 // same way); Ctrl+Enter sends the reply; "/" jumps to the queue's search box; a canned reply
-// goes into the reply box (editable before sending); single-key shortcuts (j/k rows, c claim,
-// r reply, i canned, u back to the list, Esc leaves a text box), listed on each page; the
-// lists refresh themselves (conditional requests; paused while the operator types).
+// goes into the reply box (editable before sending); single-key shortcuts (j/k rows, or on a
+// ticket the next/previous one in the queue; c claim, r reply, i canned, u back to the list,
+// Esc leaves a text box), listed on each page; the lists refresh themselves (conditional
+// requests; paused while the operator types).
 (function () {
   "use strict";
   var BASIC = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?" +
@@ -110,8 +111,8 @@
     var search = document.getElementById("f-q");
     var done = false;
     if (event.key === "/" && search) { search.focus(); done = true; }
-    else if (event.key === "j") { select(1); done = rows().length > 0; }
-    else if (event.key === "k") { select(-1); done = rows().length > 0; }
+    else if (event.key === "j") { done = rows().length ? (select(1), true) : click("next-ticket"); }
+    else if (event.key === "k") { done = rows().length ? (select(-1), true) : click("prev-ticket"); }
     else if (event.key === "c") { done = click("claim-form"); }
     else if (event.key === "r") { done = click("reply-body"); }
     else if (event.key === "i") { done = click("canned"); }
