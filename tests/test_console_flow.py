@@ -121,6 +121,8 @@ def test_the_queue_refreshes_itself_and_holds_still_while_typing(live_polling: s
     converse("081234567801", "BANTUAN formulir basah, bagaimana?")
     make_operator("ani")
     log_in(page, live_polling)
+    polls: list[int] = []
+    page.on("response", lambda r: polls.append(r.status) if "/console/tickets" in r.url else None)
     page.goto(f"{live_polling}/console/tickets")
     rows = page.locator("#tickets tbody tr[data-ticket]")
     expect(rows).to_have_count(1)
@@ -128,6 +130,8 @@ def test_the_queue_refreshes_itself_and_holds_still_while_typing(live_polling: s
     converse("081234567803", "BANTUAN tinta habis")
     expect(rows).to_have_count(2, timeout=15_000)
     assert page.evaluate("window.notReloaded") is True  # the same document, updated
+    page.wait_for_timeout(2_500)
+    assert 304 in polls  # a poll that finds nothing new costs no page
 
     page.click("#f-q")
     page.keyboard.type("357")
