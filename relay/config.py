@@ -87,6 +87,8 @@ class Settings:
     # Public pages look for new figures this often (a conditional request, 304 when nothing
     # changed) while the tab is visible; 0 switches it off.
     public_refresh_seconds: int = 60
+    # The console's ticket and review lists poll this often (paused while the operator types).
+    console_refresh_seconds: int = 20
     # "pgbouncer": DATABASE_URL goes through PgBouncer in transaction pooling, so no
     # server-side prepared statements and no startup `options` (docs/PRODUCTION.md).
     database_pooler: str = ""
@@ -167,6 +169,9 @@ def load_settings() -> Settings:
         metrics_token=_env("METRICS_TOKEN"),
         public_refresh_seconds=int(
             _env("PUBLIC_REFRESH_SECONDS") or defaults.public_refresh_seconds
+        ),
+        console_refresh_seconds=int(
+            _env("CONSOLE_REFRESH_SECONDS") or defaults.console_refresh_seconds
         ),
         database_pooler=_env("DATABASE_POOLER").lower(),
         metrics_cache_seconds=float(

@@ -348,6 +348,9 @@ class Ticket(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # Since when the officer waits for an operator (None once answered); the queue's order.
     waiting_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    # The operator working on it (claimed, or assigned by a supervisor); None: nobody yet.
+    assigned_to: Mapped[str | None] = mapped_column(String(100), default=None, index=True)
+    assigned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 
     messages: Mapped[list[TicketMessage]] = relationship(order_by="TicketMessage.id")
 
@@ -366,6 +369,22 @@ class TicketMessage(Base):
     outbound_id: Mapped[int | None] = mapped_column(
         ForeignKey("outbound_messages.id"), default=None
     )
+
+
+class CannedReply(Base):
+    """A ready answer an operator inserts into a reply (and may edit before sending), in the
+    officer's language; supervisors edit them in the console."""
+
+    __tablename__ = "canned_replies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(60))
+    body_id: Mapped[str] = mapped_column(Text)
+    body_en: Mapped[str] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_by: Mapped[str | None] = mapped_column(String(100), default=None)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 AUDIT_ACTOR_LENGTH = 255

@@ -10,6 +10,7 @@ import pytest
 from relay.config import ROOT
 from tests.support import converse
 from tests.test_browser import browser, live, log_in  # noqa: F401  (fixtures)
+from tests.test_console_claims import seed_canned
 from tests.test_dashboard import TALLIES
 from tests.web_support import make_operator
 
@@ -20,7 +21,10 @@ PUBLIC = [
     "/", "/results/PPWP", "/results/DPR/3576011001", "/results/DPD/35", "/tps/3576011001001",
     "/search?q=cimahi", "/no-such-page",
 ]
-OPERATOR = ["/console/", "/console/tickets", "/console/review", "/simulator/"]
+OPERATOR = [
+    "/console/", "/console/tickets", "/console/review", "/console/review?kind=conflict",
+    "/console/canned", "/console/attention", "/console/approvals", "/simulator/",
+]
 RUN_AXE = """async () => {
   const result = await axe.run(document, {resultTypes: ["violations"]});
   return result.violations.map(v => ({
@@ -48,6 +52,7 @@ def test_no_serious_accessibility_violations(live: str, browser) -> None:  # noq
         if confirm:
             converse(phone, "YA")
     converse("081234567802", "BANTUAN formulir basah, bagaimana?")
+    seed_canned()  # the ticket page offers canned replies, and /console/canned lists them
     make_operator("ani")
     found: list[str] = []
     for width in (360, 1366):

@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import has_request_context, request
 
 from web.attention_texts import ATTENTION_TEXTS
+from web.console_texts import CONSOLE_TEXTS
 from web.delivery_texts import DELIVERY_TEXTS
 
 DEFAULT = "id"
@@ -318,8 +319,8 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "The officer who confirmed sent new numbers: probably a correction.",
     },
     "kind_help_failed_checks": {
-        "id": "Bacaan foto tidak lolos aritmetika formulir.",
-        "en": "A photo read fails the form's arithmetic.",
+        "id": "Data tidak lolos aturan atau peringatan formulir (bacaan foto atau kiriman teks); rinciannya di bawah.",
+        "en": "The tally fails a rule or a warning of the form (a photo read or a typed tally); the details are below.",
     },
     "kind_help_low_confidence": {
         "id": "Pembaca foto ragu pada sebagian angka.",
@@ -451,6 +452,7 @@ CATALOG: dict[str, dict[str, str]] = {
 }
 CATALOG.update(ATTENTION_TEXTS)
 CATALOG.update(DELIVERY_TEXTS)
+CATALOG.update(CONSOLE_TEXTS)
 
 
 def current_language() -> str:

@@ -46,12 +46,17 @@ from relay.models import (
 )
 from web.auth import SESSION_KEY, client_ip, current_operator, login_required
 from web.common import check_csrf, local_time, new_csrf_token, safe_next
-from web.console import delivery
-from web.console.ticket_filters import AGES, CHANNELS, TicketFilter
+from web.console import delivery, words
+from web.console.live import conditional, poll_seconds
+from web.console.review_filters import AGES as REVIEW_AGES
+from web.console.review_filters import ReviewFilter
+from web.console.ticket_filters import AGES, ASSIGNED, CHANNELS, TicketFilter
 from web.i18n import current_language, t
 from web.photo_links import redirect_to_photo
 
 blueprint = Blueprint("console", __name__, url_prefix="/console", template_folder="templates")
+blueprint.add_app_template_global(words.actor, "audit_actor")
+blueprint.add_app_template_filter(words.rule, "rule_words")
 
 
 @blueprint.before_request
@@ -214,9 +219,14 @@ def index() -> ResponseReturnValue:
                 select(func.count()).where(TallyChange.status == "pending")
             ),
         }
-        return render_template(
-            "console/index.html", tickets=tickets, items=_item_rows(db, items), counts=counts
+        page = render_template(
+            "console/index.html",
+            tickets=tickets,
+            items=_item_rows(db, items),
+            counts=counts,
+            poll_seconds=poll_seconds(),
         )
+    return conditional(page)
 
 
 @blueprint.get("/tickets")
@@ -225,12 +235,12 @@ def tickets() -> ResponseReturnValue:
     status = request.args.get("status", "open")
     if status not in ("open", "closed", "faq"):
         abort(404)
-    where = TicketFilter.from_args(request.args)
+    where = TicketFilter.from_args(request.args, me=_operator_name())
     with session_scope() as db:
         counts = dict(
             db.execute(select(Ticket.status, func.count()).group_by(Ticket.status)).all()
         )
-        return render_template(
+        page = render_template(
             "console/tickets.html",
             rows=_ticket_rows(db, status, where=where),
             status=status,
@@ -238,7 +248,10 @@ def tickets() -> ResponseReturnValue:
             counts=counts,
             channels=CHANNELS,
             ages=AGES,
+            assigned=ASSIGNED,
+            poll_seconds=poll_seconds(),
         )
+    return conditional(page)
 
 
 @blueprint.get("/tickets/<int:ticket_id>")
@@ -276,8 +289,42 @@ def ticket(ticket_id: int) -> ResponseReturnValue:
                 .order_by(Submission.id.desc())
                 .limit(30)
             ).all()
+        language = officer.language if officer and officer.language == "en" else "id"
+        canned = [
+            {"reply": c, "body": canned_body_for(c, language)} for c in canned_listed(db)
+        ]
+        chosen = request.args.get("canned", type=int)
+        prefill = next((c["body"] for c in canned if c["reply"].id == chosen), "")
+        history = db.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.entity == "ticket", AuditEntry.entity_id == str(found.id))
+            .order_by(AuditEntry.id)
+        ).all()
+        queue = list(
+            db.scalars(
+                select(Ticket.id)
+                .where(Ticket.status == "open")
+                .order_by(Ticket.waiting_since.is_(None), Ticket.waiting_since, Ticket.updated_at)
+                .limit(500)
+            )
+        )
+        at = queue.index(found.id) if found.id in queue else -1
+        neighbours = {
+            "prev": queue[at - 1] if at > 0 else None,
+            "next": queue[at + 1] if 0 <= at < len(queue) - 1 else None,
+        }
+        active = _active()
+        may_assign = operators.can_approve(db.get_one(operators.Operator, active.operator_id).role)
         return render_template(
             "console/ticket.html",
+            neighbours=neighbours,
+            me=active.operator_name,
+            canned=canned,
+            canned_language=language,
+            prefill=prefill,
+            history=[(entry, words.audit_sentence(entry)) for entry in history],
+            may_assign=may_assign,
+            operator_names=active_operator_names(db) if may_assign else [],
             ticket=found,
             messages=messages,
             outbound=outbound,
@@ -306,12 +353,15 @@ def reply(ticket_id: int) -> ResponseReturnValue:
         found = db.get(Ticket, ticket_id)
         if found is None:
             abort(404)
+        claimed_by = found.assigned_to
         outbound = helpdesk.operator_reply(db, found, _operator_name(), body)
         if request.form.get("close"):
             helpdesk.set_status(db, found, _operator_name(), "closed")
         outbound_id = outbound.id
     _enqueue([outbound_id])
     flash(t("reply_queued"))
+    if claimed_by and claimed_by != _operator_name():  # warned, never stopped
+        flash(t("reply_other_claim", name=claimed_by))
     return redirect(url_for("console.ticket", ticket_id=ticket_id))
 
 
@@ -350,9 +400,19 @@ def _item_rows(db: Session, items: list[ReviewItem]) -> list[dict[str, Any]]:
 @blueprint.get("/review")
 @login_required()
 def review_queue() -> ResponseReturnValue:
+    where = ReviewFilter.from_args(request.args)
     with session_scope() as db:
-        items = review.open_items(db)
-        return render_template("console/review.html", rows=_item_rows(db, items))
+        review.sync_conflicts(db)
+        page = render_template(
+            "console/review.html",
+            rows=_item_rows(db, where.items(db)),
+            where=where,
+            counts=where.counts(db),
+            kinds=review.KINDS,
+            ages=REVIEW_AGES,
+            poll_seconds=poll_seconds(),
+        )
+    return conditional(page)
 
 
 def _photos(db: Session, inbound_id: int | None) -> list[dict[str, Any]]:
@@ -412,6 +472,7 @@ def review_item(item_id: int) -> ResponseReturnValue:
         return render_template(
             "console/review_item.html",
             item=item,
+            reasons=words.item_reasons(item),
             contest=contest,
             candidates=_listed_at(db, contest, item.tps_code) if contest else [],
             mine=_submission_view(db, submission),
@@ -478,7 +539,7 @@ def submission(submission_id: int) -> ResponseReturnValue:
             view=_submission_view(db, found),
             contest=contest,
             candidates=_listed_at(db, contest, found.tps_code),
-            history=history,
+            history=[(entry, words.audit_sentence(entry)) for entry in history],
             item_id=request.args.get("item", type=int),
         )
 
@@ -624,4 +685,9 @@ def photo(inbound_id: int, index: int) -> ResponseReturnValue:
     return redirect_to_photo(str(items[index]["key"]))
 
 
-from web.console import attention  # noqa: E402,F401  (its routes: /console/attention)
+# Routes in modules of their own: /console/attention, /console/tickets/<id>/claim|release|
+# assign, /console/canned.
+from web.console import attention, canned, claims  # noqa: E402,F401
+from web.console.canned import body_for as canned_body_for  # noqa: E402
+from web.console.canned import listed as canned_listed  # noqa: E402
+from web.console.claims import active_operator_names  # noqa: E402

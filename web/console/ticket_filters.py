@@ -1,5 +1,5 @@
-"""The ticket queue's search and filters: by TPS or region code, phone, officer name, channel
-and how long the officer has waited; and how long, in words."""
+"""The ticket queue's search and filters: by TPS or region code, phone, officer name, channel,
+how long the officer has waited and who handles it (me, nobody); and how long, in words."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from relay.phone import InvalidPhone, to_e164
 
 CHANNELS = ("sms-gateway", "telegram", "twilio", "whatsapp", "simulator")
 AGES = (5, 15, 30, 60)  # "waiting more than N minutes" choices
+ASSIGNED = ("mine", "unassigned")
 
 
 @dataclass(frozen=True)
@@ -20,9 +21,11 @@ class TicketFilter:
     query: str = ""
     channel: str = ""
     older_than: int = 0  # minutes waited at least; 0: any
+    assigned: str = ""  # "mine", "unassigned" or "" (anyone)
+    me: str = ""  # the operator looking, for "mine"
 
     @classmethod
-    def from_args(cls, args) -> TicketFilter:  # type: ignore[no-untyped-def]
+    def from_args(cls, args, me: str = "") -> TicketFilter:  # type: ignore[no-untyped-def]
         channel = args.get("channel", "")
         try:
             older = int(args.get("older_than", "0") or 0)
@@ -32,13 +35,19 @@ class TicketFilter:
             query=args.get("q", "").strip()[:100],
             channel=channel if channel in CHANNELS else "",
             older_than=older if older in AGES else 0,
+            assigned=args.get("assigned", "") if args.get("assigned") in ASSIGNED else "",
+            me=me,
         )
 
     @property
     def active(self) -> bool:
-        return bool(self.query or self.channel or self.older_than)
+        return bool(self.query or self.channel or self.older_than or self.assigned)
 
     def apply(self, query: Select, now: datetime | None = None) -> Select:
+        if self.assigned == "mine":
+            query = query.where(Ticket.assigned_to == self.me)
+        elif self.assigned == "unassigned":
+            query = query.where(Ticket.assigned_to.is_(None))
         if self.channel:
             query = query.where(Ticket.channel == self.channel)
         if self.older_than:
