@@ -8,6 +8,8 @@ from flask import has_request_context, request
 
 from web.attention_texts import ATTENTION_TEXTS
 from web.delivery_texts import DELIVERY_TEXTS
+from web.simulator_texts import SIMULATOR_TEXTS
+from web.viewer_texts import VIEWER_TEXTS
 
 DEFAULT = "id"
 LANGUAGES = ("id", "en")
@@ -447,6 +449,8 @@ CATALOG: dict[str, dict[str, str]] = {
 }
 CATALOG.update(ATTENTION_TEXTS)
 CATALOG.update(DELIVERY_TEXTS)
+CATALOG.update(VIEWER_TEXTS)
+CATALOG.update(SIMULATOR_TEXTS)
 
 
 def current_language() -> str:

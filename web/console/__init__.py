@@ -355,28 +355,31 @@ def review_queue() -> ResponseReturnValue:
         return render_template("console/review.html", rows=_item_rows(db, items))
 
 
-def _photos(db: Session, inbound_id: int | None) -> list[dict[str, Any]]:
-    if inbound_id is None:
-        return []
-    inbound = db.get(InboundMessage, inbound_id)
-    if inbound is None:
-        return []
-    return [
-        {"index": i, "url": url_for("console.photo", inbound_id=inbound.id, index=i)}
-        for i, item in enumerate(inbound.media or [])
-        if isinstance(item, dict) and item.get("key")
-    ]
+def _photos(
+    db: Session, inbound_id: int | None, marks: dict[str, str] | None = None,
+    focus: str | None = None,
+) -> list[dict[str, Any]]:
+    from web.console.photos import photo_viewers
+
+    return photo_viewers(db, inbound_id, marks, focus)
 
 
-def _submission_view(db: Session, submission: Submission | None) -> dict[str, Any] | None:
+def _submission_view(
+    db: Session, submission: Submission | None, item: ReviewItem | None = None
+) -> dict[str, Any] | None:
     if submission is None:
         return None
     inbound = db.get(InboundMessage, submission.inbound_id)
+    marks, focus = None, None
+    if item is not None and submission.id == item.submission_id:
+        from web.console.photos import review_marks
+
+        marks, focus = review_marks(item)  # the photo in question: zoomed on the number
     return {
         "submission": submission,
         "officer": db.get(Officer, submission.officer_id),
         "inbound": inbound,
-        "photos": _photos(db, submission.inbound_id),
+        "photos": _photos(db, submission.inbound_id, marks, focus),
         "votes": submission.votes_by_ballot(),
     }
 
@@ -414,9 +417,9 @@ def review_item(item_id: int) -> ResponseReturnValue:
             item=item,
             contest=contest,
             candidates=_listed_at(db, contest, item.tps_code) if contest else [],
-            mine=_submission_view(db, submission),
-            other=_submission_view(db, other),
-            photos=_photos(db, item.inbound_id) if submission is None else [],
+            mine=_submission_view(db, submission, item),
+            other=_submission_view(db, other, item),
+            photos=_photos(db, item.inbound_id, *review_marks(item)) if submission is None else [],
             tickets=tickets,
         )
 
@@ -632,3 +635,5 @@ def photo(inbound_id: int, index: int) -> ResponseReturnValue:
 
 
 from web.console import attention  # noqa: E402,F401  (its routes: /console/attention)
+from web.console import photos as _photo_routes  # noqa: E402,F401  (the upright photos)
+from web.console.photos import review_marks  # noqa: E402
