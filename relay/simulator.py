@@ -182,7 +182,8 @@ def _edited(session: Session, sender: str, outbound_id: int) -> bool:
 def reset_contact(phone: str, *, operator: str) -> dict[str, int]:
     """Start the training contact `phone` afresh, as RapidPro's simulator does: its training
     tallies are set aside (pending ones and the confirmed one, so the next training tally has
-    the slot again; reason `training_reset`), their open review items closed, the pages of a
+    the slot again; reason `training_reset`), the open review items of its training tallies
+    closed, the pages of a
     photographed form read so far forgotten, and the thread shown empty from here on. Real
     tallies and the officer's settings are untouched; the audit names the operator."""
     from relay.audit import record
@@ -193,18 +194,21 @@ def reset_contact(phone: str, *, operator: str) -> dict[str, int]:
     now = utcnow()
     with session_scope() as session:
         officer = session.scalar(select(Officer).where(Officer.phone == sender))
-        tallies: list[Submission] = []
+        every: list[Submission] = []
         if officer is not None:
-            tallies = list(session.scalars(
+            every = list(session.scalars(
                 select(Submission).where(
-                    Submission.officer_id == officer.id,
-                    Submission.training.is_(True),
-                    Submission.status.in_(("pending", "confirmed")),
+                    Submission.officer_id == officer.id, Submission.training.is_(True)
                 )
             ))
+        tallies = [t for t in every if t.status in ("pending", "confirmed")]
         for tally in tallies:
             tally.status, tally.reason, tally.decided_at = "superseded", "training_reset", now
-        ids = [t.id for t in tallies]
+        ids = [t.id for t in every]
+        if ids:
+            from bots.review import sync_conflicts
+
+            sync_conflicts(session)  # conflicts get their item when looked at: close it too
         items = list(session.scalars(
             select(ReviewItem).where(ReviewItem.submission_id.in_(ids),
                                      ReviewItem.status == "open")
@@ -226,7 +230,7 @@ def reset_contact(phone: str, *, operator: str) -> dict[str, int]:
             select(func.max(OutboundMessage.id)).where(OutboundMessage.channel == CHANNEL,
                                                        OutboundMessage.to_address == sender)
         ) or 0
-        detail = {"after_inbound": last_in, "after_outbound": last_out, "tallies": len(ids),
+        detail = {"after_inbound": last_in, "after_outbound": last_out, "tallies": len(tallies),
                   "review_items": len(items), "pages": len(pages), "training": True}
         record(session, f"operator:{operator}", RESET_ACTION, RESET_ENTITY, sender, detail)
     return detail
