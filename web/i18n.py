@@ -409,12 +409,14 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "Manage with: bin/relay operators add|role|deactivate|activate|reset NAME",
     },
     # simulator
-    "sim_title": {"id": "Simulator SMS", "en": "SMS simulator"},
+    "sim_title": {"id": "Simulator pelatihan", "en": "Training simulator"},
     "sim_lead": {
         "id": "Untuk pelatihan: kirim sebagai petugas terdaftar lewat kanal simulator; "
-        "balasan tampil seperti di ponsel. Kiriman diproses seperti SMS sungguhan.",
+        "balasan tampil seperti di SMS, Telegram atau WhatsApp (pilih di ponsel). Kiriman "
+        "diproses seperti pesan sungguhan.",
         "en": "For training: send as a roster officer through the simulator channel; replies "
-        "appear as on a phone. Messages are processed like real SMS.",
+        "appear as on SMS, Telegram or WhatsApp (choose on the phone). Messages are processed "
+        "like real ones.",
     },
     "sim_training": {
         "id": "Latihan: data yang dikirim di sini tidak pernah dihitung dalam hasil dan tidak "
