@@ -45,7 +45,9 @@ def viewer(
     """What the viewer macro shows for one photo. `marks`: field key → "doubt" or "differs"
     (each gets a box drawn on the page and a "zoom on" button); `focus`: the field the viewer
     opens zoomed on."""
-    meta = photo_view.meta_of(key) or {}
+    meta = photo_view.meta_of(key)
+    if meta is None:  # not renderable here (bytes our decoder refuses): shown as sent
+        upright_url, meta = original_url, {}
     boxes = photo_view.field_boxes(session, meta)
     marked = [
         {"field": field, "kind": kind, "box": boxes[field]}
