@@ -139,3 +139,25 @@ def test_the_review_opens_the_photo_zoomed_on_the_number_that_differs(
     assert anonymous.status_code in (302, 401, 403)
     with session_scope() as session:
         assert session.get(ReviewItem, item_id).status == "open"
+
+
+def test_a_doubtful_reading_opens_zoomed_on_the_first_doubted_number(
+    client, redis_conn, telegram
+) -> None:
+    tally = _photo_tally(client, redis_conn, telegram, "ppwp_upside_down.jpg")
+    with session_scope() as session:
+        item = session.scalars(
+            select(ReviewItem).where(ReviewItem.kind == "low_confidence")
+        ).one()
+        doubted, item_id = list(item.detail["fields"]), item.id
+        template = template_for(session, "PPWP", TPS)
+    assert item.submission_id == tally.id and doubted  # the reader doubted this page
+    logged_in(client)
+    page = html.unescape(client.get(f"/console/review/{item_id}").get_data(as_text=True))
+    viewer = page[page.index("<figure"):page.index("</figure>")]
+    assert f'data-focus="{doubted[0]}"' in viewer
+    marked = re.findall(r'class="pv-box pv-doubt" data-field="([^"]+)" data-box="([^"]+)"', viewer)
+    assert [field for field, _ in marked] == doubted
+    for field, box in marked:
+        assert box == ",".join(str(round(v, 5)) for v in field_box(template.get_field(field).slot))
+    assert "pv-differs" not in viewer
