@@ -96,9 +96,11 @@ def test_the_photo_viewer_upright_with_zoom_on_the_public_page_and_in_review(
     assert size == [1050, 1485]
     expect(figure.locator("figcaption")).to_contain_text("diputar 180°")
     expect(page.locator("#tps-PPWP .source")).to_have_text("dikirim sebagai foto")
+    shown, frame_box = image.bounding_box(), figure.locator(".pv-frame").bounding_box()
+    assert shown["height"] <= frame_box["height"] + 1  # the whole page in view at first
     figure.locator("[data-zoom=in]").click()
     expect(figure).to_have_attribute("data-scale", "1.50")
-    expect(figure.locator(".pv-level")).to_have_text("Perbesaran 1.5×")
+    expect(figure.locator(".pv-level")).to_have_text("Perbesaran 1,5×")  # the page's language
     frame = figure.locator(".pv-frame")
     frame.focus()
     page.keyboard.press("+")

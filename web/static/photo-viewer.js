@@ -34,7 +34,9 @@
       stage.style.transform = "translate(" + state.x + "px," + state.y + "px) scale(" + state.scale + ")";
       figure.setAttribute("data-scale", state.scale.toFixed(2));
       figure.classList.toggle("pv-zoomed", state.scale > 1.01);
-      level.textContent = state.scale > 1.01 ? levelText.replace("{n}", state.scale.toFixed(1)) : "";
+      var n = state.scale.toLocaleString(document.documentElement.lang || undefined,
+        { minimumFractionDigits: 1, maximumFractionDigits: 1 });  // 1,5 in Indonesian
+      level.textContent = state.scale > 1.01 ? levelText.replace("{n}", n) : "";
     }
 
     function zoomAt(scale, cx, cy) {  // keep the frame point (cx, cy) where it is
