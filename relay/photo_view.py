@@ -70,17 +70,30 @@ def meta_of(key: str) -> dict[str, Any] | None:
         return None
 
 
-def field_boxes(session: Session, meta: dict[str, Any] | None) -> dict[str, tuple[float, ...]]:
+def field_boxes(
+    session: Session, meta: dict[str, Any] | None, form: tuple[str, str] | None = None
+) -> dict[str, tuple[float, ...]]:
     """Field key ("01", "SAH", "DPT", …) → its box on the upright page, as fractions of the
-    page; empty when the page was not found or its form is not known here."""
+    page; empty when the page was not found or its form is not known here. `form`: the
+    (contest, TPS) the photo was filed under, for a straightened page whose QR code could not
+    be read (the reader then knew it by its printed header): a one-page form's boxes."""
     from ocr.templates import template_for
 
-    if not meta or not meta.get("rectified") or not meta.get("contest") or not meta.get("page"):
+    if not meta or not meta.get("rectified"):
         return {}
-    template = template_for(session, str(meta["contest"]), meta.get("tps_code"))
+    contest, tps, page = meta.get("contest"), meta.get("tps_code"), meta.get("page")
+    if not contest and form is not None:
+        contest, tps = form
+    if not contest:
+        return {}
+    template = template_for(session, str(contest), tps)
     if template is None:
         return {}
+    if not page:
+        if template.pages != 1:
+            return {}
+        page = 1
     return {
         f.key: tuple(round(v, 5) for v in field_box(f.slot))
-        for f in template.fields_on(int(meta["page"]))
+        for f in template.fields_on(int(page))
     }

@@ -161,3 +161,20 @@ def test_a_doubtful_reading_opens_zoomed_on_the_first_doubted_number(
     for field, box in marked:
         assert box == ",".join(str(round(v, 5)) for v in field_box(template.get_field(field).slot))
     assert "pv-differs" not in viewer
+
+
+def test_a_page_whose_qr_code_is_lost_gets_its_boxes_from_the_form_it_was_filed_under(
+    demo, tmp_path, monkeypatch
+) -> None:
+    from relay import media
+
+    monkeypatch.setenv("PHOTO_CACHE_DIR", str(tmp_path / "cache"))
+    key = media.save((GOLDEN / "ppwp_qr_lost.jpg").read_bytes(), "image/jpeg")
+    meta = photo_view.meta_of(key)
+    assert meta["rectified"] and meta["contest"] is None  # straightened, QR unreadable
+    with session_scope() as session:
+        assert photo_view.field_boxes(session, meta) == {}
+        boxes = photo_view.field_boxes(session, meta, ("PPWP", TPS))
+        template = template_for(session, "PPWP", TPS)
+    assert boxes["SAH"] == tuple(round(v, 5) for v in field_box(template.get_field("SAH").slot))
+    assert set(boxes) == {f.key for f in template.fields_on(1)}

@@ -41,14 +41,15 @@ def viewer(
     caption: str = "",
     marks: dict[str, str] | None = None,
     focus: str | None = None,
+    form: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
     """What the viewer macro shows for one photo. `marks`: field key → "doubt" or "differs"
     (each gets a box drawn on the page and a "zoom on" button); `focus`: the field the viewer
-    opens zoomed on."""
+    opens zoomed on; `form`: the (contest, TPS) the photo was filed under."""
     meta = photo_view.meta_of(key)
     if meta is None:  # not renderable here (bytes our decoder refuses): shown as sent
         upright_url, meta = original_url, {}
-    boxes = photo_view.field_boxes(session, meta)
+    boxes = photo_view.field_boxes(session, meta, form)
     marked = [
         {"field": field, "kind": kind, "box": boxes[field]}
         for field, kind in (marks or {}).items()

@@ -357,11 +357,11 @@ def review_queue() -> ResponseReturnValue:
 
 def _photos(
     db: Session, inbound_id: int | None, marks: dict[str, str] | None = None,
-    focus: str | None = None,
+    focus: str | None = None, form: tuple[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     from web.console.photos import photo_viewers
 
-    return photo_viewers(db, inbound_id, marks, focus)
+    return photo_viewers(db, inbound_id, marks, focus, form)
 
 
 def _submission_view(
@@ -379,7 +379,8 @@ def _submission_view(
         "submission": submission,
         "officer": db.get(Officer, submission.officer_id),
         "inbound": inbound,
-        "photos": _photos(db, submission.inbound_id, marks, focus),
+        "photos": _photos(db, submission.inbound_id, marks, focus,
+                          (submission.contest_code, submission.tps_code)),
         "votes": submission.votes_by_ballot(),
     }
 

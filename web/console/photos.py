@@ -28,6 +28,7 @@ def photo_viewers(
     inbound_id: int | None,
     marks: dict[str, str] | None = None,
     focus: str | None = None,
+    form: tuple[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """The photos of one message, for the viewer (`url`: the photo as sent)."""
     inbound = db.get(InboundMessage, inbound_id) if inbound_id is not None else None
@@ -46,6 +47,7 @@ def photo_viewers(
             alt=t("form_photo"),
             marks=marks,
             focus=focus,
+            form=form,
         )
         out.append({"index": index, "url": original, "viewer": shown})
     return out
