@@ -4,8 +4,11 @@ real tally of that TPS)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import abort
 from flask.typing import ResponseReturnValue
+from sqlalchemy.orm import Session
 
 from relay.db import session_scope
 from relay.models import InboundMessage, Submission, TallyEvidence
@@ -60,7 +63,7 @@ def tps_evidence_upright(code: str, evidence_id: int) -> ResponseReturnValue:
     return upright_response(key, public=True)
 
 
-def public_viewers(db, code: str, entry: dict) -> list[dict]:  # type: ignore[type-arg,no-untyped-def]
+def public_viewers(db: Session, code: str, entry: dict[str, Any]) -> list[dict[str, Any]]:
     """The photo viewers of one contest on the public TPS page: the photo the tally was read
     from (if any), then the evidence photos sent after it was confirmed."""
     from flask import url_for
