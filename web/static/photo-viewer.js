@@ -91,7 +91,8 @@
       if (handled) { event.preventDefault(); }
     });
     frame.addEventListener("wheel", function (event) {
-      if (!event.ctrlKey && state.scale <= 1.01 && event.deltaY > 0) { return; }
+      // At first the wheel scrolls the page; Ctrl+wheel (a trackpad's pinch) zooms.
+      if (!event.ctrlKey && state.scale <= 1.01) { return; }
       event.preventDefault();
       var r = frame.getBoundingClientRect();
       zoomAt(state.scale * (event.deltaY < 0 ? 1.2 : 1 / 1.2), event.clientX - r.left, event.clientY - r.top);
