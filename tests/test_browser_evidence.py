@@ -141,7 +141,9 @@ def test_the_photo_viewer_upright_with_zoom_on_the_public_page_and_in_review(
     expect(viewer).to_have_attribute("data-scale", "1.00")
 
 
-def test_the_simulator_channels_buttons_counter_and_reset(live: str, page) -> None:  # noqa: F811
+def test_the_simulator_channels_buttons_counter_and_reset(
+    media_dir, live: str, page  # noqa: F811
+) -> None:
     make_operator("ani")
     log_in(page, live)
     page.goto(f"{live}/simulator/?phone={PHONE}")
@@ -195,6 +197,17 @@ def test_the_simulator_channels_buttons_counter_and_reset(live: str, page) -> No
     expect(page.locator("#bubbles li")).to_have_count(0)
     with session_scope() as session:
         assert session.get_one(Submission, tally.id).reason == "training_reset"
+
+    # After the reset, a photo: its thumbnail, and the reading's page attached to the reply.
+    page.set_input_files("#photo-file", str(GOLDEN / "ppwp_clean.jpg"))
+    page.click("#photo-send")
+    sent = page.locator(".bubble.in .thumb img").last
+    expect(sent).to_be_visible()
+    attached = page.locator(".bubble.out .thumb img").last
+    expect(attached).to_be_visible(timeout=WAIT_MS)
+    for thumb in (sent, attached):
+        assert thumb.evaluate("i => i.complete && i.naturalWidth > 0")
+    shot(page, "simulator-whatsapp-photo")
 
 
 def test_no_serious_accessibility_violations_on_the_viewer_and_simulator(

@@ -14,6 +14,7 @@
   var number = phone.getAttribute("data-phone");
   var fastUntil = 0;
   var lastThread = null;
+  var stick = true;  // the thread follows new messages while the reader is at its end
 
   // bots/sms.py: GSM-7 (160 in one SMS, 153 a part) or UCS-2 (70, 67 a part).
   var GSM7 = "@\u00a3$\u00a5\u00e8\u00e9\u00f9\u00ec\u00f2\u00c7\n\u00d8\u00f8\r\u00c5\u00e5\u0394_\u03a6\u0393\u039b\u03a9\u03a0\u03a8\u03a3\u0398\u039e\u00c6\u00e6\u00df\u00c9 !\"#\u00a4%&'()*+,-./0123456789:;<=>?" +
@@ -87,6 +88,9 @@
       var img = el("img");
       img.src = url;
       img.alt = phone.getAttribute("data-text-thumb");
+      img.addEventListener("load", function () {  // a photo grows the thread once it loads
+        if (stick) { bubbles.scrollTop = bubbles.scrollHeight; }
+      });
       a.appendChild(img);
       li.appendChild(a);
     });
@@ -120,7 +124,7 @@
     var signature = JSON.stringify(messages);
     if (signature === lastThread) { return; }
     lastThread = signature;
-    var atBottom = bubbles.scrollHeight - bubbles.scrollTop - bubbles.clientHeight < 40;
+    stick = bubbles.scrollHeight - bubbles.scrollTop - bubbles.clientHeight < 40;
     var focused = document.activeElement && bubbles.contains(document.activeElement)
       ? document.activeElement.getAttribute("data-outbound") : null;
     bubbles.textContent = "";
@@ -129,7 +133,7 @@
       var again = bubbles.querySelector('[data-outbound="' + focused + '"]');
       if (again) { again.focus(); }
     }
-    if (atBottom || lastThread === null) { bubbles.scrollTop = bubbles.scrollHeight; }
+    if (stick) { bubbles.scrollTop = bubbles.scrollHeight; }
   }
 
   function poll() {
