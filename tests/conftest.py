@@ -207,6 +207,7 @@ def telegram(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
 def media_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     directory = tmp_path / "media"
     monkeypatch.setenv("MEDIA_DIR", str(directory))
+    monkeypatch.setenv("PHOTO_CACHE_DIR", str(tmp_path / "photo-cache"))
     return directory
 
 

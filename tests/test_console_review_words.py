@@ -82,7 +82,7 @@ def test_every_kind_of_item_is_explained_in_words(client) -> None:
         "low_confidence:3576011001001": ["Pembaca foto ragu pada 02 (keyakinan 41%).",
                                          "Pembaca foto ragu pada SAH (keyakinan 60%)."],
         "failed_checks:3576011001002": [
-            "Aturan formulir tidak terpenuhi: jumlah suara calon tidak sama dengan SAH.",
+            "Aturan formulir tidak terpenuhi: SAH tidak sama dengan jumlah suara.",
             "Bacaan foto berbeda dengan data yang diketik petugas (7KQ3MD)."],
         "failed_checks:3277011001001": [
             "Peringatan: surat suara diterima tidak sama dengan DPT + 2%."],
@@ -90,7 +90,7 @@ def test_every_kind_of_item_is_explained_in_words(client) -> None:
             "Foto dari petugas lain terbaca berbeda dengan data terkonfirmasi pada: 01, SAH."],
         "change_request:3576011001001": [
             "Petugas meminta perubahan data AB12CD: 01 120 → 100.",
-            "Angka baru belum lolos pemeriksaan formulir: jumlah suara calon tidak sama"],
+            "Angka baru belum lolos pemeriksaan formulir: SAH tidak sama dengan jumlah suara"],
     }
     for key, sentences in expected.items():
         page = ani.get(f"/console/review/{ids[key]}").get_data(as_text=True)

@@ -161,7 +161,10 @@ def test_photo_pipeline_with_photos_in_s3(client, redis_conn, telegram, s3_media
 
     page = client.get(f"/tps/{TPS}")
     link = f"/tps/{TPS}/photo/{submission_id}/0"
-    assert f'src="{link}"' in page.get_data(as_text=True)
+    html = page.get_data(as_text=True)
+    assert f'src="{link}/upright"' in html and f'href="{link}"' in html
+    upright = client.get(f"{link}/upright")  # rendered by the web process from S3's bytes
+    assert upright.status_code == 200 and upright.data[:3] == b"\xff\xd8\xff"
     assert f"img-src 'self' data: {server.url};" in page.headers["Content-Security-Policy"]
     shown = client.get(link)
     assert shown.status_code == 302 and shown.headers["Location"].startswith(server.url)

@@ -90,8 +90,12 @@ def test_photo_with_the_confirmed_numbers_is_kept_as_evidence(
     [ppwp] = [c for c in api["contests"] if c["contest"] == "PPWP"]
     assert [p for p in ppwp["photos"] if p["kind"] == "evidence"] == [
         {"kind": "evidence", "id": evidence_id, "page": 1, "url": link,
-         "received_at": ppwp["photos"][-1]["received_at"]}
+         "upright_url": f"{link}/upright", "received_at": ppwp["photos"][-1]["received_at"]}
     ]
+    upright = client.get(f"{link}/upright")
+    assert upright.status_code == 200 and upright.mimetype == "image/jpeg"
+    assert upright.headers["X-Photo-Rectified"] == "1"
+    assert client.get(f"/tps/3576011001002/evidence/{evidence_id}/upright").status_code == 404
     # The same photo again: still one piece of evidence.
     _send_photo(client, redis_conn, telegram)
     with session_scope() as session:
@@ -125,7 +129,10 @@ def test_photo_with_other_numbers_is_one_review_item_field_by_field(
     page = html.unescape(client.get(f"/console/review/{item_id}").get_data(as_text=True))
     assert "Foto dibandingkan dengan data terkonfirmasi, per kolom" in page
     table = page[page.index('id="field-by-field"'):page.index("</table>", page.index("field-by"))]
-    assert '<tr class="differs"><td class="mono">01</td><td>121</td><td>120</td></tr>' in table
+    assert (
+        '<tr class="differs"><td class="mono">01</td><td>121</td>'
+        '<td><mark class="differs" title="berbeda dengan tally">120</mark></td></tr>'
+    ) in table
     assert '<tr class="same"><td class="mono">02</td><td>95</td><td>95</td></tr>' in table
     # The public page shows no evidence for a photo that disagrees.
     assert "/evidence/" not in client.get(f"/tps/{TPS}").get_data(as_text=True)

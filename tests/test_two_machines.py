@@ -78,6 +78,7 @@ class Machine:
             "TMPDIR": str(directory / "tmp"),
             # Photos must go to the object store: this folder has to stay absent.
             "MEDIA_DIR": str(directory / "media"),
+            "PHOTO_CACHE_DIR": str(directory / "photo-cache"),  # each machine its own
         }
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
 
@@ -224,8 +225,12 @@ def test_photo_received_by_machine_a_is_read_by_machine_b_and_shown_by_a(
             # The public page of A shows the photo: a link to A, redirected to the store.
             page = requests.get(f"{web_a}/tps/{TPS}", timeout=10)
             link = f"/tps/{TPS}/photo/{submission_id}/0"
-            assert page.status_code == 200 and f'src="{link}"' in page.text
+            assert page.status_code == 200 and f'href="{link}"' in page.text
+            assert f'src="{link}/upright"' in page.text
             _assert_shows_the_photo(web_a + link, s3_server.url)
+            upright = requests.get(f"{web_a}{link}/upright", timeout=30)  # A renders S3's bytes
+            assert upright.status_code == 200 and upright.content[:3] == b"\xff\xd8\xff"
+            assert any((a.directory / "photo-cache").rglob("*.jpg")), "cached on A itself"
 
             # And so does A's console, to an operator who logs in.
             http = requests.Session()
@@ -238,7 +243,8 @@ def test_photo_received_by_machine_a_is_read_by_machine_b_and_shown_by_a(
             assert login.status_code == 302, login.text
             console = http.get(f"{web_a}/console/submissions/{submission_id}", timeout=10)
             photo = f"/console/media/{inbound_id}/0"
-            assert console.status_code == 200 and f'src="{photo}"' in console.text
+            assert console.status_code == 200 and f'src="{photo}/upright"' in console.text
+            assert f'href="{photo}"' in console.text  # the photo as sent, from the store
             _assert_shows_the_photo(web_a + photo, s3_server.url, http)
             anonymous = requests.get(web_a + photo, timeout=10, allow_redirects=False)
             assert "/console/login" in anonymous.headers["Location"]  # no link without a login

@@ -9,6 +9,8 @@ from flask import has_request_context, request
 from web.attention_texts import ATTENTION_TEXTS
 from web.console_texts import CONSOLE_TEXTS
 from web.delivery_texts import DELIVERY_TEXTS
+from web.simulator_texts import SIMULATOR_TEXTS
+from web.viewer_texts import VIEWER_TEXTS
 
 DEFAULT = "id"
 LANGUAGES = ("id", "en")
@@ -408,12 +410,14 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "Manage with: bin/relay operators add|role|deactivate|activate|reset NAME",
     },
     # simulator
-    "sim_title": {"id": "Simulator SMS", "en": "SMS simulator"},
+    "sim_title": {"id": "Simulator pelatihan", "en": "Training simulator"},
     "sim_lead": {
         "id": "Untuk pelatihan: kirim sebagai petugas terdaftar lewat kanal simulator; "
-        "balasan tampil seperti di ponsel. Kiriman diproses seperti SMS sungguhan.",
+        "balasan tampil seperti di SMS, Telegram atau WhatsApp (pilih di ponsel). Kiriman "
+        "diproses seperti pesan sungguhan.",
         "en": "For training: send as a roster officer through the simulator channel; replies "
-        "appear as on a phone. Messages are processed like real SMS.",
+        "appear as on SMS, Telegram or WhatsApp (choose on the phone). Messages are processed "
+        "like real ones.",
     },
     "sim_training": {
         "id": "Latihan: data yang dikirim di sini tidak pernah dihitung dalam hasil dan tidak "
@@ -450,9 +454,18 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "Sending photos through the simulator is not available yet.",
     },
 }
-CATALOG.update(ATTENTION_TEXTS)
-CATALOG.update(DELIVERY_TEXTS)
-CATALOG.update(CONSOLE_TEXTS)
+
+
+def _join(*parts: dict[str, dict[str, str]]) -> None:
+    """Add the texts of other modules; a key defined twice would silently change a page."""
+    for part in parts:
+        twice = CATALOG.keys() & part.keys()
+        if twice:
+            raise ValueError(f"text keys defined twice: {sorted(twice)}")
+        CATALOG.update(part)
+
+
+_join(ATTENTION_TEXTS, DELIVERY_TEXTS, CONSOLE_TEXTS, VIEWER_TEXTS, SIMULATOR_TEXTS)
 
 
 def current_language() -> str:

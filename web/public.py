@@ -270,16 +270,19 @@ def evidence_of(db: Session, submission: Submission) -> list[TallyEvidence]:
 
 def photos_json(code: str, entry: dict[str, Any]) -> list[dict[str, Any]]:
     """The photos behind a TPS's published tally: the one it was read from (if any), then
-    the evidence sent after it was confirmed; links to the public image routes."""
+    the evidence sent after it was confirmed; links to the public image routes: `url` the
+    photo as sent, `upright_url` the page upright and straightened (web.dashboard.photos)."""
     confirmed = entry["confirmed"]
     if confirmed is None:
         return []
     photos = [
-        {"kind": "tally", "url": f"/tps/{code}/photo/{confirmed.id}/{index}"}
+        {"kind": "tally", "url": f"/tps/{code}/photo/{confirmed.id}/{index}",
+         "upright_url": f"/tps/{code}/photo/{confirmed.id}/{index}/upright"}
         for index in entry["photos"]
     ]
     photos += [
         {"kind": "evidence", "id": e.id, "page": e.page, "url": f"/tps/{code}/evidence/{e.id}",
+         "upright_url": f"/tps/{code}/evidence/{e.id}/upright",
          "received_at": _iso(e.created_at)}
         for e in entry["evidence"]
     ]

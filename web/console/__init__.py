@@ -415,28 +415,32 @@ def review_queue() -> ResponseReturnValue:
     return conditional(page)
 
 
-def _photos(db: Session, inbound_id: int | None) -> list[dict[str, Any]]:
-    if inbound_id is None:
-        return []
-    inbound = db.get(InboundMessage, inbound_id)
-    if inbound is None:
-        return []
-    return [
-        {"index": i, "url": url_for("console.photo", inbound_id=inbound.id, index=i)}
-        for i, item in enumerate(inbound.media or [])
-        if isinstance(item, dict) and item.get("key")
-    ]
+def _photos(
+    db: Session, inbound_id: int | None, marks: dict[str, str] | None = None,
+    focus: str | None = None, form: tuple[str, str] | None = None,
+) -> list[dict[str, Any]]:
+    from web.console.photos import photo_viewers
+
+    return photo_viewers(db, inbound_id, marks, focus, form)
 
 
-def _submission_view(db: Session, submission: Submission | None) -> dict[str, Any] | None:
+def _submission_view(
+    db: Session, submission: Submission | None, item: ReviewItem | None = None
+) -> dict[str, Any] | None:
     if submission is None:
         return None
     inbound = db.get(InboundMessage, submission.inbound_id)
+    marks, focus = None, None
+    if item is not None and submission.id == item.submission_id:
+        from web.console.photos import review_marks
+
+        marks, focus = review_marks(item)  # the photo in question: zoomed on the number
     return {
         "submission": submission,
         "officer": db.get(Officer, submission.officer_id),
         "inbound": inbound,
-        "photos": _photos(db, submission.inbound_id),
+        "photos": _photos(db, submission.inbound_id, marks, focus,
+                          (submission.contest_code, submission.tps_code)),
         "votes": submission.votes_by_ballot(),
     }
 
@@ -475,9 +479,9 @@ def review_item(item_id: int) -> ResponseReturnValue:
             reasons=words.item_reasons(item),
             contest=contest,
             candidates=_listed_at(db, contest, item.tps_code) if contest else [],
-            mine=_submission_view(db, submission),
-            other=_submission_view(db, other),
-            photos=_photos(db, item.inbound_id) if submission is None else [],
+            mine=_submission_view(db, submission, item),
+            other=_submission_view(db, other, item),
+            photos=_photos(db, item.inbound_id, *review_marks(item)) if submission is None else [],
             tickets=tickets,
         )
 
@@ -686,8 +690,10 @@ def photo(inbound_id: int, index: int) -> ResponseReturnValue:
 
 
 # Routes in modules of their own: /console/attention, /console/tickets/<id>/claim|release|
-# assign, /console/canned.
+# assign, /console/canned, the upright photos.
 from web.console import attention, canned, claims  # noqa: E402,F401
+from web.console import photos as _photo_routes  # noqa: E402,F401
 from web.console.canned import body_for as canned_body_for  # noqa: E402
 from web.console.canned import listed as canned_listed  # noqa: E402
 from web.console.claims import active_operator_names  # noqa: E402
+from web.console.photos import review_marks  # noqa: E402

@@ -101,7 +101,9 @@ def audit_sentence(entry: AuditEntry) -> str:
         if "values" in detail:
             params["values"] = values(detail["values"])
         source = str(detail.get("source") or "text")
-        params["source"] = t(f"source_{source}") if f"source_{source}" in CATALOG else source
+        params["source"] = (
+            t(f"words_source_{source}") if f"words_source_{source}" in CATALOG else source
+        )
         params["note"] = detail.get("note") or "–"
         params["resolution"] = detail.get("resolution") or "–"
         params.setdefault("channel", "?")

@@ -101,7 +101,11 @@ def tps(code: str) -> ResponseReturnValue:
             abort(404)
         decided = [e["confirmed"].decided_at for e in view["contests"] if e["confirmed"]]
         updated = max((d for d in decided if d is not None), default=None)
-        return render_template("dashboard/tps.html", view=view, updated=updated)
+        viewers = {
+            e["contest"].code: photos.public_viewers(db, view["tps"].code, e)
+            for e in view["contests"]
+        }
+        return render_template("dashboard/tps.html", view=view, updated=updated, viewers=viewers)
 
 
 @blueprint.get("/tps/<code>/photo/<int:submission_id>/<int:index>")
@@ -305,3 +309,6 @@ def search() -> ResponseReturnValue:
     return render_template(
         "dashboard/not_found.html", message=t(found.reason), query=query
     ), 404
+
+
+from web.dashboard import photos  # noqa: E402  (its routes: the upright photos)

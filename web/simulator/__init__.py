@@ -11,19 +11,31 @@ with SIMULATOR_ENABLED=0 every page here says it is switched off.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from sqlalchemy import or_, select
 
-from relay import simulator
+from bots import sms
+from relay import media, simulator
 from relay.db import session_scope
 from relay.media_store import MediaUnavailable
 from relay.models import InboundMessage, Officer, OutboundMessage
 from relay.phone import InvalidPhone, to_e164
 from web.auth import current_operator, login_required
-from web.common import check_csrf
+from web.common import check_csrf, local_time
 from web.i18n import t
 
 blueprint = Blueprint("simulator", __name__, url_prefix="/simulator", template_folder="templates")
@@ -33,6 +45,8 @@ MAX_TEXT = 1600
 MAX_PHOTO_BYTES = 8 * 1024 * 1024
 PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
 THREAD_LENGTH = 60
+PREVIEW_CHANNELS = ("sms", "telegram", "whatsapp")  # how the thread is shown, not sent
+CHANNEL_COOKIE = "sim_channel"
 
 
 @blueprint.before_request
@@ -82,45 +96,91 @@ def _officers(query: str) -> list[Officer]:
         return list(db.scalars(statement))
 
 
-def thread(phone: str, after: int = 0) -> list[dict[str, Any]]:
-    """The simulator conversation of `phone`, oldest first (the last THREAD_LENGTH items)."""
+def thread(phone: str) -> list[dict[str, Any]]:
+    """The simulator conversation of `phone` since its last reset, oldest first (the last
+    THREAD_LENGTH items), with what each channel's preview needs: buttons and the edit a
+    button press made (Telegram), photos (Telegram, WhatsApp), SMS segments, the time in the
+    pages' one time zone."""
+    after_in, after_out = simulator.thread_start(phone)
     with session_scope() as db:
         inbound = db.scalars(
             select(InboundMessage)
-            .where(InboundMessage.channel == CHANNEL, InboundMessage.sender == phone)
+            .where(InboundMessage.channel == CHANNEL, InboundMessage.sender == phone,
+                   InboundMessage.id > after_in)
             .order_by(InboundMessage.id.desc())
             .limit(THREAD_LENGTH)
         ).all()
         outbound = db.scalars(
             select(OutboundMessage)
-            .where(OutboundMessage.channel == CHANNEL, OutboundMessage.to_address == phone)
+            .where(OutboundMessage.channel == CHANNEL, OutboundMessage.to_address == phone,
+                   OutboundMessage.id > after_out)
             .order_by(OutboundMessage.id.desc())
             .limit(THREAD_LENGTH)
         ).all()
-    items = [
-        {
-            "key": f"in-{m.id}",
-            "direction": "in",
-            "text": m.text,
-            "photo": bool(m.media),
-            "at": m.received_at,
-            "status": m.status,
-        }
-        for m in inbound
-    ] + [
-        {
-            "key": f"out-{m.id}",
-            "direction": "out",
-            "text": m.text,
-            "photo": False,
-            "at": m.sent_at or m.created_at,
-            "status": m.status,
-        }
-        for m in outbound
-        if m.status != "queued"
-    ]
+    shown = [m for m in outbound if m.status != "queued"]
+    edits = {
+        (m.extras or {})["edit_message_id"]: (m.extras or {}).get("edit_text") or m.text
+        for m in sorted(shown, key=lambda m: m.id)
+        if (m.extras or {}).get("edit_message_id")
+    }
+    items = [_inbound_item(m) for m in inbound] + [_outbound_item(m, edits) for m in shown]
     items.sort(key=lambda item: (_utc(item["at"]), item["key"]))
     return items[-THREAD_LENGTH:]
+
+
+def _inbound_item(m: InboundMessage) -> dict[str, Any]:
+    event = m.event or {}
+    callback = event.get("type") == "callback"
+    label = None
+    if callback:
+        try:
+            label = json.loads(m.payload or "{}").get("callback", {}).get("label")
+        except (ValueError, AttributeError):
+            label = None
+    photos = [
+        url_for("simulator.inbound_photo", inbound_id=m.id, index=i)
+        for i, item in enumerate(m.media or [])
+        if isinstance(item, dict) and item.get("key")
+    ]
+    return {
+        "key": f"in-{m.id}",
+        "id": m.id,
+        "direction": "in",
+        "text": m.text,
+        "photo": bool(m.media),
+        "photos": photos,
+        "callback": callback,
+        "pressed": label,
+        "buttons": [],
+        "edit_of": None,
+        "edited_text": None,
+        "segments": sms.segments(m.text) if m.text else 0,
+        "at": m.received_at,
+        "time": local_time(m.received_at),
+        "status": m.status,
+    }
+
+
+def _outbound_item(m: OutboundMessage, edits: dict[int, str]) -> dict[str, Any]:
+    extras = m.extras or {}
+    return {
+        "key": f"out-{m.id}",
+        "id": m.id,
+        "direction": "out",
+        "text": m.text,
+        "photo": bool(extras.get("photo")),
+        "photos": [url_for("simulator.outbound_photo", outbound_id=m.id)]
+        if extras.get("photo") else [],
+        "callback": False,
+        "pressed": None,
+        "buttons": [str(b[0]) for b in extras.get("buttons") or []],
+        "edit_of": extras.get("edit_message_id"),
+        "edited_text": edits.get(m.id),
+        "segments": sms.segments(m.text) if m.text else 0,
+        "at": m.sent_at or m.created_at,
+        "time": local_time(m.sent_at or m.created_at),
+        "status": m.status,
+    }
 
 
 def _utc(moment: Any) -> Any:
@@ -150,8 +210,13 @@ def page() -> ResponseReturnValue:
     elif officers:
         selected = officers[0]
         phone = selected.phone
+    preview = request.args.get("channel") or request.cookies.get(CHANNEL_COOKIE) or "sms"
     return render_template(
         "simulator/page.html",
+        preview=preview if preview in PREVIEW_CHANNELS else "sms",
+        channels=PREVIEW_CHANNELS,
+        limits={"telegram": sms.CHANNEL_LIMITS["telegram"],
+                "whatsapp": sms.CHANNEL_LIMITS["whatsapp"]},
         officers=officers,
         query=query,
         phone=phone,
@@ -213,13 +278,74 @@ def thread_json() -> ResponseReturnValue:
         phone=phone,
         messages=[
             {
-                "key": item["key"],
-                "direction": item["direction"],
-                "text": item["text"],
-                "photo": item["photo"],
-                "status": item["status"],
-                "at": _utc(item["at"]).isoformat(),
+                **{k: v for k, v in item.items() if k != "at"},
+                "at": _utc(item["at"]).isoformat(),  # "time": the pages' own zone (WIB)
             }
             for item in thread(phone)
         ],
     )
+
+
+@blueprint.post("/press")
+@login_required(json=True)
+def press() -> ResponseReturnValue:
+    """A Telegram inline button pressed (relay.simulator.press_button)."""
+    phone = _phone(request.form.get("phone", ""))
+    try:
+        outbound_id = int(request.form.get("outbound_id", ""))
+        index = int(request.form.get("index", ""))
+    except ValueError:
+        return _answer(False, phone, t("sim_no_button"))
+    try:
+        simulator.press_button(phone, outbound_id, index, operator=_operator())
+    except simulator.NotPressable:
+        return _answer(False, phone, t("sim_no_button"))
+    return _answer(True, phone)
+
+
+@blueprint.post("/reset")
+@login_required(json=True)
+def reset() -> ResponseReturnValue:
+    """Start the training contact afresh (relay.simulator.reset_contact)."""
+    phone = _phone(request.form.get("phone", ""))
+    simulator.reset_contact(phone, operator=_operator())
+    if request.headers.get("Accept", "").startswith("application/json"):
+        return jsonify(ok=True, error=None)
+    flash(t("sim_reset_done"))
+    return redirect(url_for("simulator.page", phone=phone))
+
+
+def _photo_response(key: str | None) -> ResponseReturnValue:
+    if not key:
+        abort(404)
+    try:
+        data = media.load(key)
+    except (OSError, KeyError, ValueError):
+        abort(404)
+    kind = media.sniff_type(data)
+    if kind is None:
+        abort(404)
+    response = Response(data, mimetype=kind)
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@blueprint.get("/photo/in/<int:inbound_id>/<int:index>")
+@login_required()
+def inbound_photo(inbound_id: int, index: int) -> ResponseReturnValue:
+    """A photo sent from the simulator (its thumbnail in the thread)."""
+    with session_scope() as db:
+        m = db.get(InboundMessage, inbound_id)
+        items = list(m.media or []) if m is not None and m.channel == CHANNEL else []
+    item = items[index] if 0 <= index < len(items) else None
+    return _photo_response(str(item["key"]) if isinstance(item, dict) and item.get("key") else None)
+
+
+@blueprint.get("/photo/out/<int:outbound_id>")
+@login_required()
+def outbound_photo(outbound_id: int) -> ResponseReturnValue:
+    """The page a reply attaches (the reading drawn over the form)."""
+    with session_scope() as db:
+        m = db.get(OutboundMessage, outbound_id)
+        key = (m.extras or {}).get("photo") if m is not None and m.channel == CHANNEL else None
+    return _photo_response(str(key) if key else None)

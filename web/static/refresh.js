@@ -6,6 +6,8 @@
   var seconds = parseInt(document.body.getAttribute("data-refresh-seconds"), 10);
   if (!(seconds > 0) || !window.fetch || !window.DOMParser) { return; }
   var etag = null;
+  // What the server sent, not the live DOM: scripts (the photo viewer) change the page.
+  var shown = document.querySelector("main") ? document.querySelector("main").innerHTML : "";
   function poll() {
     if (document.visibilityState !== "visible") { return; }
     var headers = etag ? { "If-None-Match": etag } : {};
@@ -19,9 +21,11 @@
         if (!html) { return; }
         var fresh = new DOMParser().parseFromString(html, "text/html").querySelector("main");
         var main = document.querySelector("main");
-        if (fresh && main && fresh.innerHTML !== main.innerHTML) {
+        if (fresh && main && fresh.innerHTML !== shown) {
+          shown = fresh.innerHTML;
           main.innerHTML = fresh.innerHTML;
           document.body.setAttribute("data-refreshed", String(Date.now()));
+          document.dispatchEvent(new CustomEvent("relay:refreshed"));
         }
       })
       .catch(function () { /* offline for a moment: the next poll tries again */ });
