@@ -11,9 +11,10 @@ the bare-Flask ceiling, measured in one short run (< 1 minute on 2 cores).
    worker runs yet, so the Redis commands counted here are the web's alone (the enqueue).
 2. Workers: the queued jobs are set aside while the Procfile's `worker` (`--rq-workers` of
    them) and `sender` start, so their start-up (imports, the digit model, registration) is not
-   counted; then the jobs are put back and the workers drain every acked message (conversation + reply through the
-   fake Twilio). Counted from the put-back until the last reply is sent: the CPU time of the
-   worker and sender processes and all their children (work horses, the scheduler), from
+   counted; then the jobs are put back and the workers drain every acked message
+   (conversation + reply through the fake Twilio). Counted from the put-back until the last
+   reply is sent: the CPU time of the worker and sender processes and all their children
+   (work horses, the scheduler), from
    /proc, and Redis's `INFO commandstats` deltas (a pipeline's or a script's commands count
    one by one; EVALSHA counts once plus the commands the script runs).
 
@@ -26,6 +27,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -70,6 +72,26 @@ def command_stats(redis: Redis) -> Counter[str]:
     calls = Counter({name.removeprefix("cmdstat_"): int(v["calls"]) for name, v in stats.items()})
     del calls["info"]  # this benchmark's own
     return calls
+
+
+def start_monitor(url: str, path: str) -> threading.Event:
+    """Copy every command Redis runs into `path` until the returned event is set."""
+    stop = threading.Event()
+    ready = threading.Event()
+
+    def copy() -> None:
+        with Redis.from_url(url).monitor() as monitor, open(path, "w") as out:
+            ready.set()
+            for command in monitor.listen():
+                out.write(
+                    f"{command['time']:.6f} {command['client_address']} {command['command']}\n"
+                )
+                if stop.is_set():
+                    break
+
+    threading.Thread(target=copy, daemon=True).start()
+    ready.wait(5)
+    return stop
 
 
 def redis_cpu(redis: Redis) -> float:
@@ -121,6 +143,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=4, help="turns of ceiling and web")
     parser.add_argument("--turn", type=float, default=1.5, help="seconds of load per turn")
     parser.add_argument("--rq-workers", type=int, default=1, help="the Procfile's worker, N times")
+    parser.add_argument("--monitor", help="write Redis MONITOR's lines of the drain to this file")
     parser.add_argument(
         "--database-url",
         help="a PostgreSQL server (postgresql+psycopg://…): a throwaway database is made there; "
@@ -161,12 +184,15 @@ def main() -> None:
         time.sleep(1.0)  # past the start-up: the scheduler forked, the first idle round
         cpu_before = {p.pid: tree_cpu_seconds(p.pid) for p in [*workers, sender]}
         redis_cpu_before, before = redis_cpu(redis), command_stats(redis)
+        monitor = start_monitor(system.redis.url, args.monitor) if args.monitor else None
         redis.rpush(QUEUE_KEY, *queued)  # wakes the waiting worker(s)
         seconds = wait_drained(n, timeout=600)
         cpu = {p.pid: tree_cpu_seconds(p.pid) - cpu_before[p.pid] for p in [*workers, sender]}
         worker_ms = sum(cpu[w.pid] for w in workers) * 1000 / n
         sender_ms = cpu[sender.pid] * 1000 / n
         commands = command_stats(redis) - before
+        if monitor:
+            monitor.set()
         redis_seconds = redis_cpu(redis) - redis_cpu_before
         for process in [*workers, sender]:
             process.stop()
