@@ -36,6 +36,8 @@ from rq.timeouts import JobTimeoutException
 from rq.utils import now, utcformat
 from rq.worker import Worker, WorkerStatus
 
+from relay.config import settings_frozen
+
 MAX_WAIT = 5.0
 SCHEDULER_CHECK_EVERY = 10.0
 DEQUEUE_TIMEOUT = 30
@@ -93,6 +95,11 @@ class SchedulingWorker(Worker):
     @property
     def dequeue_timeout(self) -> int:
         return DEQUEUE_TIMEOUT
+
+    def work(self, *args, **kwargs) -> bool:  # type: ignore[no-untyped-def]
+        """RQ's work loop, with the settings read once for all its jobs (not per job)."""
+        with settings_frozen():
+            return super().work(*args, **kwargs)
 
     @property
     def connection_timeout(self) -> int:
@@ -237,8 +244,17 @@ class SchedulingWorker(Worker):
         retry from it), the job hash's status; on a failure or a returned Retry, RQ's own
         handling (retries, the failed registry, `on_failure`). Not kept: an execution hash
         (nothing reads it for a job in process: the registry entry names the execution), the
-        worker's current job and busy state (`rq info` shows the worker idle while it runs a
-        job of a few milliseconds)."""
+        worker's current job and busy state in Redis (`rq info` shows the worker idle while
+        it runs a job of a few milliseconds)."""
+        # Busy for RQ's warm shutdown (SIGTERM waits for the job instead of interrupting it),
+        # in this process only: not written to the worker's hash.
+        self._state = WorkerStatus.BUSY
+        try:
+            self._run_lean(job, queue)
+        finally:
+            self._state = WorkerStatus.IDLE
+
+    def _run_lean(self, job: Job, queue: Queue) -> None:
         registry = queue.started_job_registry
         self.execution = Execution(uuid4().hex, job.id, self.connection, self.name)
         started = now()
