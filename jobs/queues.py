@@ -60,7 +60,6 @@ _registered: dict[tuple[int, str], float] = {}  # (connection, queue key) → ne
 class RelayQueue(Queue):
     """An RQ queue whose unique enqueue is one round trip (RQ's Lua script) most times."""
 
-
     def enqueue_job(self, job, pipeline=None, at_front=False, unique=False):  # type: ignore[no-untyped-def]
         if not unique or pipeline is not None or job._dependency_ids:
             return super().enqueue_job(job, pipeline=pipeline, at_front=at_front, unique=unique)
