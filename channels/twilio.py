@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 from typing import Any
 from urllib.parse import urlparse, urlsplit, urlunsplit
 
@@ -57,6 +59,25 @@ class RedirectingHttpClient(TwilioHttpClient):
         response = super().request(method, url, *args, **kwargs)
         self.last_headers = dict(response.headers or {})
         return response
+
+
+@functools.lru_cache(maxsize=8)
+def _client(
+    api_url: str, account_sid: str, auth_token: str, timeout: float, pid: int
+) -> tuple[Client, RedirectingHttpClient]:
+    """One REST client per process and account, kept: its HTTP session keeps the connection
+    to Twilio alive between sends (a new client per send paid a TCP and TLS handshake each
+    time), and the proxies are read from the environment once here rather than per send
+    (requests scanned the whole environment twice for every request). Sends run one at a
+    time in a process (jobs.sender); `pid` keeps a forked child off its parent's socket."""
+    http = RedirectingHttpClient(api_url, timeout=timeout)
+    if http.session is not None:  # what requests' trust_env would read per request, once
+        http.proxy = requests.utils.get_environ_proxies(api_url)
+        http.session.verify = (
+            os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+        )
+        http.session.trust_env = False
+    return Client(account_sid, auth_token, http_client=http), http
 
 
 def signed_url(settings: Settings, path: str, query: bytes) -> str:
@@ -120,8 +141,13 @@ class TwilioChannel(Channel):
         return EMPTY_TWIML, 200, {"Content-Type": "text/xml"}
 
     def send(self, message: Outgoing, settings: Settings) -> SendResult:
-        http = RedirectingHttpClient(settings.twilio_api_url, timeout=settings.send_timeout)
-        client = Client(settings.twilio_account_sid, settings.twilio_auth_token, http_client=http)
+        client, http = _client(
+            settings.twilio_api_url,
+            settings.twilio_account_sid,
+            settings.twilio_auth_token,
+            settings.send_timeout,
+            os.getpid(),
+        )
         if message.channel == "whatsapp":
             sender = WHATSAPP_PREFIX + settings.twilio_whatsapp_number
             to = WHATSAPP_PREFIX + message.to

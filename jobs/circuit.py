@@ -30,10 +30,13 @@ def _key(provider: str, part: str) -> str:
 def wait_seconds(redis: Redis, provider: str, settings: Settings) -> int | None:
     """None when a send may call `provider` now (closed, or this send is the probe);
     otherwise how many seconds it should wait before asking again."""
-    open_ms = redis.pttl(_key(provider, "open"))
+    with redis.pipeline(transaction=False) as pipe:  # one round trip
+        pipe.pttl(_key(provider, "open"))
+        pipe.get(_key(provider, "failures"))
+        open_ms, failures = pipe.execute()
     if open_ms > 0:
         return max(1, math.ceil(open_ms / 1000))
-    failures = int(redis.get(_key(provider, "failures")) or 0)
+    failures = int(failures or 0)
     if failures < settings.send_circuit_failures:
         return None
     # Half open: the cool-down is over; one send probes, the others wait for its outcome.

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 
 from flask import has_request_context
 from redis import Redis
@@ -50,6 +51,25 @@ CRASH_RETRY = Retry(max=3, interval=[5, 30, 120])
 FAILURE_TTL = 6 * 3600
 
 _connections: dict[tuple[str, int], Redis] = {}
+# RQ adds a queue's name to its set of queues (`rq:queues`, read by `rq info`) before every
+# enqueue, in a round trip of its own (MULTI, SADD, EXEC); here once a minute per process
+# and queue, which also re-registers it after Redis lost its data.
+REGISTER_EVERY = 60.0
+_registered: dict[tuple[int, str], float] = {}  # (connection, queue key) → next registration
+
+
+class RelayQueue(Queue):
+    """An RQ queue whose unique enqueue is one round trip (RQ's Lua script) most times."""
+
+    def enqueue_job(self, job, pipeline=None, at_front=False, unique=False):  # type: ignore[no-untyped-def]
+        if not unique or pipeline is not None or job._dependency_ids:
+            return super().enqueue_job(job, pipeline=pipeline, at_front=at_front, unique=unique)
+        job.origin = self.name
+        marker = (id(self.connection), self.key)
+        if _registered.get(marker, 0.0) < time.monotonic():
+            self.connection.sadd(self.redis_queues_keys, self.key)
+            _registered[marker] = time.monotonic() + REGISTER_EVERY
+        return self._enqueue_job(job, at_front=at_front, unique=True)
 
 
 class RedisNotConfigured(RuntimeError):
@@ -71,7 +91,7 @@ def redis_connection(url: str | None = None) -> Redis:
 
 
 def queue(name: str, connection: Redis | None = None) -> Queue:
-    return Queue(name, connection=connection or redis_connection())
+    return RelayQueue(name, connection=connection or redis_connection())
 
 
 def enqueue_once(

@@ -61,8 +61,9 @@ def unknown_reply_refused(
 
 
 def _count(redis: Redis, key: str, window: int) -> int:
-    """Add one to a counter that lives `window` seconds from its first use; the new count."""
-    pipe = redis.pipeline()
+    """Add one to a counter that lives `window` seconds from its first use; the new count.
+    One round trip, no MULTI/EXEC: were the EXPIRE lost, the next count sets it."""
+    pipe = redis.pipeline(transaction=False)
     pipe.incr(key)
     pipe.expire(key, window, nx=True)
     return int(pipe.execute()[0])
@@ -75,7 +76,7 @@ def send_wait(redis: Redis, channel: str, per_second: int) -> int:
     of a thousand replies is not retried all at once every second: that churn ran the
     workers flat and let ~2 replies a second through instead of 25 (bench/ingest.py)."""
     key = f"relay:sendrate:{channel}:{int(time.time())}"
-    pipe = redis.pipeline()
+    pipe = redis.pipeline(transaction=False)
     pipe.incr(key)
     pipe.expire(key, 5)
     count = int(pipe.execute()[0])

@@ -19,14 +19,24 @@ unfinished, is handed back by the sweeper (jobs.sweeper.reclaim_abandoned).
 
 from __future__ import annotations
 
+import sys
 import time
+import traceback
+from uuid import uuid4
 
+from redis.client import Pipeline
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
-from rq.job import Job
+from rq import Retry
+from rq.executions import Execution
+from rq.job import Job, JobStatus, _job_stack
 from rq.queue import Queue
 from rq.scheduler import RQScheduler
+from rq.timeouts import JobTimeoutException
+from rq.utils import now, utcformat
 from rq.worker import Worker, WorkerStatus
+
+from relay.config import settings_frozen
 
 MAX_WAIT = 5.0
 SCHEDULER_CHECK_EVERY = 10.0
@@ -35,6 +45,12 @@ DEQUEUE_TIMEOUT = 30
 # RQ keeps its deadline ahead (see jobs.sweeper.ABANDONED_HORIZON). A send gives up after
 # SEND_TIMEOUT (8 s) and a conversation turn takes milliseconds: 30 s means stuck.
 IN_PROCESS_TIMEOUT = 30
+# RQ writes the worker's heartbeat (2 commands) three times per job, its state twice and
+# checks for `rq suspend` once (5 commands): ~15 Redis commands per job, more than the job
+# itself. The worker's key lives 8 minutes; a heartbeat every few seconds keeps it, and a
+# suspension is noticed within a second.
+WORKER_HEARTBEAT_EVERY = 5.0
+SUSPENSION_CHECK_EVERY = 1.0
 
 
 class ResilientScheduler(RQScheduler):
@@ -70,10 +86,20 @@ class SchedulingWorker(Worker):
     max_connection_wait_time = MAX_WAIT
     _keep_scheduler = False
     _next_scheduler_check = 0.0
+    _next_heartbeat = 0.0
+    _next_suspension_check = 0.0
+    _written_state: str | None = None
+    _unreported_jobs = 0  # lean jobs done since the last heartbeat (the worker's statistics)
+    _unreported_seconds = 0.0
 
     @property
     def dequeue_timeout(self) -> int:
         return DEQUEUE_TIMEOUT
+
+    def work(self, *args, **kwargs) -> bool:  # type: ignore[no-untyped-def]
+        """RQ's work loop, with the settings read once for all its jobs (not per job)."""
+        with settings_frozen():
+            return super().work(*args, **kwargs)
 
     @property
     def connection_timeout(self) -> int:
@@ -138,14 +164,39 @@ class SchedulingWorker(Worker):
             self.wait_for_redis()
 
     # The other Redis calls of RQ's work loop outside its dequeue, where an error ends it.
-    def heartbeat(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def heartbeat(self, timeout: int | None = None, pipeline: Pipeline | None = None) -> None:
+        """RQ's worker heartbeat, at most every WORKER_HEARTBEAT_EVERY seconds when RQ's
+        loop asks for one on its own (not when it goes with a job's, in a pipeline)."""
+        if pipeline is not None:
+            super().heartbeat(timeout, pipeline=pipeline)
+            return
+        if timeout is None and time.monotonic() < self._next_heartbeat:
+            return
         try:
-            super().heartbeat(*args, **kwargs)
+            with self.connection.pipeline() as pipe:
+                super().heartbeat(timeout, pipeline=pipe)
+                if self._unreported_jobs:
+                    pipe.hincrby(self.key, "successful_job_count", self._unreported_jobs)
+                    pipe.hincrbyfloat(self.key, "total_working_time", self._unreported_seconds)
+                pipe.execute()
+            self._unreported_jobs, self._unreported_seconds = 0, 0.0
+            self._next_heartbeat = time.monotonic() + WORKER_HEARTBEAT_EVERY
         except RedisConnectionError as exc:
             self.log.warning("Worker %s: heartbeat lost: %s", self.name, exc)
             self.wait_for_redis()
 
+    def set_state(self, state: str, pipeline: Pipeline | None = None) -> None:
+        """RQ's, without writing a state the worker's hash already holds."""
+        if pipeline is None and state == self._written_state:
+            self._state = state
+            return
+        super().set_state(state, pipeline=pipeline)
+        self._written_state = state
+
     def check_for_suspension(self, burst: bool) -> None:
+        if not burst and time.monotonic() < self._next_suspension_check:
+            return
+        self._next_suspension_check = time.monotonic() + SUSPENSION_CHECK_EVERY
         try:
             super().check_for_suspension(burst)
         except RedisConnectionError as exc:
@@ -173,8 +224,92 @@ class SchedulingWorker(Worker):
     def execute_in_process(self, job: Job, queue: Queue) -> None:
         """What rq.worker.SimpleWorker.execute_job does: the job runs here, under its job
         timeout (SIGALRM, capped at IN_PROCESS_TIMEOUT), with the same failure handling and
-        retries."""
+        retries; a job whose result nobody keeps takes the lean path (run_lean)."""
         job.timeout = min(job.timeout or IN_PROCESS_TIMEOUT, IN_PROCESS_TIMEOUT)
+        if _lean(job):
+            self.run_lean(job, queue)
+            return
         self.prepare_execution(job)
         self.perform_job(job, queue)
         self.set_state(WorkerStatus.IDLE)
+
+    def run_lean(self, job: Job, queue: Queue) -> None:
+        """Run `job` with the Redis bookkeeping that the guarantees need, one round trip
+        before and one after: RQ's prepare/perform/success path costs ~55 commands in ~15
+        round trips per job (an execution hash and its index, the worker's current job,
+        state, statistics and heartbeats, job heartbeats, a WATCH for dependents), this 4.
+
+        Kept: the job in its queue's StartedJobRegistry with RQ's deadline (RQ's cleanup and
+        jobs.sweeper.reclaim_abandoned hand a killed worker's job back and count the crash
+        retry from it), the job hash's status; on a failure or a returned Retry, RQ's own
+        handling (retries, the failed registry, `on_failure`). Not kept: an execution hash
+        (nothing reads it for a job in process: the registry entry names the execution), the
+        worker's current job and busy state in Redis (`rq info` shows the worker idle while
+        it runs a job of a few milliseconds)."""
+        # Busy for RQ's warm shutdown (SIGTERM waits for the job instead of interrupting it),
+        # in this process only: not written to the worker's hash.
+        self._state = WorkerStatus.BUSY
+        try:
+            self._run_lean(job, queue)
+        finally:
+            self._state = WorkerStatus.IDLE
+
+    def _run_lean(self, job: Job, queue: Queue) -> None:
+        registry = queue.started_job_registry
+        self.execution = Execution(uuid4().hex, job.id, self.connection, self.name)
+        started = now()
+        with self.connection.pipeline(transaction=False) as pipe:
+            # RQ's deadline for an in-process job: its timeout + 60 s (jobs.sweeper).
+            registry.add_execution(self.execution, pipeline=pipe, ttl=job.timeout + 60)
+            stamp = utcformat(started)
+            pipe.hset(
+                job.key,
+                mapping={
+                    "status": JobStatus.STARTED,
+                    "started_at": stamp,
+                    "last_heartbeat": stamp,
+                    "worker_name": self.name,
+                },
+            )
+            pipe.execute()
+        job.started_at, job.worker_name = started, self.name
+        job._status = JobStatus.STARTED
+        try:
+            with self.death_penalty_class(job.timeout, JobTimeoutException, job_id=job.id):
+                _job_stack.push(job)  # what Job.perform does, less its PERSIST of the hash
+                try:
+                    value = job._execute()
+                finally:
+                    _job_stack.pop()
+        except Exception:  # RQ's perform_job handles a job's failure the same way
+            job.ended_at, job._status = now(), JobStatus.FAILED
+            exc_info = sys.exc_info()
+            self.handle_exception(job, *exc_info)
+            exc_string = "".join(traceback.format_exception(*exc_info))
+            self.handle_job_failure(job, queue, registry, exc_string)
+            return
+        job.ended_at = now()
+        if isinstance(value, Retry):
+            self.handle_job_retry(job, queue, value, registry, self.execution)
+            self.execution = None
+            return
+        with self.connection.pipeline(transaction=False) as pipe:
+            pipe.zrem(registry.key, self.execution.composite_key)
+            pipe.delete(job.key, job.dependents_key, job.dependencies_key)  # result_ttl=0
+            pipe.execute()
+        self.execution = None
+        self._unreported_jobs += 1
+        self._unreported_seconds += (job.ended_at - started).total_seconds()
+        self.log.info("Worker %s: %s: %s done", self.name, queue.name, job.id)
+
+
+def _lean(job: Job) -> bool:
+    """A job run_lean can run: its result is not kept, and it has no callbacks, dependents
+    or repeats (which need RQ's full success path)."""
+    return (
+        job.result_ttl == 0
+        and not job._success_callback_name
+        and not job._failure_callback_name
+        and not job._stopped_callback_name
+        and not job.repeats_left
+    )
