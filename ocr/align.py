@@ -119,7 +119,10 @@ def warp(image: np.ndarray, alignment: Alignment, px_per_mm: float = READ_PX_PER
         [[scale, 0, -x * px_per_mm], [0, scale, -y * px_per_mm], [0, 0, 1]], np.float64
     )
     size = (round(w * px_per_mm), round(h * px_per_mm))
-    return cv2.warpPerspective(
+    colour = image.ndim == 3 and image.shape[2] == 3
+    if colour:  # OpenCV warps 4 channels in under half the time of 3, to the same pixels
+        image = cv2.cvtColor(image, cv2.COLOR_BGR2BGRA)
+    out = cv2.warpPerspective(
         image,
         shift @ alignment.homography,
         size,
@@ -127,6 +130,7 @@ def warp(image: np.ndarray, alignment: Alignment, px_per_mm: float = READ_PX_PER
         borderMode=cv2.BORDER_CONSTANT,
         borderValue=0,
     )
+    return cv2.cvtColor(out, cv2.COLOR_BGRA2BGR) if colour else out
 
 
 def visible(alignment: Alignment, photo_shape: tuple[int, ...],
