@@ -92,25 +92,50 @@ def page_marks(
     page_red: np.ndarray, fields: Sequence[FormField]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """`field_marks(darkness(page_red), fields)`, exactly, with the darkness worked out only
-    where it is read (the digit boxes' rows, the bubbles' pixels): a tenth of the page."""
-    paper = paper_level(page_red)
-    bands: dict[tuple[int, int], tuple[int, np.ndarray]] = {}
+    where it is read (the digit boxes' rows, the bubbles' pixels), and the paper level only in
+    the rows that needs (the grid's, and PAPER_REACH around them)."""
     spans: dict[tuple[int, int], list[int]] = {}
     for f in fields:
         for geometry in f.digits():
             rows, cols = box_pixels(geometry.box)
             span = spans.setdefault((rows.start, rows.stop), [cols.start, cols.stop])
             span[0], span[1] = min(span[0], cols.start), max(span[1], cols.stop)
-    for (top, bottom), (left, right) in spans.items():
-        rows, cols = slice(top, bottom), slice(left, right)
-        bands[top, bottom] = (left, darkness_of(page_red[rows, cols], paper[rows, cols]))
+    if not spans:  # no field on the page: nothing to read
+        return field_marks(np.zeros((0, 0), np.float32), fields)
+    centres = np.array([g.bubbles for f in fields for g in f.digits()], np.float64)
+    first, last = _bubble_rows(centres, page_red.shape)
+    first = min([first, *(top for top, _ in spans)])
+    last = max([last, *(bottom for _, bottom in spans)])
+    top = max(0, first - PAPER_REACH)
+    red = page_red[top : min(page_red.shape[0], last + PAPER_REACH)]
+    paper = paper_level(red)  # row r of the page is row r - top here
+    bands: dict[tuple[int, int], tuple[int, np.ndarray]] = {}
+    for (y0, y1), (x0, x1) in spans.items():
+        rows, cols = slice(y0 - top, y1 - top), slice(x0, x1)
+        bands[y0, y1] = (x0, darkness_of(red[rows, cols], paper[rows, cols]))
 
     def box(rows: slice, cols: slice) -> np.ndarray:
         left, band = bands[rows.start, rows.stop]
         return band[:, cols.start - left : cols.stop - left]
 
-    return _marks(fields, box, lambda ys, xs: darkness_of(page_red[ys, xs], paper[ys, xs]),
-                  page_red.shape[:2])
+    def pixels(ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+        return darkness_of(red[ys - top, xs], paper[ys - top, xs])
+
+    return _marks(fields, box, pixels, page_red.shape[:2])
+
+
+# How far the paper level reaches: the dilation's and the blur's radius, and one to spare.
+PAPER_REACH = 10 + 15 + 1
+
+
+def _bubble_rows(centres_mm: np.ndarray, shape: tuple[int, ...]) -> tuple[int, int]:
+    """The first and one past the last page row a bubble of `centres_mm` samples."""
+    if centres_mm.size == 0:
+        return shape[0], 0
+    dy, _dx = _bubble_offsets()
+    ys = np.rint(centres_mm[..., 1] * READ_PX_PER_MM).astype(np.int64)
+    return (int(np.clip(ys.min() + dy.min(), 0, shape[0] - 1)),
+            int(np.clip(ys.max() + dy.max(), 0, shape[0] - 1)) + 1)
 
 
 def _marks(
