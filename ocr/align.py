@@ -26,6 +26,10 @@ def _detector() -> cv2.aruco.ArucoDetector:
     # found and the same values read, in 70% of the time.
     params.adaptiveThreshWinSizeMin, params.adaptiveThreshWinSizeMax = 5, 25
     params.adaptiveThreshWinSizeStep = 20
+    # Contours shorter than 6% of the image's long side are no marker we could use (at the
+    # 1.8 px/mm "too far" limit ours are 7% or more even on a 1600 px photo): skipping them
+    # gave the very same corners on 525 bench photos in 90% of the time (default 3%).
+    params.minMarkerPerimeterRate = 0.06
     return cv2.aruco.ArucoDetector(dictionary, params)
 
 
