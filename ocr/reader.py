@@ -289,7 +289,7 @@ def _read(
     )
     clock.lap("flags")
     if annotate_page:
-        result.annotated_jpeg = annotate(page_bgr, fields, result.fields)
+        result.annotated_jpeg = annotate(page_bgr, fields, result.fields, copy=False)
         clock.lap("annotate")
 
 
