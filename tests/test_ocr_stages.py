@@ -104,7 +104,10 @@ def test_a_colour_warp_gives_the_pixels_of_opencvs_own_three_channel_warp() -> N
     photo, _ = _photo(_page_bgr(), 13)
     alignment = align.align(align.detect_markers(cv2.cvtColor(photo, cv2.COLOR_BGR2GRAY)))
     assert alignment is not None
-    for px_per_mm, rect in ((align.READ_PX_PER_MM, None), (6.0, (140.0, 2.0, 42.0, 40.0))):
+    first = align.warp(photo, alignment)
+    kept = first.copy()
+    for px_per_mm, rect in ((align.READ_PX_PER_MM, None), (6.0, (140.0, 2.0, 42.0, 40.0)),
+                            (align.READ_PX_PER_MM, None)):
         x, y = rect[:2] if rect else (0.0, 0.0)
         scale = px_per_mm / align.READ_PX_PER_MM
         shift = np.array([[scale, 0, -x * px_per_mm], [0, scale, -y * px_per_mm], [0, 0, 1]])
@@ -113,6 +116,7 @@ def test_a_colour_warp_gives_the_pixels_of_opencvs_own_three_channel_warp() -> N
                                    flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
                                    borderValue=0)
         assert got.shape == want.shape and np.array_equal(got, want)
+    assert np.array_equal(first, kept)  # the scratch arrays never show through a page returned
 
 
 def test_glyph_normalisation_centres_and_scales_the_ink_like_mnist() -> None:
