@@ -26,18 +26,24 @@ def ink_share(darkness: np.ndarray) -> float:
 def normalize(darkness: np.ndarray) -> np.ndarray:
     """Crop to the ink, scale its long side to 20 px, centre its mass in 28×28 (float32 0..1)."""
     out = np.zeros((SIZE, SIZE), np.float32)
-    mask = (darkness > INK).astype(np.uint8)
+    mask = np.greater(darkness, INK).view(np.uint8)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    keep = np.zeros(count, bool)
-    keep[1:] = stats[1:, cv2.CC_STAT_AREA] >= 3  # specks are noise, not strokes
-    if not keep.any():
+    # A glyph has a handful of components: plain Python over their stats beats numpy calls.
+    parts = stats[1:].tolist()  # left, top, width, height, area
+    kept = [p for p in parts if p[4] >= 3]  # specks are noise, not strokes
+    if not kept:
         return out
-    kept = stats[keep]  # the ink's bounding box from the components' own boxes
-    x0, y0 = kept[:, cv2.CC_STAT_LEFT].min(), kept[:, cv2.CC_STAT_TOP].min()
-    x1 = (kept[:, cv2.CC_STAT_LEFT] + kept[:, cv2.CC_STAT_WIDTH]).max()
-    y1 = (kept[:, cv2.CC_STAT_TOP] + kept[:, cv2.CC_STAT_HEIGHT]).max()
-    inside = keep[labels[y0:y1, x0:x1]]
-    glyph = np.where(inside, darkness[y0:y1, x0:x1], 0.0).astype(np.float32)
+    # The ink's bounding box from the components' own boxes.
+    x0, y0 = min(p[0] for p in kept), min(p[1] for p in kept)
+    x1, y1 = max(p[0] + p[2] for p in kept), max(p[1] + p[3] for p in kept)
+    if len(kept) == len(parts):
+        inside = labels[y0:y1, x0:x1] > 0
+    else:
+        keep = np.zeros(count, bool)
+        keep[1:] = stats[1:, cv2.CC_STAT_AREA] >= 3
+        inside = keep[labels[y0:y1, x0:x1]]
+    glyph = np.where(inside, darkness[y0:y1, x0:x1], np.float32(0.0)).astype(np.float32,
+                                                                                  copy=False)
     h, w = glyph.shape
     scale = FIT / max(h, w, MIN_EXTENT * darkness.shape[0])
     nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
@@ -46,12 +52,13 @@ def normalize(darkness: np.ndarray) -> np.ndarray:
     total = glyph.sum()
     if total <= 0:
         return out
-    cy = (glyph.sum(axis=1) * np.arange(nh)).sum() / total
-    cx = (glyph.sum(axis=0) * np.arange(nw)).sum() / total
+    cy = (glyph.sum(axis=1) * _STEPS[:nh]).sum() / total
+    cx = (glyph.sum(axis=0) * _STEPS[:nw]).sum() / total
     top = int(min(max(round(SIZE / 2 - cy), 0), SIZE - nh))  # np.clip costs more on scalars
     left = int(min(max(round(SIZE / 2 - cx), 0), SIZE - nw))
-    out[top : top + nh, left : left + nw] = glyph
-    peak = out.max()
-    if peak > 0:
-        out /= peak
+    # The peak is the glyph's own (the frame around it is zero, the ink ≥ 0 and not all 0).
+    out[top : top + nh, left : left + nw] = glyph / glyph.max()
     return out
+
+
+_STEPS = np.arange(2 * SIZE)  # pixel indices for the centre of mass (int64, as np.arange)

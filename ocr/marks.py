@@ -7,7 +7,7 @@ the shortfall from the local paper brightness, so shadows and uneven light cance
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import cv2
 import numpy as np
@@ -21,14 +21,24 @@ FILL_FLOOR = 0.15  # darkness that counts as nothing (print residue, paper textu
 FILL_FULL = 0.45  # darkness that counts as fully inked
 
 
-def darkness(page_red: np.ndarray) -> np.ndarray:
-    """0 = paper, 1 = black, relative to the paper around each pixel (float32)."""
+def paper_level(page_red: np.ndarray) -> np.ndarray:
+    """The paper's local brightness around each pixel (uint8): the brightest nearby, smoothed."""
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (21, 21))
-    paper = cv2.blur(cv2.dilate(page_red, kernel), (31, 31))
-    paper = np.maximum(paper, 24).astype(np.float32)
-    out = cv2.divide(page_red.astype(np.float32), paper)  # in place from here: a page is 1 MP
+    return cv2.blur(cv2.dilate(page_red, kernel), (31, 31))
+
+
+def darkness_of(red: np.ndarray, paper: np.ndarray) -> np.ndarray:
+    """Darkness (float32) of red-channel pixels given the paper level at the same pixels; any
+    shape, element by element, so a crop or a gather of pixels gives exactly the page's values."""
+    out = red.astype(np.float32)
+    np.divide(out, np.maximum(paper, 24).astype(np.float32), out=out)
     np.subtract(1.0, out, out=out)
     return np.maximum(out, 0.0, out=out)  # ≤ 1 already: ink is never below zero
+
+
+def darkness(page_red: np.ndarray) -> np.ndarray:
+    """0 = paper, 1 = black, relative to the paper around each pixel (float32)."""
+    return darkness_of(page_red, paper_level(page_red))
 
 
 def box_pixels(box_mm: tuple[float, float, float, float], inset_px: int = 2) -> tuple[slice, slice]:
@@ -51,11 +61,18 @@ def _bubble_offsets() -> tuple[np.ndarray, np.ndarray]:
 
 def bubble_fills(dark: np.ndarray, centres_mm: np.ndarray) -> np.ndarray:
     """How filled each bubble is, 0..1, for centres (…, 2) in mm; same leading shape."""
+    return _fills(lambda ys, xs: dark[ys, xs], centres_mm, dark.shape[:2])
+
+
+def _fills(
+    pixels: Callable[[np.ndarray, np.ndarray], np.ndarray], centres_mm: np.ndarray,
+    shape: tuple[int, ...],
+) -> np.ndarray:
     dy, dx = _bubble_offsets()
     centres = np.rint(centres_mm.reshape(-1, 2) * READ_PX_PER_MM).astype(np.int64)
-    ys = np.clip(centres[:, 1:2] + dy[None, :], 0, dark.shape[0] - 1)
-    xs = np.clip(centres[:, 0:1] + dx[None, :], 0, dark.shape[1] - 1)
-    values = dark[ys, xs]
+    ys = np.clip(centres[:, 1:2] + dy[None, :], 0, shape[0] - 1)
+    xs = np.clip(centres[:, 0:1] + dx[None, :], 0, shape[1] - 1)
+    values = pixels(ys, xs)
     fill = np.clip((values - FILL_FLOOR) / (FILL_FULL - FILL_FLOOR), 0.0, 1.0).mean(axis=1)
     return fill.reshape(centres_mm.shape[:-1])
 
@@ -67,15 +84,75 @@ def field_marks(
 
     Shapes: (n, 3, 28, 28), (n, 3), (n, 3, 10).
     """
+    return _marks(fields, lambda rows, cols: dark[rows, cols], lambda ys, xs: dark[ys, xs],
+                  dark.shape[:2])
+
+
+def page_marks(
+    page_red: np.ndarray, fields: Sequence[FormField]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`field_marks(darkness(page_red), fields)`, exactly, with the darkness worked out only
+    where it is read (the digit boxes' rows, the bubbles' pixels), and the paper level only in
+    the rows that needs (the grid's, and PAPER_REACH around them)."""
+    spans: dict[tuple[int, int], list[int]] = {}
+    for f in fields:
+        for geometry in f.digits():
+            rows, cols = box_pixels(geometry.box)
+            span = spans.setdefault((rows.start, rows.stop), [cols.start, cols.stop])
+            span[0], span[1] = min(span[0], cols.start), max(span[1], cols.stop)
+    if not spans:  # no field on the page: nothing to read
+        return field_marks(np.zeros((0, 0), np.float32), fields)
+    centres = np.array([g.bubbles for f in fields for g in f.digits()], np.float64)
+    first, last = _bubble_rows(centres, page_red.shape)
+    first = min([first, *(top for top, _ in spans)])
+    last = max([last, *(bottom for _, bottom in spans)])
+    top = max(0, first - PAPER_REACH)
+    red = page_red[top : min(page_red.shape[0], last + PAPER_REACH)]
+    paper = paper_level(red)  # row r of the page is row r - top here
+    bands: dict[tuple[int, int], tuple[int, np.ndarray]] = {}
+    for (y0, y1), (x0, x1) in spans.items():
+        rows, cols = slice(y0 - top, y1 - top), slice(x0, x1)
+        bands[y0, y1] = (x0, darkness_of(red[rows, cols], paper[rows, cols]))
+
+    def box(rows: slice, cols: slice) -> np.ndarray:
+        left, band = bands[rows.start, rows.stop]
+        return band[:, cols.start - left : cols.stop - left]
+
+    def pixels(ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+        return darkness_of(red[ys - top, xs], paper[ys - top, xs])
+
+    return _marks(fields, box, pixels, page_red.shape[:2])
+
+
+# How far the paper level reaches: the dilation's and the blur's radius, and one to spare.
+PAPER_REACH = 10 + 15 + 1
+
+
+def _bubble_rows(centres_mm: np.ndarray, shape: tuple[int, ...]) -> tuple[int, int]:
+    """The first and one past the last page row a bubble of `centres_mm` samples."""
+    if centres_mm.size == 0:
+        return shape[0], 0
+    dy, _dx = _bubble_offsets()
+    ys = np.rint(centres_mm[..., 1] * READ_PX_PER_MM).astype(np.int64)
+    return (int(np.clip(ys.min() + dy.min(), 0, shape[0] - 1)),
+            int(np.clip(ys.max() + dy.max(), 0, shape[0] - 1)) + 1)
+
+
+def _marks(
+    fields: Sequence[FormField],
+    box: Callable[[slice, slice], np.ndarray],
+    pixels: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    shape: tuple[int, ...],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     n = len(fields)
     glyphs = np.zeros((n, layout.DIGITS, glyph.SIZE, glyph.SIZE), np.float32)
     ink = np.zeros((n, layout.DIGITS), np.float32)
     centres = np.zeros((n, layout.DIGITS, 10, 2), np.float64)
     for i, f in enumerate(fields):
         for j, geometry in enumerate(f.digits()):
-            crop = dark[box_pixels(geometry.box)]
+            crop = box(*box_pixels(geometry.box))
             ink[i, j] = glyph.ink_share(crop)
             if ink[i, j] >= glyph.BLANK_SHARE:
                 glyphs[i, j] = glyph.normalize(crop)
             centres[i, j] = geometry.bubbles
-    return glyphs, ink, bubble_fills(dark, centres)
+    return glyphs, ink, _fills(pixels, centres, shape)

@@ -23,7 +23,8 @@ MIN_PHOTO_SHARPNESS = 0.06  # photo_sharpness() below which a photo is out of fo
 
 
 def marker_stats(page_gray: np.ndarray, found: dict[int, np.ndarray]) -> tuple[float, float]:
-    """(median sharpness, median contrast) over the markers that were found."""
+    """(median sharpness, median contrast) over the markers that were found; the page may
+    also be BGR (only the markers' patches are turned grey)."""
     s = READ_PX_PER_MM
     sharp, contrast = [], []
     for marker_id, (x, y, w, h) in layout.marker_rects().items():
@@ -32,9 +33,12 @@ def marker_stats(page_gray: np.ndarray, found: dict[int, np.ndarray]) -> tuple[f
         pad = 2.0
         y0, y1 = round((y - pad) * s), round((y + h + pad) * s)
         x0, x1 = round((x - pad) * s), round((x + w + pad) * s)
-        patch = page_gray[max(0, y0) : y1, max(0, x0) : x1].astype(np.float32)
+        patch = page_gray[max(0, y0) : y1, max(0, x0) : x1]
         if patch.size == 0:
             continue
+        if patch.ndim == 3:
+            patch = cv2.cvtColor(patch, cv2.COLOR_BGR2GRAY)
+        patch = patch.astype(np.float32)
         lo, hi = np.percentile(patch, (5, 95))
         c = hi - lo
         steps = np.concatenate(
@@ -49,9 +53,10 @@ def marker_stats(page_gray: np.ndarray, found: dict[int, np.ndarray]) -> tuple[f
 
 def page_problem(page_bgr: np.ndarray, found: dict[int, np.ndarray]) -> str | None:
     """An error code for a found page that is too dark or too blurred to read, or None."""
-    gray = cv2.cvtColor(page_bgr, cv2.COLOR_BGR2GRAY)
-    paper = float(np.percentile(gray[::4, ::4], 90))
-    sharpness, contrast = marker_stats(gray, found)
+    # Grey only where it is looked at: every 4th pixel, and the markers.
+    sample = cv2.cvtColor(np.ascontiguousarray(page_bgr[::4, ::4]), cv2.COLOR_BGR2GRAY)
+    paper = float(np.percentile(sample, 90))
+    sharpness, contrast = marker_stats(page_bgr, found)
     if paper < MIN_PAPER or contrast < MIN_CONTRAST:
         return "too_dark"
     if sharpness < MIN_SHARPNESS:

@@ -253,8 +253,7 @@ def _read(
     registered = lookup.registered_voters(qr.tps_code)
     result.registered_voters = registered
 
-    dark = marks.darkness(page_bgr[:, :, 2])
-    glyphs, ink, fills = marks.field_marks(dark, fields)
+    glyphs, ink, fills = marks.page_marks(page_bgr[:, :, 2], fields)
     clock.lap("marks")
     has_ink = ink >= glyph.BLANK_SHARE
     cnn = np.zeros((*glyphs.shape[:2], classifier.N_CLASSES), np.float32)
@@ -290,7 +289,7 @@ def _read(
     )
     clock.lap("flags")
     if annotate_page:
-        result.annotated_jpeg = annotate(page_bgr, fields, result.fields)
+        result.annotated_jpeg = annotate(page_bgr, fields, result.fields, copy=False)
         clock.lap("annotate")
 
 

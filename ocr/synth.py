@@ -31,20 +31,23 @@ Glyph = np.ndarray  # float32 0..1, ink strength
 def thin(binary: np.ndarray) -> np.ndarray:
     """Zhang–Suen thinning: the one-pixel centre line of a binary shape (uint8 0/1)."""
     img = np.pad(binary.astype(np.uint8), 1)
+    h, w = binary.shape
+    inner = img[1 : h + 1, 1 : w + 1]  # a view: the zero frame around it never changes
+    offsets = ((-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1), (-1, -1))
     while True:
         changed = False
         for step in (0, 1):
-            p = [np.roll(np.roll(img, -dy, 0), -dx, 1) for dy, dx in (
-                (-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1), (-1, -1))]
+            p = [img[1 + dy : h + 1 + dy, 1 + dx : w + 1 + dx] for dy, dx in offsets]
             neighbours = sum(p)
             transitions = sum((p[k] == 0) & (p[(k + 1) % 8] == 1) for k in range(8))
             if step == 0:
                 cond = (p[0] * p[2] * p[4] == 0) & (p[2] * p[4] * p[6] == 0)
             else:
                 cond = (p[0] * p[2] * p[6] == 0) & (p[0] * p[4] * p[6] == 0)
-            remove = (img == 1) & (neighbours >= 2) & (neighbours <= 6) & (transitions == 1) & cond
+            remove = ((inner == 1) & (neighbours >= 2) & (neighbours <= 6) & (transitions == 1)
+                      & cond)
             if remove.any():
-                img[remove] = 0
+                inner[remove] = 0
                 changed = True
         if not changed:
             return img[1:-1, 1:-1]

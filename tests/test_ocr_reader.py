@@ -161,13 +161,18 @@ def test_ocr_read_prints_json_and_fails_on_a_refused_photo(demo: str) -> None:
     assert refused.exit_code == 1 and json.loads(refused.output)["error"] == "wrong_contest"
 
 
-def test_a_page_too_small_in_the_photo_is_asked_closer() -> None:
+@pytest.mark.parametrize(("shrink", "photo"), [(0.42, (900, 1200)), (0.40, (1200, 1600))])
+def test_a_page_too_small_in_the_photo_is_asked_closer(
+    shrink: float, photo: tuple[int, int]
+) -> None:
+    """Below 1.8 px/mm the answer is "too_far", also on the largest photo the reader takes
+    (1600 px, markers found on a half-size copy: the detector must not drop them as specks)."""
     from ocr.render import TpsInfo, render_page
 
     page = np.array(render_page(demo_templates()["PPWP"], 1, TpsInfo(TPS), dpi=4.0 * 25.4)
                     .convert("L"))
-    small = cv2.resize(page, None, fx=0.42, fy=0.42, interpolation=cv2.INTER_AREA)
-    table = np.full((900, 1200), 110, np.uint8)
+    small = cv2.resize(page, None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA)
+    table = np.full(photo, 110, np.uint8)
     table[100 : 100 + small.shape[0], 300 : 300 + small.shape[1]] = small
     data = cv2.imencode(".jpg", table, [cv2.IMWRITE_JPEG_QUALITY, 90])[1].tobytes()
     assert read_photo(data, demo_lookup()).error == "too_far"

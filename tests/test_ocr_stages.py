@@ -67,6 +67,58 @@ def test_darkness_ignores_dropout_print_and_shadow_but_not_ink() -> None:
     assert ink.max() < glyph.BLANK_SHARE  # empty boxes stay empty under the shadow
 
 
+def _inked_photo_page() -> tuple[np.ndarray, list]:
+    """A photographed PPWP page (tilted, shaded) with pen strokes in boxes and bubbles, warped
+    back to the template frame as the reader does; and the page's fields."""
+    page = _page_bgr()
+    fields = list(demo_templates()["PPWP"].fields_on(1))
+    rng = np.random.default_rng(5)
+    for f in fields[::2]:
+        for digit in f.digits()[1:]:
+            x, y, w, h = (np.array(digit.box) * 4).round().astype(int)
+            pts = rng.integers([x, y], [x + w, y + h], size=(4, 2))
+            cv2.polylines(page, [pts.reshape(-1, 1, 2)], False, (120, 40, 20), 3)
+            cx, cy = (np.array(digit.bubbles[int(rng.integers(10))]) * 4).round().astype(int)
+            cv2.circle(page, (int(cx), int(cy)), 5, (150, 60, 40), -1)
+    shade = np.linspace(0.5, 1.0, page.shape[1])[None, :, None]
+    photo, _ = _photo((page * shade).astype(np.uint8), 13)
+    alignment = align.align(align.detect_markers(cv2.cvtColor(photo, cv2.COLOR_BGR2GRAY)))
+    assert alignment is not None
+    return align.warp(photo, alignment), fields
+
+
+def test_page_marks_are_exactly_the_marks_of_the_whole_page_darkness() -> None:
+    """The reader works out darkness only where it reads it; every glyph, ink share and bubble
+    fill must be bit for bit what the whole page's darkness gives."""
+    page, fields = _inked_photo_page()
+    red = page[:, :, 2]
+    fast = marks.page_marks(red, fields)
+    whole = marks.field_marks(marks.darkness(red), fields)
+    assert fast[1].max() > glyph.BLANK_SHARE and fast[2].max() > 0.5  # there is ink to read
+    for got, want in zip(fast, whole, strict=True):
+        assert got.dtype == want.dtype and np.array_equal(got, want)
+
+
+def test_a_colour_warp_gives_the_pixels_of_opencvs_own_three_channel_warp() -> None:
+    """align.warp goes through 4 channels for speed: the page must be the same pixels."""
+    photo, _ = _photo(_page_bgr(), 13)
+    alignment = align.align(align.detect_markers(cv2.cvtColor(photo, cv2.COLOR_BGR2GRAY)))
+    assert alignment is not None
+    first = align.warp(photo, alignment)
+    kept = first.copy()
+    for px_per_mm, rect in ((align.READ_PX_PER_MM, None), (6.0, (140.0, 2.0, 42.0, 40.0)),
+                            (align.READ_PX_PER_MM, None)):
+        x, y = rect[:2] if rect else (0.0, 0.0)
+        scale = px_per_mm / align.READ_PX_PER_MM
+        shift = np.array([[scale, 0, -x * px_per_mm], [0, scale, -y * px_per_mm], [0, 0, 1]])
+        got = align.warp(photo, alignment, px_per_mm, rect)
+        want = cv2.warpPerspective(photo, shift @ alignment.homography, got.shape[1::-1],
+                                   flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                                   borderValue=0)
+        assert got.shape == want.shape and np.array_equal(got, want)
+    assert np.array_equal(first, kept)  # the scratch arrays never show through a page returned
+
+
 def test_glyph_normalisation_centres_and_scales_the_ink_like_mnist() -> None:
     crop = np.zeros((38, 30), np.float32)
     cv2.line(crop, (20, 4), (22, 32), 0.9, 3)
