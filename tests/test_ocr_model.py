@@ -1,7 +1,9 @@
 """The shipped handwriting model: numpy weights in the repository, read by numpy alone, and how
 well it reads writers it never saw (scikit-learn's UCI digits, the benchmark's writers; the
-model is trained on MNIST digits only), X marks and empty boxes with a stray stroke, each box
-drawn and photographed by the training script's own box route."""
+model is trained on MNIST digits and handwriting-font digits only), X marks and empty boxes with
+a stray stroke, each box drawn and photographed by the training script's own box route. The
+thresholds sit a little below what the shipped model reads (78.6% of these UCI boxes, 92% of the
+strays as blank); the model before the font digits read 77.2% and 52.5%, so its strays fail."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import pytest
 
 from ocr import classifier, synth, train_digits
 
-UNSEEN_WRITERS_ACCURACY = 0.72  # per digit, single photographed boxes of UCI handwriting
+UNSEEN_WRITERS_ACCURACY = 0.76  # per digit, single photographed boxes of UCI handwriting
 
 
 @pytest.fixture(scope="module")
@@ -61,4 +63,4 @@ def test_x_marks_and_stray_strokes_have_classes_of_their_own(model: classifier.M
     counts = np.bincount(strays.argmax(axis=1), minlength=classifier.N_CLASSES)
     assert counts.argmax() == classifier.BLANK_CLASS
     blank = counts[classifier.BLANK_CLASS]
-    assert blank >= 3 * counts[:10].max() and blank >= 0.45 * len(strays)
+    assert blank >= 3 * counts[:10].max() and blank >= 0.8 * len(strays)  # shipped: 92%

@@ -44,11 +44,12 @@ def test_clean_photo_is_read_and_confirmed(client, redis_conn, telegram, media_d
     assert reading["method"] == "sendPhoto"
     [submission] = _submissions()
     # DPT: the handwriting confidently reads 217 where 287 is bubbled (a disagreement is never
-    # settled silently): the officer is asked to check it. DIS and PDIS: no sum checks them, but
-    # handwriting and bubbles agree (the empty leading columns beside a marked one speak for X).
+    # settled silently): the officer is asked to check it; so is PDIS, whose written 3 the digit
+    # model reads as a 5 while its bubble says 3. DIS: no sum checks it, but handwriting and
+    # bubbles agree (the empty leading columns beside a marked one speak for X).
     assert reading["caption"].startswith(
         "Dibaca dari foto PPWP TPS 3576011001001: DPT=287? DPTB=3 DPK=2 PHP=260 PDPT=255 "
-        "PDPTB=3 PDPK=2 SSD=293 SSR=2 SSTD=31 SS=260 DIS=4 PDIS=3 01=120 02=95 03=40 SAH=255 "
+        "PDPTB=3 PDPK=2 SSD=293 SSR=2 SSTD=31 SS=260 DIS=4 PDIS=3? 01=120 02=95 03=40 SAH=255 "
         f"TS=5. Kode {submission.receipt_code}."
     )
     assert reading["photo"][:3] == b"\xff\xd8\xff"  # the annotated page, as a JPEG
@@ -104,7 +105,7 @@ def test_simulator_photo_that_disagrees_with_the_sms_goes_to_review(
     assert texts[0].startswith("Foto diterima dan disimpan")
     assert texts[1].startswith(
         "[LATIHAN, tidak dihitung] Dibaca dari foto PPWP TPS 3576011001001: DPT=287? DPTB=3 "
-        "DPK=2 PHP=260 PDPT=255 PDPTB=3 PDPK=2 SSD=293 SSR=2 SSTD=31 SS=260 DIS=4 PDIS=3 "
+        "DPK=2 PHP=260 PDPT=255 PDPTB=3 PDPK=2 SSD=293 SSR=2 SSTD=31 SS=260 DIS=4 PDIS=3? "
         "01=120 02=95 03=40"
     )  # the simulator is a training channel: every reply about its tallies says so
     typed, photo = _submissions()
