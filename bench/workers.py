@@ -1,7 +1,7 @@
 """Lean workers: worker CPU and Redis commands per text message, and the web tier's share of
 the bare-Flask ceiling, measured in one short run (< 1 minute on 2 cores).
 
-    .venv/bin/python bench/workers.py [--messages 1500] [--rounds 4] [--turn 1.5]
+    .venv/bin/python bench/workers.py [--messages 6000] [--rounds 4] [--turn 1.5]
                                       [--rq-workers 1] [--database-url URL]
 
 1. Web: the bare Flask ceiling (bench/benchkit/ceiling_app.py) and the real `web` (gunicorn
@@ -118,11 +118,14 @@ def web_rounds(
         Gunicorn(env, log=log, app="benchkit.ceiling_app:app", pythonpath=str(BENCH)) as bare,
         Gunicorn(env, log=log) as web,
     ):
-        warm = 100
+        warm = 600  # each gunicorn worker past its first requests (imports, pools, caches)
         closed_loop(HOST, bare.port, raws[:warm], 4, 30)
         acked += closed_loop(HOST, web.port, raws[:warm], 4, 30)
         start = warm
         for _ in range(rounds):
+            if len(raws) - start < 200:  # each message comes from its own officer, once
+                print(f"round      out of messages after {start}: raise --messages")
+                break
             ceiling = closed_loop(HOST, bare.port, raws, 4, turn, repeat=True)
             sent = closed_loop(HOST, web.port, raws[start:], 4, turn)
             sent = [Result(r.index + start, r.status, r.started, r.latency) for r in sent]
@@ -139,7 +142,7 @@ def web_rounds(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--messages", type=int, default=1500, help="officers (messages at most)")
+    parser.add_argument("--messages", type=int, default=6000, help="officers (messages at most)")
     parser.add_argument("--rounds", type=int, default=4, help="turns of ceiling and web")
     parser.add_argument("--turn", type=float, default=1.5, help="seconds of load per turn")
     parser.add_argument("--rq-workers", type=int, default=1, help="the Procfile's worker, N times")
