@@ -51,7 +51,9 @@ def upgrade() -> None:
         for verb in VERBS:
             op.execute(
                 f"CREATE TRIGGER {table}_stamp_{verb.lower()} AFTER {verb} ON {table} BEGIN "
-                "INSERT OR IGNORE INTO catalogue_stamp (id, token) VALUES (1, ''); "
+                # not INSERT OR IGNORE: an outer statement's conflict clause overrides it
+                "INSERT INTO catalogue_stamp (id, token) SELECT 1, '' WHERE NOT EXISTS "
+                "(SELECT 1 FROM catalogue_stamp WHERE id = 1); "
                 "UPDATE catalogue_stamp SET token = lower(hex(randomblob(16))) WHERE id = 1; "
                 "END"
             )
