@@ -5,7 +5,9 @@ know, from one small read per job, when it must read it again (relay.catalogue)
 Triggers, not the loaders, change it: every writer (the loaders' ORM and Core statements, a
 script, a test's fixture, SQL typed at the console) is caught, in the writer's transaction.
 The stamp is a random token, never a counter: emptied tables would restart a counter and
-match a cache built from other data.
+match a cache built from other data. A later migration that rebuilds one of these tables on
+SQLite (`batch_alter_table` copies it into a new table) drops its triggers: it must create
+them again (tests/test_catalogue_cache.py fails otherwise).
 
 Revision ID: 0017
 Revises: 0016
