@@ -153,8 +153,3 @@ def _read(session: Session, token: str | None) -> Catalogue:
     }
     return Catalogue(token, tuple(c.code for c in contests), entries)
 
-
-def forget() -> None:
-    """Drop the kept catalogue (tests that compare a cold read)."""
-    global _kept
-    _kept = None
