@@ -152,4 +152,3 @@ def _read(session: Session, token: str | None) -> Catalogue:
         for c in contests
     }
     return Catalogue(token, tuple(c.code for c in contests), entries)
-
