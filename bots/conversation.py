@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bots import chitchat, helpdesk, registration, sms, tallies
@@ -32,8 +31,9 @@ from bots.messages import DEFAULT_LANGUAGE, text
 from bots.own_tps import error_reply
 from bots.reply import Reply
 from bots.status import status_reply
+from relay import catalogue
 from relay.audit import record
-from relay.models import Contest, InboundMessage, Officer
+from relay.models import InboundMessage, Officer
 from relay.training import is_training, record_for
 
 # Channels where a sender is an account that must first be bound to a roster officer.
@@ -42,7 +42,8 @@ CORRECTION_WORDS = frozenset({"KOREKSI", "CORRECT", "CORRECTION", "UBAH"})
 
 
 def contest_codes(session: Session) -> list[str]:
-    return list(session.scalars(select(Contest.code).order_by(Contest.position)))
+    """The contests by position (relay.catalogue: kept in memory while no load changes it)."""
+    return list(catalogue.current(session).codes)
 
 
 def respond(session: Session, inbound: InboundMessage, officer: Officer | None) -> list[Reply]:

@@ -36,11 +36,11 @@ from bots.tally_rules import (
     inconsistent,
     tally_warnings,
 )
-from relay import results
-from relay.ballots import Ballot, ballot_for
+from relay import catalogue, results
+from relay.ballots import Ballot
 from relay.locks import lock_row, locked
 from relay.metrics import count_event
-from relay.models import Contest, InboundMessage, Officer, Submission, Tps
+from relay.models import InboundMessage, Officer, Submission, Tps
 from relay.receipts import new_receipt_code
 from relay.training import is_training, record_for
 
@@ -88,21 +88,20 @@ class PhotoReading:
 
 def _where_allowed(
     session: Session, officer: Officer, tally: Tally
-) -> tuple[Tps, Contest, Ballot] | str:
-    """The TPS, contest and its ballot there when this officer may report this tally, else
-    the reason why not."""
+) -> tuple[Tps, Ballot] | str:
+    """The TPS and the contest's ballot there when this officer may report this tally, else
+    the reason why not. The contests and their lists come from relay.catalogue."""
     lang = officer.language
     tps = session.get(Tps, tally.tps_code)
     if tps is None:
         return text("unknown_tps", lang, tps=tally.tps_code, own=own_tps_text(session, officer))
     if not officer.may_report(tps):
         return text("not_your_tps", lang, tps=tps.code, own=own_tps_text(session, officer))
-    contest = session.get(Contest, tally.contest)
-    ballot = ballot_for(session, contest, tps.code) if contest is not None else None
-    if contest is None or ballot is None:
+    ballot = catalogue.current(session).ballot(session, tally.contest, tps.code)
+    if ballot is None:
         held = " ".join(contests_at(session, tps.code))
         return text("contest_not_here", lang, contest=tally.contest, tps=tps.code, contests=held)
-    return tps, contest, ballot
+    return tps, ballot
 
 
 def tally_of(submission: Submission) -> Tally:
@@ -157,13 +156,13 @@ def marked(reply: Reply | str, inbound: InboundMessage, language: str) -> Reply 
     return mark + reply
 
 
-def _pending_of(session: Session, tps: Tps, contest: Contest, training: bool) -> list[Submission]:
+def _pending_of(session: Session, tps: Tps, contest: str, training: bool) -> list[Submission]:
     return list(
         session.scalars(
             select(Submission)
             .where(
                 Submission.tps_code == tps.code,
-                Submission.contest_code == contest.code,
+                Submission.contest_code == contest,
                 Submission.status == "pending",
                 Submission.training.is_(training),
             )
@@ -184,9 +183,10 @@ def _submit(
     allowed = _where_allowed(session, officer, tally)
     if isinstance(allowed, str):
         return allowed
-    tps, contest, ballot = allowed
+    tps, ballot = allowed
+    contest = ballot.contest
     numbers = list(ballot.numbers)
-    confirmed = confirmed_for(session, tps.code, contest.code, training)
+    confirmed = confirmed_for(session, tps.code, contest, training)
     pending = _pending_of(session, tps, contest, training)
     failures = check_tally(tally, ballot, tps.registered_voters)
     base: Submission | None = None
@@ -211,12 +211,12 @@ def _submit(
         stands = pending[-1].receipt_code if pending else None
         tail = text("pending_stands", lang, receipt=stands) if stands else ""
         tail += text("rule_next", lang)
-        return rule_failures(wrong, lang, contest.code, tps.code, numbers, tail)
+        return rule_failures(wrong, lang, contest, tps.code, numbers, tail)
     if confirmed is not None:
         return _against_locked(session, officer, inbound, tally, confirmed)
     if pending and photo is None and not failures and same_form_as(pending[-1], tally):
         receipt = pending[-1].receipt_code
-        message = text("same_as_pending", lang, contest=contest.code, tps=tps.code, receipt=receipt)
+        message = text("same_as_pending", lang, contest=contest, tps=tps.code, receipt=receipt)
         return Reply(message, buttons=confirm_buttons(lang, receipt))
 
     missing = incomplete(failures)
@@ -255,7 +255,7 @@ def _submit(
     if warnings:
         _open_warning(session, submission, warnings)
     buttons = () if missing else confirm_buttons(lang, submission.receipt_code)
-    params = {"contest": contest.code, "tps": tps.code, "receipt": submission.receipt_code}
+    params = {"contest": contest, "tps": tps.code, "receipt": submission.receipt_code}
     if photo is not None:
         message = text(
             "photo_read",
@@ -268,7 +268,7 @@ def _submit(
             message += text(
                 "photo_checks_failed",
                 lang,
-                failures=failure_list(failures, lang, contest.code, numbers),
+                failures=failure_list(failures, lang, contest, numbers),
             )
         buttons = confirm_buttons(lang, submission.receipt_code)
         return Reply(message, buttons=buttons, photo=photo.annotated_key)
@@ -465,11 +465,12 @@ def _confirm(
 
 def _failures_of(session: Session, submission: Submission) -> tuple[list[RuleFailure], list[int]]:
     """The form's rules for a stored tally, and the ballot numbers of its contest there."""
-    contest = session.get_one(Contest, submission.contest_code)
+    kept = catalogue.current(session)
     tps = session.get_one(Tps, submission.tps_code)
-    ballot = ballot_for(session, contest, tps.code)
+    ballot = kept.ballot(session, submission.contest_code, tps.code)
     if ballot is None:  # the contest's regions or dapils changed since: check the numbers
-        numbers = [c.ballot_number for c in contest.candidates]
+        entry = kept.contests.get(submission.contest_code)
+        numbers = list(entry.numbers) if entry is not None else []
         return check_tally(tally_of(submission), numbers, tps.registered_voters), numbers
     failures = check_tally(tally_of(submission), ballot, tps.registered_voters)
     return failures, list(ballot.numbers)

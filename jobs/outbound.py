@@ -13,6 +13,7 @@ from typing import Any
 
 from redis.exceptions import RedisError
 from rq import Retry
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from channels.base import FAILED, STOPPED, Outgoing, SendError
@@ -68,11 +69,19 @@ def send_outbound(outbound_id: int) -> str | Retry:
     except SendError as error:
         _count_for_circuit(adapter.name, settings, error)
         return _record_failure(outbound_id, error, settings)
-    with session_scope() as session:
-        message = session.get_one(OutboundMessage, outbound_id)
-        message.status, message.sent_at = "sent", datetime.now(UTC)
-        message.provider_id = fit(result.provider_id, OutboundMessage.provider_id)
-        message.error_kind = message.last_error = None
+    with session_scope() as session:  # one UPDATE: the row need not be read again
+        session.execute(
+            update(OutboundMessage)
+            .where(OutboundMessage.id == outbound_id)
+            .values(
+                status="sent",
+                sent_at=datetime.now(UTC),
+                provider_id=fit(result.provider_id, OutboundMessage.provider_id),
+                error_kind=None,
+                last_error=None,
+            )
+            .execution_options(synchronize_session=False)
+        )
     log.info("outbound %s sent via %s as %s", outbound_id, outgoing.channel, result.provider_id)
     _count_for_circuit(adapter.name, settings, None)
     return "sent"

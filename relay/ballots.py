@@ -8,7 +8,9 @@ forms and the results, so they all agree on what a complete tally of that TPS is
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -80,9 +82,19 @@ def listed(ballot: Ballot | None, contest: Contest) -> list[Listed]:
     return [Listed(c.ballot_number, c.name) for c in contest.candidates]
 
 
-def dapil_for(dapils: list[Dapil], tps_code: str) -> Dapil | None:
+class Covering(Protocol):
+    """A dapil or area: its code and the region prefixes it covers."""
+
+    code: str
+    regions: Any
+
+
+D = TypeVar("D", bound=Covering)
+
+
+def dapil_for(dapils: Iterable[D], tps_code: str) -> D | None:
     """The dapil whose region prefix matches the TPS code most closely."""
-    best: tuple[int, Dapil] | None = None
+    best: tuple[int, D] | None = None
     for dapil in dapils:
         for prefix in dapil.regions or []:
             if tps_code.startswith(prefix) and (best is None or len(prefix) > best[0]):
@@ -111,6 +123,45 @@ def area_candidates(session: Session, contest_code: str, area_code: str) -> dict
     }
 
 
+def area_ballot(
+    session: Session, contest_code: str, area_code: str, required: frozenset[str]
+) -> Ballot:
+    """A regional candidate contest's ballot in one of its areas: that area's list."""
+    names = area_candidates(session, contest_code, area_code)
+    return Ballot(contest_code, CANDIDATES, tuple(names), names, required=required, area=area_code)
+
+
+def dapil_ballot(
+    session: Session,
+    contest_code: str,
+    dapil_code: str,
+    parties: tuple[tuple[int, ...], dict[int, str]],
+    required: frozenset[str],
+) -> Ballot:
+    """A party contest's ballot in one dapil: the parties (`parties`: their numbers and
+    names) and each party's candidates there."""
+    numbers, names = parties
+    lists: dict[int, list[int]] = {n: [] for n in numbers}
+    candidate_names: dict[tuple[int, int], str] = {}
+    for row in session.execute(
+        select(PartyCandidate.party_number, PartyCandidate.candidate_number, PartyCandidate.name)
+        .where(PartyCandidate.contest_code == contest_code, PartyCandidate.dapil_code == dapil_code)
+        .order_by(PartyCandidate.party_number, PartyCandidate.candidate_number)
+    ):
+        lists.setdefault(row.party_number, []).append(row.candidate_number)
+        candidate_names[(row.party_number, row.candidate_number)] = row.name
+    return Ballot(
+        contest_code,
+        PARTIES,
+        numbers,
+        names,
+        dapil=dapil_code,
+        party_candidates={party: tuple(ks) for party, ks in lists.items()},
+        candidate_names=candidate_names,
+        required=required,
+    )
+
+
 def _candidate_ballot(
     session: Session,
     contest: Contest,
@@ -127,10 +178,7 @@ def _candidate_ballot(
     area = dapil_for(areas, tps_code)
     if area is None:
         return None
-    listed = area_candidates(session, contest.code, area.code)
-    return Ballot(
-        contest.code, CANDIDATES, tuple(listed), listed, required=required, area=area.code
-    )
+    return area_ballot(session, contest.code, area.code, required)
 
 
 def ballot_for(session: Session, contest: Contest, tps_code: str) -> Ballot | None:
@@ -149,22 +197,4 @@ def ballot_for(session: Session, contest: Contest, tps_code: str) -> Ballot | No
     dapil = dapil_for(dapils, tps_code)
     if dapil is None:
         return None
-    lists: dict[int, list[int]] = {n: [] for n in numbers}
-    candidate_names: dict[tuple[int, int], str] = {}
-    for row in session.scalars(
-        select(PartyCandidate)
-        .where(PartyCandidate.contest_code == contest.code, PartyCandidate.dapil_code == dapil.code)
-        .order_by(PartyCandidate.party_number, PartyCandidate.candidate_number)
-    ):
-        lists.setdefault(row.party_number, []).append(row.candidate_number)
-        candidate_names[(row.party_number, row.candidate_number)] = row.name
-    return Ballot(
-        contest.code,
-        PARTIES,
-        numbers,
-        names,
-        dapil=dapil.code,
-        party_candidates={party: tuple(ks) for party, ks in lists.items()},
-        candidate_names=candidate_names,
-        required=required,
-    )
+    return dapil_ballot(session, contest.code, dapil.code, (numbers, names), required)

@@ -128,6 +128,17 @@ class PartyCandidate(Base):
     name: Mapped[str] = mapped_column(String(300))
 
 
+class CatalogueStamp(Base):
+    """One row whose token changes, by trigger (migration 0017), in every transaction that
+    writes contests, candidates, dapils/areas or their lists: what relay.catalogue checks
+    before it serves the catalogue it keeps in memory. No row: the catalogue is not kept."""
+
+    __tablename__ = "catalogue_stamp"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token: Mapped[str] = mapped_column(String(32))
+
+
 class Officer(Base):
     """A roster entry. kpps officers report one TPS; pps officers any TPS of their village."""
 

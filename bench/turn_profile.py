@@ -1,0 +1,109 @@
+"""Profile one text message through the worker's job functions, in this process.
+
+    .venv/bin/python bench/turn_profile.py [--messages 600] [--warm 100] [--top 40]
+                                           [--sql] [--database-url URL]
+
+Stores signed-free SMS tallies (one per generated officer) through relay.intake.accept, then
+calls jobs.inbound.process_inbound and the send job (jobs.outbound.send_outbound, against the
+fake Twilio) for each, after `--warm` messages of warm-up, under cProfile. Prints CPU per
+message for each job, SQL statements per job (`--sql`), and the profile's top functions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import time
+from collections import Counter
+
+from benchkit.system import message_sid, running_system, tally_text
+from sqlalchemy import event, select
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=600)
+    parser.add_argument("--warm", type=int, default=100)
+    parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--sql", action="store_true", help="count SQL statements per job")
+    parser.add_argument("--database-url")
+    args = parser.parse_args()
+    with running_system(officers=args.messages, database_url=args.database_url) as system:
+        os.environ.update(system.env)
+        from channels.base import Incoming
+        from jobs.inbound import process_inbound
+        from jobs.outbound import send_outbound
+        from relay.config import settings_frozen
+        from relay.db import get_engine, session_scope
+        from relay.intake import accept
+        from relay.models import OutboundMessage
+
+        incoming = [
+            Incoming("twilio", message_sid(i), o.phone, tally_text(o, i), "{}")
+            for i, o in enumerate(system.officers)
+        ]
+        ids = [i for i, _ in accept(incoming)]
+        statements: Counter[str] = Counter()
+        current = ["-"]
+
+        def count(_conn, _cursor, statement, *_a) -> None:
+            statements[current[0]] += 1
+            statements[current[0] + ": " + statement.split("\n")[0][:90]] += 1
+
+        if args.sql:
+            event.listen(get_engine(), "before_cursor_execute", count)
+
+        def one(inbound_id: int) -> None:
+            current[0] = "inbound"
+            process_inbound(inbound_id)
+            with session_scope() as session:
+                out = session.scalars(
+                    select(OutboundMessage.id).where(OutboundMessage.inbound_id == inbound_id)
+                ).all()
+            current[0] = "send"
+            for outbound_id in out:
+                send_outbound(outbound_id)
+            current[0] = "-"
+
+        frozen = settings_frozen()  # as the worker runs its jobs (jobs.scheduling)
+        frozen.__enter__()
+        for inbound_id in ids[: args.warm]:
+            one(inbound_id)
+        statements.clear()
+        half = (len(ids) - args.warm) // 2
+        plain, rest = ids[args.warm : args.warm + half], ids[args.warm + half :]
+        cpu = time.process_time()
+        for inbound_id in plain:
+            one(inbound_id)
+        cpu = time.process_time() - cpu
+        print(
+            f"{len(plain)} messages: {cpu * 1000 / len(plain):.2f} ms CPU per message "
+            "(inbound + send jobs, the fake Twilio's thread included), no profiler"
+        )
+        statements.clear()
+        profile = cProfile.Profile(time.process_time)  # CPU, not waits
+        cpu = time.process_time()
+        profile.enable()
+        for inbound_id in rest:
+            one(inbound_id)
+        profile.disable()
+        cpu = time.process_time() - cpu
+        n = len(rest)
+        print(f"{n} messages: {cpu * 1000 / n:.2f} ms CPU per message under cProfile")
+        stats = pstats.Stats(profile)
+        for name in ("process_inbound", "send_outbound"):
+            for func, row in stats.stats.items():  # type: ignore[attr-defined]
+                if func[2] == name:
+                    print(f"  {name}: {row[3] * 1000 / n:.2f} ms cumulative per message")
+        frozen.__exit__(None, None, None)
+        if args.sql:
+            for key, calls in sorted(statements.items()):
+                print(f"  sql {calls / n:5.2f}  {key}")
+        stats.sort_stats("cumulative").print_stats(args.top)
+        stats.sort_stats("tottime").print_stats(args.top)
+
+
+if __name__ == "__main__":
+    main()
