@@ -358,6 +358,10 @@ def main() -> None:
         "  (p95 PPWP / DPR)",
         f"{np.percentile(ppwp, 95):.0f} / {np.percentile(dpr, 95):.0f}", "",
     ))
+    rows.append((
+        "  pages read per second per core (1000 / mean)",
+        f"{1000 / np.mean(ppwp):.0f} / {1000 / np.mean(dpr):.0f}", "",
+    ))
     for label, value, goal in rows:
         print(f"  {label:<46}{value:>16}   {goal}")
     print(
