@@ -101,7 +101,7 @@ def test_golden_photo_reading_comes_back_with_the_annotated_page(
     assert ack["Body"].startswith("Foto diterima dan disimpan")
     assert reading["Body"].startswith(  # DPT: handwriting and bubbles disagree
         "Dibaca dari foto PPWP TPS 3576011001001: DPT=287? DPTB=3 DPK=2 PHP=260 PDPT=255 "
-        "PDPTB=3 PDPK=2 SSD=293 SSR=2 SSTD=31 SS=260 DIS=4 PDIS=3 01=120 02=95 03=40 SAH=255 "
+        "PDPTB=3 PDPK=2 SSD=293 SSR=2 SSTD=31 SS=260 DIS=4 PDIS=3? 01=120 02=95 03=40 SAH=255 "
         "TS=5."
     )
     [page_url] = reading["MediaUrl"]
