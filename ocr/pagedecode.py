@@ -177,6 +177,27 @@ def holding_checks(page: PageDecoded, index: int) -> list[tuple[int, ...]]:
     return out
 
 
+def tied(page: PageDecoded, index: int) -> tuple[int, ...] | None:
+    """Whether the sums tie field `index` as read: its group's every check holds on the raw
+    readings (the decoder changed nothing and gave up on nothing) and an equality holds it.
+    Then the page's fields whose value was fixed into the group from another sum (they must be
+    settled themselves); None when the sums do not tie the field."""
+    found = page.group_of(index)
+    if found is None:
+        return None
+    group, decoded, local = found
+    if decoded.gave_up or decoded.values != decoded.raw:
+        return None
+    if any(c.corrected or not c.ok for c in decoded.checks):
+        return None
+    if any(group.indices[j] != FIXED and page.values[group.indices[j]] != page.raw[
+            group.indices[j]] for j in range(len(group.indices))):
+        return None
+    if not any(c.name in EQUALITIES and local in c.fields for c in decoded.checks):
+        return None
+    return group.fixed_from
+
+
 def corrected_fields(page: PageDecoded) -> frozenset[int]:
     """The page's fields in a group whose sums the decoder had to correct."""
     return frozenset(
