@@ -198,6 +198,30 @@ def tied(page: PageDecoded, index: int) -> tuple[int, ...] | None:
     return group.fixed_from
 
 
+def tied_alone(page: PageDecoded, lps: np.ndarray, group: Group) -> dict[int, float]:
+    """A chained sum (PDPT + PDPTB + PDPK = PHP, …) on its own, its decided total read like
+    its parts rather than fixed: when it holds on every member's raw reading (and the page kept
+    those), per member the margin of that reading over every other reading that fits this sum
+    (nats). Leaving out the other sums the total is in only makes alternatives cheaper, so the
+    margins are lower bounds. Empty when the sum does not hold as read, or when the decoder gave
+    up on a sum of the page (no reading the evidence supports adds up: perhaps the officer's
+    own arithmetic, and then nothing is settled by the arithmetic)."""
+    members = [group.member(local) for local in range(len(group.indices))]
+    if page.gave_up:  # the paper's own numbers do not add up somewhere: the officer looks
+        return {}
+    if any(page.values[i] != page.raw[i] for i in members):
+        return {}
+    rows = lps[members]
+    decoded = arith.decode(rows, list(group.kinds), None, True)
+    if decoded.gave_up or decoded.values != decoded.raw or decoded.raw != [
+            page.raw[i] for i in members]:
+        return {}
+    if any(c.corrected or not c.ok for c in decoded.checks):
+        return {}
+    margins = arith.Margins(rows, list(group.kinds), None, True, decoded)
+    return {i: margins.of(local) for local, i in enumerate(members)}
+
+
 def corrected_fields(page: PageDecoded) -> frozenset[int]:
     """The page's fields in a group whose sums the decoder had to correct."""
     return frozenset(

@@ -72,7 +72,8 @@ class FieldReading:
     # Why it is uncertain: low_confidence, disagree (writing and bubbles differ), corrected (the
     # arithmetic changed it), arithmetic (another value would fit the sums almost as well),
     # empty, inconsistent (in a check that fails on the page as written); unchecked (no sums on
-    # this page) and settled (doubts the sums resolved) are information only.
+    # this page), settled (doubts the sums of confident readings resolved) and tied (an unsure
+    # reading the page's sums tie as read, see _settle_tied) are information only.
     reasons: tuple[str, ...] = ()
     written: str = ""  # per box what the handwriting says: 0-9, X, _ (blank), e.g. "X95"
     bubbles: str = ""  # per column what the bubbles say: 0-9, - (none), ? (unclear)
@@ -399,7 +400,8 @@ def _settle_tied(
     the raw readings do not either (barring a misread that undoes the officer's error exactly),
     the group is not tied and nothing is settled by the arithmetic. A value fixed into a sum
     from another (PHP into PDPT + PDPTB + PDPK = PHP) must itself be settled first; the groups
-    come in that order.
+    come in that order. Failing that, the chained sum alone, its total read like its parts,
+    may tie its members (ocr.pagedecode.tied_alone): it holds whatever the votes' own sums do.
     """
     out = list(readings)
     for group, _ in decoded.groups:
@@ -407,19 +409,35 @@ def _settle_tied(
             if i == pagedecode.FIXED:
                 continue
             r = out[i]
-            doubts = set(r.reasons) - {"unchecked"}
-            if not r.uncertain or not doubts <= SETTLEABLE or not r.given:
-                continue
-            if r.value != r.read or r.read_confidence < TIED_FLOOR or not _agree(r):
+            if not _tieable(r):
                 continue
             sources = pagedecode.tied(decoded, i)
             if sources is None or any(out[j].uncertain for j in sources):
                 continue
             if pagedecode.margin(full, decoded, i) < TIED_NATS:
                 continue
-            reasons = tuple(x for x in r.reasons if x not in SETTLEABLE)
-            out[i] = replace(r, reasons=(*reasons, "tied"), uncertain=False)
+            out[i] = _tie(r)
+    for group, _ in decoded.groups:  # a chained sum that holds as read ties its members alone
+        if not group.fixed or not any(out[group.member(j)].uncertain
+                                      for j in range(len(group.indices))):
+            continue
+        for i, nats in pagedecode.tied_alone(decoded, full, group).items():
+            if _tieable(out[i]) and nats >= TIED_NATS:
+                out[i] = _tie(out[i])
     return out
+
+
+def _tieable(r: FieldReading) -> bool:
+    """An unsure field only for want of confidence, read as decoded, at least TIED_FLOOR, the
+    paper agreeing with itself: what a sum holding its reading may settle."""
+    doubts = set(r.reasons) - {"unchecked"}
+    return (r.uncertain and doubts <= SETTLEABLE and r.given and r.value == r.read
+            and r.read_confidence >= TIED_FLOOR and _agree(r))
+
+
+def _tie(r: FieldReading) -> FieldReading:
+    reasons = tuple(x for x in r.reasons if x not in SETTLEABLE)
+    return replace(r, reasons=(*reasons, "tied"), uncertain=False)
 
 
 def _agree(r: FieldReading) -> bool:

@@ -83,3 +83,16 @@ def test_a_bubble_that_weakly_disagrees_with_its_digit_is_not_settled_by_the_sum
     assert ss.value == 260 and ss.read == 260
     assert "disagree" not in ss.reasons  # too weak for the disagreement rule alone
     assert ss.uncertain and "tied" not in ss.reasons
+
+
+def test_a_chained_sum_that_holds_as_read_ties_its_members_when_the_votes_were_corrected() -> None:
+    # 03 written 46 or 40 (unsure): the votes' sums choose 40, so that group was corrected and
+    # ties nothing; PDPT + PDPTB + PDPK = PHP, SSR + SSTD + SS = SSD and SAH + TS = their
+    # printed sum still hold on their own raw readings.
+    got = _read(CLEAN, written={"03": ("X46", 0.6)})
+    assert got["03"].value == 40 and "corrected" in got["03"].reasons and got["03"].uncertain
+    for key in ("01", "02"):  # only the candidates' sum holds them, and it was corrected
+        assert got[key].uncertain, got[key]
+    for key in ("PDPT", "PDPTB", "PDPK", "PHP", "SSR", "SSTD", "SS", "SSD", "SAH", "TS",
+                "JSAHTS"):
+        assert not got[key].uncertain and "tied" in got[key].reasons, got[key]
