@@ -177,6 +177,51 @@ def holding_checks(page: PageDecoded, index: int) -> list[tuple[int, ...]]:
     return out
 
 
+def tied(page: PageDecoded, index: int) -> tuple[int, ...] | None:
+    """Whether the sums tie field `index` as read: its group's every check holds on the raw
+    readings (the decoder changed nothing and gave up on nothing) and an equality holds it.
+    Then the page's fields whose value was fixed into the group from another sum (they must be
+    settled themselves); None when the sums do not tie the field."""
+    found = page.group_of(index)
+    if found is None:
+        return None
+    group, decoded, local = found
+    if decoded.gave_up or decoded.values != decoded.raw:
+        return None
+    if any(c.corrected or not c.ok for c in decoded.checks):
+        return None
+    if any(group.indices[j] != FIXED and page.values[group.indices[j]] != page.raw[
+            group.indices[j]] for j in range(len(group.indices))):
+        return None
+    if not any(c.name in EQUALITIES and local in c.fields for c in decoded.checks):
+        return None
+    return group.fixed_from
+
+
+def tied_alone(page: PageDecoded, lps: np.ndarray, group: Group) -> dict[int, float]:
+    """A chained sum (PDPT + PDPTB + PDPK = PHP, …) on its own, its decided total read like
+    its parts rather than fixed: when it holds on every member's raw reading (and the page kept
+    those), per member the margin of that reading over every other reading that fits this sum
+    (nats). Leaving out the other sums the total is in only makes alternatives cheaper, so the
+    margins are lower bounds. Empty when the sum does not hold as read, or when the decoder gave
+    up on a sum of the page (no reading the evidence supports adds up: perhaps the officer's
+    own arithmetic, and then nothing is settled by the arithmetic)."""
+    members = [group.member(local) for local in range(len(group.indices))]
+    if page.gave_up:  # the paper's own numbers do not add up somewhere: the officer looks
+        return {}
+    if any(page.values[i] != page.raw[i] for i in members):
+        return {}
+    rows = lps[members]
+    decoded = arith.decode(rows, list(group.kinds), None, True)
+    if decoded.gave_up or decoded.values != decoded.raw or decoded.raw != [
+            page.raw[i] for i in members]:
+        return {}
+    if any(c.corrected or not c.ok for c in decoded.checks):
+        return {}
+    margins = arith.Margins(rows, list(group.kinds), None, True, decoded)
+    return {i: margins.of(local) for local, i in enumerate(members)}
+
+
 def corrected_fields(page: PageDecoded) -> frozenset[int]:
     """The page's fields in a group whose sums the decoder had to correct."""
     return frozenset(

@@ -50,6 +50,11 @@ STRONG_WRITING_UNCHECKED = 0.5
 WRITING_DENIES = 0.05  # handwriting this unlikely to be the bubbled digit also disagrees
 SETTLED_NATS = 4.6  # a confident field of a corrected sum must beat alternatives 100×
 SETTLEABLE = {"low_confidence"}  # a writing/bubble disagreement always goes to the officer
+# A field the sums tie as read (ocr.pagedecode.tied) is settled when every reading of the page
+# that fits the sums with another value for it is this much less probable (e^6.9 ≈ 1,000×),
+# and its own reading is at least this probable.
+TIED_NATS = 6.9
+TIED_FLOOR = 0.5
 QR_MARGIN_MM = 3.0
 # The QR crop is read at 5 px/mm first (6 px a 1.24 mm module: as many read as at 8 px/mm
 # on 330 bench photos, in half the time), then at 12.
@@ -67,7 +72,8 @@ class FieldReading:
     # Why it is uncertain: low_confidence, disagree (writing and bubbles differ), corrected (the
     # arithmetic changed it), arithmetic (another value would fit the sums almost as well),
     # empty, inconsistent (in a check that fails on the page as written); unchecked (no sums on
-    # this page) and settled (doubts the sums resolved) are information only.
+    # this page), settled (doubts the sums of confident readings resolved) and tied (an unsure
+    # reading the page's sums tie as read, see _settle_tied) are information only.
     reasons: tuple[str, ...] = ()
     written: str = ""  # per box what the handwriting says: 0-9, X, _ (blank), e.g. "X95"
     bubbles: str = ""  # per column what the bubbles say: 0-9, - (none), ? (unclear)
@@ -269,7 +275,7 @@ def _read(
     decoded = pagedecode.decode(choices, fields, template, limit)
     clock.lap("decode_numbers")
     result.fields = _flag(fields, decoded, lps, writing, bubbles, fused)
-    result.fields = _settle(result.fields, decoded, choices)
+    result.fields = _settle(result.fields, decoded, choices, lps)
     values = result.values()
     raw = {f.key: decoded.raw[i] for i, f in enumerate(fields) if f.key in values}
     result.checks = formrules.checks(values, template, registered, raw)
@@ -346,7 +352,8 @@ def _from_header(header: HeaderText, lookup: FormLookup) -> QrData | None:
 
 
 def _settle(
-    readings: list[FieldReading], decoded: pagedecode.PageDecoded, lps: np.ndarray
+    readings: list[FieldReading], decoded: pagedecode.PageDecoded, lps: np.ndarray,
+    full: np.ndarray,
 ) -> list[FieldReading]:
     """Clear a doubt only where a sum holds the field: its own reading (never a value the
     arithmetic chose for it) satisfies a sum whose other members are confident readings of
@@ -375,7 +382,75 @@ def _settle(
               and pagedecode.margin(lps, decoded, i) < SETTLED_NATS):
             reading = replace(reading, reasons=(*reading.reasons, "arithmetic"), uncertain=True)
         out.append(reading)
+    return _settle_tied(out, decoded, full)
+
+
+def _settle_tied(
+    readings: list[FieldReading], decoded: pagedecode.PageDecoded, full: np.ndarray
+) -> list[FieldReading]:
+    """Settle an unsure field the sums tie as read: every check of its group holds on the raw
+    readings (the paper's own numbers add up as read, so the decoder changed nothing), its own
+    reading is at least TIED_FLOOR, and every reading of the page that fits the sums with
+    another value for it costs at least TIED_NATS (`full`: the log-probabilities before the
+    decoder's restriction to supported readings, so no alternative is ruled out by fiat).
+
+    This is what settles a form whose bubbles were skipped: the handwriting alone is never
+    SURE_FIELD, but a wrong value that still satisfies SAH + TS = SS = PHP and the candidates'
+    sum needs several misreads that compensate exactly. If the paper itself does not add up,
+    the raw readings do not either (barring a misread that undoes the officer's error exactly),
+    the group is not tied and nothing is settled by the arithmetic. A value fixed into a sum
+    from another (PHP into PDPT + PDPTB + PDPK = PHP) must itself be settled first; the groups
+    come in that order. Failing that, the chained sum alone, its total read like its parts,
+    may tie its members (ocr.pagedecode.tied_alone): it holds whatever the votes' own sums do.
+    """
+    out = list(readings)
+    for group, _ in decoded.groups:
+        for i in group.indices:
+            if i == pagedecode.FIXED:
+                continue
+            r = out[i]
+            if not _tieable(r):
+                continue
+            sources = pagedecode.tied(decoded, i)
+            if sources is None or any(out[j].uncertain for j in sources):
+                continue
+            if pagedecode.margin(full, decoded, i) < TIED_NATS:
+                continue
+            out[i] = _tie(r)
+    for group, _ in decoded.groups:  # a chained sum that holds as read ties its members alone
+        if not group.fixed or not any(out[group.member(j)].uncertain
+                                      for j in range(len(group.indices))):
+            continue
+        for i, nats in pagedecode.tied_alone(decoded, full, group).items():
+            if _tieable(out[i]) and nats >= TIED_NATS:
+                out[i] = _tie(out[i])
     return out
+
+
+def _tieable(r: FieldReading) -> bool:
+    """An unsure field only for want of confidence, read as decoded, at least TIED_FLOOR, the
+    paper agreeing with itself: what a sum holding its reading may settle."""
+    doubts = set(r.reasons) - {"unchecked"}
+    return (r.uncertain and doubts <= SETTLEABLE and r.given and r.value == r.read
+            and r.read_confidence >= TIED_FLOOR and _agree(r))
+
+
+def _tie(r: FieldReading) -> FieldReading:
+    reasons = tuple(x for x in r.reasons if x not in SETTLEABLE)
+    return replace(r, reasons=(*reasons, "tied"), uncertain=False)
+
+
+def _agree(r: FieldReading) -> bool:
+    """Whether every marked bubble column says what the handwriting says (a leading 0 may be
+    written X or left blank); an unclear column does not agree. A paper that disagrees with
+    itself, however weakly, goes to the officer: the sums cannot tell which reading is meant."""
+    for j, (w, b) in enumerate(zip(r.written, r.bubbles, strict=True)):
+        if b == "-":
+            continue
+        lead = fusion.value_symbols(r.value)[j] == 10
+        if b == "?" or not (w == b or (lead and b == "0" and w in "0X_")):
+            return False
+    return True
 
 
 def _flag(
