@@ -3,7 +3,8 @@
 A page of the whole C.Hasil holds several independent sums; each goes through `ocr.arith`'s
 decoder as its own group, in the decoder's terms (parts as "candidate", the sum as "SAH"):
 - the votes: candidates (or party totals) with SAH, TS, SS (BALLOTS) and PHP (VOTERS), the
-  candidates' sum only when all of them are on this page;
+  candidates' sum only when all of them are on this page; on a page without SS, the printed
+  SAH + TS in the role of SS;
 - each party whose own votes, candidates and total are all on this page;
 - DPT + DPTb + DPK = their total.
 Then the sums whose total the votes decided, with that value fixed: PDPT + PDPTB + PDPK = PHP,
@@ -88,9 +89,13 @@ def groups(fields: tuple[FormField, ...], template: FormTemplate, limit: int | N
     parts = [where[k] for k in counting if k in where and where[k] not in claimed]
     complete = len(parts) == len(counting)
     sums = [i for i, f in enumerate(fields) if f.kind in SUM_KINDS]
+    sum_kinds = [fields[i].kind for i in sums]
+    if _printed_sum_as_ballots(fields, where):
+        sums.append(where["JSAHTS"])
+        sum_kinds.append("BALLOTS")
     if sums or (parts and complete):
         idx = tuple(parts + sums)
-        kinds = tuple(["candidate"] * len(parts) + [fields[i].kind for i in sums])
+        kinds = tuple(["candidate"] * len(parts) + sum_kinds)
         out.append(Group(idx, kinds, limit, complete))
     registered = [where.get(k) for k in ("DPT", "DPTB", "DPK", "JDPT")]
     if all(i is not None for i in registered):
@@ -98,9 +103,20 @@ def groups(fields: tuple[FormField, ...], template: FormTemplate, limit: int | N
     return out
 
 
+def _printed_sum_as_ballots(fields: tuple[FormField, ...], where: dict[str, int]) -> bool:
+    """Whether SAH + TS = their printed sum (JSAHTS) joins the votes' own decoding, in the role
+    of the ballots used: on a page with SAH and TS but no SS (a party list's last page), where
+    nothing else on the page ties SAH. Fixed from the votes instead, SAH would be each field's
+    own guess and the printed sum forced to follow it (SAH 117 read 217, over the ballots
+    available: 17 chosen, and JSAHTS 119, well read, changed to 19)."""
+    kinds = {f.kind for f in fields}
+    return {"SAH", "TS"} <= kinds and "BALLOTS" not in kinds and "JSAHTS" in where
+
+
 def chained(fields: tuple[FormField, ...], values: list[int]) -> list[Group]:
     """The sums whose total (or a part) the votes already decided: PDPT + PDPTB + PDPK = PHP,
-    SSR + SSTD + SS = SSD, SAH + TS = their printed sum; each with the decided value fixed."""
+    SSR + SSTD + SS = SSD, SAH + TS = their printed sum (unless the votes decoded it with
+    them); each with the decided value fixed."""
     where = {f.key: i for i, f in enumerate(fields)}
     out = []
 
@@ -115,7 +131,8 @@ def chained(fields: tuple[FormField, ...], values: list[int]) -> list[Group]:
 
     add(("PDPT", "PDPTB", "PDPK"), "PHP", {"PHP"})
     add(("SSR", "SSTD", "SS"), "SSD", {"SS"})
-    add(("SAH", "TS"), "JSAHTS", {"SAH", "TS"})
+    if not _printed_sum_as_ballots(fields, where):
+        add(("SAH", "TS"), "JSAHTS", {"SAH", "TS"})
     return out
 
 

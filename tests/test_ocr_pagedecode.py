@@ -8,10 +8,11 @@ import numpy as np
 from ocr import (
     fusion,
     pagedecode,
+    reader,
 )
 from ocr.templates import build_template
 from tests.ocr_support import CLEAN, demo_templates
-from tests.test_ocr_decoding import _field
+from tests.test_ocr_decoding import _field, _fills, _writing
 
 
 def _lps(template, values: dict[str, int], misread: dict[str, tuple[str, str]]) -> np.ndarray:  # type: ignore[no-untyped-def]
@@ -76,3 +77,36 @@ def test_a_sum_holds_a_field_only_as_decoded_and_names_its_other_members() -> No
     assert given_up.gave_up
     assert pagedecode.holding_checks(given_up, keys.index("01")) == []
     assert pagedecode.holding_checks(given_up, keys.index("SAH")) == []
+
+
+def test_sah_is_decoded_with_its_printed_sum_where_no_ss_ties_it() -> None:
+    # DPR's last page: parties 11–24, SAH, TS and their printed sum, no SS. The paper says
+    # SAH 117 + TS 2 = 119; SAH's hundreds box reads 2 or 6 (the 1 barely) and its bubble is
+    # unmarked; 169 registered voters leave 173 ballots, so 217 cannot be. Fixed from the
+    # votes alone SAH was 17 (as likely as 117 there) and the printed 119, read well, became 19.
+    dpr = demo_templates()["DPR"]
+    fields = dpr.fields_on(2)
+    keys = [f.key for f in fields]
+    paper = {"11": 12, "12": 30, "13": 5, "14": 0, "15": 41, "16": 3, "17": 9, "24": 0,
+             "SAH": 117, "TS": 2, "JSAHTS": 119}
+    w_rows, b_rows = [], []
+    for f in fields:
+        text = f"{paper[f.key]:>3}".replace(" ", "X")
+        w_rows.append(_writing(text, 0.9))
+        b_rows.append(_fills(text.replace("X", "-")))
+    sah, total = keys.index("SAH"), keys.index("JSAHTS")
+    w_rows[sah][0] = [0.001, 0.063, 0.465, 0, 0.08, 0, 0.387, 0, 0.003, 0, 0, 0.001]
+    b_rows[sah] = _fills("-17")
+    b_rows[total] = _fills("-19")
+    writing = np.stack(w_rows)
+    bubbles = fusion.bubble_probabilities(np.stack(b_rows))
+    fused = fusion.fuse(writing, bubbles)
+    lps = fusion.number_log_probs(fused)
+    choices = fusion.supported_log_probs(fused, lps)
+    assert int(lps[sah].argmax()) == 217 and int(lps[total].argmax()) == 119
+    decoded = pagedecode.decode(choices, fields, dpr, 173)
+    got = dict(zip(keys, decoded.values, strict=True))
+    assert (got["SAH"], got["TS"], got["JSAHTS"]) == (117, 2, 119)
+    readings = {r.key: r for r in reader._flag(fields, decoded, lps, writing, bubbles, fused)}
+    assert readings["SAH"].uncertain and "corrected" in readings["SAH"].reasons
+    assert "corrected" not in readings["JSAHTS"].reasons
