@@ -212,7 +212,21 @@ def tied(page: PageDecoded, index: int) -> tuple[int, ...] | None:
         return None
     if not any(c.name in EQUALITIES and local in c.fields for c in decoded.checks):
         return None
+    if _breaks_a_chained_sum(page, index):
+        return None
     return group.fixed_from
+
+
+def _breaks_a_chained_sum(page: PageDecoded, index: int) -> bool:
+    """Whether field `index`, fixed into a chained sum (SS into SSR + SSTD + SS = SSD, PHP into
+    PDPT + PDPTB + PDPK = PHP), sits in one that does not hold on the raw readings: the page
+    then speaks against its reading too (SS and PHP both written 182, both misread 112, hold
+    SS = PHP between them while both chained sums fail), so the sums do not tie it."""
+    return any(
+        index in group.fixed_from
+        and (decoded.gave_up or any(c.corrected or not c.ok for c in decoded.checks))
+        for group, decoded in page.groups
+    )
 
 
 def tied_alone(page: PageDecoded, lps: np.ndarray, group: Group) -> dict[int, float]:

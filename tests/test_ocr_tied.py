@@ -21,8 +21,14 @@ def _read(values: dict[str, int],
           bubbles: dict[str, str] | None = None) -> dict[str, reader.FieldReading]:
     """The PPWP page 1 read from hand-made probabilities, flagged and settled as read_photo
     does; no bubble marked unless `bubbles` says so; `written` key → (symbols, confidence)."""
-    ppwp = demo_templates()["PPWP"]
-    fields = ppwp.fields_on(1)
+    return _read_page("PPWP", 1, values, written, bubbles)
+
+
+def _read_page(contest: str, page: int, values: dict[str, int],
+               written: dict[str, tuple[str, float] | np.ndarray] | None = None,
+               bubbles: dict[str, str] | None = None) -> dict[str, reader.FieldReading]:
+    template = demo_templates()[contest]
+    fields = template.fields_on(page)
     written, bubbles = written or {}, bubbles or {}
     w_rows, b_rows = [], []
     for f in fields:
@@ -35,7 +41,7 @@ def _read(values: dict[str, int],
     fused = fusion.fuse(writing, marked)
     lps = fusion.number_log_probs(fused)
     choices = fusion.supported_log_probs(fused, lps)
-    decoded = pagedecode.decode(choices, fields, ppwp, 293)
+    decoded = pagedecode.decode(choices, fields, template, 293)
     readings = reader._flag(fields, decoded, lps, writing, marked, fused)
     assert all(r.uncertain for r in readings if r.given)  # the handwriting alone: all unsure
     readings = reader._settle(readings, decoded, choices, lps)
@@ -96,3 +102,18 @@ def test_a_chained_sum_that_holds_as_read_ties_its_members_when_the_votes_were_c
     for key in ("PDPT", "PDPTB", "PDPK", "PHP", "SSR", "SSTD", "SS", "SSD", "SAH", "TS",
                 "JSAHTS"):
         assert not got[key].uncertain and "tied" in got[key].reasons, got[key]
+
+
+def test_two_fields_misread_alike_are_not_tied_by_their_equality_when_chained_sums_fail() -> None:
+    # DPR's first page, bubbles skipped: SS and PHP both written 182, both tens read 1. SS = PHP
+    # holds between the two misreads; PDPT + PDPTB + PDPK = PHP and SSR + SSTD + SS = SSD, which
+    # hold on the paper, fail on them: the page speaks against 112, nothing ties it.
+    paper = {"DPT": 222, "DPTB": 1, "DPK": 3, "JDPT": 226, "PDPT": 179, "PDPTB": 0, "PDPK": 3,
+             "PHP": 182, "DIS": 5, "PDIS": 3, "SSD": 227, "SSR": 2, "SSTD": 43, "SS": 182}
+    paper.update({f.key: 1 for f in demo_templates()["DPR"].fields_on(1) if f.key not in paper})
+    got = _read_page("DPR", 1, paper, written={"SS": ("112", CEILING), "PHP": ("112", CEILING)})
+    assert got["SS"].value == got["PHP"].value == 112
+    assert got["SS"].uncertain and "tied" not in got["SS"].reasons, got["SS"]
+    assert got["PHP"].uncertain and "tied" not in got["PHP"].reasons, got["PHP"]
+    # The registered voters' own sum holds as read: those fields are still tied.
+    assert all(not got[k].uncertain for k in ("DPT", "DPTB", "DPK", "JDPT"))
