@@ -47,6 +47,7 @@ CONFIDENT = fusion.SURE_FIELD  # a field's own probability below this marks it u
 STRONG_WRITING = 0.9  # handwriting this sure of another digit than the bubbles: flag the field
 # … and for a field no sum on the page checks, where nothing else would catch a slip
 STRONG_WRITING_UNCHECKED = 0.5
+LEFT_BLANK = 0.9  # every box this surely blank (and no bubble): a section field left out
 WRITING_DENIES = 0.05  # handwriting this unlikely to be the bubbled digit also disagrees
 SETTLED_NATS = 4.6  # a confident field of a corrected sum must beat alternatives 100×
 SETTLEABLE = {"low_confidence"}  # a writing/bubble disagreement always goes to the officer
@@ -468,7 +469,10 @@ def _flag(
     for i, f in enumerate(fields):
         value = decoded.values[i]
         confidence = float(np.exp(norm[i, value]))
-        blank = bool((written_sym[i] == 10).all() and (bubble_sym[i] == 10).all())
+        # Left blank: no box says anything but "blank" (an X, or ink the classifier cannot
+        # read, is something written: DIS 3 read "blank" at 0.54 is not a field left out).
+        blank = bool((writing[i, :, BLANK_CLASS] >= LEFT_BLANK).all()
+                     and (bubble_sym[i] == 10).all())
         if blank and not f.is_vote and f.kind not in ("SAH", "TS"):
             out.append(_not_given(f, i, writing, fused, confidence))
             continue
