@@ -217,6 +217,27 @@ def tied(page: PageDecoded, index: int) -> tuple[int, ...] | None:
     return group.fixed_from
 
 
+def held(page: PageDecoded, index: int) -> tuple[int, ...] | None:
+    """Like `tied`, where the decoder had to correct the group in another field: field `index`
+    kept its own reading, every check of its group holds as decoded and an equality holds it.
+    Then the page's fields fixed into the group (to be settled first); else None. Whether the
+    correction could have gone another way with another value for this field is the margin's
+    to say (`margin` re-decodes the whole group)."""
+    found = page.group_of(index)
+    if found is None:
+        return None
+    group, decoded, local = found
+    if decoded.gave_up or not all(c.ok for c in decoded.checks):
+        return None
+    if page.values[index] != page.raw[index]:
+        return None
+    if not any(c.name in EQUALITIES and local in c.fields for c in decoded.checks):
+        return None
+    if _breaks_a_chained_sum(page, index):
+        return None
+    return group.fixed_from
+
+
 def _breaks_a_chained_sum(page: PageDecoded, index: int) -> bool:
     """Whether field `index`, fixed into a chained sum (SS into SSR + SSTD + SS = SSD, PHP into
     PDPT + PDPTB + PDPK = PHP), sits in one that does not hold on the raw readings: the page

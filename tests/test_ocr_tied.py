@@ -92,16 +92,30 @@ def test_a_bubble_that_weakly_disagrees_with_its_digit_is_not_settled_by_the_sum
 
 
 def test_a_chained_sum_that_holds_as_read_ties_its_members_when_the_votes_were_corrected() -> None:
-    # 03 written 46 or 40 (unsure): the votes' sums choose 40, so that group was corrected and
-    # ties nothing; PDPT + PDPTB + PDPK = PHP, SSR + SSTD + SS = SSD and SAH + TS = their
-    # printed sum still hold on their own raw readings.
+    # 03 written 46 or 40 (unsure): the votes' sums choose 40, so that group was corrected;
+    # PDPT + PDPTB + PDPK = PHP, SSR + SSTD + SS = SSD and SAH + TS = their printed sum still
+    # hold on their own raw readings.
     got = _read(CLEAN, written={"03": ("X46", 0.6)})
     assert got["03"].value == 40 and "corrected" in got["03"].reasons and got["03"].uncertain
-    for key in ("01", "02"):  # only the candidates' sum holds them, and it was corrected
+    for key in ("01", "02"):  # only the candidates' sum holds them, traded against 03 cheaply
         assert got[key].uncertain, got[key]
     for key in ("PDPT", "PDPTB", "PDPK", "PHP", "SSR", "SSTD", "SS", "SSD", "SAH", "TS",
                 "JSAHTS"):
-        assert not got[key].uncertain and "tied" in got[key].reasons, got[key]
+        assert not got[key].uncertain and {"tied", "held"} & set(got[key].reasons), got[key]
+
+
+def test_a_corrected_group_holds_the_fields_no_other_consistent_reading_moves() -> None:
+    # 03's units written 6 or 0 (0.5 / 0.45), its tens a clear 4: the sums choose 40. Any other
+    # value of 01 or 02 needs another misread of a clear digit of theirs and one of 03 as well
+    # (≥ 6.9 nats): the candidates' sum holds them as read, though it corrected 03.
+    written = _writing("X46", CEILING)
+    written[2] = 0.05 / 10
+    written[2, 6], written[2, 0] = 0.5, 0.45
+    got = _read(CLEAN, written={"03": written})
+    assert got["03"].value == 40 and got["03"].uncertain and "corrected" in got["03"].reasons
+    for key in ("01", "02"):
+        assert got[key].value == CLEAN[key] and not got[key].uncertain, got[key]
+        assert "held" in got[key].reasons
 
 
 def test_two_fields_misread_alike_are_not_tied_by_their_equality_when_chained_sums_fail() -> None:
