@@ -91,11 +91,10 @@ class Margins:
         without = self.lps.copy()
         without[field, self.decoded.values[field]] = NEG
         if not self.chained:
-            other = decode(without, self.kinds, self.registered, self.complete_sum,
-                           partial=False)
+            other = decode(without, self.kinds, self.registered, self.complete_sum)
         elif field not in self.cands:
             other = decode(without, self.kinds, self.registered, self.complete_sum,
-                           _sums=self.forward(), partial=False)
+                           _sums=self.forward())
         else:
             other = self._without_candidate(without, self.cands.index(field))
         if other is None or other.gave_up or not all(c.ok for c in other.checks):
@@ -231,36 +230,12 @@ def _maxplus_sum(lps: Sequence[np.ndarray], limit: int) -> tuple[np.ndarray, lis
 
 def decode(
     lps: np.ndarray, kinds: Sequence[str], registered: int | None, complete_sum: bool,
-    _sums: tuple[list[np.ndarray], list[np.ndarray]] | None = None, *, partial: bool = True,
+    _sums: tuple[list[np.ndarray], list[np.ndarray]] | None = None,
 ) -> Decoded:
     """`lps` (n, 1000) log-probabilities per field; `kinds` "candidate" or SAH/TS/BALLOTS/VOTERS.
 
     `complete_sum`: every ballot field of the contest is among these (single-page contests).
-
-    When no supported reading makes the candidates add up to SAH (the officer's own arithmetic,
-    most often), the other sums — SAH + TS = BALLOTS = VOTERS — may still hold on the paper:
-    with `partial`, they are decoded on their own (the candidates as read), and the result still
-    gives up, naming the candidates' sum. A misread TS or SAH that those sums put right is then
-    not handed to the officer as if the paper said it.
     """
-    decoded = _decode(lps, kinds, registered, complete_sum, _sums)
-    if not (partial and decoded.gave_up and complete_sum and "SAH" in kinds
-            and any(k in kinds for k in ("TS", "BALLOTS", "VOTERS"))):
-        return decoded
-    rest = _decode(lps, kinds, registered, False, None)
-    if rest.gave_up or not all(c.ok for c in rest.checks):
-        return decoded
-    values = [r if k == "candidate" else v
-              for r, v, k in zip(decoded.raw, rest.values, kinds, strict=True)]
-    checks = _checks(values, decoded.raw, kinds, registered, complete_sum)
-    score = float(sum(lps[i, values[i]] for i in range(len(kinds))))
-    return Decoded(values=values, raw=decoded.raw, checks=checks, gave_up=True, score=score)
-
-
-def _decode(
-    lps: np.ndarray, kinds: Sequence[str], registered: int | None, complete_sum: bool,
-    _sums: tuple[list[np.ndarray], list[np.ndarray]] | None,
-) -> Decoded:
     limit = min(999, registered) if registered is not None else 999
     raw = [int(v) for v in lps.argmax(axis=1)]
     where = {k: i for i, k in enumerate(kinds) if k != "candidate"}

@@ -175,26 +175,3 @@ def test_an_empty_column_is_no_evidence_unless_a_later_column_of_the_number_is_m
     assert fusion.leading_unmarked(fusion.bubble_probabilities(_fills("-45"))).tolist() == [
         True, False, False]
     assert not fusion.leading_unmarked(fusion.bubble_probabilities(_fills("---"))).any()
-
-
-def test_sums_the_paper_keeps_still_correct_a_misread_when_the_candidates_do_not_add_up() -> None:
-    # The officer's error: 120 + 95 + 47 = 262, SAH 255 written. TS written 5, its bubble
-    # forgotten, read 6 (0.7) or 5 (0.15): SAH + TS = SS = PHP still hold on the paper and
-    # choose 5. The candidates' sum is named as failing, the candidates and SAH as written.
-    ts = _writing("XX6", 0.98)
-    ts[2] = 0.01 / 10
-    ts[2, 6], ts[2, 5], ts[2, 2] = 0.7, 0.15, 0.14
-    rows = [_field("120", "120"), _field("X95", "-95"), _field("X47", "-47"),
-            _field("255", "255"),
-            fusion.fuse(ts, fusion.bubble_probabilities(_fills("---"))),
-            _field("260", "260"), _field("260", "260")]
-    lps = _choices(np.stack(rows))
-    decoded = arith.decode(lps, KINDS, 287, complete_sum=True)
-    assert decoded.raw == [120, 95, 47, 255, 6, 260, 260]
-    assert decoded.gave_up and decoded.values == [120, 95, 47, 255, 5, 260, 260]
-    assert [c.name for c in decoded.checks if not c.ok] == ["sum_equals_sah"]
-    assert decoded.failing_fields() == {0, 1, 2, 3}
-    # SAH itself miscopied (299): SAH + TS = SS fails on the paper too, nothing is changed.
-    rows[3] = _field("299", "299")
-    wrong = arith.decode(_choices(np.stack(rows)), KINDS, 287, complete_sum=True)
-    assert wrong.gave_up and wrong.values == wrong.raw
