@@ -96,7 +96,8 @@ def mode() -> str:
 
 def _send(sock: socket.socket, message: object) -> None:
     payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    sock.sendall(HEADER.pack(len(payload)) + payload)
+    sock.sendall(HEADER.pack(len(payload)))
+    sock.sendall(payload)
 
 
 def _recv_exact(sock: socket.socket, size: int) -> bytes:
