@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from jobs.photo import READ_SEQUENCE
 from jobs.queues import PHOTO
-from jobs.reader_process import Limits, ReaderCrashed, ReaderProcess, ReaderTimeout
+from jobs.reader_process import KEEPALIVE_EVERY, Limits, ReaderCrashed, ReaderProcess, ReaderTimeout
 from ocr.reader import ReadResult, read_photo
 from ocr.templates import FormTemplate, StaticLookup
 from relay.db import session_scope
@@ -204,7 +204,11 @@ def test_worker_survives_its_reader_killed_mid_read_and_reads_once(
         started = StartedJobRegistry(PHOTO, connection=redis_conn)
         _wait(lambda: any(j.startswith("photo-") for j in started.get_job_ids(cleanup=False)),
               60, "the photo job never started")
-        threading.Event().wait(0.5)  # the worker has sent the photo to its reader
+        [(execution, deadline)] = redis_conn.zrange(started.key, 0, -1, withscores=True)
+        # While the reader reads, the worker keeps the job's deadline ahead (every 10 s), so
+        # the sweeper never takes a job from a worker that is alive, only waiting.
+        threading.Event().wait(KEEPALIVE_EVERY + 2)
+        assert redis_conn.zscore(started.key, execution) > deadline + KEEPALIVE_EVERY / 2
         os.kill(first_reader, signal.SIGKILL)
 
         _wait(lambda: _readings() == 1, 90, "the photo was never read")  # the retry, 5 s on
