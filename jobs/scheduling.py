@@ -43,7 +43,8 @@ SCHEDULER_CHECK_EVERY = 10.0
 DEQUEUE_TIMEOUT = 30
 # An in-process job sends no heartbeats while it runs, so it must end well within the 60 s
 # RQ keeps its deadline ahead (see jobs.sweeper.ABANDONED_HORIZON). A send gives up after
-# SEND_TIMEOUT (8 s) and a conversation turn takes milliseconds: 30 s means stuck.
+# SEND_TIMEOUT (8 s) and a conversation turn takes milliseconds: 30 s means stuck. (A job that
+# keeps its deadline ahead while it waits, a photo job of jobs.worker, may take longer.)
 IN_PROCESS_TIMEOUT = 30
 # RQ writes the worker's heartbeat (2 commands) three times per job, its state twice and
 # checks for `rq suspend` once (5 commands): ~15 Redis commands per job, more than the job
