@@ -7,7 +7,9 @@ above a resident size."""
 from __future__ import annotations
 
 import os
+import pickle
 import signal
+import socket
 import threading
 import time
 from pathlib import Path
@@ -20,7 +22,15 @@ from sqlalchemy import func, select
 
 from jobs.photo import READ_SEQUENCE
 from jobs.queues import PHOTO
-from jobs.reader_process import KEEPALIVE_EVERY, Limits, ReaderCrashed, ReaderProcess, ReaderTimeout
+from jobs.reader_process import (
+    KEEPALIVE_EVERY,
+    Limits,
+    ReaderCrashed,
+    ReaderProcess,
+    ReaderTimeout,
+    _from_reader,
+    _send,
+)
 from ocr.reader import ReadResult, read_photo
 from ocr.templates import FormTemplate, StaticLookup
 from relay.db import session_scope
@@ -159,6 +169,18 @@ def test_the_reader_is_replaced_after_max_reads_and_above_max_rss(reader) -> Non
     after_first = big.pid
     big.read(CLEAN, lookup)
     assert big.pid != after_first and big.restarts == 0  # replaced, not crashed
+
+
+def test_the_worker_takes_only_plain_data_and_readings_from_the_reader() -> None:
+    """The reader parses untrusted images: what it sends back cannot make the worker run
+    anything (a pickle naming another callable is refused)."""
+    reading, worker = socket.socketpair()
+    with reading, worker:
+        _send(reading, ("done", ReadResult(error="blurred", fields=[]), False))
+        assert _from_reader(worker)[1].error == "blurred"
+        _send(reading, ("done", os.system, False))
+        with pytest.raises(pickle.UnpicklingError, match="system"):
+            _from_reader(worker)
 
 
 # --- the worker, as the Procfile runs it -------------------------------------------------------
