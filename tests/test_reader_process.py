@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 import pytest
 from rq.registry import StartedJobRegistry
+from rq.timeouts import JobTimeoutException, UnixSignalDeathPenalty
 from sqlalchemy import func, select
 
 from jobs.photo import READ_SEQUENCE
@@ -125,6 +126,20 @@ def test_a_reading_that_takes_too_long_is_killed_and_the_reader_replaced(reader)
     assert _gone(stuck)  # killed and reaped
     assert process.read(CLEAN, demo_lookup()).error is None
     assert process.pid != stuck
+
+
+def test_the_job_timeout_kills_the_reader_it_interrupts(reader) -> None:
+    """RQ's job timeout (SIGALRM in the worker) ends the wait; the reader, whose answer would
+    otherwise be taken for the next photo's, goes with it."""
+    process = reader(timeout=60.0)
+    process.read(CLEAN, demo_lookup())
+    stuck = process.pid
+    assert stuck is not None
+    os.kill(stuck, signal.SIGSTOP)
+    with pytest.raises(JobTimeoutException), UnixSignalDeathPenalty(2, JobTimeoutException):
+        process.read(CLEAN, demo_lookup())
+    assert _gone(stuck)
+    assert process.read(CLEAN, demo_lookup()).error is None and process.pid != stuck
 
 
 def _huge_png() -> bytes:
