@@ -72,7 +72,7 @@ class ReaderTimeout(ReaderError):
 class Limits:
     timeout: float = 60.0  # seconds for one reading
     memory_mb: int = 1536  # the reader's address space (RLIMIT_AS); 0: no cap
-    max_reads: int = 500  # readings before the reader is replaced; 0: never
+    max_reads: int = 2000  # readings before the reader is replaced; 0: never
     max_rss_mb: int = 700  # resident memory after a reading above which it is replaced; 0: never
 
     @classmethod
@@ -381,7 +381,8 @@ class _AskWorker:
 def _warm_up() -> None:
     """What the first reading would otherwise import and initialise (jobs.worker's list)."""
     import cv2
-    import numpy.ma  # noqa: F401
+    import numpy
+    import numpy.ma
     import PIL.Image
     import pyzbar.pyzbar  # noqa: F401
     import reedsolo  # noqa: F401
@@ -389,11 +390,13 @@ def _warm_up() -> None:
     import ocr.annotate
     import ocr.reader
     import ocr.strip  # noqa: F401
-    from ocr import classifier
+    from ocr import classifier, formrules
 
     PIL.Image.init()
     cv2.getTextSize("0", cv2.FONT_HERSHEY_SIMPLEX, 1.0, 2)
-    classifier.load()
+    # The digit model's weights, and its first run (numpy's matrix code): ~150 ms.
+    classifier.load().probabilities(numpy.zeros((12, 28, 28), numpy.float32))
+    formrules.reserve_ballots(300)  # imports relay.ballots and with it SQLAlchemy: ~800 ms
 
 
 def _resident_mb() -> float:

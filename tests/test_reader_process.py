@@ -148,26 +148,34 @@ def _huge_png() -> bytes:
     return cv2.imencode(".png", cv2.resize(image, (5400, 7300)))[1].tobytes()
 
 
-def _resident_mb(pid: int) -> float:
+def _status_mb(pid: int, field: str) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
-    raise AssertionError("no VmRSS")
+    raise AssertionError(f"no {field}")
+
+
+def _resident_mb(pid: int) -> float:
+    return _status_mb(pid, "VmRSS")
 
 
 def test_the_readers_memory_is_capped_and_the_worker_never_holds_the_image(reader) -> None:
-    # A cap above what a phone photo's reading needs (~650 MB of address space) and below
-    # what the huge one's decoding needs (~780 MB): the blow-up stops in the reader.
     huge = _huge_png()
-    process = reader(memory_mb=720)
+    uncapped = reader(memory_mb=0)
+    assert uncapped.read(CLEAN, demo_lookup()).error is None
+    assert uncapped.pid is not None
+    needs = _status_mb(uncapped.pid, "VmPeak")  # a phone photo's reading: ~650-700 MB
+    assert uncapped.read(huge, demo_lookup()).error is None  # what the cap will prevent
+    assert _status_mb(uncapped.pid, "VmPeak") > needs + 60  # its decoding: +120 MB at once
+    # A cap above what a phone photo's reading needs and below what the huge one's decoding
+    # needs: the blow-up stops in the reader.
+    process = reader(memory_mb=int(needs) + 40)
     assert process.read(CLEAN, demo_lookup()).error is None
     worker_before = _resident_mb(os.getpid())
     refused = process.read(huge, demo_lookup())
     assert refused.error == "too_many_pixels" and "Insufficient memory" in refused.error_detail
     assert _resident_mb(os.getpid()) - worker_before < 60  # the photo's bytes, not its pixels
     assert process.read(CLEAN, demo_lookup()).error is None  # the next photo is read
-    uncapped = reader(memory_mb=0)
-    assert uncapped.read(huge, demo_lookup()).error is None  # what the cap prevented
 
 
 def test_the_reader_is_replaced_after_max_reads_and_above_max_rss(reader) -> None:
