@@ -153,9 +153,15 @@ class ReaderProcess:
         self.ready = False
         self.reads = 0  # readings done by this handle, every reader counted
         self.restarts = 0  # readers replaced after a crash, a timeout or an error
-        # Called every KEEPALIVE_EVERY seconds while a reading is awaited (the worker keeps
-        # its job's deadline in RQ's registry ahead with it).
+        # Called at least every KEEPALIVE_EVERY seconds while readings are awaited (the
+        # worker keeps its job's deadline in RQ's registry ahead with it): set_keepalive.
         self.keepalive: Callable[[], None] | None = None
+        self._kept_alive = 0.0
+
+    def set_keepalive(self, keepalive: Callable[[], None] | None) -> None:
+        """Call `keepalive` every KEEPALIVE_EVERY seconds spent waiting for the reader from
+        now on (a job's photos, one reading after another), or no more (None)."""
+        self.keepalive, self._kept_alive = keepalive, time.monotonic()
 
     @property
     def pid(self) -> int | None:
@@ -279,8 +285,9 @@ class ReaderProcess:
                 limit = START_TIMEOUT if what == "start" else self.limits.timeout
                 raise ReaderTimeout(f"no answer to the {what} within {limit:.0f} s")
             try:
-                if not _readable(sock, min(left, KEEPALIVE_EVERY)):
-                    self._keep_alive()
+                readable = _readable(sock, min(left, KEEPALIVE_EVERY))
+                self._keep_alive()
+                if not readable:
                     continue
                 sock.settimeout(max(deadline - time.monotonic(), 0.001))
                 message = _from_reader(sock)
@@ -292,11 +299,14 @@ class ReaderProcess:
             return message  # type: ignore[no-any-return]
 
     def _keep_alive(self) -> None:
-        if self.keepalive is not None:
-            try:
-                self.keepalive()
-            except Exception as exc:  # Redis away: the reading goes on
-                log.warning("photo reader: keepalive failed: %s", exc)
+        """Call `keepalive` if KEEPALIVE_EVERY seconds have passed since it last was."""
+        if self.keepalive is None or time.monotonic() - self._kept_alive < KEEPALIVE_EVERY:
+            return
+        self._kept_alive = time.monotonic()
+        try:
+            self.keepalive()
+        except Exception as exc:  # Redis away: the reading goes on
+            log.warning("photo reader: keepalive failed: %s", exc)
 
     def _failure(self, exc: BaseException) -> ReaderError:
         if isinstance(exc, TimeoutError):

@@ -139,8 +139,8 @@ class RelayWorker(SchedulingWorker):
             super().execute_in_process(job, queue)
             return
         reader = jobs.reader_process.start_reader()
-        reader.keepalive = lambda: self.keep_job_alive(queue)
+        reader.set_keepalive(lambda: self.keep_job_alive(queue))
         try:
             super().execute_in_process(job, queue)
         finally:
-            reader.keepalive = None
+            reader.set_keepalive(None)

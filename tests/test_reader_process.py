@@ -142,6 +142,26 @@ def test_the_job_timeout_kills_the_reader_it_interrupts(reader) -> None:
     assert process.read(CLEAN, demo_lookup()).error is None and process.pid != stuck
 
 
+@pytest.mark.slow
+def test_the_worker_is_kept_alive_across_readings_each_shorter_than_the_interval(reader) -> None:
+    """A job's photos, each read in less than KEEPALIVE_EVERY but all together in more: the
+    job's deadline is still moved ahead (else the sweeper would take a live job)."""
+    process = reader()
+    process.read(CLEAN, demo_lookup())  # warm
+    calls: list[float] = []
+    process.set_keepalive(lambda: calls.append(time.monotonic()))
+    began = time.monotonic()
+    slow = KEEPALIVE_EVERY * 0.4
+    while time.monotonic() - began < KEEPALIVE_EVERY * 1.3:
+        pid = process.pid
+        assert pid is not None
+        os.kill(pid, signal.SIGSTOP)  # this reading takes `slow` seconds
+        threading.Timer(slow, os.kill, (pid, signal.SIGCONT)).start()
+        assert process.read(CLEAN, demo_lookup()).error is None
+    process.set_keepalive(None)
+    assert calls and calls[0] - began <= KEEPALIVE_EVERY + slow
+
+
 def _huge_png() -> bytes:
     """A legitimate photo at the limits (39 MP, 19 MB of PNG): ~120 MB once decoded."""
     image = cv2.imdecode(np.frombuffer(CLEAN, np.uint8), cv2.IMREAD_COLOR)
