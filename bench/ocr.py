@@ -276,7 +276,8 @@ def main() -> None:
     parser.add_argument("--show-errors", action="store_true")
     args = parser.parse_args()
     cv2.setNumThreads(1)
-    # What the photo worker preloads before it forks a job (jobs/worker.py): not a page's cost.
+    # What a photo worker's reader process loads once at start (jobs/reader_process.py): not
+    # a page's cost.
     classifier.load()
     formrules.reserve_ballots(300)
     rng = np.random.default_rng(args.seed)

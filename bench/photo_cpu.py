@@ -1,15 +1,16 @@
 """Worker CPU per photo tally, measured like bench/workers.py measures a text message.
 
-    .venv/bin/python bench/photo_cpu.py [--photos 60] [--rq-workers 1]
+    .venv/bin/python bench/photo_cpu.py [--photos 60] [--rq-workers 1] [--photo-reader fork]
 
 WhatsApp photos of hand-filled PPWP forms (bench/benchkit/forms.py, writers never seen in
 training) are acknowledged by the `web`; their jobs are set aside until the Procfile's
-`worker` and `sender` are idle, then put back and drained: the conversation turn, the media
-fetch (from the fake Twilio into the photo store), the reading (a forked work horse per photo
-job), the two replies ("received, reading…" and the reading with its annotated page). CPU is
-user + system time of the worker and sender processes and all their children from /proc, per
-photo: what capacity planning needs, where the OCR bench (bench/ocr.py) gives the reading
-alone.
+`worker` and `sender` are idle (the worker's reader process warm), then put back and drained:
+the conversation turn, the media fetch (from the fake Twilio into the photo store), the
+reading (in the worker's long-lived reader process, jobs.reader_process; `--photo-reader
+fork`: in a work horse forked per photo job, as before), the two replies ("received,
+reading…" and the reading with its annotated page). CPU is user + system time of the worker
+and sender processes and all their children (the reader included) from /proc, per photo:
+what capacity planning needs, where the OCR bench (bench/ocr.py) gives the reading alone.
 """
 
 from __future__ import annotations
@@ -26,6 +27,19 @@ from workers import HOST, QUEUE_KEY, tree_cpu_seconds
 
 from tests.live import Gunicorn, RqWorker
 
+READ_IN = {"process": "in its reader process", "fork": "in a forked horse"}
+
+
+def _settled(cpu: dict[int, float], timeout: float = 60.0) -> dict[int, float]:
+    """The processes' CPU once they are idle (imports done, the reader warm)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        time.sleep(1.0)
+        now = {pid: tree_cpu_seconds(pid) for pid in cpu}
+        if sum(now.values()) - sum(cpu.values()) < 0.02 or time.monotonic() > deadline:
+            return now
+        cpu = now
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -36,6 +50,12 @@ def main() -> None:
         "--database-url",
         help="a PostgreSQL server (postgresql+psycopg://…): a throwaway database is made there; "
         "default: SQLite in a temporary directory",
+    )
+    parser.add_argument(
+        "--photo-reader",
+        choices=("process", "fork"),
+        default="process",
+        help="PHOTO_READER of the worker: its reader process (default) or a horse per photo",
     )
     args = parser.parse_args()
     print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} at the start")
@@ -51,9 +71,8 @@ def main() -> None:
             acked = [r for r in closed_loop(HOST, web.port, raws, 2, 120) if r.status == 200]
         queued = redis.lrange(QUEUE_KEY, 0, -1)
         redis.delete(QUEUE_KEY)
-        workers = [
-            RqWorker(system.env, log=log, extra_args=("--quiet",)) for _ in range(args.rq_workers)
-        ]
+        env = {**system.env, "PHOTO_READER": args.photo_reader}
+        workers = [RqWorker(env, log=log, extra_args=("--quiet",)) for _ in range(args.rq_workers)]
         sender = RqWorker(system.env, log=log, extra_args=("--quiet",), process="sender")
         processes = [*workers, sender]
         for process in processes:
@@ -61,8 +80,7 @@ def main() -> None:
         deadline = time.monotonic() + 60
         while redis.scard("rq:workers") < len(processes) and time.monotonic() < deadline:
             time.sleep(0.1)
-        time.sleep(1.0)  # past the start-up
-        before = {p.pid: tree_cpu_seconds(p.pid) for p in processes}
+        before = _settled({p.pid: 0.0 for p in processes})  # past the start-up
         redis.rpush(QUEUE_KEY, *queued)
         n = len(acked)
         seconds = wait_drained(2 * n, timeout=900)  # two replies per photo
@@ -78,8 +96,8 @@ def main() -> None:
         )
         print(
             f"worker CPU {worker_ms + sender_ms:.0f} ms per photo tally (worker {worker_ms:.0f} "
-            f"ms: turn, fetch, reading in a forked horse; sender {sender_ms:.0f} ms: two "
-            f"replies) = {1000 / (worker_ms + sender_ms):.1f} photos/s per core"
+            f"ms: turn, fetch, reading {READ_IN[args.photo_reader]}; sender {sender_ms:.0f} "
+            f"ms: two replies) = {1000 / (worker_ms + sender_ms):.1f} photos/s per core"
         )
         print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} at the end")
 

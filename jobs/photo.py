@@ -35,8 +35,8 @@ READ_SEQUENCE = 50  # reply sequence numbers for photo readings: 50 + attachment
 
 def read_photos(inbound_id: int) -> str:
     """Idempotent: a photo already answered (its reply row exists) is not read again."""
+    from jobs.reader_process import read
     from ocr.hints import hint
-    from ocr.reader import read_photo
     from ocr.templates import DbLookup
 
     reply_ids: list[int] = []
@@ -57,7 +57,7 @@ def read_photos(inbound_id: int) -> str:
             sequence = READ_SEQUENCE + index
             if "key" not in item or sequence in answered:
                 continue
-            result = read_photo(
+            result = read(  # in the worker's reader process (jobs.reader_process)
                 media.load(item["key"]),
                 DbLookup(session),
                 expect_contest=_chosen_contest(session, message.text),

@@ -43,7 +43,8 @@ SCHEDULER_CHECK_EVERY = 10.0
 DEQUEUE_TIMEOUT = 30
 # An in-process job sends no heartbeats while it runs, so it must end well within the 60 s
 # RQ keeps its deadline ahead (see jobs.sweeper.ABANDONED_HORIZON). A send gives up after
-# SEND_TIMEOUT (8 s) and a conversation turn takes milliseconds: 30 s means stuck.
+# SEND_TIMEOUT (8 s) and a conversation turn takes milliseconds: 30 s means stuck. (A job that
+# keeps its deadline ahead while it waits, a photo job of jobs.worker, may take longer.)
 IN_PROCESS_TIMEOUT = 30
 # RQ writes the worker's heartbeat (2 commands) three times per job, its state twice and
 # checks for `rq suspend` once (5 commands): ~15 Redis commands per job, more than the job
@@ -225,13 +226,30 @@ class SchedulingWorker(Worker):
         """What rq.worker.SimpleWorker.execute_job does: the job runs here, under its job
         timeout (SIGALRM, capped at IN_PROCESS_TIMEOUT), with the same failure handling and
         retries; a job whose result nobody keeps takes the lean path (run_lean)."""
-        job.timeout = min(job.timeout or IN_PROCESS_TIMEOUT, IN_PROCESS_TIMEOUT)
+        cap = self.in_process_timeout(job)
+        job.timeout = min(job.timeout or cap, cap)
         if _lean(job):
             self.run_lean(job, queue)
             return
         self.prepare_execution(job)
         self.perform_job(job, queue)
         self.set_state(WorkerStatus.IDLE)
+
+    def in_process_timeout(self, job: Job) -> int:
+        """The longest an in-process job may run: IN_PROCESS_TIMEOUT, unless it keeps its
+        deadline ahead itself while it runs (keep_job_alive)."""
+        return IN_PROCESS_TIMEOUT
+
+    def keep_job_alive(self, queue: Queue) -> None:
+        """Move the running in-process job's deadline in RQ's StartedJobRegistry to
+        IN_PROCESS_TIMEOUT + 60 s from now, as RQ's heartbeat does for a horse's job."""
+        if self.execution is None:
+            return
+        queue.connection.zadd(
+            queue.started_job_registry.key,
+            {self.execution.composite_key: time.time() + IN_PROCESS_TIMEOUT + 60},
+            xx=True,
+        )
 
     def run_lean(self, job: Job, queue: Queue) -> None:
         """Run `job` with the Redis bookkeeping that the guarantees need, one round trip
@@ -259,8 +277,10 @@ class SchedulingWorker(Worker):
         self.execution = Execution(uuid4().hex, job.id, self.connection, self.name)
         started = now()
         with self.connection.pipeline(transaction=False) as pipe:
-            # RQ's deadline for an in-process job: its timeout + 60 s (jobs.sweeper).
-            registry.add_execution(self.execution, pipeline=pipe, ttl=job.timeout + 60)
+            # RQ's deadline for an in-process job: its timeout + 60 s (jobs.sweeper); a
+            # longer one keeps it ahead while it runs (keep_job_alive).
+            ttl = min(job.timeout, IN_PROCESS_TIMEOUT) + 60
+            registry.add_execution(self.execution, pipeline=pipe, ttl=ttl)
             stamp = utcformat(started)
             pipe.hset(
                 job.key,

@@ -39,7 +39,8 @@ log = logging.getLogger(__name__)
 BATCH = 1000
 # While its worker lives, a started job's deadline in RQ's StartedJobRegistry stays at least
 # 60 s ahead: RQ adds 60 s to every heartbeat (each job-monitoring interval, 30 s by default),
-# and jobs.worker caps in-process jobs at 30 s of their 90 s deadline. A deadline nearer than
+# and jobs.worker caps in-process jobs at 30 s of their 90 s deadline (a photo job moves its
+# deadline to 90 s ahead every 10 s while the worker's reader reads). A deadline nearer than
 # this means the heartbeats stopped: the worker was killed (kill -9, OOM, the machine died).
 # 10 s of margin for the clocks of different machines.
 ABANDONED_HORIZON = 50.0

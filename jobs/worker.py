@@ -5,14 +5,21 @@ RQ's default Worker forks a work horse for every job, and the `rq worker` proces
 nothing of ours, so each horse imported the conversation, the channels, the Twilio client
 and SQLAlchemy's models again, compiled every SQL statement again and opened new database
 and Redis connections: ~0.5 s per job, then ~50 ms with the imports preloaded (measured on
-one core). The short text jobs (a conversation turn, a send) therefore run in the worker
-process itself, as RQ's SimpleWorker does: ~5 ms per job, warm caches, pooled connections.
-So does a media download (network, and a size-capped write to the photo store). Reading a
-photo (OpenCV's native code on big images) still runs in a forked horse, so a crash or a
-memory blow-up there takes only the horse down; the horse inherits everything the reader
-needs already imported and initialised, and leaves the inherited objects to the worker's
-garbage collector (bench/photo_cpu.py: 363 → ~210 ms of worker CPU per photo tally, against
-~90 ms were the reading not forked at all).
+one core). The jobs therefore run in the worker process itself, as RQ's SimpleWorker does:
+~5 ms per text job, warm caches, pooled connections. So does a media download (network, and
+a size-capped write to the photo store).
+
+A photo job runs in the worker process too, but the reading itself (OpenCV's native code on
+big images) goes to the worker's long-lived reader process (jobs.reader_process): started
+once, warm, fed one photo after another, so a crash, a runaway reading or a memory blow-up
+takes only the reader down (that attempt fails and is retried like a killed horse's, and
+the next photo goes to a fresh reader) and never the worker. A forked horse per photo job
+cost ~120 ms more per photo (bench/photo_cpu.py, docs/CAPACITY.md); PHOTO_READER=fork
+brings it back. While the reader works, the worker keeps the job's deadline in RQ's
+registry ahead (jobs.scheduling.SchedulingWorker.keep_job_alive), as RQ's heartbeats do for
+a horse, so the job may take RQ's job timeout (180 s by default), not IN_PROCESS_TIMEOUT.
+
+A job of a function not listed here would still run in a forked horse (RQ's default).
 
 An in-process job whose result nobody keeps (all of ours) also skips most of RQ's Redis
 bookkeeping (jobs.scheduling.SchedulingWorker.run_lean): 4 commands per job instead of ~55.
@@ -34,12 +41,14 @@ import pyzbar.pyzbar
 import reedsolo
 import twilio.rest.api.v2010.account.message  # the client imports it lazily, ~30 ms
 from rq.job import Job
+from rq.queue import Queue
 from sqlalchemy.orm import configure_mappers
 
 import jobs.inbound
 import jobs.media
 import jobs.outbound
 import jobs.photo
+import jobs.reader_process
 import ocr.annotate
 import ocr.assemble
 import ocr.hints
@@ -48,13 +57,15 @@ import ocr.reader
 import ocr.strip
 import ocr.templates
 from bots import review
+from jobs.queues import PHOTO
 from jobs.scheduling import SchedulingWorker
 from ocr import classifier
 from relay import logs, media
 
-# Imported once here, so a forked horse starts with them: a photo's reading horse spent
-# ~250 ms importing OpenCV and the reader before this, and ~100 ms more importing what the
-# reader imports lazily (numpy.ma, pyzbar, PIL's plugins, reedsolo; bench/photo_cpu.py).
+# Imported once here: the jobs' code, and what a photo job read in a forked horse needed
+# (PHOTO_READER=fork): a horse spent ~250 ms importing OpenCV and the reader before this, and
+# ~100 ms more importing what the reader imports lazily (numpy.ma, pyzbar, PIL's plugins,
+# reedsolo; bench/photo_cpu.py). The reader process warms itself (jobs.reader_process).
 PRELOADED = (
     jobs.inbound,
     jobs.media,
@@ -91,8 +102,45 @@ classifier.load()  # the digit model's weights, shared with every horse (copy on
 media.warm()  # photos in S3: boto3 and its service model, ~0.7 s per horse otherwise
 
 
+# Jobs that run in the worker process and read photos in its reader process.
+READER_JOBS = frozenset({"jobs.photo.read_photos"})
+
+
 class RelayWorker(SchedulingWorker):
-    """RQ's forking Worker, except that the short text jobs run without a fork."""
+    """RQ's forking Worker, except that our jobs run without a fork and photos are read in
+    the worker's reader process."""
 
     def runs_in_process(self, job: Job) -> bool:
+        if job.func_name in READER_JOBS:
+            return jobs.reader_process.mode() == "process"
         return job.func_name in IN_PROCESS
+
+    def work(self, *args, **kwargs) -> bool:  # type: ignore[no-untyped-def]
+        """RQ's work loop; a photo worker starts its reader first, so that it warms up while
+        the worker waits (a burst run starts it at its first photo), and stops it at the end."""
+        if (
+            not kwargs.get("burst")
+            and PHOTO in self.queue_names()
+            and jobs.reader_process.mode() == "process"
+        ):
+            jobs.reader_process.start_reader()
+        try:
+            return super().work(*args, **kwargs)
+        finally:
+            jobs.reader_process.stop_reader()
+
+    def in_process_timeout(self, job: Job) -> int:
+        if job.func_name in READER_JOBS:  # the deadline is kept ahead while the reader reads
+            return job.timeout or Queue.DEFAULT_TIMEOUT
+        return super().in_process_timeout(job)
+
+    def execute_in_process(self, job: Job, queue: Queue) -> None:
+        if job.func_name not in READER_JOBS:
+            super().execute_in_process(job, queue)
+            return
+        reader = jobs.reader_process.start_reader()
+        reader.set_keepalive(lambda: self.keep_job_alive(queue))
+        try:
+            super().execute_in_process(job, queue)
+        finally:
+            reader.set_keepalive(None)
