@@ -75,6 +75,7 @@ def make(corpus: Path, pages: int, seed: int) -> None:
 
 def _photos(corpus: Path) -> list[tuple[str, bytes, StaticLookup]]:
     from benchkit.forms import bench_templates
+
     from tests.ocr_support import demo_lookup
 
     templates = list(bench_templates().values())
