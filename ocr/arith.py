@@ -220,9 +220,10 @@ def _add_one(best: np.ndarray, lp: np.ndarray, limit: int) -> tuple[np.ndarray, 
     padded = np.empty(2 * n)
     padded[:n] = NEG  # overwritten below: only keeps the arithmetic finite
     padded[n:] = best
-    cand = sliding_window_view(padded, n)[n - values]  # cand[j, s] = best[s - v_j]
+    windows = np.ndarray((n + 1, n), padded.dtype, padded, strides=(8, 8))  # row r: padded[r:]
+    cand = windows[n - values]  # cand[j, s] = best[s - v_j]
     cand += scores[:, None]
-    np.copyto(cand, NEG, where=sliding_window_view(_BELOW, n)[_SPAN - values])  # s < v_j
+    np.copyto(cand, NEG, where=_BELOW[_SPAN - values, :n])  # s < v_j: no such sum
     top = cand.max(axis=0)
     # The first row reaching the maximum: rows weighted k, k-1, …, 1 where they reach it.
     first = ((cand == top).view(np.uint8) * _FIRST[TOP_K - k :, None]).max(axis=0)
@@ -232,7 +233,8 @@ def _add_one(best: np.ndarray, lp: np.ndarray, limit: int) -> tuple[np.ndarray, 
 
 _SPAN = 1000  # sums run 0..999
 _SUMS = np.arange(_SPAN)
-_BELOW = np.arange(2 * _SPAN) < _SPAN  # window at _SPAN - v: True for the first v sums
+# Row _SPAN - v: True for the first v sums (windows of one array, as `windows` above).
+_BELOW = sliding_window_view(np.arange(2 * _SPAN) < _SPAN, _SPAN)
 _FIRST = np.arange(TOP_K, 0, -1).astype(np.uint8)
 
 
