@@ -118,53 +118,33 @@ def align(markers: dict[int, np.ndarray]) -> Alignment | None:
 def warp(image: np.ndarray, alignment: Alignment, px_per_mm: float = READ_PX_PER_MM,
          rect_mm: tuple[float, float, float, float] | None = None) -> np.ndarray:
     """The page (or the `rect_mm` part of it) in the template frame at `px_per_mm`."""
-    matrix, size = _frame(alignment, px_per_mm, rect_mm)
-    if image.ndim == 3 and image.shape[2] == 3 and image.dtype == np.uint8:
-        return cv2.cvtColor(_warp_bgra(image, matrix, size), cv2.COLOR_BGRA2BGR)
-    return cv2.warpPerspective(image, matrix, size, **_WARP_FLAGS)
-
-
-def warp_page_bgra(image: np.ndarray, alignment: Alignment) -> np.ndarray:
-    """`warp(image, alignment)` of a BGR photo with a fourth channel (0) left on: the very
-    pixels, without the copy back to 3 channels. The array is this thread's scratch, overwritten
-    by the next colour warp: for the reader, which is done with a page before the next."""
-    return _warp_bgra(image, *_frame(alignment, READ_PX_PER_MM, None))
-
-
-_WARP_FLAGS = {"flags": cv2.INTER_LINEAR, "borderMode": cv2.BORDER_CONSTANT, "borderValue": 0}
-
-
-def _frame(alignment: Alignment, px_per_mm: float,
-           rect_mm: tuple[float, float, float, float] | None
-           ) -> tuple[np.ndarray, tuple[int, int]]:
     x, y, w, h = rect_mm or (0.0, 0.0, layout.PAGE_W_MM, layout.PAGE_H_MM)
     scale = px_per_mm / READ_PX_PER_MM
     shift = np.array(
         [[scale, 0, -x * px_per_mm], [0, scale, -y * px_per_mm], [0, 0, 1]], np.float64
     )
-    return shift @ alignment.homography, (round(w * px_per_mm), round(h * px_per_mm))
-
-
-def _warp_bgra(image: np.ndarray, matrix: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    # OpenCV warps 4 channels in about half the time of 3, to the same pixels; the 4-channel
-    # copies go to per-thread scratch arrays (fresh 5 MB arrays cost page faults per page).
-    bgra = cv2.cvtColor(image, cv2.COLOR_BGR2BGRA, dst=_scratch("photo", image.shape[:2]))
-    return cv2.warpPerspective(bgra, matrix, size, dst=_scratch("page", size[::-1]),
-                               **_WARP_FLAGS)
+    size = (round(w * px_per_mm), round(h * px_per_mm))
+    matrix = shift @ alignment.homography
+    flags = {"flags": cv2.INTER_LINEAR, "borderMode": cv2.BORDER_CONSTANT, "borderValue": 0}
+    if image.ndim == 3 and image.shape[2] == 3 and image.dtype == np.uint8:
+        # OpenCV warps 4 channels in about half the time of 3, to the same pixels; the 4-channel
+        # copies go to per-thread scratch arrays (fresh 5 MB arrays cost page faults per page).
+        bgra = cv2.cvtColor(image, cv2.COLOR_BGR2BGRA, dst=_scratch("photo", image.shape[:2]))
+        out = cv2.warpPerspective(bgra, matrix, size, dst=_scratch("page", size[::-1]), **flags)
+        return cv2.cvtColor(out, cv2.COLOR_BGRA2BGR)
+    return cv2.warpPerspective(image, matrix, size, **flags)
 
 
 _SCRATCH = threading.local()
 
 
 def _scratch(name: str, shape: tuple[int, ...]) -> np.ndarray:
-    """A 4-channel uint8 array of `shape` for this thread: a view of a buffer kept while it is
-    large enough (a portrait photo after a landscape one reuses the same memory)."""
-    buffers: dict[str, np.ndarray] = _SCRATCH.__dict__.setdefault("buffers", {})
-    size = shape[0] * shape[1] * 4
-    buffer = buffers.get(name)
-    if buffer is None or buffer.size < size:
-        buffer = buffers[name] = np.empty(size, np.uint8)
-    return buffer[:size].reshape(*shape, 4)
+    """A 4-channel uint8 array of `shape` for this thread, reused while the size stays."""
+    arrays: dict[str, np.ndarray] = _SCRATCH.__dict__.setdefault("arrays", {})
+    array = arrays.get(name)
+    if array is None or array.shape[:2] != tuple(shape):
+        array = arrays[name] = np.empty((*shape, 4), np.uint8)
+    return array
 
 
 def visible(alignment: Alignment, photo_shape: tuple[int, ...],

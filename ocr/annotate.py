@@ -27,8 +27,7 @@ def annotate(
     page_bgr: np.ndarray, fields: Sequence[FormField], readings: Sequence[FieldReading],
     *, copy: bool = True,
 ) -> bytes:
-    """`copy=False` draws on `page_bgr` itself (the reader's last use of it: no 3 MB copy).
-    A 4th channel (BGRA) is left out of the JPEG: the same bytes as for the BGR page."""
+    """`copy=False` draws on `page_bgr` itself (the reader's last use of it: no 3 MB copy)."""
     s = READ_PX_PER_MM
     out = page_bgr.copy() if copy else page_bgr
     for f, reading in zip(fields, readings, strict=True):

@@ -24,7 +24,7 @@ MIN_PHOTO_SHARPNESS = 0.06  # photo_sharpness() below which a photo is out of fo
 
 def marker_stats(page_gray: np.ndarray, found: dict[int, np.ndarray]) -> tuple[float, float]:
     """(median sharpness, median contrast) over the markers that were found; the page may
-    also be BGR or BGRA (only the markers' patches are turned grey)."""
+    also be BGR (only the markers' patches are turned grey)."""
     s = READ_PX_PER_MM
     sharp, contrast = [], []
     for marker_id, (x, y, w, h) in layout.marker_rects().items():
@@ -37,7 +37,7 @@ def marker_stats(page_gray: np.ndarray, found: dict[int, np.ndarray]) -> tuple[f
         if patch.size == 0:
             continue
         if patch.ndim == 3:
-            patch = cv2.cvtColor(patch, _TO_GRAY[patch.shape[2]])
+            patch = cv2.cvtColor(patch, cv2.COLOR_BGR2GRAY)
         patch = patch.astype(np.float32)
         lo, hi = np.percentile(patch, (5, 95))
         c = hi - lo
@@ -51,14 +51,10 @@ def marker_stats(page_gray: np.ndarray, found: dict[int, np.ndarray]) -> tuple[f
     return float(np.median(sharp)), float(np.median(contrast))
 
 
-_TO_GRAY = {3: cv2.COLOR_BGR2GRAY, 4: cv2.COLOR_BGRA2GRAY}  # the same grey either way
-
-
 def page_problem(page_bgr: np.ndarray, found: dict[int, np.ndarray]) -> str | None:
-    """An error code for a found page that is too dark or too blurred to read, or None (the
-    page BGR, or BGRA as ocr.align.warp_page_bgra gives it)."""
+    """An error code for a found page that is too dark or too blurred to read, or None."""
     # Grey only where it is looked at: every 4th pixel, and the markers.
-    sample = cv2.cvtColor(np.ascontiguousarray(page_bgr[::4, ::4]), _TO_GRAY[page_bgr.shape[2]])
+    sample = cv2.cvtColor(np.ascontiguousarray(page_bgr[::4, ::4]), cv2.COLOR_BGR2GRAY)
     paper = float(np.percentile(sample, 90))
     sharpness, contrast = marker_stats(page_bgr, found)
     if paper < MIN_PAPER or contrast < MIN_CONTRAST:

@@ -229,9 +229,9 @@ def _read(
     result.rotation = alignment.rotation
     if alignment.px_per_mm < quality.MIN_PX_PER_MM:
         raise PhotoError("too_far", f"{alignment.px_per_mm:.1f} px/mm")
-    page = align.warp_page_bgra(image, alignment)  # BGR and a 4th channel, scratch memory
+    page_bgr = align.warp(image, alignment)
     clock.lap("warp")
-    problem = quality.page_problem(page, found)
+    problem = quality.page_problem(page_bgr, found)
     if problem:
         raise PhotoError(problem)
 
@@ -259,7 +259,7 @@ def _read(
     registered = lookup.registered_voters(qr.tps_code)
     result.registered_voters = registered
 
-    glyphs, ink, fills = marks.page_marks(page[:, :, 2], fields)
+    glyphs, ink, fills = marks.page_marks(page_bgr[:, :, 2], fields)
     clock.lap("marks")
     has_ink = ink >= glyph.BLANK_SHARE
     cnn = np.zeros((*glyphs.shape[:2], classifier.N_CLASSES), np.float32)
@@ -295,7 +295,7 @@ def _read(
     )
     clock.lap("flags")
     if annotate_page:
-        result.annotated_jpeg = annotate(page, fields, result.fields, copy=False)
+        result.annotated_jpeg = annotate(page_bgr, fields, result.fields, copy=False)
         clock.lap("annotate")
 
 

@@ -119,30 +119,6 @@ def test_a_colour_warp_gives_the_pixels_of_opencvs_own_three_channel_warp() -> N
     assert np.array_equal(first, kept)  # the scratch arrays never show through a page returned
 
 
-def test_the_readers_four_channel_page_gives_the_same_pixels_grey_and_annotated_jpeg() -> None:
-    """The reader keeps the warped page in 4 channels (no copy back to BGR): its colours, the
-    quality verdict's greys and the annotated JPEG must be those of the BGR page."""
-    from ocr.annotate import annotate
-    from ocr.reader import FieldReading
-
-    photo, _ = _photo(_page_bgr(), 9)
-    found = align.detect_markers(cv2.cvtColor(photo, cv2.COLOR_BGR2GRAY))
-    alignment = align.align(found)
-    assert alignment is not None
-    bgr = align.warp(photo, alignment)
-    bgra = align.warp_page_bgra(photo, alignment)
-    assert bgra.shape == (*bgr.shape[:2], 4) and np.array_equal(bgra[:, :, :3], bgr)
-    assert quality.marker_stats(bgra, found) == quality.marker_stats(bgr, found)
-    assert quality.page_problem(bgra, found) == quality.page_problem(bgr, found)
-    fields = demo_templates()["PPWP"].fields_on(1)
-    readings = [FieldReading(f.key, f.code, f.ballot_number, 7 * i, 0.9, i % 2 == 0)
-                for i, f in enumerate(fields)]
-    assert annotate(bgra, fields, readings) == annotate(bgr, fields, readings)
-    portrait = np.ascontiguousarray(photo.transpose(1, 0, 2)[:, :900])  # another shape: the
-    align.warp_page_bgra(portrait, alignment)  # scratch buffer is reused, not the pixels
-    assert np.array_equal(align.warp_page_bgra(photo, alignment)[:, :, :3], bgr)
-
-
 def test_glyph_normalisation_centres_and_scales_the_ink_like_mnist() -> None:
     crop = np.zeros((38, 30), np.float32)
     cv2.line(crop, (20, 4), (22, 32), 0.9, 3)
