@@ -20,7 +20,8 @@ FAINT_INK = 0.22  # darkness that counts when deciding whether a box holds anyth
 
 
 def ink_share(darkness: np.ndarray) -> float:
-    return float((darkness > FAINT_INK).mean()) if darkness.size else 0.0
+    # A count over the size: the very value of the boolean mean, without its Python overhead.
+    return int(np.count_nonzero(darkness > FAINT_INK)) / darkness.size if darkness.size else 0.0
 
 
 def normalize(darkness: np.ndarray) -> np.ndarray:

@@ -175,3 +175,33 @@ def test_an_empty_column_is_no_evidence_unless_a_later_column_of_the_number_is_m
     assert fusion.leading_unmarked(fusion.bubble_probabilities(_fills("-45"))).tolist() == [
         True, False, False]
     assert not fusion.leading_unmarked(fusion.bubble_probabilities(_fills("---"))).any()
+
+
+def _plain_add_one(best: np.ndarray, lp: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
+    """The max-plus step written out: argmax over the top K, a sum below the value is NEG."""
+    values, scores = arith._top(lp, limit, arith.TOP_K)
+    sums = np.arange(limit + 1)
+    rest = sums[None, :] - values[:, None]
+    cand = np.where(rest >= 0, best[np.maximum(rest, 0)] + scores[:, None], arith.NEG)
+    pick = cand.argmax(axis=0)
+    return cand[pick, sums], values[pick]
+
+
+def test_the_max_plus_step_picks_exactly_what_the_plain_argmax_picks() -> None:
+    """Same sums, same chosen values, ties to the first of the top K, unreachable sums NEG —
+    also for a fixed member (NEG everywhere but its value) and tiny limits."""
+    rng = np.random.default_rng(11)
+    for trial in range(400):
+        limit = int(rng.choice([999, 300, 41, 39, 5, 0]))
+        lp = np.log(rng.dirichlet(np.ones(1000) * rng.choice([0.05, 1.0])) + 1e-300)
+        if trial % 3 == 0:  # a fixed member
+            lp[:] = arith.NEG
+            lp[rng.integers(limit + 1)] = 0.0
+        if trial % 4 == 0:  # ties
+            lp = np.round(lp)
+        best = np.full(limit + 1, arith.NEG)
+        best[0] = 0.0
+        for _ in range(int(rng.integers(0, 4))):
+            best = _plain_add_one(best, np.log(rng.dirichlet(np.ones(1000))), limit)[0]
+        want, got = _plain_add_one(best, lp, limit), arith._add_one(best, lp, limit)
+        assert np.array_equal(want[0], got[0]) and np.array_equal(want[1], got[1])

@@ -165,6 +165,39 @@ def test_numpy_forward_pass_matches_a_plain_convolution() -> None:
     assert np.allclose(p.sum(axis=1), 1.0) and model.temperature > 0
 
 
+def _im2col_logits(model: classifier.Model, glyphs: np.ndarray) -> np.ndarray:
+    """The plain im2col forward (sliding windows, bias and ReLU before the pooling)."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    def conv(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:  # x: N, H, W, C
+        windows = sliding_window_view(x, (3, 3), axis=(1, 2))  # N, H, W, C, 3, 3
+        n, h, wd = windows.shape[:3]
+        out = windows.reshape(n * h * wd, -1) @ w.reshape(len(w), -1).T + b
+        return np.maximum(out, 0.0).reshape(n, h, wd, -1)
+
+    def pool(x: np.ndarray) -> np.ndarray:
+        n, h, w, c = x.shape
+        return x[:, : h // 2 * 2, : w // 2 * 2].reshape(n, h // 2, 2, w // 2, 2, c).max(axis=(2, 4))
+
+    x = pool(conv(glyphs[..., None], model.c1w, model.c1b))
+    x = pool(conv(x, model.c2w, model.c2b)).transpose(0, 3, 1, 2).reshape(len(glyphs), -1)
+    return np.maximum(x @ model.f1w.T + model.f1b, 0.0) @ model.f2w.T + model.f2b
+
+
+def test_the_forward_pass_gives_the_very_floats_of_a_plain_im2col() -> None:
+    """Channels first, pooling before bias and ReLU, the second convolution only where pooled:
+    a reorganisation, not an approximation (the reader's probabilities must not move)."""
+    model = classifier.load()
+    crops = []
+    for text in "0123456789X7":
+        crop = np.zeros((38, 30), np.uint8)
+        cv2.putText(crop, text, (4, 32), cv2.FONT_HERSHEY_SIMPLEX, 1.1, 230, 3, cv2.LINE_AA)
+        crops.append(glyph.normalize(crop.astype(np.float32) / 255))
+    noise = np.random.default_rng(5).random((40, 28, 28)).astype(np.float32)
+    glyphs = np.concatenate([np.stack(crops), noise])
+    assert np.array_equal(model.logits(glyphs), _im2col_logits(model, glyphs))
+
+
 def test_the_trained_model_reads_cleanly_drawn_digits_x_and_nothing() -> None:
     model = classifier.load()
     crops = []
