@@ -59,4 +59,3 @@ def test_an_existing_job_id_is_refused_and_not_queued_again(redis_conn) -> None:
         enqueue_unique(redis_conn, INBOUND, func, 7, "inbound-7", CRASH_RETRY, 0, FAILURE_TTL)
     assert enqueue_once(INBOUND, func, 7, "inbound")  # enqueued already: nothing to do
     assert Queue(INBOUND, connection=redis_conn).job_ids == ["inbound-7"]
-    assert redis_conn.sismember("rq:queues", "rq:queue:inbound")
