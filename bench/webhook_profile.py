@@ -17,6 +17,7 @@ import cProfile
 import io
 import os
 import pstats
+import runpy
 import time
 from urllib.parse import urlencode
 
@@ -73,9 +74,11 @@ def main() -> None:
     with running_system(officers=args.messages, database_url=args.database_url) as system:
         os.environ.update(system.env)
         os.environ["WEB_ACCESS_LOG"] = ""
+        from relay.config import ROOT
         from webhooks import create_app
 
         app = create_app()
+        runpy.run_path(str(ROOT / "gunicorn.conf.py"))["post_worker_init"](None)  # as gunicorn
         environs = [
             environ_for(
                 realistic_sms_payload(
