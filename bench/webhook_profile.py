@@ -21,6 +21,7 @@ import runpy
 import time
 from urllib.parse import urlencode
 
+from benchkit.options import add_database_url
 from benchkit.system import (
     PUBLIC_URL,
     TWILIO_NUMBER,
@@ -69,7 +70,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=3000)
     parser.add_argument("--warm", type=int, default=300)
     parser.add_argument("--top", type=int, default=40)
-    parser.add_argument("--database-url")
+    add_database_url(parser)
     args = parser.parse_args()
     with running_system(officers=args.messages, database_url=args.database_url) as system:
         os.environ.update(system.env)

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchkit.load import Result, closed_loop
+from benchkit.options import add_database_url
 from benchkit.system import (
     account,
     message_sid,
@@ -202,11 +203,7 @@ def main() -> None:
     parser.add_argument("--rq-workers", type=int, default=1, help="the Procfile's worker, N times")
     parser.add_argument("--web-only", action="store_true", help="stop after the web rounds")
     parser.add_argument("--monitor", help="write Redis MONITOR's lines of the drain to this file")
-    parser.add_argument(
-        "--database-url",
-        help="a PostgreSQL server (postgresql+psycopg://…): a throwaway database is made there; "
-        "default: SQLite in a temporary directory",
-    )
+    add_database_url(parser)
     args = parser.parse_args()
     os.environ.setdefault("WEB_CONCURRENCY", "2")
     print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} at the start")
