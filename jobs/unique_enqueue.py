@@ -4,11 +4,12 @@
 arguments, each encoded by redis-py, for every call: ~130 µs of a webhook's ~800 µs of CPU.
 Our jobs (one function, one id argument, fixed options) differ from one another only in the
 job id, the pickled call (`data`), its `description` and two timestamps. So once per
-process, queue and kind of job, RQ builds a sample job the way its own unique enqueue
-does; every call then copies its Redis arguments (kept as bytes, which redis-py sends as
-they are), fills in those five values with RQ's own functions, and runs the same Lua
-script RQ runs (check, save, push: one round trip). The hash a worker reads is the one
-`Queue.enqueue` would have written: tests/test_unique_enqueue.py compares them field by field.
+process, queue and kind of job, RQ builds a sample job the way its own unique enqueue does,
+and its hash becomes a Lua script doing what RQ's script does (rq.scripts: nothing if the
+job exists, else HSET the hash and RPUSH the id; one round trip), with every value that does
+not change written into the script; a call sends only the job id and the four values that
+change, filled in with RQ's own functions. The hash a worker reads is the one `Queue.enqueue`
+would have written: tests/test_unique_enqueue.py compares them field by field.
 """
 
 from __future__ import annotations
@@ -22,25 +23,44 @@ from redis.commands.core import Script
 from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError
 from rq.job import Job
-from rq.scripts import _build_hset_args, get_unique_enqueue_script
+from rq.scripts import _build_hset_args
 from rq.utils import get_call_string, now, utcformat
 
-# The fields that change from job to job; every other value is the sample's.
-VARYING = ("created_at", "data", "description", "enqueued_at")
-PUSH_TO_BACK = b"R"  # the script's ARGV[2]: RPUSH, as Queue.enqueue without at_front
-NO_TTL = b"-1"  # the script's ARGV[3]: the job hash does not expire (Job.ttl is None)
+# The fields that change from job to job, in the order the script takes them (ARGV[2]…);
+# ARGV[1] is the job id.
+VARYING = ("created_at", "enqueued_at", "data", "description")
 
 
 @dataclass(frozen=True)
 class _Sample:
     script: Script
     queue_key: bytes
-    fields: tuple[Any, ...]  # HSET field, value, field, value, … as RQ builds them
-    slots: dict[str, int]  # where each VARYING value sits in `fields`
     serializer: Any
 
 
 _samples: dict[tuple[Any, ...], _Sample] = {}
+
+
+def _lua_string(value: bytes) -> str:
+    """A Lua string literal of `value`: letters and digits as they are, every other byte as
+    a decimal escape, so no value can end the literal early."""
+    return '"' + "".join(chr(b) if chr(b).isalnum() else f"\\{b:03d}" for b in value) + '"'
+
+
+def _script(fields: list[bytes]) -> str:
+    """RQ's unique enqueue script for one job layout: the values of `fields` (HSET field,
+    value, …) written in, but those of VARYING, taken from ARGV."""
+    values = []
+    for name, value in zip(fields[0::2], fields[1::2], strict=True):
+        given = name.decode() in VARYING
+        argument = f"ARGV[{VARYING.index(name.decode()) + 2}]" if given else _lua_string(value)
+        values += [_lua_string(name), argument]
+    return (
+        'if redis.call("EXISTS", KEYS[1]) == 1 then return 0 end\n'
+        f'redis.call("HSET", KEYS[1], {", ".join(values)})\n'
+        'redis.call("RPUSH", KEYS[2], ARGV[1])\n'
+        "return 1\n"
+    )
 
 
 def _sample(queue: Queue, func: str, retry: Retry, result_ttl: int, failure_ttl: int) -> _Sample:
@@ -55,13 +75,13 @@ def _sample(queue: Queue, func: str, retry: Retry, result_ttl: int, failure_ttl:
     queue._prepare_for_queue(job)  # what Queue.enqueue sets before saving: origin, timeout, …
     if job.ttl is not None or job._dependency_ids:
         raise ValueError("only jobs without a TTL or dependencies")
-    fields = tuple(v.encode() if isinstance(v, str) else v for v in _build_hset_args(job))
-    names = fields[0::2]
+    fields = [v.encode() if isinstance(v, str) else v for v in _build_hset_args(job)]
+    missing = set(VARYING) - {name.decode() for name in fields[0::2]}
+    if missing:
+        raise ValueError(f"RQ's job has no {sorted(missing)}")
     return _Sample(
-        script=get_unique_enqueue_script(queue.connection),
+        script=queue.connection.register_script(_script(fields)),
         queue_key=queue.key.encode(),
-        fields=fields,
-        slots={name: 2 * names.index(name.encode()) + 1 for name in VARYING},
         serializer=job.serializer,
     )
 
@@ -84,15 +104,16 @@ def enqueue_unique(
         queue = Queue(queue_name, connection=connection)
         sample = _samples[key] = _sample(queue, func, retry, result_ttl, failure_ttl)
     args = (object_id,)
-    fields = list(sample.fields)
-    slots = sample.slots
     stamp = utcformat(now())
-    fields[slots["created_at"]] = fields[slots["enqueued_at"]] = stamp
-    fields[slots["data"]] = zlib.compress(sample.serializer.dumps((func, None, args, {})))
-    fields[slots["description"]] = get_call_string(func, args, {}, max_length=75)
     saved = sample.script(
         keys=[Job.key_for(job_id), sample.queue_key],
-        args=[job_id, PUSH_TO_BACK, NO_TTL, *fields],
+        args=[
+            job_id,
+            stamp,
+            stamp,
+            zlib.compress(sample.serializer.dumps((func, None, args, {}))),
+            get_call_string(func, args, {}, max_length=75),
+        ],
         client=connection,
     )
     if saved == 0:

@@ -59,3 +59,12 @@ def test_an_existing_job_id_is_refused_and_not_queued_again(redis_conn) -> None:
         enqueue_unique(redis_conn, INBOUND, func, 7, "inbound-7", CRASH_RETRY, 0, FAILURE_TTL)
     assert enqueue_once(INBOUND, func, 7, "inbound")  # enqueued already: nothing to do
     assert Queue(INBOUND, connection=redis_conn).job_ids == ["inbound-7"]
+
+
+def test_a_redis_that_lost_its_scripts_gets_them_again(redis_conn) -> None:
+    """A restarted (or failed-over) Redis has no scripts cached: the next enqueue loads it."""
+    func = "jobs.inbound.process_inbound"
+    enqueue_unique(redis_conn, INBOUND, func, 8, "inbound-8", CRASH_RETRY, 0, FAILURE_TTL)
+    redis_conn.script_flush()
+    enqueue_unique(redis_conn, INBOUND, func, 9, "inbound-9", CRASH_RETRY, 0, FAILURE_TTL)
+    assert Queue(INBOUND, connection=redis_conn).job_ids == ["inbound-8", "inbound-9"]
