@@ -2,13 +2,17 @@
 the bare-Flask ceiling, measured in one short run (< 1 minute on 2 cores).
 
     .venv/bin/python bench/workers.py [--messages 6000] [--rounds 4] [--turn 1.5]
-                                      [--rq-workers 1] [--database-url URL]
+                                      [--rq-workers 1] [--web-only] [--database-url URL]
 
 1. Web: the bare Flask ceiling (bench/benchkit/ceiling_app.py) and the real `web` (gunicorn
    with gunicorn.conf.py) take turns, `--rounds` times, acknowledging signed Twilio SMS
    tallies (each from its own officer) over 4 connections from a separate load process.
-   The ratio is the median of each round's rate against the ceiling run just before it. No
-   worker runs yet, so the Redis commands counted here are the web's alone (the enqueue).
+   Two ratios: by CPU (the goal's), the ceiling's CPU per answered request over the web's,
+   each the user + system time of its gunicorn master and workers (/proc) during its own
+   turns, summed over the rounds; and by throughput, the median of each round's rate
+   against the ceiling's turn just before it, which on a shared machine mostly measures who
+   else had the cores. No worker runs yet, so the Redis commands counted here are the web's
+   alone (the enqueue). `--web-only` stops here.
 2. Workers: the queued jobs are set aside while the Procfile's `worker` (`--rq-workers` of
    them) and `sender` start, so their start-up (imports, the digit model, registration) is not
    counted; then the jobs are put back and the workers drain every acked message
