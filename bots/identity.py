@@ -45,7 +45,8 @@ def officers_among(
     phones: dict[str, list[tuple[str, str]]] = {}
     telegram_ids: dict[int, list[tuple[str, str]]] = {}
     for channel, sender in set(senders):
-        if channel == "telegram" and sender.isascii() and sender.isdigit():
+        # A Telegram id is a BIGINT; a longer string of digits is nobody's (nor bindable).
+        if channel == "telegram" and sender.isascii() and sender.isdigit() and len(sender) < 19:
             telegram_ids.setdefault(int(sender), []).append((channel, sender))
         elif channel in PHONE_CHANNELS or channel == CONTACT:
             normalise = international_to_e164 if channel == CONTACT else to_e164

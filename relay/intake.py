@@ -8,7 +8,6 @@ a queue of their own that workers take only when no officer's message waits.
 from __future__ import annotations
 
 import dataclasses
-import logging
 
 from bots.identity import CONTACT, officers_among
 from channels.base import Incoming
@@ -19,8 +18,6 @@ from relay.db import get_engine
 from relay.inbox import StorageError
 
 __all__ = ["StorageError", "accept", "storable"]
-
-log = logging.getLogger(__name__)
 
 
 def accept(messages: list[Incoming], settings: Settings | None = None) -> list[tuple[int, bool]]:

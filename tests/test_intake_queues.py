@@ -94,3 +94,11 @@ def test_a_roster_that_cannot_be_read_after_the_store_sends_everyone_to_inbound(
     # The next webhook finds the roster again.
     assert post_twilio_sms(client, OUTSIDER, "halo", sid="SM" + "d" * 32).status_code == 200
     assert stored_id("SM" + "d" * 32) in queued(redis_conn)[INBOUND_UNKNOWN]
+
+
+def test_a_telegram_id_too_long_for_the_roster_is_an_unknown_sender(
+    client, redis_conn, telegram
+) -> None:
+    huge = 10**20  # no BIGINT holds it: nobody's id, and no database may be asked about it
+    assert post_telegram(client, tu.text_update(7101, huge, "halo")).status_code == 200
+    assert queued(redis_conn) == {INBOUND: set(), INBOUND_UNKNOWN: {stored_id("7101")}}
