@@ -9,3 +9,11 @@ timeout = 30
 graceful_timeout = 20
 accesslog = os.environ.get("WEB_ACCESS_LOG", "-") or None  # "" turns it off
 wsgi_app = "webhooks:create_app()"
+
+
+def post_worker_init(worker: object) -> None:
+    """The app is loaded and the worker's environment will not change: read the settings
+    once rather than per request (relay.config.freeze_settings_for_process)."""
+    from relay.config import freeze_settings_for_process
+
+    freeze_settings_for_process()

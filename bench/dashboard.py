@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchkit.options import MIGRATED, add_database_url
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -164,7 +166,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tps", type=int, default=823_000)
     parser.add_argument("--confirm", type=int, default=5_000)
-    parser.add_argument("--database-url")
+    add_database_url(parser, MIGRATED)
     args = parser.parse_args()
 
     from relay import results

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 from benchkit.forms import demo_templates, photo_of_filled_form, uci_source
 from benchkit.load import open_loop, percentile
+from benchkit.options import add_database_url
 from benchkit.system import (
     System,
     account,
@@ -174,11 +175,7 @@ def main() -> None:
         "--photo-every", type=int, default=6, help="one request in N is a photo (0: none)"
     )
     parser.add_argument("--seed", type=int, default=5, help="for the photos")
-    parser.add_argument(
-        "--database-url",
-        help="a PostgreSQL server (postgresql+psycopg://…): a throwaway database is made there; "
-        "default: SQLite in a temporary directory",
-    )
+    add_database_url(parser)
     parser.add_argument("--log", help="keep the web and worker processes' log in this file")
     args = parser.parse_args()
     count = int(args.rate * args.duration)

@@ -18,6 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchkit.options import MIGRATED, add_database_url
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -59,7 +61,7 @@ def write_election(work: Path, dprk_dapils: int) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dprk-dapils", type=int, default=2_325)
-    parser.add_argument("--database-url", help="a migrated, empty database (default: temp SQLite)")
+    add_database_url(parser, MIGRATED)
     args = parser.parse_args()
 
     from relay.loaders.election import load_election

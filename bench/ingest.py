@@ -26,6 +26,7 @@ import time
 from dataclasses import replace
 
 from benchkit.load import Result, closed_loop, percentile
+from benchkit.options import add_database_url
 from benchkit.system import (
     BENCH,
     account,
@@ -104,11 +105,7 @@ def main() -> None:
         default=500,
         help="Telegram updates at most (their replies go out at the bot's 25/s)",
     )
-    parser.add_argument(
-        "--database-url",
-        help="a PostgreSQL server (postgresql+psycopg://…): a throwaway database is made there; "
-        "default: SQLite in a temporary directory",
-    )
+    add_database_url(parser)
     args = parser.parse_args()
     os.environ.setdefault("WEB_CONCURRENCY", "2")
     host, n_sms, n_tg = "127.0.0.1", args.max_sms + WARMUP, args.max_telegram

@@ -20,6 +20,7 @@ import os
 import time
 
 from benchkit.load import closed_loop
+from benchkit.options import add_database_url
 from benchkit.system import message_sid, running_system, signed_twilio_request, wait_drained
 from e2e import photos_for
 from redis import Redis
@@ -46,11 +47,7 @@ def main() -> None:
     parser.add_argument("--photos", type=int, default=60, help="photos, one per officer")
     parser.add_argument("--rq-workers", type=int, default=1, help="the Procfile's worker, N times")
     parser.add_argument("--seed", type=int, default=11, help="for the forms' handwriting")
-    parser.add_argument(
-        "--database-url",
-        help="a PostgreSQL server (postgresql+psycopg://…): a throwaway database is made there; "
-        "default: SQLite in a temporary directory",
-    )
+    add_database_url(parser)
     parser.add_argument(
         "--photo-reader",
         choices=("process", "fork"),

@@ -18,6 +18,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from benchkit.options import MIGRATED, add_database_url
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -90,7 +92,7 @@ def timed(label: str, load: Callable[[], LoadReport]) -> LoadReport:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000, help="roster rows (officers)")
-    parser.add_argument("--database-url", help="a migrated, empty database (default: temp SQLite)")
+    add_database_url(parser, MIGRATED)
     args = parser.parse_args()
 
     from relay.loaders.regions import load_regions

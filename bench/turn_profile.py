@@ -18,6 +18,7 @@ import pstats
 import time
 from collections import Counter
 
+from benchkit.options import add_database_url
 from benchkit.system import message_sid, running_system, tally_text
 from sqlalchemy import event, select
 
@@ -28,7 +29,7 @@ def main() -> None:
     parser.add_argument("--warm", type=int, default=100)
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--sql", action="store_true", help="count SQL statements per job")
-    parser.add_argument("--database-url")
+    add_database_url(parser)
     args = parser.parse_args()
     with running_system(officers=args.messages, database_url=args.database_url) as system:
         os.environ.update(system.env)

@@ -24,6 +24,7 @@ from rq.exceptions import DuplicateJobError
 
 from jobs import request_redis
 from jobs.redis_client import client_from_url
+from jobs.unique_enqueue import enqueue_unique
 from relay.config import load_settings
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,7 @@ _connections: dict[tuple[str, int], Redis] = {}
 # enqueue, in a round trip of its own (MULTI, SADD, EXEC); here once a minute per process
 # and queue, which also re-registers it after Redis lost its data.
 REGISTER_EVERY = 60.0
-_registered: dict[tuple[int, str], float] = {}  # (connection, queue key) → next registration
+_registered: dict[tuple[int, str], float] = {}  # (connection, queue name) → next registration
 
 
 class RelayQueue(Queue):
@@ -65,11 +66,17 @@ class RelayQueue(Queue):
         if not unique or pipeline is not None or job._dependency_ids:
             return super().enqueue_job(job, pipeline=pipeline, at_front=at_front, unique=unique)
         job.origin = self.name
-        marker = (id(self.connection), self.key)
-        if _registered.get(marker, 0.0) < time.monotonic():
-            self.connection.sadd(self.redis_queues_keys, self.key)
-            _registered[marker] = time.monotonic() + REGISTER_EVERY
+        register(self.connection, self.name)
         return self._enqueue_job(job, at_front=at_front, unique=True)
+
+
+def register(connection: Redis, queue_name: str) -> None:
+    """Add the queue to RQ's set of queues (`rq:queues`, read by `rq info` and the workers'
+    bookkeeping) at most once a minute per process, as RQ's enqueue would before every job."""
+    marker = (id(connection), queue_name)
+    if _registered.get(marker, 0.0) < time.monotonic():
+        connection.sadd(Queue.redis_queues_keys, Queue.redis_queue_namespace_prefix + queue_name)
+        _registered[marker] = time.monotonic() + REGISTER_EVERY
 
 
 class RedisNotConfigured(RuntimeError):
@@ -103,11 +110,14 @@ def enqueue_once(
     sweeper enqueues it once Redis is back.
     """
     try:
-        queue(queue_name, redis_connection(redis_url)).enqueue(
+        connection = redis_connection(redis_url)
+        register(connection, queue_name)
+        enqueue_unique(
+            connection,
+            queue_name,
             func,
             object_id,
             job_id=f"{job_prefix}-{object_id}",
-            unique=True,
             retry=CRASH_RETRY,
             # The database records every outcome and nothing reads RQ's results; kept 10
             # minutes they took ~11 KiB of Redis per message (~20 GB at 3,000 messages/s).

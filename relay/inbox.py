@@ -9,9 +9,10 @@ pays for a second look-up.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 
@@ -20,6 +21,8 @@ from relay.models import InboundMessage, utcnow
 
 FIELDS = ("channel", "provider_id", "sender", "text", "media", "payload", "event")  # from Incoming
 COLUMNS = (*FIELDS, "status", "received_at")
+T = TypeVar("T")
+log = logging.getLogger(__name__)
 _PLACEHOLDERS = {"sqlite": ":{}", "postgresql": "%({})s"}  # sqlite3 named, psycopg pyformat
 
 
@@ -31,6 +34,7 @@ class StorageError(Exception):
 class _Statements:
     insert: str
     find: str
+    mark: str  # a named placeholder: mark.format(name)
     convert: dict[str, Callable[[Any], Any]]
 
 
@@ -60,6 +64,7 @@ def _for(engine: Engine) -> _Statements:
                 )
             ),
             convert=convert,
+            mark=mark,
         )
     return found
 
@@ -67,6 +72,17 @@ def _for(engine: Engine) -> _Statements:
 def store_all(engine: Engine, messages: list[Incoming]) -> list[tuple[int, bool]]:
     """(stored row's id, newly stored) per message, all in one transaction; a redelivery
     gets the first row's id. Raises StorageError when nothing was stored."""
+    return store_then_read(engine, messages, None)[0]
+
+
+def store_then_read(
+    engine: Engine, messages: list[Incoming], read: Callable[[Any, str], T] | None
+) -> tuple[list[tuple[int, bool]], T | None]:
+    """store_all, then `read(cursor, placeholder)` on the same pooled connection once the
+    rows are committed (the placeholder: how a named parameter is written, ":{}" or
+    "%({})s"), so the request checks out one connection, not two (on PostgreSQL each
+    checkout is a pre-ping round trip). The read's result is None when it failed: the rows
+    are committed whatever it does, and the failure is logged."""
     dbapi_error = engine.dialect.loaded_dbapi.Error
     try:
         connection = engine.raw_connection()
@@ -84,8 +100,19 @@ def store_all(engine: Engine, messages: list[Incoming]) -> list[tuple[int, bool]
     except BaseException:
         connection.invalidate()
         raise
+    found = None
+    if read is not None:
+        try:
+            found = read(cursor, statements.mark)
+        except dbapi_error as exc:
+            log.warning("stored, but the read after the store failed: %s", exc)
+            connection.invalidate()
+            return results, None
+        except BaseException:
+            connection.invalidate()
+            raise
     connection.close()  # back to the pool
-    return results
+    return results, found
 
 
 def _store(cursor: Any, statements: _Statements, message: Incoming) -> tuple[int, bool]:

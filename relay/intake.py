@@ -8,10 +8,6 @@ a queue of their own that workers take only when no officer's message waits.
 from __future__ import annotations
 
 import dataclasses
-import logging
-
-from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
 
 from bots.identity import CONTACT, officers_among
 from channels.base import Incoming
@@ -23,18 +19,23 @@ from relay.inbox import StorageError
 
 __all__ = ["StorageError", "accept", "storable"]
 
-log = logging.getLogger(__name__)
-
 
 def accept(messages: list[Incoming], settings: Settings | None = None) -> list[tuple[int, bool]]:
-    """(inbound id, newly stored) per message; raises StorageError when nothing was stored."""
+    """(inbound id, newly stored) per message; raises StorageError when nothing was stored.
+
+    Which senders are officers is read on the store's connection once the rows are
+    committed; if that read fails everyone counts as an officer: the messages are stored
+    already, and an officer must never land in the slow queue."""
     settings = settings or load_settings()
     engine = get_engine(settings.database_url)
     stored = [storable(message) for message in messages]
-    results = inbox.store_all(engine, stored)
-    new = [(i, m) for (i, created), m in zip(results, stored, strict=True) if created]
-    officers = _officers(engine, [m for _, m in new]) if new else set()
-    for inbound_id, message in new:
+    senders = {_sender_key(message) for message in stored}
+    results, officers = inbox.store_then_read(
+        engine, stored, lambda cursor, mark: officers_among(cursor, mark, senders)
+    )
+    for (inbound_id, created), message in zip(results, stored, strict=True):
+        if not created:
+            continue
         if officers is None or _sender_key(message) in officers:
             enqueue_inbound(inbound_id, settings.redis_url)
         else:
@@ -49,17 +50,6 @@ def _sender_key(message: Incoming) -> tuple[str, str]:
     if event.get("type") == "contact" and event.get("own"):
         return CONTACT, str(event.get("phone", ""))
     return message.channel, message.sender
-
-
-def _officers(engine: Engine, messages: list[Incoming]) -> set[tuple[str, str]] | None:
-    """Which senders are officers; None (treat everyone as one) if the look-up fails: the
-    messages are stored already, and an officer must never land in the slow queue."""
-    try:
-        with engine.connect() as connection:
-            return officers_among(connection, (_sender_key(m) for m in messages))
-    except SQLAlchemyError as exc:
-        log.warning("could not tell officers from unknown senders: %s", exc)
-        return None
 
 
 def storable(message: Incoming) -> Incoming:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from relay.config import ROOT, Settings, load_settings
+from relay.config import ROOT, Settings, secret_key
 from relay.media_store import LocalStore, MediaMissing, MediaStore, MediaUnavailable
 
 __all__ = [
@@ -45,11 +45,12 @@ def link_ttl() -> int:
 
 
 def store(settings: Settings | None = None) -> MediaStore:
-    """The store this process's environment names (MEDIA_URL; unset: the local directory)."""
+    """The store this process's environment names (MEDIA_URL; unset: the local directory),
+    kept per process and configuration: only MEDIA_URL, MEDIA_DIR and the secret are read."""
     url = os.environ.get("MEDIA_URL", "").strip()
     if not url or url.startswith("file://"):
         directory = Path(url.removeprefix("file://")) if url else media_dir()
-        return LocalStore(directory, (settings or load_settings()).secret_key)
+        return _local_store(directory, settings.secret_key if settings else secret_key())
     parts = urlsplit(url)
     if parts.scheme != "s3" or not parts.netloc:
         raise MediaConfigError(f"MEDIA_URL must be s3://bucket[/prefix] or file:///dir: {url!r}")
@@ -65,6 +66,12 @@ def store(settings: Settings | None = None) -> MediaStore:
         env.get("AWS_SECRET_ACCESS_KEY", ""),
         os.getpid(),
     )
+
+
+@functools.lru_cache(maxsize=8)
+def _local_store(directory: Path, secret: str) -> LocalStore:
+    """One per directory and signing secret (holds no connection: shared after a fork)."""
+    return LocalStore(directory, secret)
 
 
 @functools.lru_cache(maxsize=8)

@@ -17,9 +17,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from ocr.photo import PhotoError
 from ocr.upright import UprightPhoto, field_box, upright
 from relay import media
 from relay.config import ROOT
+from relay.media_store import MediaMissing, MediaUnavailable
 
 RENDER_VERSION = "1"  # part of the cache name: a change in rendering renders again
 
@@ -67,7 +69,10 @@ def meta_of(key: str) -> dict[str, Any] | None:
     the photo cannot be shown."""
     try:
         return upright_of(key).meta
-    except Exception:  # a missing or broken photo shows as missing, never breaks a page
+    except (PhotoError, MediaMissing, MediaUnavailable, OSError, ValueError):
+        # A missing or broken photo, or a store that does not answer, shows as missing and
+        # never breaks a page (web.photo_viewer.upright_response answers 404 or 503); any
+        # other error is a bug and is raised.
         return None
 
 

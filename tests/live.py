@@ -71,7 +71,30 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
-class RedisServer:
+class ChildProcess:
+    """A process a test or a benchmark starts and stops: `with Server(...) as server:` starts
+    it (start() returns it) and stops it however the block ends. stop() by default
+    terminates the process and waits for it; processes with children stop their group."""
+
+    proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+        self.proc = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class RedisServer(ChildProcess):
     """A private redis-server on a unix socket in `directory`; stop() and start() keep the
     address, like a Redis host going down and coming back. No persistence by default, as
     after a crash without an append-only file: whatever was queued is gone."""
@@ -115,20 +138,8 @@ class RedisServer:
                     raise RuntimeError("redis-server did not start") from None
                 time.sleep(0.02)
 
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(10)
-        self.proc = None
 
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-
-class Gunicorn:
+class Gunicorn(ChildProcess):
     """The `web` process exactly as the Procfile starts it (gunicorn with gunicorn.conf.py).
 
     `app` overrides the WSGI app (e.g. a bare Flask app for a ceiling); `pythonpath` is
@@ -192,12 +203,6 @@ class Gunicorn:
             _stop_group(self.proc)
         self.proc = None
 
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
 
 def procfile_command(name: str) -> str:
     """The command line of process `name` in the Procfile, as honcho would run it."""
@@ -208,7 +213,7 @@ def procfile_command(name: str) -> str:
     raise KeyError(f"no {name!r} process in the Procfile")
 
 
-class RqWorker:
+class RqWorker(ChildProcess):
     """An RQ process exactly as the Procfile starts it (plus `extra_args`): `worker`
     (inbound) by default, or `sender` (the outbound queues)."""
 
@@ -260,12 +265,6 @@ class RqWorker:
         if self.proc is not None:
             _stop_group(self.proc, grace=20)
         self.proc = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 def process_env(**overrides: str) -> dict[str, str]:

@@ -16,14 +16,16 @@ from typing import Self
 import pytest
 import requests
 
-from tests.live import free_port
+from tests.live import ChildProcess, free_port
 
 ACCESS_KEY = "AKIATESTRELAY0000001"
 SECRET_KEY = "test-secret-access-key-for-relay-tests"
 REGION = "ap-southeast-3"  # Jakarta
 
 
-class MotoServer:
+class MotoServer(ChildProcess):
+    """moto's S3 server (`python -m moto.server`) on a free port of 127.0.0.1."""
+
     def __init__(self, port: int | None = None) -> None:
         self.port = port or free_port()
         self.proc: subprocess.Popen[bytes] | None = None
@@ -50,18 +52,6 @@ class MotoServer:
                 if time.monotonic() > deadline:
                     raise RuntimeError("moto server did not answer") from None
                 time.sleep(0.05)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(10)
-        self.proc = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def client(self):  # type: ignore[no-untyped-def]
         import boto3  # only tests that use the store pay for the import

@@ -235,3 +235,20 @@ def test_simulator_photo_is_refused_while_the_store_is_down(
     assert response.get_json()["error"].startswith("Foto tidak tersimpan: penyimpanan foto")
     with session_scope() as session:
         assert session.scalars(select(InboundMessage)).all() == []
+
+
+def test_the_local_store_is_kept_per_directory_and_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MEDIA_URL", raising=False)
+    monkeypatch.setenv("MEDIA_DIR", str(tmp_path / "one"))
+    monkeypatch.setenv("SECRET_KEY", "first-secret")
+    first = media.store()
+    assert media.store() is first  # not built (nor the settings read) again per call
+    monkeypatch.setenv("MEDIA_DIR", str(tmp_path / "two"))
+    moved = media.store()
+    assert isinstance(moved, LocalStore) and moved.directory == tmp_path / "two"
+    monkeypatch.setenv("SECRET_KEY", "second-secret")
+    resigned = media.store()
+    assert resigned is not moved and resigned.directory == tmp_path / "two"
+    assert resigned.signed_url("k", 60) != moved.signed_url("k", 60)

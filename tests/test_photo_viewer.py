@@ -190,3 +190,15 @@ def test_a_page_whose_qr_code_is_lost_gets_its_boxes_from_the_form_it_was_filed_
         template = template_for(session, "PPWP", TPS)
     assert boxes["SAH"] == tuple(round(v, 5) for v in field_box(template.get_field("SAH").slot))
     assert set(boxes) == {f.key for f in template.fields_on(1)}
+
+
+def test_a_missing_or_broken_photo_has_no_meta_but_a_bug_is_not_hidden(
+    tmp_path, monkeypatch
+) -> None:
+    from relay import media
+
+    monkeypatch.setenv("PHOTO_CACHE_DIR", str(tmp_path / "cache"))
+    assert photo_view.meta_of("00/" + "0" * 64 + ".jpg") is None  # not stored
+    assert photo_view.meta_of(media.save(b"\xff\xd8\xff not a JPEG", "image/jpeg")) is None
+    with pytest.raises(TypeError):  # a caller's bug: no key at all
+        photo_view.meta_of(None)  # type: ignore[arg-type]

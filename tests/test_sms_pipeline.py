@@ -84,6 +84,8 @@ def test_redelivered_message_sid_gives_one_submission_and_one_reply(
 def test_forged_missing_and_misplaced_signatures_are_refused(client, twilio) -> None:
     assert post_twilio_sms(client, OFFICER_E164, TALLY, signature="Zm9yZ2Vk").status_code == 403
     assert post_twilio_sms(client, OFFICER_E164, TALLY, signature="").status_code == 403
+    # Not even ASCII (a header is latin-1): refused like any other wrong signature.
+    assert post_twilio_sms(client, OFFICER_E164, TALLY, signature="ÿ" * 28).status_code == 403
     from tests.conftest import PUBLIC_URL, TWILIO_SID
     from tests.fakes.twilio_signing import realistic_sms_payload, sign
 
