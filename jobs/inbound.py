@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from redis import Redis
 from rq import Retry
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bots.conversation import has_image, respond
 from bots.helpdesk import HELD
@@ -23,7 +25,7 @@ from jobs.queues import (
     enqueue_outbound_unknown,
     redis_connection,
 )
-from jobs.replies import reply_row
+from jobs.replies import reply_values
 from relay.config import Settings, load_settings
 from relay.db import session_scope
 from relay.models import INBOUND_PENDING, InboundMessage, Officer, OutboundMessage
@@ -35,6 +37,9 @@ log = logging.getLogger(__name__)
 RECEIVED, DEFERRED = INBOUND_PENDING
 # An officer's messages may wait out many windows (a long burst); each wait is one retry.
 MAX_DEFERRALS = 10_000
+_INBOUND = InboundMessage.__table__
+_OUTBOUND = OutboundMessage.__table__
+_INSERT_REPLIES = insert(_OUTBOUND).returning(_OUTBOUND.c.id, sort_by_parameter_order=True)
 
 
 @dataclass
@@ -56,20 +61,14 @@ def process_inbound(inbound_id: int) -> str | Retry:
         if message.status not in INBOUND_PENDING:
             return f"already {message.status}"
         officer = find_officer(session, message.channel, message.sender)
-        message.officer_id = officer.id if officer else None
+        # Written with the outcome, in the turn's last statement (_settle).
+        set_committed_value(message, "officer_id", officer.id if officer else None)
         first = _next_sequence(session, message)
         outcome = _decide(session, settings, redis_connection(), message, officer)
-        outbound = [reply_row(message, r, first + i) for i, r in enumerate(outcome.replies)]
-        session.add_all(outbound)
-        message.status = outcome.status
-        if outcome.status != DEFERRED:
-            message.processed_at = datetime.now(UTC)
-        session.flush()
-        outbound_ids = [(o.id, o.channel) for o in outbound]
         outsider = message.officer_id is None
         fetch_media = not outsider and any(has_image(item) for item in message.media)
-        if fetch_media and outcome.status == "processed":  # the sweeper drives it if the job fails
-            message.follow_up, message.job_failures, message.retry_at = "media", 0, None
+        follow_up = fetch_media and outcome.status == "processed"  # else the sweeper drives it
+        outbound_ids = _settle(session, message, outcome, first, follow_up)
         log.info(
             "inbound %s from %s/%s: %s, %d replies",
             message.id,
@@ -78,16 +77,38 @@ def process_inbound(inbound_id: int) -> str | Retry:
             outcome.status,
             len(outbound_ids),
         )
-    for outbound_id, channel in outbound_ids:
+    for outbound_id in outbound_ids:
         if outsider:
             enqueue_outbound_unknown(outbound_id)
         else:
-            enqueue_outbound(outbound_id, channel)
+            enqueue_outbound(outbound_id, message.channel)
     if outcome.status == DEFERRED:
         return Retry(max=MAX_DEFERRALS, interval=outcome.wait)
-    if fetch_media and outcome.status == "processed":
+    if follow_up:
         enqueue_media(inbound_id)
     return outcome.status
+
+
+def _settle(
+    session: Session, message: InboundMessage, outcome: Outcome, first: int, follow_up: bool
+) -> list[int]:
+    """The turn's fixed writes, as two Core statements in the session's transaction: the
+    replies' rows (their ids back), and the message's officer, status and follow-up. The
+    ORM's unit of work cost more than the statements (a flush each, ~0.3 ms)."""
+    changes: dict[str, Any] = {"officer_id": message.officer_id, "status": outcome.status}
+    if outcome.status != DEFERRED:
+        changes["processed_at"] = datetime.now(UTC)
+    if follow_up:
+        changes.update(follow_up="media", job_failures=0, retry_at=None)
+    connection = session.connection()
+    ids: list[int] = []
+    if outcome.replies:
+        rows = [reply_values(message, r, first + i) for i, r in enumerate(outcome.replies)]
+        ids = list(connection.scalars(_INSERT_REPLIES, rows))
+    connection.execute(update(_INBOUND).where(_INBOUND.c.id == message.id).values(**changes))
+    for name, value in changes.items():  # the object says what the row says
+        set_committed_value(message, name, value)
+    return ids
 
 
 def _next_sequence(session: Session, message: InboundMessage) -> int:
