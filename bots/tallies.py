@@ -12,7 +12,7 @@ import dataclasses
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -49,24 +49,38 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+# The turn's reads of a TPS's tallies, built once (a statement made per call cost more to
+# build and key than to run); the `training` world is a literal in each, as it was.
+def _of_tps(status: str, training: bool) -> Select[tuple[Submission]]:
+    return select(Submission).where(
+        Submission.tps_code == bindparam("tps_code"),
+        Submission.contest_code == bindparam("contest_code"),
+        Submission.status == status,
+        Submission.training.is_(training),
+    )
+
+
+_CONFIRMED = {training: _of_tps("confirmed", training) for training in (False, True)}
+_PENDING = {
+    training: _of_tps("pending", training).order_by(Submission.id) for training in (False, True)
+}
+_RECEIPT_TAKEN = select(Submission.id).where(Submission.receipt_code == bindparam("code"))
+
+
 def confirmed_for(
     session: Session, tps_code: str, contest_code: str, training: bool = False, lock: bool = False
 ) -> Submission | None:
     """The confirmed tally of a TPS and contest: the real one, or with `training` the
     simulator's. `lock`: locked until the transaction ends, and read again (relay.locks)."""
-    query = select(Submission).where(
-        Submission.tps_code == tps_code,
-        Submission.contest_code == contest_code,
-        Submission.status == "confirmed",
-        Submission.training.is_(training),
-    )
-    return session.scalar(locked(session, query) if lock else query)
+    query = _CONFIRMED[bool(training)]
+    params = {"tps_code": tps_code, "contest_code": contest_code}
+    return session.scalar(locked(session, query) if lock else query, params)
 
 
 def _unique_receipt(session: Session) -> str:
     while True:
         code = new_receipt_code()
-        if session.scalar(select(Submission.id).where(Submission.receipt_code == code)) is None:
+        if session.scalar(_RECEIPT_TAKEN, {"code": code}) is None:
             return code
 
 
@@ -157,18 +171,8 @@ def marked(reply: Reply | str, inbound: InboundMessage, language: str) -> Reply 
 
 
 def _pending_of(session: Session, tps: Tps, contest: str, training: bool) -> list[Submission]:
-    return list(
-        session.scalars(
-            select(Submission)
-            .where(
-                Submission.tps_code == tps.code,
-                Submission.contest_code == contest,
-                Submission.status == "pending",
-                Submission.training.is_(training),
-            )
-            .order_by(Submission.id)
-        )
-    )
+    params = {"tps_code": tps.code, "contest_code": contest}
+    return list(session.scalars(_PENDING[bool(training)], params))
 
 
 def _submit(

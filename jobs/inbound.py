@@ -9,7 +9,7 @@ from typing import Any
 
 from redis import Redis
 from rq import Retry
-from sqlalchemy import exists, func, insert, select, update
+from sqlalchemy import bindparam, exists, func, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -40,6 +40,15 @@ MAX_DEFERRALS = 10_000
 _INBOUND = InboundMessage.__table__
 _OUTBOUND = OutboundMessage.__table__
 _INSERT_REPLIES = insert(_OUTBOUND).returning(_OUTBOUND.c.id, sort_by_parameter_order=True)
+# Whether an earlier message of the same sender waits (built once, as the other statements).
+_EARLIER_WAITS = select(
+    exists().where(
+        InboundMessage.channel == bindparam("channel"),
+        InboundMessage.sender == bindparam("sender"),
+        InboundMessage.status == DEFERRED,
+        InboundMessage.id < bindparam("before"),
+    )
+)
 
 
 @dataclass
@@ -197,14 +206,7 @@ def _deferral(
     channel, sender = officer_message.channel, officer_message.sender
     limit, window = settings.sender_rate_limit, settings.sender_rate_window
     earlier_waits = session.scalar(
-        select(
-            exists().where(
-                InboundMessage.channel == channel,
-                InboundMessage.sender == sender,
-                InboundMessage.status == DEFERRED,
-                InboundMessage.id < officer_message.id,
-            )
-        )
+        _EARLIER_WAITS, {"channel": channel, "sender": sender, "before": officer_message.id}
     )
     if earlier_waits:
         full = rate_limit.window_full(redis, channel, sender, limit)

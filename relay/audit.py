@@ -140,11 +140,12 @@ def lock_chain(connection: Connection) -> None:
         dbapi.execute("BEGIN IMMEDIATE")
 
 
+_HEAD = select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
+
+
 def head(connection: Connection) -> tuple[int, str]:
     """(id, hash) of the newest entry; (0, GENESIS) for an empty log."""
-    row = connection.execute(
-        select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
-    ).first()
+    row = connection.execute(_HEAD).first()
     return (row.id, row.hash) if row else (0, GENESIS)
 
 
