@@ -12,9 +12,9 @@ import dataclasses
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from bots.grammar import SECTION_KEYS, Tally
 from bots.messages import text
@@ -40,7 +40,7 @@ from relay import catalogue, results
 from relay.ballots import Ballot
 from relay.locks import lock_row, locked
 from relay.metrics import count_event
-from relay.models import InboundMessage, Officer, Submission, Tps
+from relay.models import InboundMessage, Officer, Submission, Tps, utcnow
 from relay.receipts import new_receipt_code
 from relay.training import is_training, record_for
 
@@ -65,6 +65,7 @@ _PENDING = {
     training: _of_tps("pending", training).order_by(Submission.id) for training in (False, True)
 }
 _RECEIPT_TAKEN = select(Submission.id).where(Submission.receipt_code == bindparam("code"))
+_INSERT_SUBMISSION = insert(Submission.__table__).returning(Submission.__table__.c.id)
 
 
 def confirmed_for(
@@ -314,25 +315,31 @@ def _new_submission(
     status: str,
     reason: str | None = None,
 ) -> Submission:
-    submission = Submission(
-        receipt_code=_unique_receipt(session),
-        tps_code=tally.tps_code,
-        contest_code=tally.contest,
-        officer_id=officer.id,
-        inbound_id=inbound.id,
-        source="text",
-        votes={str(k): v for k, v in sorted(tally.votes.items())},
-        candidate_votes={f"{p}.{k}": v for (p, k), v in sorted(tally.candidate_votes.items())},
-        sections={k: tally.sections[k] for k in SECTION_KEYS if k in tally.sections},
-        sah=tally.sah,
-        ts=tally.ts,
-        status=status,
-        reason=reason,
-        decided_at=None if status == "pending" else _now(),
-        training=is_training(inbound.channel),
-    )
+    """The new row, written with one Core INSERT and handed to the session as loaded: the
+    ORM's flush of one new object (a unit of work, ~0.3 ms) cost more than the INSERT. Every
+    column is given, so the object needs no reading back."""
+    values = {
+        "receipt_code": _unique_receipt(session),
+        "tps_code": tally.tps_code,
+        "contest_code": tally.contest,
+        "officer_id": officer.id,
+        "inbound_id": inbound.id,
+        "source": "text",
+        "votes": {str(k): v for k, v in sorted(tally.votes.items())},
+        "candidate_votes": {f"{p}.{k}": v for (p, k), v in sorted(tally.candidate_votes.items())},
+        "sections": {k: tally.sections[k] for k in SECTION_KEYS if k in tally.sections},
+        "sah": tally.sah,
+        "ts": tally.ts,
+        "status": status,
+        "reason": reason,
+        "decided_at": None if status == "pending" else _now(),
+        "training": is_training(inbound.channel),
+        "created_at": utcnow(),
+    }
+    new_id = session.connection().execute(_INSERT_SUBMISSION, values).scalar_one()
+    submission = Submission(id=new_id, **values)
+    make_transient_to_detached(submission)  # as if just read: nothing left to write
     session.add(submission)
-    session.flush()
     return submission
 
 
