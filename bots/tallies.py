@@ -51,20 +51,22 @@ def _now() -> datetime:
 
 # The turn's reads of a TPS's tallies, built once (a statement made per call cost more to
 # build and key than to run); the `training` world is a literal in each, as it was.
-def _of_tps(status: str, training: bool) -> Select[tuple[Submission]]:
+def _of_tps(statuses: tuple[str, ...], training: bool) -> Select[tuple[Submission]]:
     return select(Submission).where(
         Submission.tps_code == bindparam("tps_code"),
         Submission.contest_code == bindparam("contest_code"),
-        Submission.status == status,
+        Submission.status.in_(statuses) if len(statuses) > 1 else Submission.status == statuses[0],
         Submission.training.is_(training),
     )
 
 
-_CONFIRMED = {training: _of_tps("confirmed", training) for training in (False, True)}
-_PENDING = {
-    training: _of_tps("pending", training).order_by(Submission.id) for training in (False, True)
+_CONFIRMED = {training: _of_tps(("confirmed",), training) for training in (False, True)}
+_CONFIRMED_AND_PENDING = {
+    training: _of_tps(("confirmed", "pending"), training).order_by(Submission.id)
+    for training in (False, True)
 }
 _RECEIPT_TAKEN = select(Submission.id).where(Submission.receipt_code == bindparam("code"))
+_TPS = select(Tps).where(Tps.code == bindparam("code"))  # session.get, less its building
 _INSERT_SUBMISSION = insert(Submission.__table__).returning(Submission.__table__.c.id)
 
 
@@ -107,7 +109,7 @@ def _where_allowed(
     """The TPS and the contest's ballot there when this officer may report this tally, else
     the reason why not. The contests and their lists come from relay.catalogue."""
     lang = officer.language
-    tps = session.get(Tps, tally.tps_code)
+    tps = session.scalar(_TPS, {"code": tally.tps_code})
     if tps is None:
         return text("unknown_tps", lang, tps=tally.tps_code, own=own_tps_text(session, officer))
     if not officer.may_report(tps):
@@ -171,9 +173,19 @@ def marked(reply: Reply | str, inbound: InboundMessage, language: str) -> Reply 
     return mark + reply
 
 
-def _pending_of(session: Session, tps: Tps, contest: str, training: bool) -> list[Submission]:
+def _confirmed_and_pending(
+    session: Session, tps: Tps, contest: str, training: bool
+) -> tuple[Submission | None, list[Submission]]:
+    """confirmed_for and the pending tallies (oldest first) of a TPS and contest, read in
+    one statement."""
     params = {"tps_code": tps.code, "contest_code": contest}
-    return list(session.scalars(_PENDING[bool(training)], params))
+    confirmed, pending = None, []
+    for submission in session.scalars(_CONFIRMED_AND_PENDING[bool(training)], params):
+        if submission.status == "confirmed":
+            confirmed = confirmed or submission
+        else:
+            pending.append(submission)
+    return confirmed, pending
 
 
 def _submit(
@@ -191,8 +203,7 @@ def _submit(
     tps, ballot = allowed
     contest = ballot.contest
     numbers = list(ballot.numbers)
-    confirmed = confirmed_for(session, tps.code, contest, training)
-    pending = _pending_of(session, tps, contest, training)
+    confirmed, pending = _confirmed_and_pending(session, tps, contest, training)
     failures = check_tally(tally, ballot, tps.registered_voters)
     base: Submission | None = None
     if incomplete(failures) and photo is None:  # a part: it completes what is there

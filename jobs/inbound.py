@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -9,7 +10,7 @@ from typing import Any
 
 from redis import Redis
 from rq import Retry
-from sqlalchemy import bindparam, exists, func, insert, select, update
+from sqlalchemy import Update, bindparam, exists, func, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -39,7 +40,10 @@ RECEIVED, DEFERRED = INBOUND_PENDING
 MAX_DEFERRALS = 10_000
 _INBOUND = InboundMessage.__table__
 _OUTBOUND = OutboundMessage.__table__
+_INSERT_REPLY = insert(_OUTBOUND).returning(_OUTBOUND.c.id)
 _INSERT_REPLIES = insert(_OUTBOUND).returning(_OUTBOUND.c.id, sort_by_parameter_order=True)
+# session.get, less its per-call building of the statement (~45 µs).
+_MESSAGE = select(InboundMessage).where(InboundMessage.id == bindparam("row_id"))
 # Whether an earlier message of the same sender waits (built once, as the other statements).
 _EARLIER_WAITS = select(
     exists().where(
@@ -63,7 +67,7 @@ def process_inbound(inbound_id: int) -> str | Retry:
     A deferred message returns a Retry: RQ runs the job again when the sender's window ends."""
     settings = load_settings()
     with session_scope() as session:
-        message = session.get(InboundMessage, inbound_id)
+        message = session.scalar(_MESSAGE, {"row_id": inbound_id})
         if message is None:
             log.warning("inbound %s does not exist", inbound_id)
             return "missing"
@@ -111,13 +115,26 @@ def _settle(
         changes.update(follow_up="media", job_failures=0, retry_at=None)
     connection = session.connection()
     ids: list[int] = []
-    if outcome.replies:
+    if len(outcome.replies) == 1:
+        row = reply_values(message, outcome.replies[0], first)
+        ids = [connection.execute(_INSERT_REPLY, row).scalar_one()]
+    elif outcome.replies:
         rows = [reply_values(message, r, first + i) for i, r in enumerate(outcome.replies)]
         ids = list(connection.scalars(_INSERT_REPLIES, rows))
-    connection.execute(update(_INBOUND).where(_INBOUND.c.id == message.id).values(**changes))
+    connection.execute(_message_update(tuple(changes)), {"row_id": message.id, **changes})
     for name, value in changes.items():  # the object says what the row says
         set_committed_value(message, name, value)
     return ids
+
+
+@functools.cache
+def _message_update(columns: tuple[str, ...]) -> Update:
+    """UPDATE inbound_messages SET <columns> WHERE id = :row_id, built once per shape."""
+    return (
+        update(_INBOUND)
+        .where(_INBOUND.c.id == bindparam("row_id"))
+        .values({name: bindparam(name) for name in columns})
+    )
 
 
 def _next_sequence(session: Session, message: InboundMessage) -> int:
