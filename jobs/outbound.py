@@ -16,7 +16,7 @@ from rq import Retry
 from sqlalchemy import Connection, Row, bindparam, select, update
 from sqlalchemy.orm import Session
 
-from channels.base import FAILED, STOPPED, Outgoing, SendError
+from channels.base import FAILED, STOPPED, Channel, Outgoing, SendError
 from channels.registry import adapter_for
 from jobs import circuit, fallback, rate_limit
 from jobs.fallback import NO_TEMPLATE_CODE
@@ -34,21 +34,22 @@ MAX_RETRY_AFTER = 3600
 
 
 # The send's own reads and writes, as Core statements on one connection: the ORM's session,
-# identity map and unit of work cost more than the three statements themselves.
+# identity map and unit of work cost more than the statements themselves.
 _OUTBOUND = OutboundMessage.__table__
-_READ = select(
-    _OUTBOUND.c.channel,
-    _OUTBOUND.c.to_address,
-    _OUTBOUND.c.text,
-    _OUTBOUND.c.extras,
-    _OUTBOUND.c.officer_id,
-    _OUTBOUND.c.status,
-).where(_OUTBOUND.c.id == bindparam("row_id"))
-_COUNT_ATTEMPT = (
+# A queued reply's attempt counted and the reply read, in one statement.
+_CLAIM = (
     update(_OUTBOUND)
-    .where(_OUTBOUND.c.id == bindparam("row_id"))
+    .where(_OUTBOUND.c.id == bindparam("row_id"), _OUTBOUND.c.status == "queued")
     .values(attempts=_OUTBOUND.c.attempts + 1)
+    .returning(
+        _OUTBOUND.c.channel,
+        _OUTBOUND.c.to_address,
+        _OUTBOUND.c.text,
+        _OUTBOUND.c.extras,
+        _OUTBOUND.c.officer_id,
+    )
 )
+_STATUS = select(_OUTBOUND.c.status).where(_OUTBOUND.c.id == bindparam("row_id"))
 _SENT = (
     update(_OUTBOUND)
     .where(_OUTBOUND.c.id == bindparam("row_id"))
@@ -64,23 +65,18 @@ _SENT = (
 
 def send_outbound(outbound_id: int) -> str | Retry:
     settings = load_settings()
-    with get_engine().begin() as connection:
-        message = connection.execute(_READ, {"row_id": outbound_id}).first()
+    with get_engine().connect() as connection, connection.begin() as transaction:
+        # Counted before the attempt, so a worker killed mid-send still uses up a try; in the
+        # statement that reads the reply, and rolled back when no attempt is made now.
+        message = connection.execute(_CLAIM, {"row_id": outbound_id}).first()
         if message is None:
-            return "missing"
-        if message.status != "queued":
-            return f"already {message.status}"
+            status = connection.scalar(_STATUS, {"row_id": outbound_id})
+            return "missing" if status is None else f"already {status}"
         adapter = adapter_for(message.channel)
-        if adapter.sends_per_second:  # the provider's budget for the whole account
-            wait = rate_limit.send_wait(redis_connection(), adapter.name, adapter.sends_per_second)
-            if wait:  # not an attempt: nothing counted
-                return Retry(max=1000, interval=wait)
-        wait = circuit.wait_seconds(redis_connection(), adapter.name, settings)
-        if wait:  # the provider is failing: not called, nothing counted
-            log.info("outbound %s: %s circuit open, again in %ss", outbound_id, adapter.name, wait)
+        wait = _wait_before_sending(adapter, outbound_id, settings)
+        if wait:  # not an attempt: nothing counted
+            transaction.rollback()
             return Retry(max=1000, interval=wait)
-        # Counted before the attempt, so a worker killed mid-send still uses up a try.
-        connection.execute(_COUNT_ATTEMPT, {"row_id": outbound_id})
         extras, missing = _whatsapp_extras(connection, outbound_id, message)
         outgoing = Outgoing(outbound_id, message.channel, message.to_address, message.text, extras)
     if missing:  # outside WhatsApp's window with no template: it could not arrive
@@ -110,6 +106,18 @@ def send_outbound(outbound_id: int) -> str | Retry:
     log.info("outbound %s sent via %s as %s", outbound_id, outgoing.channel, result.provider_id)
     _count_for_circuit(adapter.name, settings, None)
     return "sent"
+
+
+def _wait_before_sending(adapter: Channel, outbound_id: int, settings: Settings) -> int | None:
+    """Seconds to wait before calling the provider (its account's rate, its circuit), or None."""
+    if adapter.sends_per_second:  # the provider's budget for the whole account
+        wait = rate_limit.send_wait(redis_connection(), adapter.name, adapter.sends_per_second)
+        if wait:
+            return wait
+    wait = circuit.wait_seconds(redis_connection(), adapter.name, settings)
+    if wait:  # the provider is failing: not called
+        log.info("outbound %s: %s circuit open, again in %ss", outbound_id, adapter.name, wait)
+    return wait
 
 
 def _whatsapp_extras(
