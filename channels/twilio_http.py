@@ -21,7 +21,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import certifi
 import urllib3
-from requests.utils import get_environ_proxies
+from requests.utils import get_auth_from_url, get_environ_proxies
 from twilio.http import HttpClient
 from twilio.http.response import Response
 
@@ -47,9 +47,13 @@ class PooledHttpClient(HttpClient):
             environ.get("REQUESTS_CA_BUNDLE") or environ.get("CURL_CA_BUNDLE") or certifi.where()
         )
         pool_args: dict[str, Any] = {"cert_reqs": "CERT_REQUIRED", "ca_certs": ca_bundle}
-        self.pool: urllib3.PoolManager = (
-            urllib3.ProxyManager(proxy, **pool_args) if proxy else urllib3.PoolManager(**pool_args)
-        )
+        if proxy:  # credentials in the proxy's URL go as requests sends them
+            username, password = get_auth_from_url(proxy)
+            if username:
+                pool_args["proxy_headers"] = {"Proxy-Authorization": basic_auth(username, password)}
+            self.pool: urllib3.PoolManager = urllib3.ProxyManager(proxy, **pool_args)
+        else:
+            self.pool = urllib3.PoolManager(**pool_args)
 
     def request(
         self,

@@ -107,3 +107,21 @@ def test_one_pool_per_host_kept_across_sends(twilio: FakeTwilio) -> None:
     http = pooled.http_client
     assert isinstance(http, PooledHttpClient)
     assert len(http.pool.pools) == 1 and len(twilio.sent_messages()) == 3
+
+
+def test_the_environments_proxy_as_requests_reads_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """HTTPS_PROXY (with credentials in its URL) and NO_PROXY, as the requests transport
+    honoured them: the same proxy, the same Proxy-Authorization, bypassed where NO_PROXY says."""
+    import urllib3
+    from requests.adapters import HTTPAdapter
+
+    proxy = "http://relay%40ops:s%3Acret@127.0.0.1:3128"
+    monkeypatch.setenv("HTTPS_PROXY", proxy)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    pool = PooledHttpClient("https://api.twilio.com").pool
+    assert isinstance(pool, urllib3.ProxyManager) and pool.proxy is not None
+    assert pool.proxy.host == "127.0.0.1" and pool.proxy.port == 3128
+    assert pool.proxy_headers == HTTPAdapter().proxy_headers(proxy)
+    monkeypatch.setenv("NO_PROXY", "api.twilio.com")
+    assert not isinstance(PooledHttpClient("https://api.twilio.com").pool, urllib3.ProxyManager)
