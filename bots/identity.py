@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from relay.models import Officer
@@ -13,6 +13,9 @@ from relay.phone import InvalidPhone, international_to_e164, to_e164
 
 PHONE_CHANNELS = frozenset({"twilio", "whatsapp", "sms-gateway", "simulator"})
 CONTACT = "contact"
+# Built once: a statement made per call cost more to build and key than to run.
+_BY_TELEGRAM_ID = select(Officer).where(Officer.telegram_user_id == bindparam("user_id"))
+_BY_PHONE = select(Officer).where(Officer.phone == bindparam("phone"))
 
 
 def find_officer(session: Session, channel: str, sender: str) -> Officer | None:
@@ -22,13 +25,13 @@ def find_officer(session: Session, channel: str, sender: str) -> Officer | None:
             user_id = int(sender)
         except ValueError:
             return None
-        return session.scalar(select(Officer).where(Officer.telegram_user_id == user_id))
+        return session.scalar(_BY_TELEGRAM_ID, {"user_id": user_id})
     if channel in PHONE_CHANNELS:
         try:
             phone = to_e164(sender)
         except InvalidPhone:
             return None
-        return session.scalar(select(Officer).where(Officer.phone == phone))
+        return session.scalar(_BY_PHONE, {"phone": phone})
     return None
 
 

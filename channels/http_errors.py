@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import requests
-
 from channels.base import CONNECTION, FAILED, THROTTLED, SendError
 
 
@@ -22,5 +20,5 @@ def error_for_status(status: int, detail: str, retry_after: str | None = None) -
     return SendError(FAILED, detail)
 
 
-def error_for_exception(exc: requests.RequestException) -> SendError:
+def error_for_exception(exc: Exception) -> SendError:
     return SendError(CONNECTION, f"{type(exc).__name__}: {exc}"[:500])

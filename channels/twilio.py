@@ -8,12 +8,11 @@ import json
 import os
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlparse, urlsplit, urlunsplit
+from urllib.parse import urlparse
 
 import requests
+import urllib3
 from twilio.base.exceptions import TwilioRestException
-from twilio.http.http_client import TwilioHttpClient
-from twilio.http.response import Response
 from twilio.request_validator import RequestValidator, add_port, remove_port
 from twilio.rest import Client
 
@@ -29,6 +28,7 @@ from channels.base import (
 )
 from channels.http_errors import error_for_exception, error_for_status
 from channels.http_media import download
+from channels.twilio_http import PooledHttpClient
 from relay import media
 from relay.config import Settings
 from relay.fields import MAX_ADDRESS
@@ -46,39 +46,15 @@ MAX_MEDIA = 10
 MAX_FIELD = 100
 
 
-class RedirectingHttpClient(TwilioHttpClient):
-    """Send every Twilio request to TWILIO_API_URL (a regional edge, a proxy or a test
-    server) and keep the last response headers, so a 429's Retry-After is not lost."""
-
-    def __init__(self, base_url: str, timeout: float = 10.0) -> None:
-        super().__init__(timeout=timeout)
-        self._base = urlsplit(base_url)
-        self.last_headers: dict[str, str] = {}
-
-    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Response:
-        parts = urlsplit(url)
-        url = urlunsplit((self._base.scheme, self._base.netloc, parts.path, parts.query, ""))
-        response = super().request(method, url, *args, **kwargs)
-        self.last_headers = dict(response.headers or {})
-        return response
-
-
 @functools.lru_cache(maxsize=8)
 def _client(
     api_url: str, account_sid: str, auth_token: str, timeout: float, pid: int
-) -> tuple[Client, RedirectingHttpClient]:
-    """One REST client per process and account, kept: its HTTP session keeps the connection
-    to Twilio alive between sends (a new client per send paid a TCP and TLS handshake each
-    time), and the proxies are read from the environment once here rather than per send
-    (requests scanned the whole environment twice for every request). Sends run one at a
-    time in a process (jobs.sender); `pid` keeps a forked child off its parent's socket."""
-    http = RedirectingHttpClient(api_url, timeout=timeout)
-    if http.session is not None:  # what requests' trust_env would read per request, once
-        http.proxy = requests.utils.get_environ_proxies(api_url)
-        http.session.verify = (
-            os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
-        )
-        http.session.trust_env = False
+) -> tuple[Client, PooledHttpClient]:
+    """One REST client per process and account, kept: its pool keeps the connection to
+    Twilio alive between sends (a new client per send paid a TCP and TLS handshake each
+    time), and the proxy and CA bundle are read from the environment once. Sends run one at
+    a time in a process (jobs.sender); `pid` keeps a forked child off its parent's socket."""
+    http = PooledHttpClient(api_url, timeout=timeout)
     return Client(account_sid, auth_token, http_client=http), http
 
 
@@ -208,7 +184,7 @@ class TwilioChannel(Channel):
             error = error_for_status(exc.status, detail, retry_after)
             error.code = code
             raise error from exc
-        except requests.RequestException as exc:
+        except (urllib3.exceptions.HTTPError, requests.RequestException) as exc:
             raise error_for_exception(exc) from exc
         return SendResult(provider_id=created.sid)
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from redis import Redis
 from rq import Retry
-from sqlalchemy import exists, func, select
+from sqlalchemy import Update, bindparam, exists, func, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bots.conversation import has_image, respond
 from bots.helpdesk import HELD
@@ -23,7 +26,7 @@ from jobs.queues import (
     enqueue_outbound_unknown,
     redis_connection,
 )
-from jobs.replies import reply_row
+from jobs.replies import reply_values
 from relay.config import Settings, load_settings
 from relay.db import session_scope
 from relay.models import INBOUND_PENDING, InboundMessage, Officer, OutboundMessage
@@ -35,6 +38,21 @@ log = logging.getLogger(__name__)
 RECEIVED, DEFERRED = INBOUND_PENDING
 # An officer's messages may wait out many windows (a long burst); each wait is one retry.
 MAX_DEFERRALS = 10_000
+_INBOUND = InboundMessage.__table__
+_OUTBOUND = OutboundMessage.__table__
+_INSERT_REPLY = insert(_OUTBOUND).returning(_OUTBOUND.c.id)
+_INSERT_REPLIES = insert(_OUTBOUND).returning(_OUTBOUND.c.id, sort_by_parameter_order=True)
+# session.get, less its per-call building of the statement (~45 µs).
+_MESSAGE = select(InboundMessage).where(InboundMessage.id == bindparam("row_id"))
+# Whether an earlier message of the same sender waits (built once, as the other statements).
+_EARLIER_WAITS = select(
+    exists().where(
+        InboundMessage.channel == bindparam("channel"),
+        InboundMessage.sender == bindparam("sender"),
+        InboundMessage.status == DEFERRED,
+        InboundMessage.id < bindparam("before"),
+    )
+)
 
 
 @dataclass
@@ -49,27 +67,21 @@ def process_inbound(inbound_id: int) -> str | Retry:
     A deferred message returns a Retry: RQ runs the job again when the sender's window ends."""
     settings = load_settings()
     with session_scope() as session:
-        message = session.get(InboundMessage, inbound_id)
+        message = session.scalar(_MESSAGE, {"row_id": inbound_id})
         if message is None:
             log.warning("inbound %s does not exist", inbound_id)
             return "missing"
         if message.status not in INBOUND_PENDING:
             return f"already {message.status}"
         officer = find_officer(session, message.channel, message.sender)
-        message.officer_id = officer.id if officer else None
+        # Written with the outcome, in the turn's last statement (_settle).
+        set_committed_value(message, "officer_id", officer.id if officer else None)
         first = _next_sequence(session, message)
         outcome = _decide(session, settings, redis_connection(), message, officer)
-        outbound = [reply_row(message, r, first + i) for i, r in enumerate(outcome.replies)]
-        session.add_all(outbound)
-        message.status = outcome.status
-        if outcome.status != DEFERRED:
-            message.processed_at = datetime.now(UTC)
-        session.flush()
-        outbound_ids = [(o.id, o.channel) for o in outbound]
         outsider = message.officer_id is None
         fetch_media = not outsider and any(has_image(item) for item in message.media)
-        if fetch_media and outcome.status == "processed":  # the sweeper drives it if the job fails
-            message.follow_up, message.job_failures, message.retry_at = "media", 0, None
+        follow_up = fetch_media and outcome.status == "processed"  # else the sweeper drives it
+        outbound_ids = _settle(session, message, outcome, first, follow_up)
         log.info(
             "inbound %s from %s/%s: %s, %d replies",
             message.id,
@@ -78,16 +90,51 @@ def process_inbound(inbound_id: int) -> str | Retry:
             outcome.status,
             len(outbound_ids),
         )
-    for outbound_id, channel in outbound_ids:
+    for outbound_id in outbound_ids:
         if outsider:
             enqueue_outbound_unknown(outbound_id)
         else:
-            enqueue_outbound(outbound_id, channel)
+            enqueue_outbound(outbound_id, message.channel)
     if outcome.status == DEFERRED:
         return Retry(max=MAX_DEFERRALS, interval=outcome.wait)
-    if fetch_media and outcome.status == "processed":
+    if follow_up:
         enqueue_media(inbound_id)
     return outcome.status
+
+
+def _settle(
+    session: Session, message: InboundMessage, outcome: Outcome, first: int, follow_up: bool
+) -> list[int]:
+    """The turn's fixed writes, as two Core statements in the session's transaction: the
+    replies' rows (their ids back), and the message's officer, status and follow-up. The
+    ORM's unit of work cost more than the statements (a flush each, ~0.3 ms)."""
+    changes: dict[str, Any] = {"officer_id": message.officer_id, "status": outcome.status}
+    if outcome.status != DEFERRED:
+        changes["processed_at"] = datetime.now(UTC)
+    if follow_up:
+        changes.update(follow_up="media", job_failures=0, retry_at=None)
+    connection = session.connection()
+    ids: list[int] = []
+    if len(outcome.replies) == 1:
+        row = reply_values(message, outcome.replies[0], first)
+        ids = [connection.execute(_INSERT_REPLY, row).scalar_one()]
+    elif outcome.replies:
+        rows = [reply_values(message, r, first + i) for i, r in enumerate(outcome.replies)]
+        ids = list(connection.scalars(_INSERT_REPLIES, rows))
+    connection.execute(_message_update(tuple(changes)), {"row_id": message.id, **changes})
+    for name, value in changes.items():  # the object says what the row says
+        set_committed_value(message, name, value)
+    return ids
+
+
+@functools.cache
+def _message_update(columns: tuple[str, ...]) -> Update:
+    """UPDATE inbound_messages SET <columns> WHERE id = :row_id, built once per shape."""
+    return (
+        update(_INBOUND)
+        .where(_INBOUND.c.id == bindparam("row_id"))
+        .values({name: bindparam(name) for name in columns})
+    )
 
 
 def _next_sequence(session: Session, message: InboundMessage) -> int:
@@ -176,14 +223,7 @@ def _deferral(
     channel, sender = officer_message.channel, officer_message.sender
     limit, window = settings.sender_rate_limit, settings.sender_rate_window
     earlier_waits = session.scalar(
-        select(
-            exists().where(
-                InboundMessage.channel == channel,
-                InboundMessage.sender == sender,
-                InboundMessage.status == DEFERRED,
-                InboundMessage.id < officer_message.id,
-            )
-        )
+        _EARLIER_WAITS, {"channel": channel, "sender": sender, "before": officer_message.id}
     )
     if earlier_waits:
         full = rate_limit.window_full(redis, channel, sender, limit)

@@ -13,10 +13,10 @@ from typing import Any
 
 from redis.exceptions import RedisError
 from rq import Retry
-from sqlalchemy import update
+from sqlalchemy import Connection, Row, bindparam, select, update
 from sqlalchemy.orm import Session
 
-from channels.base import FAILED, STOPPED, Outgoing, SendError
+from channels.base import FAILED, STOPPED, Channel, Outgoing, SendError
 from channels.registry import adapter_for
 from jobs import circuit, fallback, rate_limit
 from jobs.fallback import NO_TEMPLATE_CODE
@@ -24,7 +24,7 @@ from jobs.queues import enqueue_outbound, redis_connection
 from relay import whatsapp
 from relay.audit import record
 from relay.config import Settings, load_settings
-from relay.db import session_scope
+from relay.db import get_engine, session_scope
 from relay.fields import fit
 from relay.models import Officer, OutboundMessage
 
@@ -33,27 +33,52 @@ log = logging.getLogger(__name__)
 MAX_RETRY_AFTER = 3600
 
 
+# The send's own reads and writes, as Core statements on one connection: the ORM's session,
+# identity map and unit of work cost more than the statements themselves.
+_OUTBOUND = OutboundMessage.__table__
+# A queued reply's attempt counted and the reply read, in one statement.
+_CLAIM = (
+    update(_OUTBOUND)
+    .where(_OUTBOUND.c.id == bindparam("row_id"), _OUTBOUND.c.status == "queued")
+    .values(attempts=_OUTBOUND.c.attempts + 1)
+    .returning(
+        _OUTBOUND.c.channel,
+        _OUTBOUND.c.to_address,
+        _OUTBOUND.c.text,
+        _OUTBOUND.c.extras,
+        _OUTBOUND.c.officer_id,
+    )
+)
+_STATUS = select(_OUTBOUND.c.status).where(_OUTBOUND.c.id == bindparam("row_id"))
+_SENT = (
+    update(_OUTBOUND)
+    .where(_OUTBOUND.c.id == bindparam("row_id"))
+    .values(
+        status="sent",
+        sent_at=bindparam("sent_at"),
+        provider_id=bindparam("provider_id"),
+        error_kind=None,
+        last_error=None,
+    )
+)
+
+
 def send_outbound(outbound_id: int) -> str | Retry:
     settings = load_settings()
-    with session_scope() as session:
-        message = session.get(OutboundMessage, outbound_id)
+    with get_engine().connect() as connection, connection.begin() as transaction:
+        # Counted before the attempt, so a worker killed mid-send still uses up a try; in the
+        # statement that reads the reply, and rolled back when no attempt is made now.
+        message = connection.execute(_CLAIM, {"row_id": outbound_id}).first()
         if message is None:
-            return "missing"
-        if message.status != "queued":
-            return f"already {message.status}"
+            status = connection.scalar(_STATUS, {"row_id": outbound_id})
+            return "missing" if status is None else f"already {status}"
         adapter = adapter_for(message.channel)
-        if adapter.sends_per_second:  # the provider's budget for the whole account
-            wait = rate_limit.send_wait(redis_connection(), adapter.name, adapter.sends_per_second)
-            if wait:  # not an attempt: nothing counted
-                return Retry(max=1000, interval=wait)
-        wait = circuit.wait_seconds(redis_connection(), adapter.name, settings)
-        if wait:  # the provider is failing: not called, nothing counted
-            log.info("outbound %s: %s circuit open, again in %ss", outbound_id, adapter.name, wait)
+        wait = _wait_before_sending(adapter, outbound_id, settings)
+        if wait:  # not an attempt: nothing counted
+            transaction.rollback()
             return Retry(max=1000, interval=wait)
-        # Counted before the attempt, so a worker killed mid-send still uses up a try.
-        message.attempts += 1
-        extras, missing = _whatsapp_extras(session, message)
-        outgoing = Outgoing(message.id, message.channel, message.to_address, message.text, extras)
+        extras, missing = _whatsapp_extras(connection, outbound_id, message)
+        outgoing = Outgoing(outbound_id, message.channel, message.to_address, message.text, extras)
     if missing:  # outside WhatsApp's window with no template: it could not arrive
         error = SendError(
             FAILED,
@@ -69,37 +94,48 @@ def send_outbound(outbound_id: int) -> str | Retry:
     except SendError as error:
         _count_for_circuit(adapter.name, settings, error)
         return _record_failure(outbound_id, error, settings)
-    with session_scope() as session:  # one UPDATE: the row need not be read again
-        session.execute(
-            update(OutboundMessage)
-            .where(OutboundMessage.id == outbound_id)
-            .values(
-                status="sent",
-                sent_at=datetime.now(UTC),
-                provider_id=fit(result.provider_id, OutboundMessage.provider_id),
-                error_kind=None,
-                last_error=None,
-            )
-            .execution_options(synchronize_session=False)
+    with get_engine().begin() as connection:  # one UPDATE: the row need not be read again
+        connection.execute(
+            _SENT,
+            {
+                "row_id": outbound_id,
+                "sent_at": datetime.now(UTC),
+                "provider_id": fit(result.provider_id, OutboundMessage.provider_id),
+            },
         )
     log.info("outbound %s sent via %s as %s", outbound_id, outgoing.channel, result.provider_id)
     _count_for_circuit(adapter.name, settings, None)
     return "sent"
 
 
+def _wait_before_sending(adapter: Channel, outbound_id: int, settings: Settings) -> int | None:
+    """Seconds to wait before calling the provider (its account's rate, its circuit), or None."""
+    if adapter.sends_per_second:  # the provider's budget for the whole account
+        wait = rate_limit.send_wait(redis_connection(), adapter.name, adapter.sends_per_second)
+        if wait:
+            return wait
+    wait = circuit.wait_seconds(redis_connection(), adapter.name, settings)
+    if wait:  # the provider is failing: not called
+        log.info("outbound %s: %s circuit open, again in %ss", outbound_id, adapter.name, wait)
+    return wait
+
+
 def _whatsapp_extras(
-    session: Session, message: OutboundMessage
+    connection: Connection, outbound_id: int, message: Row[Any]
 ) -> tuple[dict[str, Any] | None, str | None]:
     """A WhatsApp help-desk message outside the 24-hour window goes as its approved
     template (kept on the row, for the console); (extras, missing template variable)."""
     if message.channel != "whatsapp":
         return message.extras, None
-    officer = session.get(Officer, message.officer_id) if message.officer_id else None
-    planned = whatsapp.plan(
-        session, message.to_address, message.extras, officer.language if officer else None
-    )
+    with Session(bind=connection) as session:  # in the connection's transaction
+        officer = session.get(Officer, message.officer_id) if message.officer_id else None
+        planned = whatsapp.plan(
+            session, message.to_address, message.extras, officer.language if officer else None
+        )
     if planned.extras and planned.extras.get("content_sid"):
-        message.extras = planned.extras
+        connection.execute(
+            update(_OUTBOUND).where(_OUTBOUND.c.id == outbound_id).values(extras=planned.extras)
+        )
     return planned.extras, planned.missing
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from bots.reply import Reply
 from relay.models import InboundMessage, OutboundMessage
 
@@ -18,3 +20,16 @@ def reply_row(message: InboundMessage, reply: Reply, sequence: int) -> OutboundM
         inbound_id=message.id,
         sequence=sequence,
     )
+
+
+def reply_values(message: InboundMessage, reply: Reply, sequence: int) -> dict[str, Any]:
+    """reply_row's columns, for a Core INSERT (the other columns take their defaults)."""
+    return {
+        "channel": message.channel,
+        "to_address": message.sender,
+        "text": reply.text,
+        "extras": reply.extras(),
+        "officer_id": message.officer_id,
+        "inbound_id": message.id,
+        "sequence": sequence,
+    }

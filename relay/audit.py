@@ -20,7 +20,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, event, select, text
+from sqlalchemy import Connection, event, insert, select, text
 from sqlalchemy.orm import Session, SessionTransaction
 
 from relay.models import AUDIT_ACTOR_LENGTH, AuditEntry, utcnow
@@ -31,6 +31,7 @@ SHORT_FIELD_LENGTH = 40  # action, entity, entity_id
 # Any constant works: every writer of the audit log takes the same transaction-level lock.
 POSTGRES_LOCK_KEY = 0x7265_6C61_7961_7564  # "relayaud"
 _PENDING = "relay.audit.pending"
+_COLUMNS = tuple(column.key for column in AuditEntry.__table__.columns)
 
 
 def record(
@@ -139,11 +140,12 @@ def lock_chain(connection: Connection) -> None:
         dbapi.execute("BEGIN IMMEDIATE")
 
 
+_HEAD = select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
+
+
 def head(connection: Connection) -> tuple[int, str]:
     """(id, hash) of the newest entry; (0, GENESIS) for an empty log."""
-    row = connection.execute(
-        select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
-    ).first()
+    row = connection.execute(_HEAD).first()
     return (row.id, row.hash) if row else (0, GENESIS)
 
 
@@ -166,7 +168,13 @@ def _chain_pending(session: Session) -> None:
         last_id += 1
         entry.id, entry.prev_hash = last_id, last_hash
         entry.hash = last_hash = hash_of(entry)
-    session.add_all(pending)
+    # One Core INSERT, not the ORM's unit of work (a second flush inside the commit): the
+    # entries are never changed again, so the session need not keep them.
+    connection.execute(insert(AuditEntry.__table__), [_row(entry) for entry in pending])
+
+
+def _row(entry: AuditEntry) -> dict[str, Any]:
+    return {name: getattr(entry, name) for name in _COLUMNS}
 
 
 @event.listens_for(Session, "after_transaction_end")

@@ -3,7 +3,10 @@ stop at once and are recorded; a Redis outage at the webhook loses nothing."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
+from rq import Retry
 from sqlalchemy import select
 
 from channels.base import CONNECTION, FAILED, THROTTLED, SendError
@@ -105,3 +108,35 @@ def test_redis_down_at_the_webhook_then_swept(client, redis_conn, twilio, monkey
         "status": "ok",
         "checks": {"database": "ok", "redis": "ok"},
     }
+
+
+def _queued_reply(channel: str, to: str) -> int:
+    with session_scope() as session:
+        row = OutboundMessage(channel=channel, to_address=to, text="PPWP diterima")
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+def test_a_send_told_to_wait_counts_no_attempt(client, redis_conn, twilio) -> None:
+    """The circuit open, or the account's rate spent: the provider is not called and the
+    reply's attempts stay as they were (the send reads the row in the UPDATE that counts an
+    attempt, and rolls it back), so the retries are not used up by waiting."""
+    from jobs.outbound import send_outbound
+
+    twilio_reply = _queued_reply("twilio", OFFICER)
+    redis_conn.set("relay:circuit:twilio:open", 1, ex=30)
+    assert isinstance(send_outbound(twilio_reply), Retry)
+    telegram_reply = _queued_reply("telegram", "424242")
+    redis_conn.set(f"relay:sendrate:telegram:{int(time.time())}", 10_000, ex=5)
+    redis_conn.set(f"relay:sendrate:telegram:{int(time.time()) + 1}", 10_000, ex=5)
+    assert isinstance(send_outbound(telegram_reply), Retry)
+    with session_scope() as session:
+        rows = session.scalars(select(OutboundMessage).order_by(OutboundMessage.id)).all()
+        assert [(r.status, r.attempts) for r in rows] == [("queued", 0), ("queued", 0)]
+    assert twilio.requests == []
+    redis_conn.delete("relay:circuit:twilio:open")
+    assert send_outbound(twilio_reply) == "sent"
+    with session_scope() as session:
+        sent = session.get_one(OutboundMessage, twilio_reply)
+        assert (sent.status, sent.attempts) == ("sent", 1)

@@ -21,7 +21,7 @@ from uuid import uuid4
 
 from twilio.rest import Client
 
-from channels.twilio import RedirectingHttpClient
+from channels.twilio_http import PooledHttpClient
 from tests.fakes.http_fake import Body, FakeHTTPServer, RecordedRequest, Reply
 
 API = "/2010-04-01"
@@ -347,4 +347,4 @@ class FakeTwilio(FakeHTTPServer):
 
 def redirecting_client(base_url: str, sid: str, token: str, timeout: float = 5) -> Client:
     """The real twilio Client, pointed at a fake (for the fakes' own self-test)."""
-    return Client(sid, token, http_client=RedirectingHttpClient(base_url, timeout=timeout))
+    return Client(sid, token, http_client=PooledHttpClient(base_url, timeout=timeout))
