@@ -108,8 +108,9 @@ None shipped: none reads the benchmark's UCI writers measurably better than the 
 The opencv-doc boxes were drawn by make_boxes (seed 777) from digits.png cut into 20×20 cells
 (row-major, 500 per class in order 0–9) padded to 28×28.
 The UCI figure has a ceiling well under 98%: synth.from_uci thresholds the blurred 8×8 counts
-and thins the blob, which closes no loop it cannot see: 27% of the 6s, 24% of the 8s and 36% of
-the 9s come out with no loop at all (a lone "(" for an 8), boxes no reader could get right.
+and thins the blob, and where the counts fill a loop in, the thinned line has none: 27% of the
+6s, 24% of the 8s and 36% of the 9s come out with no loop at all (a lone "(" for an 8), boxes
+no reader could get right (ocr/digits_eval.py's "UCI grey" reads them without that step).
 """
 
 from __future__ import annotations
