@@ -12,13 +12,13 @@ message for each job, SQL statements per job (`--sql`), and the profile's top fu
 from __future__ import annotations
 
 import argparse
-import cProfile
 import os
 import pstats
 import time
 from collections import Counter
 
 from benchkit.options import add_database_url
+from benchkit.profiling import cpu_profiled
 from benchkit.system import message_sid, running_system, tally_text
 from sqlalchemy import event, select
 
@@ -92,13 +92,7 @@ def main() -> None:
         if args.plain:
             return
         statements.clear()
-        profile = cProfile.Profile(time.process_time)  # CPU, not waits
-        cpu = time.process_time()
-        profile.enable()
-        for inbound_id in rest:
-            one(inbound_id)
-        profile.disable()
-        cpu = time.process_time() - cpu
+        cpu, profile = cpu_profiled(one, rest)
         n = len(rest)
         print(f"{n} messages: {cpu * 1000 / n:.2f} ms CPU per message under cProfile")
         stats = pstats.Stats(profile)

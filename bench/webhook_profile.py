@@ -13,7 +13,6 @@ measures the whole worker against a bare Flask app.
 from __future__ import annotations
 
 import argparse
-import cProfile
 import io
 import os
 import pstats
@@ -22,6 +21,7 @@ import time
 from urllib.parse import urlencode
 
 from benchkit.options import add_database_url
+from benchkit.profiling import cpu_profiled
 from benchkit.system import (
     PUBLIC_URL,
     TWILIO_NUMBER,
@@ -108,13 +108,7 @@ def main() -> None:
             one(environ)
         cpu = time.process_time() - cpu
         print(f"{len(plain)} webhooks: {cpu * 1000 / len(plain):.3f} ms CPU each, no profiler")
-        profile = cProfile.Profile(time.process_time)
-        cpu = time.process_time()
-        profile.enable()
-        for environ in rest:
-            one(environ)
-        profile.disable()
-        cpu = time.process_time() - cpu
+        cpu, profile = cpu_profiled(one, rest)
         print(f"{len(rest)} webhooks: {cpu * 1000 / len(rest):.3f} ms CPU each under cProfile")
         assert set(statuses) == {"200 OK"}, set(statuses)
         stats = pstats.Stats(profile)
