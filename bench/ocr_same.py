@@ -5,6 +5,11 @@ flag, reason and probability of a fixed set of photos, saved before and compared
     .venv/bin/python bench/ocr_same.py read  /tmp/corpus before.json          # old code
     .venv/bin/python bench/ocr_same.py read  /tmp/corpus after.json           # new code
     .venv/bin/python bench/ocr_same.py compare before.json after.json [--tolerance 1e-6]
+    .venv/bin/python bench/ocr_same.py                       # make bench: 40 pages read twice
+
+Without a command (as `make bench` runs it) it makes a small corpus in a temporary directory
+and reads it twice in this process: the reader must read the same twice over (no state kept
+from one photo to the next), and the CPU per page is printed.
 
 The corpus: bench/ocr.py's pages (its four cases and the hard photos, all three contests) and
 the golden photos of tests/data/ocr. `read` also prints the CPU per page (one core), so the same
@@ -161,9 +166,21 @@ def compare(before: Path, after: Path, tol: float) -> int:
     return 1 if readings else 0
 
 
+def read_twice(pages: int, seed: int) -> int:
+    """Make a corpus of `pages` in a temporary directory, read it twice, compare."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus = Path(tmp) / "corpus"
+        make(corpus, pages, seed)
+        read(corpus, Path(tmp) / "first.json")
+        read(corpus, Path(tmp) / "second.json")
+        return compare(Path(tmp) / "first.json", Path(tmp) / "second.json", 0.0)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command")
     p = sub.add_parser("make")
     p.add_argument("corpus", type=Path)
     p.add_argument("--pages", type=int, default=400)
@@ -176,6 +193,8 @@ def main() -> None:
     p.add_argument("after", type=Path)
     p.add_argument("--tolerance", type=float, default=1e-6)
     args = parser.parse_args()
+    if args.command is None:
+        sys.exit(read_twice(pages=40, seed=11))
     if args.command == "make":
         make(args.corpus, args.pages, args.seed)
     elif args.command == "read":
