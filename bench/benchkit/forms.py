@@ -13,8 +13,8 @@ from ocr.templates import FormTemplate
 from tests.ocr_support import demo_templates
 
 __all__ = [
-    "bench_templates", "demo_templates", "make_values", "paper_error", "photo_of_filled_form",
-    "uci_source",
+    "UCI_DRAWINGS", "bench_templates", "demo_templates", "make_values", "paper_error",
+    "photo_of_filled_form", "uci_source",
 ]
 
 
@@ -34,15 +34,30 @@ def bench_templates() -> dict[str, FormTemplate]:
     return templates
 
 
-def uci_source(seed: int) -> synth.GlyphSource:
+UCI_DRAWINGS = ("stroked", "grey")
+
+
+def uci_source(seed: int, drawing: str = "stroked") -> synth.GlyphSource:
+    """The UCI writers' digits, drawn "stroked" (synth.from_uci: thresholded and re-stroked
+    as pen ink, which opens many loops; the figures of every earlier stop) or "grey"
+    (synth.from_uci_grey: the 8×8 counts smoothly upscaled as ink strength, loops kept).
+    "grey" takes the same three draws from `rng` that from_uci takes (threshold, pen width,
+    ink strength; its thresholded shape is never empty), so with one seed both drawings fill
+    the same pages with the same numbers under the same photos: only the handwriting differs."""
     from sklearn.datasets import load_digits
 
+    if drawing not in UCI_DRAWINGS:
+        raise ValueError(f"drawing must be one of {UCI_DRAWINGS}, not {drawing!r}")
     digits = load_digits()
     pools = {d: digits.images[digits.target == d] for d in range(10)}
 
     def source(digit: int, height: int, rng: np.random.Generator) -> np.ndarray:
         pool = pools[digit]
-        return synth.from_uci(pool[rng.integers(len(pool))], height, rng)
+        image = pool[rng.integers(len(pool))]
+        if drawing == "stroked":
+            return synth.from_uci(image, height, rng)
+        rng.uniform(size=3)  # what from_uci would have drawn: keeps the page stream in step
+        return synth.from_uci_grey(image, height, rng)
 
     return source
 
