@@ -343,8 +343,8 @@ def main() -> None:
         "  Writers: UCI optdigits (scikit-learn load_digits: 1,797 digits by writers outside "
         "MNIST), never\n  seen in training (the classifier learns from MNIST digits shipped in "
         "registry packages\n  and the digits of 49 handwriting fonts, ocr/train_digits.py). "
-        f"Right = value right AND not flagged.\n  Drawn {args.uci_drawing}: "
-        f"{DRAWN[args.uci_drawing]} (--uci-drawing)."
+        f"Right = value right AND not flagged.\n  UCI drawn {args.uci_drawing} (--uci-drawing): "
+        f"{DRAWN[args.uci_drawing]}."
     )
     print(f"  {'case':<46}{'result':>16}   goal")
     rows = [
