@@ -13,6 +13,7 @@ import pytest
 from ocr import classifier, synth, train_digits
 
 UNSEEN_WRITERS_ACCURACY = 0.76  # per digit, single photographed boxes of UCI handwriting
+UNSEEN_WRITERS_GREY_ACCURACY = 0.88  # the same writers drawn by synth.from_uci_grey
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +52,30 @@ def test_unseen_writers_are_read_above_the_threshold(model: classifier.Model) ->
     assert abs(p.sum(axis=1) - 1).max() < 1e-4
     accuracy = float((p.argmax(axis=1) == np.array(ys)).mean())
     assert accuracy >= UNSEEN_WRITERS_ACCURACY, accuracy
+
+
+def test_unseen_writers_drawn_grey_are_read_well_above_the_stroked_figure(
+    model: classifier.Model,
+) -> None:
+    """synth.from_uci_grey (bench/ocr.py --uci-drawing grey) draws the same UCI digits without
+    from_uci's threshold-and-thin, which opens loops and turns many 8s and 9s into a lone curve;
+    the shipped model reads these 500 at 90.2% (drawn by from_uci: 78.6%)."""
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    rng = np.random.default_rng(2024)
+    xs, ys = [], []
+    for i in rng.choice(len(digits.images), 500, replace=False):
+        height = round(train_digits.box_height() * rng.uniform(0.55, 0.85))
+        art = synth.augment(synth.from_uci_grey(digits.images[i], height, rng), rng)
+        box = train_digits.box_sample(art, int(digits.target[i]), rng)
+        if box is not None:
+            xs.append(box)
+            ys.append(int(digits.target[i]))
+    p = model.probabilities(np.array(xs, np.float32))
+    assert len(ys) > 450
+    accuracy = float((p.argmax(axis=1) == np.array(ys)).mean())
+    assert accuracy >= UNSEEN_WRITERS_GREY_ACCURACY, accuracy
 
 
 def test_x_marks_and_stray_strokes_have_classes_of_their_own(model: classifier.Model) -> None:
