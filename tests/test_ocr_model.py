@@ -7,6 +7,8 @@ strays as blank); the model before the font digits read 77.2% and 52.5%, so its 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 
@@ -35,7 +37,11 @@ def test_the_model_is_numpy_weights_in_the_repository() -> None:
     assert {"c1w", "c1b", "c2w", "c2b", "f1w", "f1b", "f2w", "f2b", "temperature"} <= names
 
 
-def test_unseen_writers_are_read_above_the_threshold(model: classifier.Model) -> None:
+def _read_unseen_writers(
+    model: classifier.Model, draw: Callable[..., np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """500 UCI digits (writers never in training) drawn by `draw`, boxed and read: the class
+    probabilities and the true digits."""
     from sklearn.datasets import load_digits
 
     digits = load_digits()
@@ -43,14 +49,18 @@ def test_unseen_writers_are_read_above_the_threshold(model: classifier.Model) ->
     xs, ys = [], []
     for i in rng.choice(len(digits.images), 500, replace=False):
         height = round(train_digits.box_height() * rng.uniform(0.55, 0.85))
-        art = synth.augment(synth.from_uci(digits.images[i], height, rng), rng)
+        art = synth.augment(draw(digits.images[i], height, rng), rng)
         box = train_digits.box_sample(art, int(digits.target[i]), rng)
         if box is not None:
             xs.append(box)
             ys.append(int(digits.target[i]))
-    p = model.probabilities(np.array(xs, np.float32))
+    return model.probabilities(np.array(xs, np.float32)), np.array(ys)
+
+
+def test_unseen_writers_are_read_above_the_threshold(model: classifier.Model) -> None:
+    p, ys = _read_unseen_writers(model, synth.from_uci)
     assert abs(p.sum(axis=1) - 1).max() < 1e-4
-    accuracy = float((p.argmax(axis=1) == np.array(ys)).mean())
+    accuracy = float((p.argmax(axis=1) == ys).mean())
     assert accuracy >= UNSEEN_WRITERS_ACCURACY, accuracy
 
 
@@ -60,21 +70,9 @@ def test_unseen_writers_drawn_grey_are_read_well_above_the_stroked_figure(
     """synth.from_uci_grey (bench/ocr.py --uci-drawing grey) draws the same UCI digits without
     from_uci's threshold-and-thin, which opens loops and turns many 8s and 9s into a lone curve;
     the shipped model reads these 500 at 90.2% (drawn by from_uci: 78.6%)."""
-    from sklearn.datasets import load_digits
-
-    digits = load_digits()
-    rng = np.random.default_rng(2024)
-    xs, ys = [], []
-    for i in rng.choice(len(digits.images), 500, replace=False):
-        height = round(train_digits.box_height() * rng.uniform(0.55, 0.85))
-        art = synth.augment(synth.from_uci_grey(digits.images[i], height, rng), rng)
-        box = train_digits.box_sample(art, int(digits.target[i]), rng)
-        if box is not None:
-            xs.append(box)
-            ys.append(int(digits.target[i]))
-    p = model.probabilities(np.array(xs, np.float32))
+    p, ys = _read_unseen_writers(model, synth.from_uci_grey)
     assert len(ys) > 450
-    accuracy = float((p.argmax(axis=1) == np.array(ys)).mean())
+    accuracy = float((p.argmax(axis=1) == ys).mean())
     assert accuracy >= UNSEEN_WRITERS_GREY_ACCURACY, accuracy
 
 
