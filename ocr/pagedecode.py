@@ -203,18 +203,12 @@ def tied(page: PageDecoded, index: int) -> tuple[int, ...] | None:
     if found is None:
         return None
     group, decoded, local = found
-    if decoded.gave_up or decoded.values != decoded.raw:
-        return None
-    if any(c.corrected or not c.ok for c in decoded.checks):
+    if decoded.values != decoded.raw or not _holds_as_read(decoded):
         return None
     if any(group.indices[j] != FIXED and page.values[group.indices[j]] != page.raw[
             group.indices[j]] for j in range(len(group.indices))):
         return None
-    if not any(c.name in EQUALITIES and local in c.fields for c in decoded.checks):
-        return None
-    if _breaks_a_chained_sum(page, index):
-        return None
-    return group.fixed_from
+    return _held_by_an_equality(page, index, group, decoded, local)
 
 
 def held(page: PageDecoded, index: int) -> tuple[int, ...] | None:
@@ -231,11 +225,25 @@ def held(page: PageDecoded, index: int) -> tuple[int, ...] | None:
         return None
     if page.values[index] != page.raw[index]:
         return None
+    return _held_by_an_equality(page, index, group, decoded, local)
+
+
+def _held_by_an_equality(page: PageDecoded, index: int, group: Group, decoded: arith.Decoded,
+                         local: int) -> tuple[int, ...] | None:
+    """What `tied` and `held` ask last: an equality of the group holds field `index` (its
+    `local` place there) and no chained sum it is fixed into speaks against it. Then the
+    page's fields fixed into the group; else None."""
     if not any(c.name in EQUALITIES and local in c.fields for c in decoded.checks):
         return None
     if _breaks_a_chained_sum(page, index):
         return None
     return group.fixed_from
+
+
+def _holds_as_read(decoded: arith.Decoded) -> bool:
+    """Every sum of a decoded group holds on the raw readings: nothing corrected, nothing
+    failing, the decoder did not give up."""
+    return not decoded.gave_up and not any(c.corrected or not c.ok for c in decoded.checks)
 
 
 def _breaks_a_chained_sum(page: PageDecoded, index: int) -> bool:
@@ -244,8 +252,7 @@ def _breaks_a_chained_sum(page: PageDecoded, index: int) -> bool:
     then speaks against its reading too (SS and PHP both written 182, both misread 112, hold
     SS = PHP between them while both chained sums fail), so the sums do not tie it."""
     return any(
-        index in group.fixed_from
-        and (decoded.gave_up or any(c.corrected or not c.ok for c in decoded.checks))
+        index in group.fixed_from and not _holds_as_read(decoded)
         for group, decoded in page.groups
     )
 
