@@ -251,12 +251,8 @@ class ReaderProcess:
             self._await(sock, started + START_TIMEOUT, "start")
             self.ready = True
         deadline = time.monotonic() + self.limits.timeout
-        try:
-            sock.settimeout(max(deadline - time.monotonic(), 0.001))
-            tps = None if expect_tps is None else list(expect_tps)
-            _send(sock, ("read", data, expect_contest, tps))
-        except (OSError, EOFError) as exc:  # a closed socket, or the send timed out
-            raise self._failure(exc) from exc
+        tps = None if expect_tps is None else list(expect_tps)
+        self._send_by(sock, deadline, ("read", data, expect_contest, tps))
         while True:
             message = self._await(sock, deadline, "read")
             kind = message[0]
@@ -264,18 +260,22 @@ class ReaderProcess:
                 _, name, args = message
                 if name not in LOOKUPS:
                     raise ReaderError(f"the reader asked for {name!r}")
-                answer = getattr(lookup, name)(*args)
-                try:
-                    sock.settimeout(max(deadline - time.monotonic(), 0.001))
-                    _send(sock, ("value", answer))
-                except (OSError, EOFError) as exc:
-                    raise self._failure(exc) from exc
+                self._send_by(sock, deadline, ("value", getattr(lookup, name)(*args)))
             elif kind == "done":
                 return message[1], message[2]
             elif kind == "failed":
                 raise ReaderError(f"the reading failed in the reader: {message[1]}")
             else:
                 raise ReaderError(f"the reader sent {kind!r}")
+
+    def _send_by(self, sock: socket.socket, deadline: float, message: object) -> None:
+        """Send `message` to the reader before `deadline`; a closed socket or a send that
+        times out is the reader's failure."""
+        try:
+            sock.settimeout(max(deadline - time.monotonic(), 0.001))
+            _send(sock, message)
+        except (OSError, EOFError) as exc:
+            raise self._failure(exc) from exc
 
     def _await(self, sock: socket.socket, deadline: float, what: str) -> tuple:  # type: ignore[type-arg]
         """The reader's next message, calling `keepalive` while waiting."""
@@ -388,8 +388,9 @@ class _AskWorker:
         return self._ask("registered_voters", tps_code)  # type: ignore[no-any-return]
 
 
-def _warm_up() -> None:
-    """What the first reading would otherwise import and initialise (jobs.worker's list)."""
+def warm_up() -> None:
+    """What the first reading would otherwise import and initialise: done once by the reader
+    before its first photo, and by the worker for the horses it forks (PHOTO_READER=fork)."""
     import cv2
     import numpy
     import numpy.ma
@@ -433,7 +434,7 @@ def serve(fd: int, limits: Limits) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the worker decides when a reading stops
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     sock = socket.socket(fileno=fd)
-    _warm_up()
+    warm_up()
     if limits.memory_mb > 0:
         cap = limits.memory_mb * 2**20
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))

@@ -34,11 +34,6 @@ from __future__ import annotations
 import gc
 import os
 
-import cv2
-import numpy.ma  # numpy loads it lazily, on first use in a horse: ~40 ms
-import PIL.Image
-import pyzbar.pyzbar
-import reedsolo
 import twilio.rest.api.v2010.account.message  # the client imports it lazily, ~30 ms
 from rq.job import Job
 from rq.queue import Queue
@@ -59,7 +54,6 @@ import ocr.templates
 from bots import review
 from jobs.queues import PHOTO
 from jobs.scheduling import SchedulingWorker
-from ocr import classifier
 from relay import logs, media
 
 # Imported once here: the jobs' code, and what a photo job read in a forked horse needed
@@ -78,9 +72,6 @@ PRELOADED = (
     ocr.reader,
     ocr.strip,
     ocr.templates,
-    numpy.ma,
-    pyzbar.pyzbar,  # the QR decoder, imported where a page is read
-    reedsolo,  # the identity strip's decoder
     review,
     twilio.rest.api.v2010.account.message,
 )
@@ -96,9 +87,10 @@ configure_mappers()  # once here, not in every work horse
 # collection walked every object it inherited (~300 ms per photo job, and a copy of each page
 # it touched); frozen, they are left to the worker, and the horse collects only its own.
 os.register_at_fork(after_in_child=gc.freeze)
-PIL.Image.init()  # its image plugins, else loaded on first use in every horse
-cv2.getTextSize("0", cv2.FONT_HERSHEY_SIMPLEX, 1.0, 2)  # OpenCV's fonts: ~27 ms on first use
-classifier.load()  # the digit model's weights, shared with every horse (copy on write)
+# What a reading imports lazily and initialises on first use (numpy.ma ~40 ms, pyzbar,
+# reedsolo, PIL's plugins, OpenCV's fonts ~27 ms, the digit model's weights): done once here,
+# shared with every horse forked per photo (PHOTO_READER=fork; copy on write).
+jobs.reader_process.warm_up()
 media.warm()  # photos in S3: boto3 and its service model, ~0.7 s per horse otherwise
 
 
