@@ -137,16 +137,16 @@ def settings_frozen() -> Iterator[Settings]:
     """Within it, load_settings() returns the settings read once on entry: a worker process
     read ~35 environment variables 4–5 times per job (~0.5 ms of its ~5 ms)."""
     global _frozen
-    before, _frozen = _frozen, None
-    _frozen = load_settings()
+    before = _frozen
     try:
-        yield _frozen
+        yield freeze_settings_for_process()
     finally:
         _frozen = before
 
 
 def freeze_settings_for_process() -> Settings:
-    """From now on load_settings() returns the settings read here, for good: for a process
+    """From now on load_settings() returns the settings read here, freshly from the
+    environment, for good (settings_frozen: until its block ends): for a process
     whose environment does not change once it serves (a gunicorn web worker, from
     gunicorn.conf.py), where reading ~35 variables per webhook was ~5% of its CPU."""
     global _frozen
