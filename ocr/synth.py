@@ -76,9 +76,7 @@ def pen_strokes(shape: np.ndarray, width_px: float, rng: np.random.Generator,
 
 def from_uci(image8: np.ndarray, height_px: int, rng: np.random.Generator) -> Glyph:
     """A UCI 8×8 digit (0..16) upscaled to `height_px` and stroked as pen ink."""
-    big = cv2.resize((image8 / 16.0).astype(np.float32), (height_px, height_px),
-                     interpolation=cv2.INTER_CUBIC)
-    big = cv2.GaussianBlur(big, (0, 0), height_px / 32)
+    big = _uci_upscaled(image8, height_px)
     shape = (big > rng.uniform(0.25, 0.4)).astype(np.float32)
     return pen_strokes(shape, rng.uniform(0.045, 0.08) * height_px, rng)
 
@@ -88,10 +86,14 @@ def from_uci_grey(image8: np.ndarray, height_px: int, rng: np.random.Generator) 
     kept as ink strength (no threshold, no thinning), so loops stay closed; from_uci's
     threshold-and-thin turns many 6s, 8s and 9s into an open curve. `rng` unused (the same
     signature as from_uci)."""
+    return np.clip((_uci_upscaled(image8, height_px) - 0.3) / 0.3, 0, 1).astype(np.float32)
+
+
+def _uci_upscaled(image8: np.ndarray, height_px: int) -> np.ndarray:
+    """The 8×8 counts as darkness 0..1 at `height_px`, smoothed (cubic, then a blur)."""
     big = cv2.resize((image8 / 16.0).astype(np.float32), (height_px, height_px),
                      interpolation=cv2.INTER_CUBIC)
-    big = cv2.GaussianBlur(big, (0, 0), height_px / 32)
-    return np.clip((big - 0.3) / 0.3, 0, 1).astype(np.float32)
+    return cv2.GaussianBlur(big, (0, 0), height_px / 32)
 
 
 def coarse(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
