@@ -214,7 +214,10 @@ class ReaderProcess:
         expect_tps: Collection[str] | None = None,
     ):  # type: ignore[no-untyped-def]  # -> ocr.reader.ReadResult
         """The reading of `data`, done in the reader. Raises ReaderError when the reader
-        died, timed out or failed; it is then replaced, and the next photo goes to a new one."""
+        died, timed out or failed; it is then replaced, and the next photo goes to a new one.
+        A reader found dead before the photo is sent (killed while idle, e.g. by the OOM
+        killer) is replaced first: that photo is read, not failed and retried."""
+        self._replace_if_dead()
         self.start()
         try:
             result, recycle = self._exchange(data, lookup, expect_contest, expect_tps)
@@ -233,6 +236,15 @@ class ReaderProcess:
             self.stop()  # it exits by itself; the next starts warming now
             self.start()
         return result
+
+    def _replace_if_dead(self) -> None:
+        proc = self.proc
+        if proc is None or proc.poll() is None:
+            return
+        self.restarts += 1
+        log.warning("photo reader %s died while idle (exit %s); starting a new one",
+                    proc.pid, proc.returncode)
+        self.stop()
 
     def _reap(self) -> int | None:
         """The reader's exit code (negative: the signal) once it is gone; killed if not."""

@@ -113,6 +113,25 @@ def test_a_reader_that_dies_mid_read_fails_that_reading_only(reader, how: int) -
     assert result.error is None and process.restarts == 1
 
 
+def test_a_reader_that_died_while_idle_is_replaced_before_the_next_photo(reader) -> None:
+    process = reader()
+    process.read(CLEAN, demo_lookup())
+    dead = process.pid
+    assert dead is not None
+    os.kill(dead, signal.SIGKILL)  # as the OOM killer between two photos
+    _wait_until(lambda: process.proc is not None and process.proc.poll() is not None)
+    result = process.read(CLEAN, demo_lookup())  # read, not failed for a retry
+    assert result.error is None and process.pid != dead and _gone(dead)
+    assert process.restarts == 1
+
+
+def _wait_until(check, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    end = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < end, "timed out"
+        time.sleep(0.02)
+
+
 def test_a_reading_that_takes_too_long_is_killed_and_the_reader_replaced(reader) -> None:
     process = reader(timeout=3.0)
     process.read(CLEAN, demo_lookup())
