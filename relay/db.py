@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, exc
+from sqlalchemy import Connection, Engine, create_engine, event, exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from relay.config import load_settings
@@ -121,3 +121,12 @@ def session_scope(url: str | None = None) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+@contextmanager
+def autocommit(url: str | None = None) -> Iterator[Connection]:
+    """A pooled connection on which every statement commits on its own: for work that is one
+    statement at a time (the send job), without the BEGIN and COMMIT round trips of a
+    transaction (~0.1 ms of client CPU per transaction on PostgreSQL)."""
+    with get_engine(url).connect() as connection:
+        yield connection.execution_options(isolation_level="AUTOCOMMIT")
