@@ -16,7 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from bots.conversation import has_image, respond
 from bots.helpdesk import HELD
-from bots.identity import find_officer
+from bots.identity import find_officer, found_by_stored_phone
 from bots.messages import DEFAULT_LANGUAGE, text
 from bots.reply import Reply
 from jobs import rate_limit
@@ -46,19 +46,25 @@ _INSERT_REPLIES = insert(_OUTBOUND).returning(_OUTBOUND.c.id, sort_by_parameter_
 _EARLIER = aliased(InboundMessage)
 # The message, with what the turn reads next in the same statement (each statement costs
 # ~0.15 ms of client CPU on PostgreSQL): whether an earlier message of the same sender waits
-# (the rate limit's order), and the catalogue's stamp (relay.catalogue). Built once.
-_MESSAGE = select(
-    InboundMessage,
-    exists()
-    .where(
-        _EARLIER.channel == InboundMessage.channel,
-        _EARLIER.sender == InboundMessage.sender,
-        _EARLIER.status == DEFERRED,
-        _EARLIER.id < InboundMessage.id,
+# (the rate limit's order), the catalogue's stamp (relay.catalogue), and the officer whose
+# phone is the sender (bots.identity.found_by_stored_phone). Built once.
+_MESSAGE = (
+    select(
+        InboundMessage,
+        exists()
+        .where(
+            _EARLIER.channel == InboundMessage.channel,
+            _EARLIER.sender == InboundMessage.sender,
+            _EARLIER.status == DEFERRED,
+            _EARLIER.id < InboundMessage.id,
+        )
+        .label("earlier_waits"),
+        catalogue.TOKEN.label("catalogue_token"),
+        Officer,
     )
-    .label("earlier_waits"),
-    catalogue.TOKEN.label("catalogue_token"),
-).where(InboundMessage.id == bindparam("row_id"))
+    .outerjoin(Officer, Officer.phone == InboundMessage.sender)
+    .where(InboundMessage.id == bindparam("row_id"))
+)
 
 
 @dataclass
@@ -77,11 +83,12 @@ def process_inbound(inbound_id: int) -> str | Retry:
         if row is None:
             log.warning("inbound %s does not exist", inbound_id)
             return "missing"
-        message, earlier_waits, token = row
+        message, earlier_waits, token, officer = row
         if message.status not in INBOUND_PENDING:
             return f"already {message.status}"
         catalogue.token_read(session, token)
-        officer = find_officer(session, message.channel, message.sender)
+        if not found_by_stored_phone(message.channel, message.sender):
+            officer = find_officer(session, message.channel, message.sender)
         # Written with the outcome, in the turn's last statement (_settle).
         set_committed_value(message, "officer_id", officer.id if officer else None)
         first = _next_sequence(session, message)
