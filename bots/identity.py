@@ -35,6 +35,19 @@ def find_officer(session: Session, channel: str, sender: str) -> Officer | None:
     return None
 
 
+def found_by_stored_phone(channel: str, sender: str) -> bool:
+    """Whether find_officer(channel, sender) is the officer whose phone is `sender` itself: a
+    phone channel's sender stored in E.164 (as the webhooks store it). Then a join on
+    officers.phone = the message's sender finds the same officer, or the same nobody, without
+    a look-up of its own (jobs.inbound)."""
+    if channel not in PHONE_CHANNELS:
+        return False
+    try:
+        return to_e164(sender) == sender
+    except InvalidPhone:
+        return False
+
+
 def officers_among(
     cursor: Any, mark: str, senders: Iterable[tuple[str, str]]
 ) -> set[tuple[str, str]]:

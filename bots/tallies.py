@@ -12,7 +12,8 @@ import dataclasses
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Select, bindparam, insert, select
+from sqlalchemy import Insert, Select, bindparam, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
 
@@ -65,9 +66,24 @@ _CONFIRMED_AND_PENDING = {
     training: _of_tps(("confirmed", "pending"), training).order_by(Submission.id)
     for training in (False, True)
 }
-_RECEIPT_TAKEN = select(Submission.id).where(Submission.receipt_code == bindparam("code"))
 _TPS = select(Tps).where(Tps.code == bindparam("code"))  # session.get, less its building
-_INSERT_SUBMISSION = insert(Submission.__table__).returning(Submission.__table__.c.id)
+
+
+def _insert_unless_receipt_taken(dialect: type[postgresql.Insert] | type[sqlite.Insert]) -> Insert:
+    """INSERT … ON CONFLICT (receipt_code) DO NOTHING RETURNING id: no row back when the
+    new receipt code is taken. One statement where a look-up of the code preceded it."""
+    table = Submission.__table__
+    return (
+        dialect(table)
+        .on_conflict_do_nothing(index_elements=[table.c.receipt_code])
+        .returning(table.c.id)
+    )
+
+
+_INSERT_SUBMISSION = {
+    "postgresql": _insert_unless_receipt_taken(postgresql.Insert),
+    "sqlite": _insert_unless_receipt_taken(sqlite.Insert),
+}
 
 
 def confirmed_for(
@@ -78,13 +94,6 @@ def confirmed_for(
     query = _CONFIRMED[bool(training)]
     params = {"tps_code": tps_code, "contest_code": contest_code}
     return session.scalar(locked(session, query) if lock else query, params)
-
-
-def _unique_receipt(session: Session) -> str:
-    while True:
-        code = new_receipt_code()
-        if session.scalar(_RECEIPT_TAKEN, {"code": code}) is None:
-            return code
 
 
 def confirm_buttons(language: str, receipt: str) -> tuple[tuple[str, str], ...]:
@@ -103,9 +112,7 @@ class PhotoReading:
     annotated_key: str | None = None
 
 
-def _where_allowed(
-    session: Session, officer: Officer, tally: Tally
-) -> tuple[Tps, Ballot] | str:
+def _where_allowed(session: Session, officer: Officer, tally: Tally) -> tuple[Tps, Ballot] | str:
     """The TPS and the contest's ballot there when this officer may report this tally, else
     the reason why not. The contests and their lists come from relay.catalogue."""
     lang = officer.language
@@ -328,9 +335,10 @@ def _new_submission(
 ) -> Submission:
     """The new row, written with one Core INSERT and handed to the session as loaded: the
     ORM's flush of one new object (a unit of work, ~0.3 ms) cost more than the INSERT. Every
-    column is given, so the object needs no reading back."""
+    column is given, so the object needs no reading back. A receipt code already taken (one
+    in ~10^8 at a national count) is drawn again."""
     values = {
-        "receipt_code": _unique_receipt(session),
+        "receipt_code": "",
         "tps_code": tally.tps_code,
         "contest_code": tally.contest,
         "officer_id": officer.id,
@@ -347,7 +355,12 @@ def _new_submission(
         "training": is_training(inbound.channel),
         "created_at": utcnow(),
     }
-    new_id = session.connection().execute(_INSERT_SUBMISSION, values).scalar_one()
+    connection = session.connection()
+    insert = _INSERT_SUBMISSION[connection.dialect.name]
+    new_id = None
+    while new_id is None:
+        values["receipt_code"] = new_receipt_code()
+        new_id = connection.execute(insert, values).scalar()
     submission = Submission(id=new_id, **values)
     make_transient_to_detached(submission)  # as if just read: nothing left to write
     session.add(submission)

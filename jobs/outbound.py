@@ -24,7 +24,7 @@ from jobs.queues import enqueue_outbound, redis_connection
 from relay import whatsapp
 from relay.audit import record
 from relay.config import Settings, load_settings
-from relay.db import get_engine, session_scope
+from relay.db import autocommit, session_scope
 from relay.fields import fit
 from relay.models import Officer, OutboundMessage
 
@@ -33,8 +33,9 @@ log = logging.getLogger(__name__)
 MAX_RETRY_AFTER = 3600
 
 
-# The send's own reads and writes, as Core statements on one connection: the ORM's session,
-# identity map and unit of work cost more than the statements themselves.
+# The send's own reads and writes, as Core statements each committing on its own (no BEGIN
+# and COMMIT around them): the ORM's session, identity map and unit of work cost more than
+# the statements themselves.
 _OUTBOUND = OutboundMessage.__table__
 # A queued reply's attempt counted and the reply read, in one statement.
 _CLAIM = (
@@ -48,6 +49,12 @@ _CLAIM = (
         _OUTBOUND.c.extras,
         _OUTBOUND.c.officer_id,
     )
+)
+# A claim taken back: the send was told to wait, so no attempt was made.
+_UNCLAIM = (
+    update(_OUTBOUND)
+    .where(_OUTBOUND.c.id == bindparam("row_id"))
+    .values(attempts=_OUTBOUND.c.attempts - 1)
 )
 _STATUS = select(_OUTBOUND.c.status).where(_OUTBOUND.c.id == bindparam("row_id"))
 _SENT = (
@@ -65,19 +72,24 @@ _SENT = (
 
 def send_outbound(outbound_id: int) -> str | Retry:
     settings = load_settings()
-    with get_engine().connect() as connection, connection.begin() as transaction:
+    with autocommit() as connection:
         # Counted before the attempt, so a worker killed mid-send still uses up a try; in the
-        # statement that reads the reply, and rolled back when no attempt is made now.
+        # statement that reads the reply, and taken back when no attempt is made now.
         message = connection.execute(_CLAIM, {"row_id": outbound_id}).first()
         if message is None:
             status = connection.scalar(_STATUS, {"row_id": outbound_id})
             return "missing" if status is None else f"already {status}"
-        adapter = adapter_for(message.channel)
-        wait = _wait_before_sending(adapter, outbound_id, settings)
-        if wait:  # not an attempt: nothing counted
-            transaction.rollback()
-            return Retry(max=1000, interval=wait)
-        extras, missing = _whatsapp_extras(connection, outbound_id, message)
+        attempting = False
+        try:
+            adapter = adapter_for(message.channel)
+            wait = _wait_before_sending(adapter, outbound_id, settings)
+            if wait:  # not an attempt: nothing counted
+                return Retry(max=1000, interval=wait)
+            extras, missing = _whatsapp_extras(connection, outbound_id, message)
+            attempting = True
+        finally:  # told to wait, or failed before the provider (Redis down): not a try
+            if not attempting:
+                connection.execute(_UNCLAIM, {"row_id": outbound_id})
         outgoing = Outgoing(outbound_id, message.channel, message.to_address, message.text, extras)
     if missing:  # outside WhatsApp's window with no template: it could not arrive
         error = SendError(
@@ -94,7 +106,7 @@ def send_outbound(outbound_id: int) -> str | Retry:
     except SendError as error:
         _count_for_circuit(adapter.name, settings, error)
         return _record_failure(outbound_id, error, settings)
-    with get_engine().begin() as connection:  # one UPDATE: the row need not be read again
+    with autocommit() as connection:  # one UPDATE: the row need not be read again
         connection.execute(
             _SENT,
             {
@@ -127,7 +139,7 @@ def _whatsapp_extras(
     template (kept on the row, for the console); (extras, missing template variable)."""
     if message.channel != "whatsapp":
         return message.extras, None
-    with Session(bind=connection) as session:  # in the connection's transaction
+    with Session(bind=connection) as session:
         officer = session.get(Officer, message.officer_id) if message.officer_id else None
         planned = whatsapp.plan(
             session, message.to_address, message.extras, officer.language if officer else None

@@ -32,7 +32,10 @@ from relay.models import Candidate, CatalogueStamp, Contest, Dapil
 # national election (~2,700 dapils, ~550 regional areas) fits; beyond it they are read again.
 MAX_BALLOTS = 8192
 _TOKEN = select(CatalogueStamp.__table__.c.token).where(CatalogueStamp.__table__.c.id == 1)
+# The stamp as a column of another statement: a turn reads it with its message (token_read).
+TOKEN = _TOKEN.scalar_subquery()
 _SESSION_KEY = "relay.catalogue"
+_TOKEN_KEY = "relay.catalogue.token"
 
 
 @dataclass(frozen=True)
@@ -105,13 +108,23 @@ def current(session: Session) -> Catalogue:
     seen = session.info.get(_SESSION_KEY)
     if seen is not None and transaction is not None and seen[0] is transaction:
         return seen[1]
-    token = session.execute(_TOKEN).scalar()
+    read = session.info.get(_TOKEN_KEY)
+    if read is not None and transaction is not None and read[0] is transaction:
+        token = read[1]
+    else:
+        token = session.execute(_TOKEN).scalar()
     kept = _kept
     if token is None or kept is None or kept.token != token:
         kept = _read(session, token)
         _kept = kept if token is not None else None
     session.info[_SESSION_KEY] = (session.get_transaction(), kept)
     return kept
+
+
+def token_read(session: Session, token: str | None) -> None:
+    """The stamp as a statement of this session's transaction just read it (TOKEN): current()
+    takes it instead of reading it again."""
+    session.info[_TOKEN_KEY] = (session.get_transaction(), token)
 
 
 def _read(session: Session, token: str | None) -> Catalogue:

@@ -7,11 +7,14 @@ connection must never cross a fork.
 from __future__ import annotations
 
 import os
+import select
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from relay.config import load_settings
@@ -26,6 +29,11 @@ POSTGRES_CONNECT_ARGS = {"connect_timeout": 5, "options": "-c lock_timeout=10s"}
 # client), and PgBouncer refuses the `options` startup parameter. The lock timeout then comes
 # from the database itself (`ALTER DATABASE … SET lock_timeout`, set by relay.db_roles).
 PGBOUNCER_CONNECT_ARGS = {"connect_timeout": 5, "prepare_threshold": None}
+
+# A pooled PostgreSQL connection back in the pool for less than this is used without a ping,
+# unless the server has written to it since (see _check_on_checkout).
+PING_WHEN_IDLE_FOR = 5.0  # seconds
+_RETURNED_AT = "relay.returned_at"
 
 _engines: dict[tuple[str, int], Engine] = {}
 _factories: dict[Engine, sessionmaker[Session]] = {}
@@ -53,9 +61,39 @@ def get_engine(url: str | None = None) -> Engine:
         else:
             pooled = load_settings().database_pooler == "pgbouncer"
             connect_args = PGBOUNCER_CONNECT_ARGS if pooled else POSTGRES_CONNECT_ARGS
-            engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+            engine = create_engine(url, connect_args=connect_args)
+            _check_connections_on_checkout(engine)
         _engines[key] = engine
     return engine
+
+
+def _check_connections_on_checkout(engine: Engine) -> None:
+    """What pool_pre_ping is for (a connection the server dropped while it sat in the pool is
+    replaced, not handed to a job that then fails), without its round trip on every checkout
+    (~0.15 ms of client CPU, 2–3 per text message). A server that ends a connection (restart,
+    pg_terminate_backend, idle timeout) writes the reason to it, so the socket has input while
+    it should have none: then, or after PING_WHEN_IDLE_FOR idle (a peer gone silently), the
+    connection is pinged as pre_ping would, and a failed ping invalidates the pool."""
+    dialect = engine.dialect
+
+    def returned(_dbapi_connection: Any, record: Any, *_: Any) -> None:
+        record.info[_RETURNED_AT] = time.monotonic()
+
+    def check(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        at = record.info.get(_RETURNED_AT)
+        if at is not None and time.monotonic() - at < PING_WHEN_IDLE_FOR:
+            if not dbapi_connection.closed and not _has_input(dbapi_connection.fileno()):
+                return  # in use a moment ago and nothing said since
+        if not dialect._do_ping_w_event(dbapi_connection):
+            raise exc.InvalidatePoolError()
+
+    event.listen(engine, "connect", returned)  # fresh: pre_ping does not ping those either
+    event.listen(engine, "checkin", returned)
+    event.listen(engine, "checkout", check)
+
+
+def _has_input(fd: int) -> bool:
+    return bool(select.select([fd], [], [], 0)[0])
 
 
 def dispose_engines() -> None:
@@ -83,3 +121,12 @@ def session_scope(url: str | None = None) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+@contextmanager
+def autocommit(url: str | None = None) -> Iterator[Connection]:
+    """A pooled connection on which every statement commits on its own: for work that is one
+    statement at a time (the send job), without the BEGIN and COMMIT round trips of a
+    transaction (~0.1 ms of client CPU per transaction on PostgreSQL)."""
+    with get_engine(url).connect() as connection:
+        yield connection.execution_options(isolation_level="AUTOCOMMIT")

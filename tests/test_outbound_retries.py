@@ -140,3 +140,23 @@ def test_a_send_told_to_wait_counts_no_attempt(client, redis_conn, twilio) -> No
     with session_scope() as session:
         sent = session.get_one(OutboundMessage, twilio_reply)
         assert (sent.status, sent.attempts) == ("sent", 1)
+
+
+def test_a_send_that_fails_before_calling_the_provider_counts_no_attempt(
+    client, redis_conn, twilio, monkeypatch
+) -> None:
+    """Redis unreachable when the send asks about the provider's rate and circuit: the job
+    fails (RQ runs it again) without calling the provider, and the claim's attempt is taken
+    back (the claim commits on its own, jobs.outbound), so the retries are not used up."""
+    from redis.exceptions import RedisError
+
+    from jobs.outbound import send_outbound
+
+    reply = _queued_reply("twilio", OFFICER)
+    monkeypatch.setenv("REDIS_URL", "unix:///nonexistent/redis.sock")
+    with pytest.raises(RedisError):
+        send_outbound(reply)
+    with session_scope() as session:
+        row = session.get_one(OutboundMessage, reply)
+        assert (row.status, row.attempts) == ("queued", 0)
+    assert twilio.requests == []
