@@ -36,6 +36,7 @@ class _Statements:
     find: str
     mark: str  # a named placeholder: mark.format(name)
     convert: dict[str, Callable[[Any], Any]]
+    read_autocommit: bool  # the read after the commit outside a transaction (PostgreSQL)
 
 
 _statements: dict[str, _Statements] = {}
@@ -65,6 +66,7 @@ def _for(engine: Engine) -> _Statements:
             ),
             convert=convert,
             mark=mark,
+            read_autocommit=dialect.name == "postgresql",
         )
     return found
 
@@ -102,8 +104,16 @@ def store_then_read(
         raise
     found = None
     if read is not None:
+        # On PostgreSQL the read runs outside a transaction: psycopg would otherwise send a
+        # BEGIN before it and the pool a ROLLBACK when the connection goes back, two round
+        # trips of the webhook's five (ping's BEGIN and SELECT 1, INSERT, COMMIT, the read).
+        driver = connection.driver_connection if statements.read_autocommit else None
         try:
+            if driver is not None:
+                driver.autocommit = True
             found = read(cursor, statements.mark)
+            if driver is not None:
+                driver.autocommit = False
         except dbapi_error as exc:
             log.warning("stored, but the read after the store failed: %s", exc)
             connection.invalidate()
