@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from urllib.parse import unquote
 
+import werkzeug.urls  # noqa: F401  (registers the "werkzeug.url_quote" error handler)
 from flask import Flask, Response
 from werkzeug.exceptions import InternalServerError
 
