@@ -83,13 +83,18 @@ class RedisNotConfigured(RuntimeError):
     pass
 
 
+def _for_a_request() -> bool:
+    """Serving an HTTP request: through Flask, or webhooks.hot's fast path without it."""
+    return request_redis.serving() or has_request_context()
+
+
 def redis_connection(url: str | None = None) -> Redis:
     """This process's client; while serving an HTTP request, the bounded one of
     jobs.request_redis (0.25 s, no retries, skipped for a few seconds after a failure)."""
     url = url or load_settings().redis_url
     if not url:
         raise RedisNotConfigured("REDIS_URL is not set")
-    if has_request_context():
+    if _for_a_request():
         return request_redis.connection(url)
     key = (url, os.getpid())
     if key not in _connections:
@@ -127,7 +132,7 @@ def enqueue_once(
     except DuplicateJobError:
         return True
     except (RedisError, RedisNotConfigured, OSError) as exc:
-        if has_request_context():  # the next requests skip Redis for a few seconds
+        if _for_a_request():  # the next requests skip Redis for a few seconds
             request_redis.failed(redis_url or load_settings().redis_url, exc)
         log.warning("could not enqueue %s-%s, the sweeper will: %s", job_prefix, object_id, exc)
         return False

@@ -18,6 +18,7 @@ import logging
 import os
 import threading
 import time
+from contextvars import ContextVar
 
 from redis import Redis
 from redis.backoff import NoBackoff
@@ -34,6 +35,13 @@ UNHEALTHY_FOR = 5.0
 _clients: dict[tuple[str, int], Redis] = {}
 _unhealthy_until: dict[str, float] = {}
 _lock = threading.Lock()
+# Set while webhooks.hot serves a request without Flask's request context: jobs.queues then
+# talks to Redis as it does for any request (this module's bounded client and its memo).
+SERVING: ContextVar[bool] = ContextVar("serving_a_request", default=False)
+
+
+def serving() -> bool:
+    return SERVING.get()
 
 
 class RedisUnhealthy(RedisConnectionError):

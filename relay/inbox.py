@@ -10,6 +10,8 @@ pays for a second look-up.
 from __future__ import annotations
 
 import logging
+import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -36,6 +38,7 @@ class _Statements:
     find: str
     mark: str  # a named placeholder: mark.format(name)
     convert: dict[str, Callable[[Any], Any]]
+    read_autocommit: bool  # the read after the commit outside a transaction (PostgreSQL)
 
 
 _statements: dict[str, _Statements] = {}
@@ -65,6 +68,7 @@ def _for(engine: Engine) -> _Statements:
             ),
             convert=convert,
             mark=mark,
+            read_autocommit=dialect.name == "postgresql",
         )
     return found
 
@@ -76,6 +80,108 @@ def store_all(engine: Engine, messages: list[Incoming]) -> list[tuple[int, bool]
 
 
 def store_then_read(
+    engine: Engine, messages: list[Incoming], read: Callable[[Any, str], T] | None
+) -> tuple[list[tuple[int, bool]], T | None]:
+    """store_all, then `read(cursor, placeholder)` once the rows are committed (the
+    placeholder: how a named parameter is written, ":{}" or "%({})s"). The read's result is
+    None when it failed: the rows are committed whatever it does, and the failure is logged.
+
+    On PostgreSQL one message (every webhook's case) goes through the process's kept
+    connection (`_Kept`), two round trips; otherwise, and whenever another thread holds the
+    kept one, through a pooled connection (`_store_pooled`)."""
+    if len(messages) == 1 and engine.dialect.name == "postgresql":
+        kept = _Kept.take(engine)
+        if kept is not None:
+            try:
+                return kept.store_then_read(messages, read)
+            finally:
+                _Kept.give_back()
+    return _store_pooled(engine, messages, read)
+
+
+class _Kept:
+    """One connection per process (and engine) kept out of the pool, in autocommit, for the
+    webhook's store: the INSERT is its own transaction and the read needs none, so a webhook
+    costs PostgreSQL two round trips (INSERT, the read) where a pooled checkout cost five
+    (the pre-ping's BEGIN and SELECT 1, INSERT, COMMIT, the read). The pre-ping's job, a
+    connection the server dropped, is done here by trying the message once more through the
+    pool (its pre-ping opens a new one) when the error was a disconnect; the INSERT is
+    idempotent (ON CONFLICT DO NOTHING), so a second try never stores twice."""
+
+    _lock = threading.Lock()
+    _current: _Kept | None = None
+
+    def __init__(self, engine: Engine, connection: Any) -> None:
+        self.engine = engine
+        self.pid = os.getpid()
+        self.connection = connection
+
+    @classmethod
+    def take(cls, engine: Engine) -> _Kept | None:
+        """The kept connection for `engine`, held until give_back; None when another thread
+        holds it (that request goes through the pool) or no connection could be made."""
+        if not cls._lock.acquire(blocking=False):
+            return None
+        kept = cls._current
+        if kept is not None and (kept.engine is not engine or kept.pid != os.getpid()):
+            if kept.pid == os.getpid():  # another database now (tests): not this one's
+                kept.drop()
+            kept = cls._current = None
+        if kept is None:
+            try:
+                connection = engine.raw_connection()
+                connection.commit()  # the pre-ping's transaction
+                connection.driver_connection.autocommit = True
+            except Exception:
+                cls._lock.release()
+                return None  # the pooled path tries, and says why it failed
+            kept = cls._current = _Kept(engine, connection)
+        return kept
+
+    @classmethod
+    def give_back(cls) -> None:
+        cls._lock.release()
+
+    def drop(self) -> None:
+        if _Kept._current is self:
+            _Kept._current = None
+        try:
+            self.connection.invalidate()
+        except Exception:  # already gone with its server
+            log.debug("closing the kept connection failed", exc_info=True)
+
+    def store_then_read(
+        self, messages: list[Incoming], read: Callable[[Any, str], T] | None
+    ) -> tuple[list[tuple[int, bool]], T | None]:
+        engine = self.engine
+        dbapi_error = engine.dialect.loaded_dbapi.Error
+        statements = _for(engine)
+        try:
+            cursor = self.connection.cursor()
+            results = [_store(cursor, statements, message) for message in messages]
+        except dbapi_error as exc:
+            disconnected = engine.dialect.is_disconnect(exc, self.connection, None)
+            self.drop()
+            if disconnected:  # the server dropped it (a restart, an idle timeout): once more
+                return _store_pooled(engine, messages, read)
+            raise StorageError(str(exc)) from exc
+        except BaseException:
+            self.drop()
+            raise
+        found = None
+        if read is not None:
+            try:
+                found = read(cursor, statements.mark)
+            except dbapi_error as exc:
+                log.warning("stored, but the read after the store failed: %s", exc)
+                self.drop()
+            except BaseException:
+                self.drop()
+                raise
+        return results, found
+
+
+def _store_pooled(
     engine: Engine, messages: list[Incoming], read: Callable[[Any, str], T] | None
 ) -> tuple[list[tuple[int, bool]], T | None]:
     """store_all, then `read(cursor, placeholder)` on the same pooled connection once the
@@ -102,8 +208,16 @@ def store_then_read(
         raise
     found = None
     if read is not None:
+        # On PostgreSQL the read runs outside a transaction: psycopg would otherwise send a
+        # BEGIN before it and the pool a ROLLBACK when the connection goes back, two round
+        # trips of the webhook's five (ping's BEGIN and SELECT 1, INSERT, COMMIT, the read).
+        driver = connection.driver_connection if statements.read_autocommit else None
         try:
+            if driver is not None:
+                driver.autocommit = True
             found = read(cursor, statements.mark)
+            if driver is not None:
+                driver.autocommit = False
         except dbapi_error as exc:
             log.warning("stored, but the read after the store failed: %s", exc)
             connection.invalidate()

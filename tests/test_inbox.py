@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 
 from channels.base import Incoming
 from relay.db import get_engine, session_scope
-from relay.inbox import store_all
+from relay.inbox import store_all, store_then_read
 from relay.models import InboundMessage
 
 
@@ -91,3 +91,32 @@ def test_a_connection_the_server_dropped_does_not_fail_the_next_message(db: str)
         )
     [(_, created)] = store_all(engine, [incoming("2")])
     assert created
+
+
+def test_the_read_after_the_store_leaves_the_pooled_connection_as_it_found_it(db: str) -> None:
+    """On PostgreSQL the read after the commit runs in autocommit; the connection must go
+    back to the pool in transactions again, or the next ORM session would commit each
+    statement on its own."""
+    engine = get_engine(db)
+
+    def read(cursor, _mark: str) -> int:
+        cursor.execute("SELECT 1")
+        return cursor.fetchone()[0]
+
+    results, found = store_then_read(engine, [incoming("71")], read)
+    assert found == 1 and results[0][1]
+    raw = engine.raw_connection()
+    try:
+        driver = raw.driver_connection
+        if make_url(db).get_backend_name() == "postgresql":
+            assert driver.autocommit is False
+            assert driver.info.transaction_status.name in ("IDLE", "INTRANS")  # ping's own
+        else:
+            assert driver.isolation_level is not None  # pysqlite's default: transactions
+    finally:
+        raw.close()
+    with session_scope(db) as session:  # an ORM session's rollback still undoes its writes
+        session.execute(text("DELETE FROM inbound_messages"))
+        session.rollback()
+    with session_scope(db) as session:
+        assert session.scalar(select(func.count()).select_from(InboundMessage)) == 1

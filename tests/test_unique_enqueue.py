@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from redis import Redis
 from rq import Queue
 from rq.exceptions import DuplicateJobError
 from rq.job import Job
@@ -68,3 +69,18 @@ def test_a_redis_that_lost_its_scripts_gets_them_again(redis_conn) -> None:
     redis_conn.script_flush()
     enqueue_unique(redis_conn, INBOUND, func, 9, "inbound-9", CRASH_RETRY, 0, FAILURE_TTL)
     assert Queue(INBOUND, connection=redis_conn).job_ids == ["inbound-8", "inbound-9"]
+
+
+def test_a_pooled_connection_redis_dropped_does_not_fail_the_next_enqueue(redis_url) -> None:
+    """The EVALSHA is written by hand on a pooled socket: one Redis closed (a restart, its
+    timeout, CLIENT KILL) is found at checkout by the pool, which connects again — even
+    for the requests' client, which retries nothing."""
+    from jobs.request_redis import connection
+
+    client = connection(redis_url)
+    func = "jobs.inbound.process_inbound"
+    enqueue_unique(client, INBOUND, func, 10, "inbound-10", CRASH_RETRY, 0, FAILURE_TTL)
+    killer = Redis.from_url(redis_url)
+    assert killer.client_kill_filter(_type="normal", skipme=True) >= 1
+    enqueue_unique(client, INBOUND, func, 11, "inbound-11", CRASH_RETRY, 0, FAILURE_TTL)
+    assert Queue(INBOUND, connection=killer).job_ids == ["inbound-10", "inbound-11"]

@@ -21,6 +21,7 @@ def create_app() -> Flask:
         cli_ocr,
         delivery_status,
         health,
+        hot,
         media_links,
         metrics_endpoint,
         receive,
@@ -37,6 +38,7 @@ def create_app() -> Flask:
     # Behind one reverse proxy (nginx, a tunnel): its X-Forwarded-Proto/Host/Port give the URL
     # providers signed. X-Forwarded-For is left alone here: the client's address is believed
     # only from the proxies in TRUSTED_PROXIES (web.auth.client_ip).
+    hot.install(app)  # the providers' deliveries served without Flask's request machinery
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=0, x_proto=1, x_host=1, x_port=1)  # type: ignore[method-assign]
     app.register_blueprint(receive.blueprint)
     app.register_blueprint(delivery_status.blueprint)
