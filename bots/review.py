@@ -150,10 +150,21 @@ def _numbers(submission: Submission) -> tuple[dict[int, int], int, int]:
     return submission.votes_by_ballot(), submission.sah, submission.ts
 
 
-def _resolve(item: ReviewItem | None, actor: str, resolution: str) -> None:
-    if item is not None and item.status == "open":
-        item.status, item.resolution = "resolved", resolution
-        item.resolved_by, item.resolved_at = actor, _now()
+def _open_locked(session: Session, item: ReviewItem, refusal: str) -> ReviewItem:
+    """The item locked and read again, if still open: of two operators deciding it at once,
+    the second waits and is refused, never writes over the first's decision."""
+    current = lock_row(session, ReviewItem, item.id)
+    if current is None or current.status != "open":
+        raise ReviewError(refusal)
+    return current
+
+
+def _resolve(session: Session, item: ReviewItem | None, actor: str, resolution: str) -> None:
+    """Resolve the item unless someone resolved it first (locked and read again)."""
+    current = lock_row(session, ReviewItem, item.id) if item is not None else None
+    if current is not None and current.status == "open":
+        current.status, current.resolution = "resolved", resolution
+        current.resolved_by, current.resolved_at = actor, _now()
 
 
 def _notify(
@@ -253,7 +264,7 @@ def change_tally(
             "review_item": item.id if item else None,
         },
     )
-    _resolve(item, actor, "changed")
+    _resolve(session, item, actor, "changed")
     return _notify(
         session,
         submission.officer_id,
@@ -268,8 +279,9 @@ def change_tally(
 
 def accept(session: Session, operator_name: str, item: ReviewItem, note: str) -> list[int]:
     """Make a conflicting tally the confirmed one, in place of the tally confirmed before."""
-    if item.submission_id is None or item.status != "open":
+    if item.submission_id is None:
         raise ReviewError("this item has no open tally to accept")
+    item = _open_locked(session, item, "this item is already resolved")
     # Both tallies are locked and read again before anything is decided (see change_tally).
     candidate = lock_row(session, Submission, item.submission_id)
     if candidate is None or candidate.reason != "locked_conflict":
@@ -315,7 +327,7 @@ def accept(session: Session, operator_name: str, item: ReviewItem, note: str) ->
             "review_item": item.id,
         },
     )
-    _resolve(item, actor, "accepted")
+    _resolve(session, item, actor, "accepted")
     params = {
         "contest": candidate.contest_code,
         "tps": candidate.tps_code,
@@ -331,11 +343,14 @@ def accept(session: Session, operator_name: str, item: ReviewItem, note: str) ->
 
 def dismiss(session: Session, operator_name: str, item: ReviewItem, note: str) -> list[int]:
     """Keep what is confirmed; a conflicting tally is marked as dismissed."""
-    if item.status != "open":
-        raise ReviewError("this item is already resolved")
+    item = _open_locked(session, item, "this item is already resolved")
     actor = f"operator:{operator_name}"
     outbound: list[int] = []
     candidate = session.get(Submission, item.submission_id) if item.submission_id else None
+    if candidate is not None and candidate.reason == "locked_conflict":
+        # Locked after the item, as accept does (an operator's change locks a pending or
+        # confirmed tally before its item, but never waits for a conflicting one).
+        candidate = lock_row(session, Submission, candidate.id)
     if candidate is not None and candidate.reason == "locked_conflict":
         candidate.reason = "conflict_dismissed"
         kept = confirmed_for(
@@ -359,7 +374,7 @@ def dismiss(session: Session, operator_name: str, item: ReviewItem, note: str) -
         item.id,
         {"kind": item.kind, "submission": item.submission_id, "note": note.strip()},
     )
-    _resolve(item, actor, "dismissed")
+    _resolve(session, item, actor, "dismissed")
     return outbound
 
 

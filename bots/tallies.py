@@ -181,13 +181,14 @@ def marked(reply: Reply | str, inbound: InboundMessage, language: str) -> Reply 
 
 
 def _confirmed_and_pending(
-    session: Session, tps: Tps, contest: str, training: bool
+    session: Session, tps: Tps, contest: str, training: bool, lock: bool = False
 ) -> tuple[Submission | None, list[Submission]]:
     """confirmed_for and the pending tallies (oldest first) of a TPS and contest, read in
-    one statement."""
+    one statement. `lock`: locked until the transaction ends, and read again (relay.locks)."""
     params = {"tps_code": tps.code, "contest_code": contest}
+    query = _CONFIRMED_AND_PENDING[bool(training)]
     confirmed, pending = None, []
-    for submission in session.scalars(_CONFIRMED_AND_PENDING[bool(training)], params):
+    for submission in session.scalars(locked(session, query) if lock else query, params):
         if submission.status == "confirmed":
             confirmed = confirmed or submission
         else:
@@ -211,6 +212,10 @@ def _submit(
     contest = ballot.contest
     numbers = list(ballot.numbers)
     confirmed, pending = _confirmed_and_pending(session, tps, contest, training)
+    if pending:
+        # This tally would supersede them: locked and read again first, so a `YA` confirming
+        # one at this moment is seen (then this is a conflict), never overwritten.
+        confirmed, pending = _confirmed_and_pending(session, tps, contest, training, lock=True)
     failures = check_tally(tally, ballot, tps.registered_voters)
     base: Submission | None = None
     if incomplete(failures) and photo is None:  # a part: it completes what is there
@@ -521,7 +526,9 @@ def _cancel(
 ) -> str:
     lang = officer.language
     submission = _pick_pending(session, officer, receipt, is_training(inbound.channel))
-    if submission is None:
+    if submission is not None:  # locked and read again: a `YA` may confirm it at this moment
+        submission = lock_row(session, Submission, submission.id)
+    if submission is None or submission.status != "pending":
         key = "receipt_not_pending" if receipt else "nothing_pending"
         return text(key, lang, receipt=receipt)
     submission.status, submission.decided_at, submission.reason = "rejected", _now(), "cancelled"

@@ -5,15 +5,15 @@ with the operator's name. Deactivated operators are out at once, and stay out.""
 from __future__ import annotations
 
 import threading
-import time
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from bots import approvals
 from bots.review import ReviewError
 from relay import operators
 from relay.db import get_engine, session_scope
 from relay.models import AuditEntry, OperatorSession, ReviewItem, Submission, TallyChange, Ticket
+from tests.race_support import race_against
 from tests.support import drain
 from tests.test_console_review import (
     FIRST,
@@ -285,24 +285,6 @@ def test_roles_are_given_on_the_command_line_and_listed_for_admins(client, app_c
     assert "budi" in page and "admin" in page and "ani" in page
 
 
-def wait_until_blocked_on_a_lock() -> None:
-    """PostgreSQL: until another connection waits for a row lock. SQLite cannot tell: there
-    the second writer waits in BEGIN IMMEDIATE, or starts after the first committed."""
-    engine = get_engine()
-    if engine.dialect.name != "postgresql":
-        return
-    query = text(
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-        "AND wait_event_type = 'Lock'"
-    )
-    with engine.connect() as watcher:
-        for _ in range(1000):  # a guard against a hang, not a measurement
-            if watcher.execute(query).scalar_one() >= 1:
-                return
-            time.sleep(0.005)
-    raise AssertionError("the second approval never waited for the first")
-
-
 def test_two_supervisors_approving_at_once_apply_the_change_once(client, redis_conn) -> None:
     submission = confirmed_tally(client, redis_conn)
     ani = operator_client(client.application, "ani")
@@ -310,10 +292,8 @@ def test_two_supervisors_approving_at_once_apply_the_change_once(client, redis_c
     post_form(ani, f"{url}/change", {**NEW_NUMBERS, "note": "foto C.Hasil"}, url)
     [change] = changes()
     second: list[object] = []
-    started = threading.Event()
 
     def citra_approves() -> None:
-        started.set()
         try:
             with session_scope() as session:
                 second.append(approvals.approve(session, "citra", "supervisor", change.id))
@@ -323,14 +303,14 @@ def test_two_supervisors_approving_at_once_apply_the_change_once(client, redis_c
     with session_scope() as session:
         approvals.approve(session, "budi", "supervisor", change.id)  # not committed yet
         racer = threading.Thread(target=citra_approves)
-        racer.start()
-        started.wait()
-        wait_until_blocked_on_a_lock()
+        race_against(session, racer)  # citra now waits for budi's locks
     racer.join()
     [refused] = second
-    # PostgreSQL: the claim finds it decided; SQLite: it waited to read until the first's commit.
+    # PostgreSQL: citra read it pending, and her claim finds it decided; SQLite: she waited to
+    # read until budi's commit.
     assert isinstance(refused, ReviewError)
-    assert "already decided" in str(refused) or "no pending change" in str(refused)
+    postgres = get_engine().dialect.name == "postgresql"
+    assert ("already decided" if postgres else "no pending change") in str(refused)
     assert [e.actor for e in audit("change_approved")] == ["operator:budi"]
     assert len(audit("tally_changed")) == 1
     area = national()
