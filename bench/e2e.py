@@ -28,6 +28,7 @@ import hashlib
 import os
 import pickle
 import shutil
+import subprocess
 import tempfile
 import threading
 import time
@@ -53,18 +54,42 @@ from rq.registry import ScheduledJobRegistry
 from sqlalchemy import func, select
 from workers import tree_cpu_seconds
 
-from jobs.queues import INBOUND, OUTBOUND_QUEUES
+from jobs.queues import INBOUND, OUTBOUND_QUEUES, PHOTO
 from ocr.render import TpsInfo
-from tests.live import Gunicorn, RqWorker
+from tests.live import ROOT, Gunicorn, RqWorker, procfile_command
+
+TEXT_FIRST = " inbound photo inbound-unknown"  # the Procfile `worker`'s queues, in order
+PHOTO_FIRST = " photo inbound inbound-unknown"
+
+
+class PhotoFirstWorker(RqWorker):
+    """The Procfile's `worker` taking the photo queue before the text one: as production's
+    photo workers (deploy/systemd/relay-photo-worker@.service), which take photos only, but
+    also turning text messages when no photo waits, since this box has 2 workers in all."""
+
+    def start(self) -> PhotoFirstWorker:
+        command = procfile_command("worker")
+        assert command.endswith(TEXT_FIRST), command
+        command = command.removesuffix(TEXT_FIRST) + PHOTO_FIRST
+        self.proc = subprocess.Popen(
+            ["bash", "-c", f"exec {command}"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        return self
 
 
 def backlog_sampler(redis_url: str, stop: threading.Event, rows: list[tuple]) -> None:
-    """Every second: queued inbound/outbound jobs, scheduled retries, replies sent so far."""
+    """Every second: queued inbound/photo/outbound jobs, scheduled retries, replies sent."""
     from relay.db import session_scope
     from relay.models import InboundMessage, OutboundMessage
 
     redis = Redis.from_url(redis_url)
     inbound = Queue(INBOUND, connection=redis)
+    photo = Queue(PHOTO, connection=redis)
     outbound = [Queue(name, connection=redis) for name in OUTBOUND_QUEUES]
     start = time.monotonic()
     while not stop.wait(1.0):
@@ -77,7 +102,9 @@ def backlog_sampler(redis_url: str, stop: threading.Event, rows: list[tuple]) ->
             )
         scheduled = sum(ScheduledJobRegistry(queue=q).count for q in outbound)
         waiting = sum(q.count for q in outbound)
-        rows.append((time.monotonic() - start, stored, inbound.count, waiting, scheduled, sent))
+        rows.append(
+            (time.monotonic() - start, stored, inbound.count, photo.count, waiting, scheduled, sent)
+        )
 
 
 def cpu_by_process(web: Gunicorn, workers: list[RqWorker], redis_pid: int) -> dict[str, float]:
@@ -227,6 +254,13 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=15.0, help="seconds of load")
     parser.add_argument("--rq-workers", type=int, default=2, help="the Procfile's worker, N times")
     parser.add_argument(
+        "--photo-first",
+        type=int,
+        default=1,
+        help="of the workers, how many take the photo queue before the text one (the others "
+        "take text first, as the Procfile's `worker`)",
+    )
+    parser.add_argument(
         "--photo-every", type=int, default=6, help="one request in N is a photo (0: none)"
     )
     parser.add_argument("--seed", type=int, default=5, help="for the photos")
@@ -249,7 +283,9 @@ def main() -> None:
             for i, officer in enumerate(system.officers)
         ]
         log = (system.work / "processes.log").open("wb")
-        workers = [RqWorker(system.env, log=log) for _ in range(args.rq_workers)]
+        photo_first = min(args.photo_first, args.rq_workers)
+        workers = [PhotoFirstWorker(system.env, log=log) for _ in range(photo_first)]
+        workers += [RqWorker(system.env, log=log) for _ in range(args.rq_workers - photo_first)]
         workers.append(RqWorker(system.env, log=log, process="sender"))  # the replies
         rows: list[tuple] = []
         stop = threading.Event()
@@ -263,7 +299,9 @@ def main() -> None:
             sampler.start()
             print(
                 f"{count - len(photos)} SMS tallies and {len(photos)} WhatsApp photos at "
-                f"{args.rate:.0f}/s for {args.duration:.0f} s; {args.rq_workers} workers; "
+                f"{args.rate:.0f}/s for {args.duration:.0f} s; {args.rq_workers} workers "
+                f"({photo_first} photo first, {args.rq_workers - photo_first} text first) and "
+                "a sender; "
                 f"database {system.database_url.split(':')[0]}"
             )
             cpu_before = cpu_by_process(web, workers, system.redis.proc.pid)  # type: ignore[union-attr]
@@ -294,9 +332,13 @@ def main() -> None:
             + " ".join(f"{x:.1f}" for x in os.getloadavg())
             + " at the end"
         )
-        print("\n   t (s)  stored  inbound queue  outbound queue  retries  replies sent")
-        for t, stored, inbound, outbound, scheduled, sent in rows:
-            print(f"{t:8.0f} {stored:7} {inbound:14} {outbound:15} {scheduled:8} {sent:13}")
+        print(
+            "\n   t (s)  stored  inbound queue  photo queue  outbound queue  retries  replies sent"
+        )
+        for t, stored, inbound, photo, outbound, scheduled, sent in rows:
+            print(
+                f"{t:8.0f} {stored:7} {inbound:14} {photo:12} {outbound:15} {scheduled:8} {sent:13}"
+            )
 
         replies: dict[str, list[float]] = {}
         for request in system.twilio.requests:
