@@ -24,10 +24,16 @@ was read is compared with what was written.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import os
+import pickle
 import shutil
+import subprocess
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from benchkit.forms import demo_templates, photo_of_filled_form, uci_source
@@ -46,19 +52,44 @@ from redis import Redis
 from rq import Queue
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import func, select
+from workers import tree_cpu_seconds
 
-from jobs.queues import INBOUND, OUTBOUND_QUEUES
+from jobs.queues import INBOUND, OUTBOUND_QUEUES, PHOTO
 from ocr.render import TpsInfo
-from tests.live import Gunicorn, RqWorker
+from tests.live import ROOT, Gunicorn, RqWorker, procfile_command
+
+TEXT_FIRST = " inbound photo inbound-unknown"  # the Procfile `worker`'s queues, in order
+PHOTO_FIRST = " photo inbound inbound-unknown"
+
+
+class PhotoFirstWorker(RqWorker):
+    """The Procfile's `worker` taking the photo queue before the text one: as production's
+    photo workers (deploy/systemd/relay-photo-worker@.service), which take photos only, but
+    also turning text messages when no photo waits, since this box has 2 workers in all."""
+
+    def start(self) -> PhotoFirstWorker:
+        command = procfile_command("worker")
+        assert command.endswith(TEXT_FIRST), command
+        command = command.removesuffix(TEXT_FIRST) + PHOTO_FIRST
+        self.proc = subprocess.Popen(
+            ["bash", "-c", f"exec {command}"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        return self
 
 
 def backlog_sampler(redis_url: str, stop: threading.Event, rows: list[tuple]) -> None:
-    """Every second: queued inbound/outbound jobs, scheduled retries, replies sent so far."""
+    """Every second: queued inbound/photo/outbound jobs, scheduled retries, replies sent."""
     from relay.db import session_scope
     from relay.models import InboundMessage, OutboundMessage
 
     redis = Redis.from_url(redis_url)
     inbound = Queue(INBOUND, connection=redis)
+    photo = Queue(PHOTO, connection=redis)
     outbound = [Queue(name, connection=redis) for name in OUTBOUND_QUEUES]
     start = time.monotonic()
     while not stop.wait(1.0):
@@ -71,7 +102,41 @@ def backlog_sampler(redis_url: str, stop: threading.Event, rows: list[tuple]) ->
             )
         scheduled = sum(ScheduledJobRegistry(queue=q).count for q in outbound)
         waiting = sum(q.count for q in outbound)
-        rows.append((time.monotonic() - start, stored, inbound.count, waiting, scheduled, sent))
+        rows.append(
+            (time.monotonic() - start, stored, inbound.count, photo.count, waiting, scheduled, sent)
+        )
+
+
+def cpu_by_process(web: Gunicorn, workers: list[RqWorker], redis_pid: int) -> dict[str, float]:
+    """CPU seconds so far (user + system, from /proc) of each process tree of the run: the
+    web (gunicorn master and workers), each worker (its reader included), the sender, Redis,
+    and this process (the fake Twilio's threads, the backlog sampler, the drain's polling).
+    The load generator, a child of this process, is counted apart (cpu_of_children)."""
+    split = {"web": tree_cpu_seconds(web.proc.pid)}  # type: ignore[union-attr]
+    for n, worker in enumerate(workers[:-1], 1):
+        split[f"worker {n}"] = tree_cpu_seconds(worker.pid)
+    split["sender"] = tree_cpu_seconds(workers[-1].pid)
+    split["redis"] = tree_cpu_seconds(redis_pid)
+    mine = os.times()
+    split["bench (fake Twilio, sampler)"] = mine.user + mine.system
+    return split
+
+
+def cpu_of_children() -> float:
+    """CPU seconds of this process's reaped children (the load generator, once joined)."""
+    mine = os.times()
+    return mine.children_user + mine.children_system
+
+
+def print_cpu_split(before: dict[str, float], after: dict[str, float], seconds: float) -> None:
+    total = sum(after[k] - before[k] for k in after)
+    print(f"\nCPU by process tree over {seconds:.1f} s (load + drain), {total:.1f} CPU s:")
+    for name in after:
+        used = after[name] - before[name]
+        print(
+            f"  {name:30} {used:6.1f} s  {used / max(seconds, 1e-9):5.2f} cores  "
+            f"{100 * used / max(total, 1e-9):4.0f}%"
+        )
 
 
 def wait_for_workers(redis_url: str, count: int, timeout: float = 60) -> None:
@@ -106,12 +171,29 @@ def photos_for(system: System, every: int, seed: int) -> dict[int, Photo]:
         )
         tps = {code: TpsInfo(code, name, registered) for code, name, registered in rows}
     template = demo_templates()["PPWP"]
+    made = _made_photos(template, [tps[code] for code in codes], seed)
+    return {
+        i: Photo(system.twilio.add_media(jpeg, "image/jpeg"), code, values)
+        for i, code, (jpeg, values) in zip(indexes, codes, made, strict=True)
+    }
+
+
+def _made_photos(template, tps: list[TpsInfo], seed: int) -> list[tuple[bytes, dict[str, int]]]:  # type: ignore[no-untyped-def]
+    """The photos (JPEG, numbers written) of these TPS' forms, made once (~0.7 s of CPU each)
+    and kept in the temporary directory for the next run with the same forms and seed."""
+    key = hashlib.sha256(
+        pickle.dumps((template.version, [tuple(t.__dict__.values()) for t in tps], seed))
+    ).hexdigest()[:16]
+    kept = Path(tempfile.gettempdir()) / "relay-bench-photos" / f"{key}.pickle"
+    if kept.exists():
+        return pickle.loads(kept.read_bytes())  # type: ignore[no-any-return]  # our own file
     rng, source = np.random.default_rng(seed), uci_source(seed)
-    photos = {}
-    for i, code in zip(indexes, codes, strict=True):
-        jpeg, values = photo_of_filled_form(template, tps[code], rng, source)
-        photos[i] = Photo(system.twilio.add_media(jpeg, "image/jpeg"), code, values)
-    return photos
+    made = [photo_of_filled_form(template, info, rng, source) for info in tps]
+    kept.parent.mkdir(exist_ok=True)
+    partial = kept.with_suffix(f".{os.getpid()}.tmp")
+    partial.write_bytes(pickle.dumps(made))
+    partial.replace(kept)
+    return made
 
 
 def print_photo_figures(
@@ -172,6 +254,13 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=15.0, help="seconds of load")
     parser.add_argument("--rq-workers", type=int, default=2, help="the Procfile's worker, N times")
     parser.add_argument(
+        "--photo-first",
+        type=int,
+        default=1,
+        help="of the workers, how many take the photo queue before the text one (the others "
+        "take text first, as the Procfile's `worker`)",
+    )
+    parser.add_argument(
         "--photo-every", type=int, default=6, help="one request in N is a photo (0: none)"
     )
     parser.add_argument("--seed", type=int, default=5, help="for the photos")
@@ -194,7 +283,9 @@ def main() -> None:
             for i, officer in enumerate(system.officers)
         ]
         log = (system.work / "processes.log").open("wb")
-        workers = [RqWorker(system.env, log=log) for _ in range(args.rq_workers)]
+        photo_first = min(args.photo_first, args.rq_workers)
+        workers = [PhotoFirstWorker(system.env, log=log) for _ in range(photo_first)]
+        workers += [RqWorker(system.env, log=log) for _ in range(args.rq_workers - photo_first)]
         workers.append(RqWorker(system.env, log=log, process="sender"))  # the replies
         rows: list[tuple] = []
         stop = threading.Event()
@@ -208,14 +299,23 @@ def main() -> None:
             sampler.start()
             print(
                 f"{count - len(photos)} SMS tallies and {len(photos)} WhatsApp photos at "
-                f"{args.rate:.0f}/s for {args.duration:.0f} s; {args.rq_workers} workers; "
+                f"{args.rate:.0f}/s for {args.duration:.0f} s; {args.rq_workers} workers "
+                f"({photo_first} photo first, {args.rq_workers - photo_first} text first) and "
+                "a sender; "
                 f"database {system.database_url.split(':')[0]}"
             )
+            cpu_before = cpu_by_process(web, workers, system.redis.proc.pid)  # type: ignore[union-attr]
+            children_before, load_started = cpu_of_children(), time.monotonic()
+            load_average = os.getloadavg()
             results = open_loop(host, web.port, raws, args.rate)
+            load_cpu = cpu_of_children() - children_before
             acked = {message_sid(r.index): r for r in results if r.status == 200}
             photo_acked = {r.index for r in results if r.status == 200 and r.index in photos}
             # A photo is answered twice: "received, reading…", then the reading.
             waited = wait_drained(len(acked) + len(photo_acked), timeout=600)
+            cpu_after = cpu_by_process(web, workers, system.redis.proc.pid)  # type: ignore[union-attr]
+            cpu_before["load generator"], cpu_after["load generator"] = 0.0, load_cpu
+            elapsed = time.monotonic() - load_started
             stop.set()
             sampler.join()
         for worker in workers:
@@ -224,9 +324,21 @@ def main() -> None:
         if args.log:
             shutil.copyfile(system.work / "processes.log", args.log)
 
-        print("\n   t (s)  stored  inbound queue  outbound queue  retries  replies sent")
-        for t, stored, inbound, outbound, scheduled, sent in rows:
-            print(f"{t:8.0f} {stored:7} {inbound:14} {outbound:15} {scheduled:8} {sent:13}")
+        print_cpu_split(cpu_before, cpu_after, elapsed)
+        print(
+            "load average "
+            + " ".join(f"{x:.1f}" for x in load_average)
+            + " before the load, "
+            + " ".join(f"{x:.1f}" for x in os.getloadavg())
+            + " at the end"
+        )
+        print(
+            "\n   t (s)  stored  inbound queue  photo queue  outbound queue  retries  replies sent"
+        )
+        for t, stored, inbound, photo, outbound, scheduled, sent in rows:
+            print(
+                f"{t:8.0f} {stored:7} {inbound:14} {photo:12} {outbound:15} {scheduled:8} {sent:13}"
+            )
 
         replies: dict[str, list[float]] = {}
         for request in system.twilio.requests:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -34,44 +35,96 @@ READ_SEQUENCE = 50  # reply sequence numbers for photo readings: 50 + attachment
 
 
 def read_photos(inbound_id: int) -> str:
-    """Idempotent: a photo already answered (its reply row exists) is not read again."""
+    """Idempotent: a photo already answered (its reply row exists) is not read again.
+
+    The readings are done first, in a transaction that writes nothing, and what they say is
+    written after, in a short one. On SQLite a transaction that has written holds the
+    database's one write lock until it ends: written before a reading (50–200 ms), it held
+    every other job's, the sender's and the web's writes back (bench/e2e.py: sends stalled
+    for seconds behind two photo workers)."""
     from jobs.reader_process import read
-    from ocr.hints import hint
     from ocr.templates import DbLookup
+
+    readings: list[Reading] = []
+    with session_scope() as session:
+        message = session.get(InboundMessage, inbound_id)
+        if message is None:
+            return "missing"
+        officer = session.get(Officer, message.officer_id) if message.officer_id else None
+        if officer is not None:
+            answered = _answered(session, inbound_id)
+            lookup = DbLookup(session)
+            contest = _chosen_contest(session, message.text)
+            allowed = _allowed_tps(session, officer)
+            for index, item in enumerate(message.media):
+                if "key" not in item or READ_SEQUENCE + index in answered:
+                    continue
+                result = read(  # in the worker's reader process (jobs.reader_process)
+                    media.load(item["key"]), lookup, expect_contest=contest, expect_tps=allowed
+                )
+                log.info(
+                    "inbound %s photo %d: %s in %.0f ms",
+                    inbound_id,
+                    index,
+                    result.error or "read",
+                    result.timings_ms.get("total", 0),
+                )
+                if not is_training(message.channel):
+                    count_event("ocr_outcomes", [result.error or "read"])
+                # Content-addressed: kept once however often the job runs.
+                annotated = (
+                    media.save(result.annotated_jpeg, "image/jpeg")
+                    if result.annotated_jpeg and not result.error
+                    else None
+                )
+                readings.append(Reading(index, dict(item), result, annotated))
+    reply_ids = _answer(inbound_id, readings)
+    if reply_ids is None:
+        return "missing"
+    for reply_id in reply_ids:
+        enqueue_outbound(reply_id)
+    return f"{len(reply_ids)} read"
+
+
+@dataclasses.dataclass(frozen=True)
+class Reading:
+    """One photo of a message as read, before anything is written."""
+
+    index: int  # of the attachment
+    item: dict[str, object]  # the message's media item
+    result: object  # ocr.reader.ReadResult
+    annotated: str | None  # the annotated page's key in the photo store
+
+
+def _answered(session: Session, inbound_id: int) -> set[int]:
+    return set(
+        session.scalars(
+            select(OutboundMessage.sequence).where(OutboundMessage.inbound_id == inbound_id)
+        )
+    )
+
+
+def _answer(inbound_id: int, readings: list[Reading]) -> list[int] | None:
+    """Write what the readings say (the pages, the pending tally, the replies) in one
+    transaction; the ids of the replies to send. A reading answered meanwhile (another run of
+    the job) is skipped: each photo is answered once. None: no such message or officer."""
+    from ocr.hints import hint
 
     reply_ids: list[int] = []
     with session_scope() as session:
         message = session.get(InboundMessage, inbound_id)
         if message is None:
-            return "missing"
+            return None
         message.follow_up = None  # done once this commits; a failed job leaves it "photo"
         if message.officer_id is None:
-            return "missing"
+            return None
         officer = session.get_one(Officer, message.officer_id)
-        answered = set(
-            session.scalars(
-                select(OutboundMessage.sequence).where(OutboundMessage.inbound_id == inbound_id)
-            )
-        )
-        for index, item in enumerate(message.media):
-            sequence = READ_SEQUENCE + index
-            if "key" not in item or sequence in answered:
+        answered = _answered(session, inbound_id) if readings else set()
+        for reading in readings:
+            sequence = READ_SEQUENCE + reading.index
+            if sequence in answered:
                 continue
-            result = read(  # in the worker's reader process (jobs.reader_process)
-                media.load(item["key"]),
-                DbLookup(session),
-                expect_contest=_chosen_contest(session, message.text),
-                expect_tps=_allowed_tps(session, officer),
-            )
-            log.info(
-                "inbound %s photo %d: %s in %.0f ms",
-                inbound_id,
-                index,
-                result.error or "read",
-                result.timings_ms.get("total", 0),
-            )
-            if not is_training(message.channel):
-                count_event("ocr_outcomes", [result.error or "read"])
+            result: Any = reading.result
             if result.error:
                 expected = officer.tps_code or officer.village_code
                 reply: Reply | str = Reply(
@@ -84,35 +137,45 @@ def read_photos(inbound_id: int) -> str:
                     )
                 )
             else:
-                photo = evidence.Photo(str(item["key"]), str(item.get("content_type") or ""),
-                                       None, result.page or 1)
-                reply = _submit_reading(session, officer, message, result, photo)
+                item = reading.item
+                photo = evidence.Photo(
+                    str(item["key"]), str(item.get("content_type") or ""), None, result.page or 1
+                )
+                reply = _submit_reading(session, officer, message, result, photo, reading.annotated)
             reply = reply if isinstance(reply, Reply) else Reply(reply)
             row = reply_row(message, reply, sequence)
             session.add(row)
             session.flush()
             reply_ids.append(row.id)
-    for reply_id in reply_ids:
-        enqueue_outbound(reply_id)
-    return f"{len(reply_ids)} read"
+    return reply_ids
 
 
 def _submit_reading(  # type: ignore[no-untyped-def]
-    session: Session, officer: Officer, message: InboundMessage, result, photo: evidence.Photo
+    session: Session,
+    officer: Officer,
+    message: InboundMessage,
+    result,
+    photo: evidence.Photo,
+    annotated: str | None,
 ) -> Reply | str:
     from ocr.assemble import page_ranges
     from ocr.hints import page_text
     from ocr.templates import DbLookup
 
-    annotated = media.save(result.annotated_jpeg, "image/jpeg") if result.annotated_jpeg else None
     template = DbLookup(session).template(result.contest, result.tps_code)
     training = is_training(message.channel)
     form = _with_page(session, officer, message, template, result, annotated, training)
     if form.missing:
         return Reply(
-            page_text("pages_missing", officer.language, page=result.page, pages=result.pages,
-                      contest=result.contest, tps=result.tps_code,
-                      missing=page_ranges(form.missing)),
+            page_text(
+                "pages_missing",
+                officer.language,
+                page=result.page,
+                pages=result.pages,
+                contest=result.contest,
+                tps=result.tps_code,
+                missing=page_ranges(form.missing),
+            ),
             photo=annotated,
         )
     if session.scalar(select(Submission.id).where(Submission.inbound_id == message.id)):
@@ -166,8 +229,13 @@ def form_tally(form, contest: str, tps_code: str) -> Tally:  # type: ignore[no-u
 
 
 def _with_page(  # type: ignore[no-untyped-def]
-    session: Session, officer: Officer, message: InboundMessage, template, result,
-    annotated: str | None, training: bool,
+    session: Session,
+    officer: Officer,
+    message: InboundMessage,
+    template,
+    result,
+    annotated: str | None,
+    training: bool,
 ):
     """Keep this page's reading (replacing an earlier one of the same page) and assemble the
     pages of the same form read so far. The TPS row is locked first: two pages of one form
@@ -184,8 +252,13 @@ def _with_page(  # type: ignore[no-untyped-def]
     )
     row = session.scalar(select(PhotoPage).where(*same_form, PhotoPage.page == reading.page))
     if row is None:
-        row = PhotoPage(tps_code=result.tps_code, contest_code=result.contest,
-                        form_version=template.version, page=reading.page, training=training)
+        row = PhotoPage(
+            tps_code=result.tps_code,
+            contest_code=result.contest,
+            form_version=template.version,
+            page=reading.page,
+            training=training,
+        )
         session.add(row)
     row.pages, row.officer_id, row.inbound_id = template.pages, officer.id, message.id
     row.reading, row.annotated_key = reading.to_json(), annotated
@@ -214,15 +287,19 @@ def _typed_tally(session: Session, tally: Tally, training: bool) -> Submission |
 
 
 def _queue_for_review(
-    session: Session, stored: Submission, form, typed: Submission | None  # type: ignore[no-untyped-def]
+    session: Session,
+    stored: Submission,
+    form,
+    typed: Submission | None,  # type: ignore[no-untyped-def]
 ) -> None:
     """A human looks at readings that were hard, that do not add up (on a page or across
     pages), or that disagree with what the officer typed for the same form."""
     from bots.review import open_item
 
     if form.doubts:
-        open_item(session, "low_confidence", submission_id=stored.id,
-                  detail={"fields": dict(form.doubts)})
+        open_item(
+            session, "low_confidence", submission_id=stored.id, detail={"fields": dict(form.doubts)}
+        )
     rules = [c.name for c in form.checks if not c.ok]
     if stored.reason == "checks_failed" and not rules:
         rules.append("rules_of_the_form")

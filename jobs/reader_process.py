@@ -54,6 +54,8 @@ HEADER = struct.Struct(">Q")
 START_TIMEOUT = 120.0  # the reader's imports and warm-up, on a loaded machine
 KEEPALIVE_EVERY = 10.0  # while waiting for a reading, `keepalive` is called this often
 LOOKUPS = frozenset({"template", "registered_voters"})  # ocr.templates.FormLookup
+# The reader's environment: each numeric library with one thread (set before numpy loads).
+SINGLE_THREADED = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 class ReaderError(RuntimeError):
@@ -175,6 +177,10 @@ class ReaderProcess:
 
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         env = {**os.environ, "PHOTO_READER_FD": str(theirs.fileno())}
+        # One photo at a time on one core: the numeric libraries' thread pools only add work
+        # (OpenBLAS's threads doubled a reading's CPU on a shared 2-core box; bench/e2e.py).
+        for name in SINGLE_THREADED:
+            env[name] = "1"
         limits = self.limits
         env.update(
             PHOTO_READER_MEMORY_MB=str(limits.memory_mb),
@@ -416,6 +422,10 @@ def warm_up() -> None:
     from ocr import classifier, formrules
 
     PIL.Image.init()
+    # OpenCV's own thread pool (one thread per core) split each warp and filter across the
+    # cores: on a box where every core has its worker, ~10% more CPU per photo, nothing faster
+    # (and threads in a process that forks horses, PHOTO_READER=fork, can deadlock them).
+    cv2.setNumThreads(1)
     cv2.getTextSize("0", cv2.FONT_HERSHEY_SIMPLEX, 1.0, 2)
     # The digit model's weights, and its first run (numpy's matrix code): ~150 ms.
     classifier.load().probabilities(numpy.zeros((12, 28, 28), numpy.float32))

@@ -61,9 +61,10 @@ def _lua_string(value: bytes) -> str:
     return '"' + "".join(chr(b) if chr(b).isalnum() else f"\\{b:03d}" for b in value) + '"'
 
 
-def _script(fields: list[bytes]) -> str:
+def _script(fields: list[bytes], push: str = "RPUSH") -> str:
     """RQ's unique enqueue script for one job layout: the values of `fields` (HSET field,
-    value, …) written in, but those of VARYING, taken from ARGV."""
+    value, …) written in, but those of VARYING, taken from ARGV; `push` LPUSH puts the job
+    at the front of its queue (RQ's `at_front`)."""
     values = []
     for name, value in zip(fields[0::2], fields[1::2], strict=True):
         given = name.decode() in VARYING
@@ -72,12 +73,14 @@ def _script(fields: list[bytes]) -> str:
     return (
         'if redis.call("EXISTS", KEYS[1]) == 1 then return 0 end\n'
         f'redis.call("HSET", KEYS[1], {", ".join(values)})\n'
-        'redis.call("RPUSH", KEYS[2], ARGV[1])\n'
+        f'redis.call("{push}", KEYS[2], ARGV[1])\n'
         "return 1\n"
     )
 
 
-def _sample(queue: Queue, func: str, retry: Retry, result_ttl: int, failure_ttl: int) -> _Sample:
+def _sample(
+    queue: Queue, func: str, retry: Retry, result_ttl: int, failure_ttl: int, at_front: bool
+) -> _Sample:
     job = queue.create_job(
         func,
         args=(0,),
@@ -95,7 +98,7 @@ def _sample(queue: Queue, func: str, retry: Retry, result_ttl: int, failure_ttl:
         raise ValueError(f"RQ's job has no {sorted(missing)}")
     queue_key = queue.key.encode()
     return _Sample(
-        script=queue.connection.register_script(_script(fields)),
+        script=queue.connection.register_script(_script(fields, "LPUSH" if at_front else "RPUSH")),
         queue_key=queue_key,
         serializer=job.serializer,
         key_after=_bulk(queue_key),
@@ -142,14 +145,16 @@ def enqueue_unique(
     retry: Retry,
     result_ttl: int,
     failure_ttl: int,
+    at_front: bool = False,
 ) -> None:
-    """Enqueue `func(object_id)` as job `job_id` on `queue_name` unless that job exists
-    (then DuplicateJobError, as Queue.enqueue(unique=True) raises)."""
-    key = (queue_name, func, retry.max, tuple(retry.intervals), result_ttl, failure_ttl)
+    """Enqueue `func(object_id)` as job `job_id` on `queue_name` (at its front with
+    `at_front`) unless that job exists (then DuplicateJobError, as Queue.enqueue(unique=True)
+    raises)."""
+    key = (queue_name, func, retry.max, tuple(retry.intervals), result_ttl, failure_ttl, at_front)
     sample = _samples.get(key)
     if sample is None:
         queue = Queue(queue_name, connection=connection)
-        sample = _samples[key] = _sample(queue, func, retry, result_ttl, failure_ttl)
+        sample = _samples[key] = _sample(queue, func, retry, result_ttl, failure_ttl, at_front)
     args = (object_id,)
     stamp = utcformat(now()).encode()
     saved = _evalsha(

@@ -224,30 +224,57 @@ def build_template(
     )
 
 
+# Templates built from the catalogue each process keeps (relay.catalogue), by contest and the
+# TPS's dapil or area, while the catalogue's token stands: building one read the contest, its
+# list and its dapils and hashed its layout, ~6 ms twice per photo (bench/photo_profile.py).
+_built: dict[tuple[str, str | None, str | None], FormTemplate] = {}
+_built_under: list[str | None] = [None]  # the catalogue token _built was made under
+MAX_BUILT = 8192  # every contest × dapil or area of a national election
+
+
 def template_for(session, contest_code: str, tps_code: str | None = None):  # type: ignore[no-untyped-def]
     """The template of `contest_code` (at `tps_code`: party contests differ per dapil) from the
     election in the database, or None (no such contest, not held there, or a contest with
     dapils asked for without a TPS)."""
-    from sqlalchemy import select
+    from relay import catalogue
 
-    from relay.ballots import PARTIES, ballot_for
-    from relay.models import Contest, Dapil
-
-    contest = session.get(Contest, contest_code.upper())
-    if contest is None:
+    kept = catalogue.current(session)
+    if kept.token is None:  # nothing loaded since the tables were emptied: keep nothing
+        return _template_from_rows(session, contest_code, tps_code)
+    entry = kept.contests.get(contest_code.upper())
+    if entry is None:
         return None
-    candidates = [(c.ballot_number, c.name) for c in contest.candidates]
-    party = contest.kind == PARTIES
+    ballot = None
     if tps_code is None:
-        # Dapils of a party contest, or areas of a regional contest: the form differs per TPS.
-        if session.scalar(select(Dapil.code).where(Dapil.contest_code == contest.code)):
+        if entry.areas:  # dapils of a party contest, areas of a regional one: differs per TPS
             return None
-        return build_template(contest.code, contest.name, candidates, party_contest=party)
-    ballot = ballot_for(session, contest, tps_code)
+    else:
+        ballot = kept.ballot(session, entry.code, tps_code)
+        if ballot is None:
+            return None
+    key = (entry.code, ballot.dapil if ballot else None, ballot.area if ballot else None)
+    if _built_under[0] != kept.token:
+        _built.clear()
+        _built_under[0] = kept.token
+    template = _built.get(key)
+    if template is None:
+        template = _from_ballot(entry.code, entry.name, entry.kind, list(entry.names.items()),
+                                ballot)
+        if len(_built) < MAX_BUILT:
+            _built[key] = template
+    return template
+
+
+def _from_ballot(code: str, name: str, kind: str, candidates, ballot):  # type: ignore[no-untyped-def]
+    """The template of a contest (`candidates`: its nationwide list) as printed with `ballot`
+    (relay.ballots.Ballot: the TPS's dapil or area), or with no TPS (None)."""
+    from relay.ballots import PARTIES
+
+    party = kind == PARTIES
     if ballot is None:
-        return None
+        return build_template(code, name, candidates, party_contest=party)
     if ballot.area is not None:  # a regional contest: the area's candidates, its own version
-        return build_template(contest.code, contest.name, sorted(ballot.names.items()),
+        return build_template(code, name, sorted(ballot.names.items()),
                               party_contest=False, dapil=ballot.area)
     lists = None
     if ballot.is_party_contest:
@@ -255,8 +282,29 @@ def template_for(session, contest_code: str, tps_code: str | None = None):  # ty
             p: [(k, ballot.candidate_names.get((p, k), "")) for k in ks]
             for p, ks in ballot.party_candidates.items()
         }
-    return build_template(contest.code, contest.name, candidates, lists, party_contest=party,
+    return build_template(code, name, candidates, lists, party_contest=party,
                           dapil=ballot.dapil)
+
+
+def _template_from_rows(session, contest_code: str, tps_code: str | None = None):  # type: ignore[no-untyped-def]
+    """template_for read from the tables, nothing kept."""
+    from sqlalchemy import select
+
+    from relay.ballots import ballot_for
+    from relay.models import Contest, Dapil
+
+    contest = session.get(Contest, contest_code.upper())
+    if contest is None:
+        return None
+    candidates = [(c.ballot_number, c.name) for c in contest.candidates]
+    if tps_code is None:
+        if session.scalar(select(Dapil.code).where(Dapil.contest_code == contest.code)):
+            return None
+        return _from_ballot(contest.code, contest.name, contest.kind, candidates, None)
+    ballot = ballot_for(session, contest, tps_code)
+    if ballot is None:
+        return None
+    return _from_ballot(contest.code, contest.name, contest.kind, candidates, ballot)
 
 
 class FormLookup(Protocol):

@@ -129,3 +129,22 @@ def test_a_kept_ballot_equals_one_read_from_the_database(demo: str, contest: str
         fresh.party_candidates,
         fresh.candidate_names,
     )
+
+
+def test_the_photo_template_follows_a_reloaded_election(demo: str, tmp_path: Path) -> None:
+    """The form templates photos are read with are kept per process as the catalogue is
+    (ocr.templates.template_for): a reloaded election file gives the next reading its new
+    form, a fourth pair's box included."""
+    from ocr.templates import template_for
+
+    tps = "3576011001001"
+    with session_scope() as session:
+        before = template_for(session, "PPWP", tps)
+        assert template_for(session, "PPWP", tps) is before  # kept
+    assert before is not None and "04" not in {f.key for f in before.fields}
+    report = load_election(four_pairs(tmp_path))
+    assert not report.errors, report.errors
+    with session_scope() as session:
+        after = template_for(session, "PPWP", tps)
+    assert after is not None and "04" in {f.key for f in after.fields}
+    assert after.version != before.version

@@ -29,12 +29,14 @@ def post(client, update: dict):
     )
 
 
-def send_photo(client, redis_conn, telegram, name: str, update_id: int) -> list[dict]:
+def send_photo(
+    client, redis_conn, telegram, name: str, update_id: int, worker_class=None
+) -> list[dict]:
     post(client, tu.contact_update(update_id, USER, PHONE))
     content = (GOLDEN / name).read_bytes()
     file_id = telegram.add_file(content, f"photos/{name}")
     post(client, tu.photo_update(update_id + 1, USER, file_id=file_id, file_size=len(content)))
-    drain(redis_conn)
+    drain(redis_conn, **({"worker_class": worker_class} if worker_class else {}))
     return telegram.sent_messages(USER)[1:]  # after "Terdaftar"
 
 
@@ -168,13 +170,61 @@ def test_paper_whose_sums_do_not_hold_is_shown_as_written_and_cannot_be_confirme
     buttons = reading["reply_markup"]["inline_keyboard"][0]
     post(
         client,
-        tu.callback_update(
-            9302, USER, buttons[0]["callback_data"], reading["message_id"], caption
-        ),
+        tu.callback_update(9302, USER, buttons[0]["callback_data"], reading["message_id"], caption),
     )
     drain(redis_conn)
     assert _submissions()[0].status == "pending"
-    answers = [c.get("text", "") for c in telegram.calls() if c["method"] in (
-        "sendMessage", "editMessageText", "editMessageCaption")]
-    assert any("belum bisa dikonfirmasi: jumlah suara 262 tidak sama dengan SAH 255" in a
-               for a in answers), answers
+    answers = [
+        c.get("text", "")
+        for c in telegram.calls()
+        if c["method"] in ("sendMessage", "editMessageText", "editMessageCaption")
+    ]
+    assert any(
+        "belum bisa dikonfirmasi: jumlah suara 262 tidak sama dengan SAH 255" in a for a in answers
+    ), answers
+
+
+# The reading in this process, or the lookups the reader process asks the worker for.
+READING = {("read_photo", "reader.py"), ("_exchange", "reader_process.py")}
+
+
+@pytest.mark.parametrize("in_reader", [False, True], ids=["in-process", "reader-process"])
+def test_the_reading_holds_no_write_lock(
+    client, redis_conn, telegram, media_dir, in_reader: bool
+) -> None:
+    """While a photo is read (50–200 ms; the reading asks the job's session for the template
+    and the TPS's voter count), the photo job has written nothing yet: on SQLite a
+    transaction that has written holds the database's one write lock, and every other
+    worker, the sender and the web would wait behind the reading."""
+    import sys
+
+    from rq import SimpleWorker
+    from sqlalchemy import event
+
+    from jobs.worker import RelayWorker
+    from relay.db import get_engine
+
+    engine = get_engine()
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL locks rows, not the database")
+    worker_class = RelayWorker if in_reader else SimpleWorker
+    during_reading: list[bool] = []
+
+    def seen(conn, _cursor, _statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        frame = sys._getframe()
+        while frame is not None:
+            code = frame.f_code
+            if (code.co_name, Path(code.co_filename).name) in READING:
+                during_reading.append(conn.connection.dbapi_connection.in_transaction)
+                return
+            frame = frame.f_back
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        _ack, reading = send_photo(
+            client, redis_conn, telegram, "ppwp_clean.jpg", 9300, worker_class
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert reading["method"] == "sendPhoto"
+    assert during_reading and not any(during_reading)

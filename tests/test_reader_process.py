@@ -303,3 +303,15 @@ def test_worker_survives_its_reader_killed_mid_read_and_reads_once(
         assert _readings() == 1  # answered once
     text = (tmp_path / "worker.log").read_text()
     assert "ReaderCrashed" in text or "the reader died" in text
+
+
+def test_the_reader_reads_on_one_thread(reader, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reader reads one photo at a time on one core: neither OpenBLAS nor OpenCV starts a
+    thread pool in it (they only added CPU per photo), whatever the worker's environment."""
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    process = reader()
+    assert process.read(CLEAN, demo_lookup()).error is None
+    status = Path(f"/proc/{process.pid}/status").read_text()
+    [threads] = [line.split()[1] for line in status.splitlines() if line.startswith("Threads:")]
+    assert threads == "1"

@@ -125,3 +125,25 @@ def test_the_environments_proxy_as_requests_reads_it(monkeypatch: pytest.MonkeyP
     assert pool.proxy_headers == HTTPAdapter().proxy_headers(proxy)
     monkeypatch.setenv("NO_PROXY", "api.twilio.com")
     assert not isinstance(PooledHttpClient("https://api.twilio.com").pool, urllib3.ProxyManager)
+
+
+def test_a_media_download_honours_the_environments_proxy(
+    twilio: FakeTwilio, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The photo download reads the proxy from the environment once per origin (not per
+    photo), and still goes through it: here the proxy is the fake Twilio itself, and the
+    media URL's host exists nowhere else."""
+    from channels.http_media import download
+
+    jpeg = b"\xff\xd8\xff\xe0" + b"0" * 100
+    url = twilio.add_media(jpeg, "image/jpeg").replace(
+        twilio.url, "http://media-through-proxy.invalid"
+    )
+    monkeypatch.setenv("HTTP_PROXY", twilio.url)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    for _ in range(2):
+        media = download(url, 1 << 20, auth=(SID, TOKEN))
+        assert (media.content, media.content_type) == (jpeg, "image/jpeg")
+    [first, second] = twilio.requests
+    assert first.path == second.path == url.removeprefix("http://media-through-proxy.invalid")

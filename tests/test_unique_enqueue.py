@@ -84,3 +84,18 @@ def test_a_pooled_connection_redis_dropped_does_not_fail_the_next_enqueue(redis_
     assert killer.client_kill_filter(_type="normal", skipme=True) >= 1
     enqueue_unique(client, INBOUND, func, 11, "inbound-11", CRASH_RETRY, 0, FAILURE_TTL)
     assert Queue(INBOUND, connection=killer).job_ids == ["inbound-10", "inbound-11"]
+
+
+def test_a_photo_reading_goes_before_the_downloads_queued_before_it(redis_conn) -> None:
+    """A photo just downloaded is read next, not after every download queued meanwhile; the
+    job at the front is still RQ's own, and a second enqueue of it changes nothing."""
+    from jobs.queues import PHOTO, enqueue_media, enqueue_photo_reading
+
+    for inbound_id in (1, 2, 3):
+        assert enqueue_media(inbound_id)
+    assert enqueue_photo_reading(1)
+    assert enqueue_photo_reading(1)  # already queued: not again
+    queue = Queue(PHOTO, connection=redis_conn)
+    assert queue.job_ids == ["photo-1", "media-1", "media-2", "media-3"]
+    job = Job.fetch("photo-1", connection=redis_conn)
+    assert (job.func_name, job.args, job.origin) == ("jobs.photo.read_photos", (1,), PHOTO)

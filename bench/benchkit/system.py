@@ -121,7 +121,9 @@ def running_system(officers: int, database_url: str | None = None) -> Iterator[S
         redis_dir = work / "redis"
         redis_dir.mkdir()
         redis = stack.enter_context(RedisServer(redis_dir))
-        twilio = stack.enter_context(FakeTwilio(TWILIO_SID, TWILIO_TOKEN))
+        # HTTP/1.1, connections kept, as Twilio's API: the bench measures our sends, not a
+        # TCP connection and a server thread per request.
+        twilio = stack.enter_context(FakeTwilio(TWILIO_SID, TWILIO_TOKEN, keep_alive=True))
         telegram = stack.enter_context(FakeTelegram(TEST_TOKEN))
         env = process_env(
             DATABASE_URL=url,

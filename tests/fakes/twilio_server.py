@@ -89,8 +89,8 @@ def twilio_error(code: int, message: str, status: int) -> dict[str, Any]:
 class FakeTwilio(FakeHTTPServer):
     """Twilio's Messages and Media endpoints for one account (sid, token)."""
 
-    def __init__(self, account_sid: str, auth_token: str) -> None:
-        super().__init__()
+    def __init__(self, account_sid: str, auth_token: str, keep_alive: bool = False) -> None:
+        super().__init__(keep_alive)
         self.account_sid = account_sid
         self.auth_token = auth_token
         self._data_lock = threading.Lock()
