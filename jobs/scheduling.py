@@ -167,10 +167,15 @@ class SchedulingWorker(Worker):
     # The other Redis calls of RQ's work loop outside its dequeue, where an error ends it.
     def heartbeat(self, timeout: int | None = None, pipeline: Pipeline | None = None) -> None:
         """RQ's worker heartbeat, at most every WORKER_HEARTBEAT_EVERY seconds when RQ's
-        loop asks for one on its own (not when it goes with a job's, in a pipeline)."""
+        loop asks for one on its own (not when it goes with a job's, in a pipeline).
+
+        An idle worker's loop comes back here after every dequeue timeout, never to
+        dequeue_job_and_maintain_ttl (RQ's loop retries the dequeue inside it), so this is
+        where an idle worker looks for a dead scheduler."""
         if pipeline is not None:
             super().heartbeat(timeout, pipeline=pipeline)
             return
+        self.keep_scheduler_running()
         if timeout is None and time.monotonic() < self._next_heartbeat:
             return
         try:
