@@ -265,6 +265,12 @@ CATALOG: dict[str, dict[str, str]] = {
         "id": "SAH+TS={used} melebihi surat suara diterima SSD={available}.",
         "en": "SAH+TS={used} exceeds the ballots received SSD={available}.",
     },
+    "dpt_unexpected": {
+        "id": " Catatan: DPT={dpt} bukan DPT terdaftar TPS ini ({registered}); akan diperiksa "
+        "petugas.",
+        "en": " Note: DPT={dpt} is not this TPS's registered voters ({registered}); an operator "
+        "will check it.",
+    },
     "ssd_unexpected": {
         "id": " Catatan: SSD={ssd} bukan DPT {dpt} + 2% = {expected}; akan diperiksa petugas.",
         "en": " Note: SSD={ssd} is not DPT {dpt} + 2% = {expected}; an operator will check it.",

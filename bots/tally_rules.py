@@ -236,15 +236,23 @@ def inconsistent(failures: list[RuleFailure]) -> list[RuleFailure]:
 
 
 def tally_warnings(tally: Tally, registered_voters: int) -> list[RuleFailure]:
-    """Worth a review, never a rejection: ballots received other than DPT + 2%."""
-    if "SSD" not in tally.sections:
-        return []
-    dpt = _dpt(tally, registered_voters)
-    expected = reserve_ballots(dpt)
-    if tally.sections["SSD"] == expected:
-        return []
-    return [
-        RuleFailure(
-            "ssd_unexpected", {"ssd": tally.sections["SSD"], "expected": expected, "dpt": dpt}
+    """Worth a review, never a rejection: a DPT on the form other than the TPS's registered
+    voters (it sets the ballots available, so an inflated one would let an inflated total
+    through unseen), and ballots received other than DPT + 2%."""
+    warnings = []
+    written = tally.sections.get("DPT")
+    if written is not None and registered_voters > 0 and written != registered_voters:
+        warnings.append(
+            RuleFailure("dpt_unexpected", {"dpt": written, "registered": registered_voters})
         )
-    ]
+    if "SSD" in tally.sections:
+        dpt = _dpt(tally, registered_voters)
+        expected = reserve_ballots(dpt)
+        if tally.sections["SSD"] != expected:
+            warnings.append(
+                RuleFailure(
+                    "ssd_unexpected",
+                    {"ssd": tally.sections["SSD"], "expected": expected, "dpt": dpt},
+                )
+            )
+    return warnings

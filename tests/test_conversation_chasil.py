@@ -190,6 +190,23 @@ def test_ballots_received_other_than_dpt_plus_reserve_is_a_warning_for_review(de
     assert submissions() == [("pending", None)]
 
 
+def test_a_dpt_other_than_the_tps_registered_voters_is_a_warning_for_review(demo: str) -> None:
+    """The form's DPT sets the ballots available: an inflated one (here 900 on a TPS of 287)
+    must not let an inflated total through unseen. It is kept as written, and a review item
+    asks an operator to look at it (the public page shows the TPS as under review)."""
+    tally = "DPT=900 01=500 02=300 03=100 SAH=900 TS=5"
+    reply = say(KPPS, f"PPWP {TPS} {tally}")
+    assert reply.startswith(f"Diterima PPWP TPS {TPS}: {tally}.")
+    assert reply.endswith(
+        " Catatan: DPT=900 bukan DPT terdaftar TPS ini (287); akan diperiksa petugas."
+    )
+    with session_scope() as session:
+        item = session.scalars(select(ReviewItem)).one()
+        assert item.kind == "failed_checks"
+        assert item.detail["rules"] == ["dpt_unexpected"]
+        assert item.detail["warnings"]["dpt_unexpected"] == {"dpt": 900, "registered": 287}
+
+
 def test_a_correction_of_a_section_keeps_the_rest(full_form: str) -> None:
     code = receipt(say(KPPS, f"PPWP {TPS} {FULL_PPWP}"))
     reply = say(KPPS, "PDPT=256 PHP=259 SS=259 SSTD=33 TS=4")

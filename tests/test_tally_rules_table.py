@@ -112,7 +112,14 @@ TABLE: list[tuple[str, str, str, str, str]] = [
         R_ID + "SAH+TS=287 melebihi surat suara tersedia 286 (DPT 280 + 2%).",
         R_EN + "SAH+TS=287 exceeds the 286 ballots available (DPT 280 + 2%).",
     ),
-    ("dpt-sent-is-used", "PPWP", "DPT=300 01=200 02=50 03=56 SAH=306 TS=0", "", ""),
+    (  # the form's DPT sets the ballots available; one other than the TPS's goes to review
+        "dpt-sent-is-used",
+        "PPWP",
+        "DPT=300 01=200 02=50 03=56 SAH=306 TS=0",
+        " Catatan: DPT=300 bukan DPT terdaftar TPS ini (280); akan diperiksa petugas.",
+        " Note: DPT=300 is not this TPS's registered voters (280); an operator will check it.",
+    ),
+    ("dpt-as-registered", "PPWP", "DPT=280 01=200 02=50 03=35 SAH=285 TS=0", "", ""),
     (
         "dpt-sent-over-reserve",
         "PPWP",
@@ -120,7 +127,13 @@ TABLE: list[tuple[str, str, str, str, str]] = [
         R_ID + "SAH+TS=260 melebihi surat suara tersedia 204 (DPT 200 + 2%).",
         R_EN + "SAH+TS=260 exceeds the 204 ballots available (DPT 200 + 2%).",
     ),
-    ("dptb-dpk-above-dpt", "PPWP", "DPT=255 DPTB=3 DPK=2 PHP=260 " + VOTES, "", ""),
+    (  # voters above DPT are fine when DPTB and DPK hold them (DPT 255: not the TPS's 280)
+        "dptb-dpk-above-dpt",
+        "PPWP",
+        "DPT=255 DPTB=3 DPK=2 PHP=260 " + VOTES,
+        " Catatan: DPT=255 bukan DPT terdaftar TPS ini (280); akan diperiksa petugas.",
+        " Note: DPT=255 is not this TPS's registered voters (280); an operator will check it.",
+    ),
     (
         "over-received",
         "PPWP",

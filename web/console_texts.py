@@ -115,6 +115,7 @@ CONSOLE_TEXTS: dict[str, dict[str, str]] = {
     "rule_over_ballots": {"id": "surat suara terpakai melebihi yang diterima", "en": "more ballots used than received"},
     "rule_ballots_sum": {"id": "jumlah surat suara tidak cocok", "en": "the ballot counts do not add up"},
     "rule_voters_sum": {"id": "jumlah pemilih tidak cocok", "en": "the voter counts do not add up"},
+    "rule_dpt_unexpected": {"id": "DPT pada formulir tidak sama dengan DPT terdaftar TPS", "en": "DPT on the form differs from the TPS's registered voters"},
     "rule_ssd_unexpected": {"id": "surat suara diterima tidak sama dengan DPT + 2%", "en": "ballots received differ from DPT + 2%"},
     "rule_missing_rows": {"id": "ada baris formulir yang kosong", "en": "rows of the form are missing"},
     "rule_qr_read": {"id": "kode QR tidak terbaca", "en": "the QR code could not be read"},
