@@ -460,15 +460,22 @@ def serve(fd: int, limits: Limits) -> None:
     if limits.memory_mb > 0:
         cap = limits.memory_mb * 2**20
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    try:
+        _serve_photos(sock, limits)
+    except (EOFError, ConnectionError):
+        # The worker closed its end: between photos (EOF; a reset when it never read our
+        # "ready", as a worker stopped before its first photo) or during a reading (a broken
+        # pipe when the reading is sent). Its going is the reader's cue, not an error.
+        return
+
+
+def _serve_photos(sock: socket.socket, limits: Limits) -> None:
     from ocr.reader import read_photo
 
     _send(sock, ("ready",))
     reads = 0
     while True:
-        try:
-            message = pickle.loads(_recv_payload(sock))  # from the worker: trusted
-        except EOFError:
-            return
+        message = pickle.loads(_recv_payload(sock))  # from the worker: trusted
         _, data, expect_contest, expect_tps = message
         try:
             result = read_photo(

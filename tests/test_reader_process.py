@@ -10,6 +10,8 @@ import os
 import pickle
 import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -130,6 +132,35 @@ def _wait_until(check, timeout: float = 10.0) -> None:  # type: ignore[no-untype
     while not check():
         assert time.monotonic() < end, "timed out"
         time.sleep(0.02)
+
+
+@pytest.mark.parametrize("when", ["before_its_first_photo", "during_a_reading"])
+def test_a_reader_whose_worker_goes_away_exits_quietly(when: str) -> None:
+    """A worker stopped (make run's Ctrl-C) before it read the reader's "ready" leaves the
+    reader a reset socket, not an EOF; one gone during a reading, a broken pipe for its
+    question or answer. Either is the reader's cue to go, without a traceback in the log."""
+    import select
+
+    mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    env = {**os.environ, "PHOTO_READER_FD": str(theirs.fileno())}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jobs.reader_process"], cwd=Path(__file__).parent.parent,
+        env=env, pass_fds=(theirs.fileno(),), stderr=subprocess.PIPE,
+    )
+    theirs.close()
+    try:
+        assert select.select([mine], [], [], 120)[0], "the reader never got ready"
+        if when == "during_a_reading":
+            assert _from_reader(mine) == ("ready",)
+            _send(mine, ("read", CLEAN, None, None))
+        mine.close()  # "ready" unread, or the reading under way
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert b"Traceback" not in err, err.decode()
+    assert proc.returncode == 0
 
 
 def test_a_reading_that_takes_too_long_is_killed_and_the_reader_replaced(reader) -> None:
