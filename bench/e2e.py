@@ -28,7 +28,6 @@ import hashlib
 import os
 import pickle
 import shutil
-import subprocess
 import tempfile
 import threading
 import time
@@ -56,7 +55,7 @@ from workers import tree_cpu_seconds
 
 from jobs.queues import INBOUND, OUTBOUND_QUEUES, PHOTO
 from ocr.render import TpsInfo
-from tests.live import ROOT, Gunicorn, RqWorker, procfile_command
+from tests.live import Gunicorn, RqWorker
 
 TEXT_FIRST = " inbound photo inbound-unknown"  # the Procfile `worker`'s queues, in order
 PHOTO_FIRST = " photo inbound inbound-unknown"
@@ -67,19 +66,10 @@ class PhotoFirstWorker(RqWorker):
     photo workers (deploy/systemd/relay-photo-worker@.service), which take photos only, but
     also turning text messages when no photo waits, since this box has 2 workers in all."""
 
-    def start(self) -> PhotoFirstWorker:
-        command = procfile_command("worker")
+    def command(self) -> str:
+        command = super().command()
         assert command.endswith(TEXT_FIRST), command
-        command = command.removesuffix(TEXT_FIRST) + PHOTO_FIRST
-        self.proc = subprocess.Popen(
-            ["bash", "-c", f"exec {command}"],
-            cwd=ROOT,
-            env=self.env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        return self
+        return command.removesuffix(TEXT_FIRST) + PHOTO_FIRST
 
 
 def backlog_sampler(redis_url: str, stop: threading.Event, rows: list[tuple]) -> None:

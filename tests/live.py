@@ -230,8 +230,12 @@ class RqWorker(ChildProcess):
         self.process = process
         self.proc: subprocess.Popen[bytes] | None = None
 
+    def command(self) -> str:
+        """The shell command this worker runs: its Procfile line and the extra arguments."""
+        return " ".join([procfile_command(self.process), *map(shlex.quote, self.extra_args)])
+
     def start(self) -> Self:
-        command = " ".join([procfile_command(self.process), *map(shlex.quote, self.extra_args)])
+        command = self.command()
         self.proc = subprocess.Popen(
             ["bash", "-c", f"exec {command}"],
             cwd=ROOT,
