@@ -93,7 +93,11 @@ def _check_connections_on_checkout(engine: Engine) -> None:
 
 
 def _has_input(fd: int) -> bool:
-    return bool(select.select([fd], [], [], 0)[0])
+    """Whether the socket has input, without waiting (poll: select() refuses fds ≥ 1024,
+    which a busy process's connections can reach)."""
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(0))
 
 
 def dispose_engines() -> None:
