@@ -168,16 +168,9 @@ class _Kept:
         except BaseException:
             self.drop()
             raise
-        found = None
-        if read is not None:
-            try:
-                found = read(cursor, statements.mark)
-            except dbapi_error as exc:
-                log.warning("stored, but the read after the store failed: %s", exc)
-                self.drop()
-            except BaseException:
-                self.drop()
-                raise
+        if read is None:
+            return results, None
+        _, found = _read_after_store(read, cursor, statements.mark, dbapi_error, self.drop)
         return results, found
 
 
@@ -212,21 +205,39 @@ def _store_pooled(
         # BEGIN before it and the pool a ROLLBACK when the connection goes back, two round
         # trips of the webhook's five (ping's BEGIN and SELECT 1, INSERT, COMMIT, the read).
         driver = connection.driver_connection if statements.read_autocommit else None
-        try:
-            if driver is not None:
-                driver.autocommit = True
-            found = read(cursor, statements.mark)
-            if driver is not None:
-                driver.autocommit = False
-        except dbapi_error as exc:
-            log.warning("stored, but the read after the store failed: %s", exc)
-            connection.invalidate()
+
+        def read_outside_transaction(cursor: Any, mark: str) -> T:
+            driver.autocommit = True
+            found = read(cursor, mark)
+            driver.autocommit = False
+            return found
+
+        usable, found = _read_after_store(
+            read if driver is None else read_outside_transaction,
+            cursor, statements.mark, dbapi_error, connection.invalidate,
+        )
+        if not usable:
             return results, None
-        except BaseException:
-            connection.invalidate()
-            raise
     connection.close()  # back to the pool
     return results, found
+
+
+def _read_after_store(
+    read: Callable[[Any, str], T], cursor: Any, mark: str, dbapi_error: type[Exception],
+    discard: Callable[[], None],
+) -> tuple[bool, T | None]:
+    """`read` once the rows are committed: (whether the connection is still usable, what it
+    found). A database error is logged and the connection discarded (the rows stay stored);
+    anything else discards it and goes on."""
+    try:
+        return True, read(cursor, mark)
+    except dbapi_error as exc:
+        log.warning("stored, but the read after the store failed: %s", exc)
+        discard()
+        return False, None
+    except BaseException:
+        discard()
+        raise
 
 
 def _store(cursor: Any, statements: _Statements, message: Incoming) -> tuple[int, bool]:
