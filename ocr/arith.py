@@ -27,6 +27,9 @@ from ocr.fusion import UNSUPPORTED_LP
 TOP_K = 40
 MIN_CHAIN = 5  # candidates from which Margins builds forward and backward tables
 GIVE_UP_NATS = 30.0  # log-probability a correction may cost before we stop believing it
+# When the paper's own numbers do not add up, the explanation by one miscopied number whose
+# readings need changing must beat every other such explanation by this much (e^4.6 ≈ 100×).
+ONE_MISCOPIED_NATS = 4.6
 NEG = -1e18
 
 
@@ -92,10 +95,11 @@ class Margins:
         without = self.lps.copy()
         without[field, self.decoded.values[field]] = NEG
         if not self.chained:
-            other = decode(without, self.kinds, self.registered, self.complete_sum)
+            other = decode(without, self.kinds, self.registered, self.complete_sum,
+                           one_miscopied=False)
         elif field not in self.cands:
             other = decode(without, self.kinds, self.registered, self.complete_sum,
-                           _sums=self.forward())
+                           _sums=self.forward(), one_miscopied=False)
         else:
             other = self._without_candidate(without, self.cands.index(field))
         if other is None or other.gave_up or not all(c.ok for c in other.checks):
@@ -251,12 +255,81 @@ def _maxplus_sum(lps: Sequence[np.ndarray], limit: int) -> tuple[np.ndarray, lis
 
 def decode(
     lps: np.ndarray, kinds: Sequence[str], registered: int | None, complete_sum: bool,
-    _sums: tuple[list[np.ndarray], list[np.ndarray]] | None = None,
+    _sums: tuple[list[np.ndarray], list[np.ndarray]] | None = None, *,
+    one_miscopied: bool = True,
 ) -> Decoded:
     """`lps` (n, 1000) log-probabilities per field; `kinds` "candidate" or SAH/TS/BALLOTS/VOTERS.
 
     `complete_sum`: every ballot field of the contest is among these (single-page contests).
+    `one_miscopied`: when no supported reading satisfies the sums, explain the page by one
+    number the officer got wrong (`_one_miscopied`); the result still gives up.
     """
+    decoded = _decode(lps, kinds, registered, complete_sum, _sums)
+    if not one_miscopied or not decoded.gave_up:
+        return decoded
+    return _one_miscopied(lps, kinds, registered, complete_sum, decoded)
+
+
+def _one_miscopied(lps: np.ndarray, kinds: Sequence[str], registered: int | None,
+                   complete_sum: bool, decoded: Decoded) -> Decoded:
+    """The paper's own arithmetic is wrong: per member, the hypothesis that the officer
+    miscopied that number (it stays as written; every sum holds with some other value for it,
+    and every other member takes a supported reading), at the cost of the readings it changes.
+
+    A hypothesis that changes nothing means the page as read is explained: nothing changes. A
+    misread the other sums put right (a candidate miscopied, TS written 1 and read 6 with its
+    bubbles forgotten: SAH + TS = SS = PHP choose 1) is corrected only when its hypothesis is
+    the only one with those values within ONE_MISCOPIED_NATS; SAH miscopied (SAH + TS = SS
+    fails on the paper too) explains the page with nothing changed, so an unsure TS stays as
+    read. Either way the page gives up: the sums the paper breaks are named, nothing is settled
+    by them.
+    """
+    raw = decoded.raw
+    options: list[tuple[float, list[int]]] = []
+    if "SAH" in kinds and complete_sum and "candidate" in kinds:  # any one candidate
+        options += _explained(lps, kinds, registered, False, raw, range(len(kinds)), None)
+    for f, kind in enumerate(kinds):
+        if kind == "SAH":  # SAH's true value free: the candidates + TS = the totals
+            free = lps.copy()
+            free[f] = 0.0
+            options += _explained(free, kinds, registered, complete_sum, raw, range(len(kinds)),
+                                  f)
+        elif kind != "candidate":  # a total or TS left out: the others' sums as they are
+            keep = [i for i in range(len(kinds)) if i != f]
+            options += _explained(lps[keep], [kinds[i] for i in keep], registered, complete_sum,
+                                  raw, keep, f, full=lps)
+    if not options:
+        return decoded
+    cost, values = max(options, key=lambda o: o[0])
+    if values == raw or any(v != values and c >= cost - ONE_MISCOPIED_NATS for c, v in options):
+        return decoded
+    checks = _checks(values, raw, kinds, registered, complete_sum)
+    score = float(sum(lps[i, values[i]] for i in range(len(kinds))))
+    return Decoded(values=values, raw=raw, checks=checks, gave_up=True, score=score)
+
+
+def _explained(lps: np.ndarray, kinds: Sequence[str], registered: int | None,
+               complete_sum: bool, raw: list[int], members: Sequence[int], miscopied: int | None,
+               full: np.ndarray | None = None) -> list[tuple[float, list[int]]]:
+    """One hypothesis of `_one_miscopied`: decode `lps` (the group's `members`, in order) and
+    give the whole group's values, the `miscopied` member as written, with what the changed
+    readings cost (nats, ≤ 0); nothing when no supported reading fits."""
+    other = _decode(lps, kinds, registered, complete_sum, None)
+    if other.gave_up or not all(c.ok for c in other.checks):
+        return []
+    values = list(raw)
+    for i, v in zip(members, other.values, strict=True):
+        values[i] = v
+    if miscopied is not None:
+        values[miscopied] = raw[miscopied]
+    rows = lps if full is None else full
+    return [(float(sum(rows[i, values[i]] - rows[i, raw[i]] for i in range(len(raw)))), values)]
+
+
+def _decode(
+    lps: np.ndarray, kinds: Sequence[str], registered: int | None, complete_sum: bool,
+    _sums: tuple[list[np.ndarray], list[np.ndarray]] | None,
+) -> Decoded:
     limit = min(999, registered) if registered is not None else 999
     raw = [int(v) for v in lps.argmax(axis=1)]
     where = {k: i for i, k in enumerate(kinds) if k != "candidate"}

@@ -205,3 +205,55 @@ def test_the_max_plus_step_picks_exactly_what_the_plain_argmax_picks() -> None:
             best = _plain_add_one(best, np.log(rng.dirichlet(np.ones(1000))), limit)[0]
         want, got = _plain_add_one(best, lp, limit), arith._add_one(best, lp, limit)
         assert np.array_equal(want[0], got[0]) and np.array_equal(want[1], got[1])
+
+
+def _unsure_ts(read: dict[int, float]) -> np.ndarray:
+    """TS written with one digit, its bubbles forgotten: the handwriting's units `read`."""
+    ts = _writing("XX0", 0.98)
+    ts[2] = (1 - sum(read.values())) / 10
+    for digit, p in read.items():
+        ts[2, digit] = p
+    return fusion.fuse(ts, fusion.bubble_probabilities(_fills("---")))
+
+
+def test_a_misread_the_other_sums_put_right_is_corrected_when_a_candidate_was_miscopied() -> None:
+    # The officer's error: 120 + 95 + 47 = 262, SAH 255 written. TS written 5, its bubbles
+    # forgotten, read 6 (0.7) or 5 (0.15). One number miscopied explains the page: a candidate,
+    # with SAH + TS = SS = PHP choosing TS 5 (SAH miscopied would need TS 260 - 262). The page
+    # still gives up: the candidates' sum is named, the candidates and SAH as written.
+    rows = [_field("120", "120"), _field("X95", "-95"), _field("X47", "-47"),
+            _field("255", "255"), _unsure_ts({6: 0.7, 5: 0.15, 2: 0.1}),
+            _field("260", "260"), _field("260", "260")]
+    decoded = arith.decode(_choices(np.stack(rows)), KINDS, 287, complete_sum=True)
+    assert decoded.raw == [120, 95, 47, 255, 6, 260, 260]
+    assert decoded.gave_up and decoded.values == [120, 95, 47, 255, 5, 260, 260]
+    assert [c.name for c in decoded.checks if not c.ok] == ["sum_equals_sah"]
+    assert decoded.failing_fields() == {0, 1, 2, 3}
+    plain = arith.decode(_choices(np.stack(rows)), KINDS, 287, True, one_miscopied=False)
+    assert plain.gave_up and plain.values == plain.raw
+
+
+def test_sah_miscopied_explains_the_page_as_read_and_an_unsure_ts_is_not_fitted_to_it() -> None:
+    # 120 + 95 + 40 = 255 but SAH written 254; TS written 5 (bubbles forgotten, read 5 at 0.6,
+    # 6 at 0.3). Fitting SAH + TS = SS would make TS 6; SAH miscopied explains the whole page
+    # with every reading as read (120 + 95 + 40 + 5 = 260 = SS), so nothing is changed.
+    rows = [_field("120", "120"), _field("X95", "-95"), _field("X40", "-40"),
+            _field("254", "254"), _unsure_ts({5: 0.6, 6: 0.3}),
+            _field("260", "260"), _field("260", "260")]
+    decoded = arith.decode(_choices(np.stack(rows)), KINDS, 287, complete_sum=True)
+    assert decoded.gave_up and decoded.values == decoded.raw == [120, 95, 40, 254, 5, 260, 260]
+    assert {c.name for c in decoded.checks if not c.ok} == {
+        "sum_equals_sah", "sah_plus_ts_equals_ballots"
+    }
+
+
+def test_two_explanations_of_a_wrong_paper_that_change_different_readings_change_nothing() -> None:
+    # 120 + 95 + 40 = 255, SAH written 256, SS = PHP 262; TS's bubbles forgotten, read 8 (0.6),
+    # 6 (0.22) or 7 (0.14). A candidate miscopied wants TS 6, SAH miscopied TS 7: nearly as
+    # likely as each other, so neither is chosen: the page as read, for the officer.
+    rows = [_field("120", "120"), _field("X95", "-95"), _field("X40", "-40"),
+            _field("256", "256"), _unsure_ts({8: 0.6, 6: 0.22, 7: 0.14}),
+            _field("262", "262"), _field("262", "262")]
+    decoded = arith.decode(_choices(np.stack(rows)), KINDS, 287, complete_sum=True)
+    assert decoded.gave_up and decoded.values == decoded.raw
+    assert decoded.raw[4] == 8

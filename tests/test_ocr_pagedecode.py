@@ -6,12 +6,13 @@ from __future__ import annotations
 import numpy as np
 
 from ocr import (
+    formrules,
     fusion,
     pagedecode,
     reader,
 )
 from ocr.templates import build_template
-from tests.ocr_support import CLEAN, demo_templates
+from tests.ocr_support import CLEAN, SUMS_WRONG, demo_templates
 from tests.test_ocr_decoding import _field, _fills, _writing
 
 
@@ -110,3 +111,44 @@ def test_sah_is_decoded_with_its_printed_sum_where_no_ss_ties_it() -> None:
     readings = {r.key: r for r in reader._flag(fields, decoded, lps, writing, bubbles, fused)}
     assert readings["SAH"].uncertain and "corrected" in readings["SAH"].reasons
     assert "corrected" not in readings["JSAHTS"].reasons
+
+
+def test_a_misread_the_sums_the_paper_keeps_put_right_is_corrected_and_only_its_sum_named() -> None:
+    # The officer's error: 120 + 95 + 47 = 262, SAH 255 written. PHP written 260, its tens
+    # bubble forgotten, the handwriting reads 8 there (0.7; 6 at 0.2): 280 as read. A candidate
+    # miscopied explains the page with PHP 260 (SAH + TS = SS = PHP, and PDPT + PDPTB + PDPK =
+    # PHP agree); SAH miscopied cannot (120 + 95 + 47 + 5 is not 260). PHP is shown as the paper
+    # says it, flagged as the arithmetic's choice; only the candidates' sum is named, and the
+    # sections chained to PHP are not called inconsistent for a misread of PHP.
+    ppwp = demo_templates()["PPWP"]
+    fields = ppwp.fields_on(1)
+    paper = SUMS_WRONG
+    w_rows, b_rows = [], []
+    for f in fields:
+        text = f"{paper[f.key]:>3}".replace(" ", "X")
+        w_rows.append(_writing(text, 0.98))
+        b_rows.append(_fills(text.replace("X", "-")))
+    php = [f.key for f in fields].index("PHP")
+    w_rows[php][1] = [0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.2, 0.01, 0.7, 0.01, 0.01, 0.01]
+    b_rows[php] = _fills("2-0")
+    writing = np.stack(w_rows)
+    bubbles = fusion.bubble_probabilities(np.stack(b_rows))
+    fused = fusion.fuse(writing, bubbles)
+    lps = fusion.number_log_probs(fused)
+    choices = fusion.supported_log_probs(fused, lps)
+    assert int(lps[php].argmax()) == 280
+    decoded = pagedecode.decode(choices, fields, ppwp, 293)
+    assert decoded.gave_up
+    readings = reader._settle(reader._flag(fields, decoded, lps, writing, bubbles, fused),
+                              decoded, choices, lps)
+    got = {r.key: r for r in readings}
+    assert {k: r.value for k, r in got.items()} == paper
+    assert got["PHP"].uncertain and "corrected" in got["PHP"].reasons
+    values = {k: r.value for k, r in got.items()}
+    raw = {f.key: decoded.raw[i] for i, f in enumerate(fields)}
+    failing = [c.name for c in formrules.checks(values, ppwp, 293, raw) if not c.ok]
+    assert failing == ["sum_equals_sah"]
+    for key in ("01", "02", "03", "SAH"):
+        assert got[key].uncertain and "inconsistent" in got[key].reasons, got[key]
+    for key in ("PDPT", "PDPTB", "PDPK", "SS", "TS"):
+        assert "inconsistent" not in got[key].reasons, got[key]
