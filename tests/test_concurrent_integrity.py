@@ -17,6 +17,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bots import review
+from bots.messages import text
 from relay.db import session_scope
 from relay.models import ReviewItem, Submission
 from tests.support import converse
@@ -25,7 +26,11 @@ from tests.test_concurrent_decisions import (
     KPPS,
     PPS,
     SECOND,
+    actions,
+    assert_totals_count_the_confirmed_tallies,
     racing,
+    stored,
+    turn,
 )
 
 THIRD = "PPWP 3576011001001 01=122 02=95 03=40 SAH=257 TS=3"
@@ -52,3 +57,30 @@ def test_two_page_loads_at_once_make_the_review_item_once_and_neither_fails(demo
     with session_scope() as session:
         items = session.scalars(select(ReviewItem)).all()
     assert [(i.kind, i.status) for i in items] == [("conflict", "open")]
+
+
+def test_two_first_tallies_at_once_leave_one_pending_tally(demo: str) -> None:
+    first, second = stored(KPPS, FIRST), stored(KPPS, SECOND)
+    _, answer = racing(lambda s: turn(s, first), lambda s: turn(s, second))
+    earlier, later = tallies()
+    assert [(t.status, t.sah) for t in (earlier, later)] == [("superseded", 255), ("pending", 256)]
+    assert f"(ganti {earlier.receipt_code})" in str(answer), answer
+    assert actions().count("tally_superseded") == 1
+    # The replaced numbers cannot be confirmed any more, by code or otherwise.
+    assert converse(KPPS, f"YA {earlier.receipt_code}").text == text(
+        "receipt_not_pending", "id", receipt=earlier.receipt_code
+    )
+    converse(KPPS, "YA")
+    assert [t.status for t in tallies()] == ["superseded", "confirmed"]
+    assert_totals_count_the_confirmed_tallies()
+
+
+def test_a_resend_racing_another_resend_leaves_one_pending_tally(demo: str) -> None:
+    converse(KPPS, FIRST)
+    resend, other = stored(KPPS, SECOND), stored(KPPS, THIRD)
+    _, answer = racing(lambda s: turn(s, resend), lambda s: turn(s, other))
+    statuses = [(t.status, t.sah) for t in tallies()]
+    assert statuses == [("superseded", 255), ("superseded", 256), ("pending", 257)]
+    assert f"(ganti {tallies()[1].receipt_code})" in str(answer), answer
+    assert actions().count("tally_superseded") == 2
+    assert_totals_count_the_confirmed_tallies()
