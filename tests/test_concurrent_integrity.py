@@ -14,12 +14,13 @@ uncommitted, until the second waits for them on PostgreSQL, or is about to write
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from bots import review
+from bots import approvals, review
 from bots.messages import text
+from bots.review import ReviewError
 from relay.db import session_scope
-from relay.models import ReviewItem, Submission
+from relay.models import AuditEntry, ReviewItem, Submission, TallyChange, Tps
 from tests.support import converse
 from tests.test_concurrent_decisions import (
     FIRST,
@@ -83,4 +84,57 @@ def test_a_resend_racing_another_resend_leaves_one_pending_tally(demo: str) -> N
     assert statuses == [("superseded", 255), ("superseded", 256), ("pending", 257)]
     assert f"(ganti {tallies()[1].receipt_code})" in str(answer), answer
     assert actions().count("tally_superseded") == 2
+    assert_totals_count_the_confirmed_tallies()
+
+
+def a_proposed_accept() -> TallyChange:
+    a_conflict_without_its_item()
+    with session_scope() as session:
+        [item] = review.open_items(session)
+        return approvals.propose_accept(session, "ani", item, "PPS membawa C.Hasil asli")
+
+
+def test_an_accept_whose_tally_breaks_the_rules_by_approval_time_is_refused(demo: str) -> None:
+    change = a_proposed_accept()
+    # Since the proposal, the TPS's register was corrected (a regions load): 260 ballots
+    # used no longer fit DPT 200 + 2%.
+    with session_scope() as session:
+        session.execute(update(Tps).where(Tps.code == TPS).values(registered_voters=200))
+    try:
+        with session_scope() as session:
+            approvals.approve(session, "citra", "admin", change.id)
+    except ReviewError as refused:
+        assert "do not pass the form's checks" in str(refused)
+        assert [f.code for f in refused.failures], refused
+    else:
+        raise AssertionError("a tally that breaks the form's rules was accepted")
+    assert [(t.status, t.reason) for t in tallies()] == [
+        ("confirmed", None),
+        ("rejected", "locked_conflict"),
+    ]
+    with session_scope() as session:
+        assert session.get_one(TallyChange, change.id).status == "pending"
+        assert session.scalar(select(ReviewItem.status)) == "open"
+    assert "conflict_accepted" not in actions()
+    assert_totals_count_the_confirmed_tallies()
+
+
+def test_an_approval_racing_a_rejection_is_refused_and_changes_nothing(demo: str) -> None:
+    change = a_proposed_accept()
+    reject = lambda s: approvals.reject(s, "budi", "supervisor", change.id, "salah TPS")  # noqa: E731
+    approve = lambda s: approvals.approve(s, "citra", "admin", change.id)  # noqa: E731
+    rejected, refused = racing(reject, approve)
+    assert rejected == "rejected"
+    assert isinstance(refused, ReviewError), refused
+    with session_scope() as session:
+        decided = session.get_one(TallyChange, change.id)
+        audited = session.scalars(
+            select(AuditEntry.action).where(AuditEntry.action.like("change_%"))
+        ).all()
+    assert (decided.status, decided.decided_by) == ("rejected", "budi")
+    assert audited == ["change_proposed", "change_rejected"]
+    assert [(t.status, t.reason) for t in tallies()] == [
+        ("confirmed", None),
+        ("rejected", "locked_conflict"),
+    ]
     assert_totals_count_the_confirmed_tallies()
