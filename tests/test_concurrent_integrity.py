@@ -7,7 +7,8 @@ uncommitted, until the second waits for them on PostgreSQL, or is about to write
 - Two tallies of one TPS and contest at once (two first sends, or a resend racing another
   resend) leave exactly one pending tally: the later replaces the earlier, as one after the
   other would (bots.tallies: the TPS row is locked before its tallies are read).
-- At approval time, accepting a conflicting tally re-checks the form's rules, and an approval
+- At approval time, accepting a conflicting tally or applying new numbers re-checks the form's
+  rules (the TPS's register may have been corrected since the proposal), and an approval
   that races a rejection is refused (bots.approvals: the proposal is claimed by a
   conditional UPDATE whose row count decides).
 """
@@ -116,6 +117,36 @@ def test_an_accept_whose_tally_breaks_the_rules_by_approval_time_is_refused(demo
         assert session.get_one(TallyChange, change.id).status == "pending"
         assert session.scalar(select(ReviewItem.status)) == "open"
     assert "conflict_accepted" not in actions()
+    assert_totals_count_the_confirmed_tallies()
+
+
+def test_a_change_whose_numbers_break_the_rules_by_approval_time_is_refused(demo: str) -> None:
+    converse(KPPS, FIRST)
+    converse(KPPS, "YA")
+    [confirmed] = tallies()
+    with session_scope() as session:
+        change = approvals.propose_change(
+            session,
+            "ani",
+            session.get_one(Submission, confirmed.id),
+            {1: 121, 2: 95, 3: 40},
+            256,
+            4,
+            "salah salin 01",
+        )
+        session.execute(update(Tps).where(Tps.code == TPS).values(registered_voters=200))
+    try:
+        with session_scope() as session:
+            approvals.approve(session, "citra", "admin", change.id)
+    except ReviewError as refused:
+        assert "do not pass the form's checks" in str(refused)
+    else:
+        raise AssertionError("numbers that break the form's rules were approved")
+    [kept] = tallies()
+    assert (kept.status, kept.sah, kept.ts) == ("confirmed", 255, 5)
+    with session_scope() as session:
+        assert session.get_one(TallyChange, change.id).status == "pending"
+    assert "tally_changed" not in actions()
     assert_totals_count_the_confirmed_tallies()
 
 
