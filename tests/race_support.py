@@ -73,22 +73,28 @@ def _before_execute(conn: Connection, _cursor: object, statement: str, *_args: o
 
 
 def twice_at_once(job: Callable[[], object]) -> tuple[object, object]:
-    """`job` run twice, in two threads: the first done up to its COMMIT and paused there,
-    its locks held, until the second waits for them (race_against); then the first commits.
-    Returns what each run returned, or the exception it raised. For a job that opens its
-    own session (an RQ job run again while the first run goes on)."""
+    """`job` run twice at once (jobs_racing): an RQ job run again while its first run goes on."""
+    return jobs_racing(job, job)
+
+
+def jobs_racing(
+    first_job: Callable[[], object], second_job: Callable[[], object]
+) -> tuple[object, object]:
+    """Two jobs that open their own sessions, in two threads: the first done up to its COMMIT
+    and paused there, its locks held, until the second waits for them (race_against); then
+    the first commits. Returns what each returned, or the exception it raised."""
     paused, release = threading.Event(), threading.Event()
     held: list[Session] = []
     results: dict[str, object] = {}
 
-    def run(name: str) -> None:
+    def run(name: str, job: Callable[[], object]) -> None:
         try:
             results[name] = job()
         except Exception as error:  # what the job raised is its result here
             results[name] = error
 
-    first = threading.Thread(target=run, args=("first",))
-    second = threading.Thread(target=run, args=("second",))
+    first = threading.Thread(target=run, args=("first", first_job))
+    second = threading.Thread(target=run, args=("second", second_job))
 
     def pause(session: Session) -> None:  # after the audit's own before_commit
         if threading.current_thread() is first and not held:
@@ -99,7 +105,7 @@ def twice_at_once(job: Callable[[], object]) -> tuple[object, object]:
     event.listen(Session, "before_commit", pause)
     try:
         first.start()
-        assert paused.wait(30), "the first run never reached its commit"
+        assert paused.wait(30), "the first job never reached its commit"
         race_against(held[0], second)
     finally:
         release.set()

@@ -20,8 +20,10 @@ from sqlalchemy import select, update
 from bots import approvals, review
 from bots.messages import text
 from bots.review import ReviewError
+from jobs.inbound import process_inbound
 from relay.db import session_scope
-from relay.models import AuditEntry, ReviewItem, Submission, TallyChange, Tps
+from relay.models import AuditEntry, OutboundMessage, ReviewItem, Submission, TallyChange, Tps
+from tests.race_support import jobs_racing
 from tests.support import converse
 from tests.test_concurrent_decisions import (
     FIRST,
@@ -32,7 +34,6 @@ from tests.test_concurrent_decisions import (
     assert_totals_count_the_confirmed_tallies,
     racing,
     stored,
-    turn,
 )
 
 THIRD = "PPWP 3576011001001 01=122 02=95 03=40 SAH=257 TS=3"
@@ -61,12 +62,29 @@ def test_two_page_loads_at_once_make_the_review_item_once_and_neither_fails(demo
     assert [(i.kind, i.status) for i in items] == [("conflict", "open")]
 
 
-def test_two_first_tallies_at_once_leave_one_pending_tally(demo: str) -> None:
-    first, second = stored(KPPS, FIRST), stored(KPPS, SECOND)
-    _, answer = racing(lambda s: turn(s, first), lambda s: turn(s, second))
+def reply_to(inbound_id: int) -> str:
+    with session_scope() as session:
+        return session.scalars(
+            select(OutboundMessage.text).where(OutboundMessage.inbound_id == inbound_id)
+        ).one()
+
+
+def tallies_at_once(first: str, second: str) -> str:
+    """Two stored tallies through the worker's job at once (the first holding its locks
+    until the second waits for them), as two workers take them; the second's reply. The
+    real job, not the conversation alone: the turn's own reads (the sender's TPS among them)
+    are part of what must not skip the lock."""
+    first_id, second_id = stored(KPPS, first), stored(KPPS, second)
+    done = jobs_racing(lambda: process_inbound(first_id), lambda: process_inbound(second_id))
+    assert done == ("processed", "processed"), done
+    return reply_to(second_id)
+
+
+def test_two_first_tallies_at_once_leave_one_pending_tally(demo: str, redis_conn) -> None:
+    answer = tallies_at_once(FIRST, SECOND)
     earlier, later = tallies()
     assert [(t.status, t.sah) for t in (earlier, later)] == [("superseded", 255), ("pending", 256)]
-    assert f"(ganti {earlier.receipt_code})" in str(answer), answer
+    assert f"(ganti {earlier.receipt_code})" in answer, answer
     assert actions().count("tally_superseded") == 1
     # The replaced numbers cannot be confirmed any more, by code or otherwise.
     assert converse(KPPS, f"YA {earlier.receipt_code}").text == text(
@@ -77,13 +95,12 @@ def test_two_first_tallies_at_once_leave_one_pending_tally(demo: str) -> None:
     assert_totals_count_the_confirmed_tallies()
 
 
-def test_a_resend_racing_another_resend_leaves_one_pending_tally(demo: str) -> None:
+def test_a_resend_racing_another_resend_leaves_one_pending_tally(demo: str, redis_conn) -> None:
     converse(KPPS, FIRST)
-    resend, other = stored(KPPS, SECOND), stored(KPPS, THIRD)
-    _, answer = racing(lambda s: turn(s, resend), lambda s: turn(s, other))
+    answer = tallies_at_once(SECOND, THIRD)
     statuses = [(t.status, t.sah) for t in tallies()]
     assert statuses == [("superseded", 255), ("superseded", 256), ("pending", 257)]
-    assert f"(ganti {tallies()[1].receipt_code})" in str(answer), answer
+    assert f"(ganti {tallies()[1].receipt_code})" in answer, answer
     assert actions().count("tally_superseded") == 2
     assert_totals_count_the_confirmed_tallies()
 
