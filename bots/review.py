@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import Select, and_, select
 from sqlalchemy.orm import Session, aliased
 
 from bots.helpdesk import message_officer, say
@@ -32,7 +32,7 @@ from bots.tally_rules import RuleFailure, check_tally
 from relay import results
 from relay.audit import record
 from relay.ballots import ballot_for
-from relay.locks import lock_row
+from relay.locks import lock_row, locked
 from relay.models import Contest, Officer, OutboundMessage, ReviewItem, Submission, Tps
 
 KINDS = ("conflict", "change_request", "failed_checks", "low_confidence")
@@ -96,10 +96,9 @@ def open_item(
     return item
 
 
-def sync_conflicts(session: Session) -> int:
-    """Create review items for conflicting tallies that have none yet; returns how many."""
+def _unreviewed_conflicts() -> Select[tuple[Submission]]:
     reviewed = aliased(ReviewItem)
-    new = session.scalars(
+    return (
         select(Submission)
         .outerjoin(
             reviewed,
@@ -111,7 +110,21 @@ def sync_conflicts(session: Session) -> int:
         .where(Submission.reason == "locked_conflict", reviewed.id.is_(None))
         .order_by(Submission.id)
         .limit(SYNC_BATCH)
-    ).all()
+    )
+
+
+def sync_conflicts(session: Session) -> int:
+    """Create review items for conflicting tallies that have none yet; returns how many.
+
+    Two page loads at once find the same tallies: each locks them (in id order) and looks
+    again, so the second sees the first's items and adds none, instead of failing on the
+    unique (kind, submission) with an error page. Nothing is locked when nothing is new."""
+    new = session.scalars(_unreviewed_conflicts()).all()
+    if new:
+        ids = [submission.id for submission in new]
+        lock = select(Submission.id).where(Submission.id.in_(ids)).order_by(Submission.id)
+        session.scalars(locked(session, lock)).all()
+        new = session.scalars(_unreviewed_conflicts().where(Submission.id.in_(ids))).all()
     for submission in new:
         confirmed = confirmed_for(
             session, submission.tps_code, submission.contest_code, submission.training

@@ -39,7 +39,7 @@ from bots.tally_rules import (
 )
 from relay import catalogue, results
 from relay.ballots import Ballot
-from relay.locks import lock_row, locked
+from relay.locks import lock_row, locked, take_write_lock
 from relay.metrics import count_event
 from relay.models import InboundMessage, Officer, Submission, Tps, utcnow
 from relay.receipts import new_receipt_code
@@ -66,7 +66,10 @@ _CONFIRMED_AND_PENDING = {
     training: _of_tps(("confirmed", "pending"), training).order_by(Submission.id)
     for training in (False, True)
 }
-_TPS = select(Tps).where(Tps.code == bindparam("code"))  # session.get, less its building
+# session.get, less its building; locked (relay.locks): two tallies of one TPS at once (two
+# first sends, a resend racing a resend) queue here, so the second reads the first's pending
+# tally and replaces it, instead of both missing each other and staying pending.
+_TPS = select(Tps).where(Tps.code == bindparam("code")).with_for_update()
 
 
 def _insert_unless_receipt_taken(dialect: type[postgresql.Insert] | type[sqlite.Insert]) -> Insert:
@@ -116,6 +119,7 @@ def _where_allowed(session: Session, officer: Officer, tally: Tally) -> tuple[Tp
     """The TPS and the contest's ballot there when this officer may report this tally, else
     the reason why not. The contests and their lists come from relay.catalogue."""
     lang = officer.language
+    take_write_lock(session)
     tps = session.scalar(_TPS, {"code": tally.tps_code})
     if tps is None:
         return text("unknown_tps", lang, tps=tally.tps_code, own=own_tps_text(session, officer))

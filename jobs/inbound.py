@@ -89,7 +89,7 @@ def process_inbound(inbound_id: int) -> str | Retry:
         catalogue.token_read(session, token)
         if not found_by_stored_phone(message.channel, message.sender):
             officer = find_officer(session, message.channel, message.sender)
-        # Written with the outcome, in the turn's last statement (_settle).
+        # Written with the outcome, in the statement that claims the message (_settle).
         set_committed_value(message, "officer_id", officer.id if officer else None)
         first = _next_sequence(session, message)
         outcome = _decide(session, settings, redis_connection(), message, officer, earlier_waits)
@@ -97,6 +97,10 @@ def process_inbound(inbound_id: int) -> str | Retry:
         fetch_media = not outsider and any(has_image(item) for item in message.media)
         follow_up = fetch_media and outcome.status == "processed"  # else the sweeper drives it
         outbound_ids = _settle(session, message, outcome, first, follow_up)
+        if outbound_ids is None:  # another run of this job settled it first: keep nothing
+            session.rollback()
+            log.info("inbound %s: processed by another run at the same time", message.id)
+            return "already processed"
         log.info(
             "inbound %s from %s/%s: %s, %d replies",
             message.id,
@@ -119,16 +123,24 @@ def process_inbound(inbound_id: int) -> str | Retry:
 
 def _settle(
     session: Session, message: InboundMessage, outcome: Outcome, first: int, follow_up: bool
-) -> list[int]:
+) -> list[int] | None:
     """The turn's fixed writes, as two Core statements in the session's transaction: the
-    replies' rows (their ids back), and the message's officer, status and follow-up. The
-    ORM's unit of work cost more than the statements (a flush each, ~0.3 ms)."""
+    message's officer, status and follow-up, and the replies' rows (their ids back). The
+    ORM's unit of work cost more than the statements (a flush each, ~0.3 ms).
+
+    The message is claimed first, on condition it is still unprocessed: None when another
+    run of the same job (a job handed back while its worker was frozen, not dead) settled
+    it meanwhile. The caller then rolls back: a turn whose writes no unique constraint
+    catches (an outsider's help request whose answer the budget refuses) is not stored twice."""
     changes: dict[str, Any] = {"officer_id": message.officer_id, "status": outcome.status}
     if outcome.status != DEFERRED:
         changes["processed_at"] = datetime.now(UTC)
     if follow_up:
         changes.update(follow_up="media", job_failures=0, retry_at=None)
     connection = session.connection()
+    claimed = connection.execute(_message_update(tuple(changes)), {"row_id": message.id, **changes})
+    if claimed.rowcount != 1:
+        return None
     ids: list[int] = []
     if len(outcome.replies) == 1:
         row = reply_values(message, outcome.replies[0], first)
@@ -136,7 +148,6 @@ def _settle(
     elif outcome.replies:
         rows = [reply_values(message, r, first + i) for i, r in enumerate(outcome.replies)]
         ids = list(connection.scalars(_INSERT_REPLIES, rows))
-    connection.execute(_message_update(tuple(changes)), {"row_id": message.id, **changes})
     for name, value in changes.items():  # the object says what the row says
         set_committed_value(message, name, value)
     return ids
@@ -144,10 +155,11 @@ def _settle(
 
 @functools.cache
 def _message_update(columns: tuple[str, ...]) -> Update:
-    """UPDATE inbound_messages SET <columns> WHERE id = :row_id, built once per shape."""
+    """UPDATE inbound_messages SET <columns> WHERE id = :row_id AND processed_at IS NULL,
+    built once per shape."""
     return (
         update(_INBOUND)
-        .where(_INBOUND.c.id == bindparam("row_id"))
+        .where(_INBOUND.c.id == bindparam("row_id"), _INBOUND.c.processed_at.is_(None))
         .values({name: bindparam(name) for name in columns})
     )
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.orm import Session
@@ -69,3 +70,46 @@ def _before_execute(conn: Connection, _cursor: object, statement: str, *_args: o
     if threading.current_thread() is racer and statement.lstrip().upper().startswith(_WRITES):
         assert writing is not None
         writing.set()
+
+
+def twice_at_once(job: Callable[[], object]) -> tuple[object, object]:
+    """`job` run twice at once (jobs_racing): an RQ job run again while its first run goes on."""
+    return jobs_racing(job, job)
+
+
+def jobs_racing(
+    first_job: Callable[[], object], second_job: Callable[[], object]
+) -> tuple[object, object]:
+    """Two jobs that open their own sessions, in two threads: the first done up to its COMMIT
+    and paused there, its locks held, until the second waits for them (race_against); then
+    the first commits. Returns what each returned, or the exception it raised."""
+    paused, release = threading.Event(), threading.Event()
+    held: list[Session] = []
+    results: dict[str, object] = {}
+
+    def run(name: str, job: Callable[[], object]) -> None:
+        try:
+            results[name] = job()
+        except Exception as error:  # what the job raised is its result here
+            results[name] = error
+
+    first = threading.Thread(target=run, args=("first", first_job))
+    second = threading.Thread(target=run, args=("second", second_job))
+
+    def pause(session: Session) -> None:  # after the audit's own before_commit
+        if threading.current_thread() is first and not held:
+            held.append(session)
+            paused.set()
+            release.wait(30)
+
+    event.listen(Session, "before_commit", pause)
+    try:
+        first.start()
+        assert paused.wait(30), "the first job never reached its commit"
+        race_against(held[0], second)
+    finally:
+        release.set()
+        first.join(30)
+        second.join(30)
+        event.remove(Session, "before_commit", pause)
+    return results["first"], results["second"]
