@@ -16,6 +16,7 @@ from sqlalchemy import Insert, Select, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.util import identity_key
 
 from bots.grammar import SECTION_KEYS, Tally
 from bots.messages import text
@@ -116,7 +117,7 @@ def _where_allowed(session: Session, officer: Officer, tally: Tally) -> tuple[Tp
     """The TPS and the contest's ballot there when this officer may report this tally, else
     the reason why not. The contests and their lists come from relay.catalogue."""
     lang = officer.language
-    tps = session.scalar(_TPS, {"code": tally.tps_code})
+    tps = _tps(session, tally.tps_code)
     if tps is None:
         return text("unknown_tps", lang, tps=tally.tps_code, own=own_tps_text(session, officer))
     if not officer.may_report(tps):
@@ -126,6 +127,15 @@ def _where_allowed(session: Session, officer: Officer, tally: Tally) -> tuple[Tp
         held = " ".join(contests_at(session, tps.code))
         return text("contest_not_here", lang, contest=tally.contest, tps=tps.code, contests=held)
     return tps, ballot
+
+
+def _tps(session: Session, code: str) -> Tps | None:
+    """The TPS row: the one this transaction holds already (a photo's reading locked it,
+    relay.locks), else read."""
+    held = session.identity_map.get(identity_key(Tps, code))
+    if held is not None:
+        return held  # type: ignore[no-any-return]
+    return session.scalar(_TPS, {"code": code})
 
 
 def tally_of(submission: Submission) -> Tally:
@@ -167,7 +177,47 @@ def submit(
     confirmed. A photo reading is kept pending even when it breaks a rule, so the officer
     can fix the misread numbers; it cannot be confirmed until the rules hold.
     """
-    return marked(_submit(session, officer, inbound, tally, photo), inbound, officer.language)
+    return marked(_submit(session, officer, inbound, tally, photo).reply, inbound, officer.language)
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """What submitting a tally did: the reply, and the row it stored (pending, or rejected
+    as a conflict with the confirmed tally), if any."""
+
+    reply: Reply | str
+    stored: Submission | None = None
+
+
+@dataclass(frozen=True)
+class Known:
+    """The confirmed and pending tallies of a TPS and contest (confirmed_and_pending), as
+    the caller read them in the same transaction: submit need not read them again."""
+
+    tps_code: str
+    contest: str
+    confirmed: Submission | None
+    pending: list[Submission]
+
+
+def submit_reading(
+    session: Session,
+    officer: Officer,
+    inbound: InboundMessage,
+    tally: Tally,
+    photo: PhotoReading,
+    known: Known | None = None,
+) -> Submitted:
+    """submit() for a photo's reading, with the row it stored."""
+    done = _submit(session, officer, inbound, tally, photo, known)
+    return dataclasses.replace(done, reply=marked(done.reply, inbound, officer.language))
+
+
+def confirmed_and_pending(session: Session, tps_code: str, contest: str, training: bool) -> Known:
+    """The confirmed tally and the pending ones (oldest first) of a TPS and contest, in one
+    statement."""
+    confirmed, pending = _confirmed_and_pending(session, tps_code, contest, training)
+    return Known(tps_code, contest, confirmed, pending)
 
 
 def marked(reply: Reply | str, inbound: InboundMessage, language: str) -> Reply | str:
@@ -181,11 +231,11 @@ def marked(reply: Reply | str, inbound: InboundMessage, language: str) -> Reply 
 
 
 def _confirmed_and_pending(
-    session: Session, tps: Tps, contest: str, training: bool, lock: bool = False
+    session: Session, tps_code: str, contest: str, training: bool, lock: bool = False
 ) -> tuple[Submission | None, list[Submission]]:
     """confirmed_for and the pending tallies (oldest first) of a TPS and contest, read in
     one statement. `lock`: locked until the transaction ends, and read again (relay.locks)."""
-    params = {"tps_code": tps.code, "contest_code": contest}
+    params = {"tps_code": tps_code, "contest_code": contest}
     query = _CONFIRMED_AND_PENDING[bool(training)]
     confirmed, pending = None, []
     for submission in session.scalars(locked(session, query) if lock else query, params):
@@ -202,20 +252,24 @@ def _submit(
     inbound: InboundMessage,
     tally: Tally,
     photo: PhotoReading | None,
-) -> Reply | str:
+    known: Known | None = None,
+) -> Submitted:
     lang = officer.language
     training = is_training(inbound.channel)
     allowed = _where_allowed(session, officer, tally)
     if isinstance(allowed, str):
-        return allowed
+        return Submitted(allowed)
     tps, ballot = allowed
     contest = ballot.contest
     numbers = list(ballot.numbers)
-    confirmed, pending = _confirmed_and_pending(session, tps, contest, training)
+    if known is not None and (known.tps_code, known.contest) == (tps.code, contest):
+        confirmed, pending = known.confirmed, list(known.pending)
+    else:
+        confirmed, pending = _confirmed_and_pending(session, tps.code, contest, training)
     if pending:
         # This tally would supersede them: locked and read again first, so a `YA` confirming
         # one at this moment is seen (then this is a conflict), never overwritten.
-        confirmed, pending = _confirmed_and_pending(session, tps, contest, training, lock=True)
+        confirmed, pending = _confirmed_and_pending(session, tps.code, contest, training, lock=True)
     failures = check_tally(tally, ballot, tps.registered_voters)
     base: Submission | None = None
     if incomplete(failures) and photo is None:  # a part: it completes what is there
@@ -239,19 +293,18 @@ def _submit(
         stands = pending[-1].receipt_code if pending else None
         tail = text("pending_stands", lang, receipt=stands) if stands else ""
         tail += text("rule_next", lang)
-        return rule_failures(wrong, lang, contest, tps.code, numbers, tail)
+        return Submitted(rule_failures(wrong, lang, contest, tps.code, numbers, tail))
+    source = "text" if photo is None else "photo"
     if confirmed is not None:
-        return _against_locked(session, officer, inbound, tally, confirmed)
+        return _against_locked(session, officer, inbound, tally, confirmed, source)
     if pending and photo is None and not failures and same_form_as(pending[-1], tally):
         receipt = pending[-1].receipt_code
         message = text("same_as_pending", lang, contest=contest, tps=tps.code, receipt=receipt)
-        return Reply(message, buttons=confirm_buttons(lang, receipt))
+        return Submitted(Reply(message, buttons=confirm_buttons(lang, receipt)))
 
     missing = incomplete(failures)
     reason = "checks_failed" if wrong else "incomplete" if missing else None
-    submission = _new_submission(session, officer, inbound, tally, "pending", reason)
-    if photo is not None:
-        submission.source = "photo"
+    submission = _new_submission(session, officer, inbound, tally, "pending", reason, source)
     close_items_of(session, pending, "superseded", submission.receipt_code)
     for old in pending:
         old.status, old.decided_at = "superseded", _now()
@@ -299,7 +352,7 @@ def _submit(
                 failures=failure_list(failures, lang, contest, numbers),
             )
         buttons = confirm_buttons(lang, submission.receipt_code)
-        return Reply(message, buttons=buttons, photo=photo.annotated_key)
+        return Submitted(Reply(message, buttons=buttons, photo=photo.annotated_key), submission)
     readings = text("readings", lang, readings=" ".join(tally.readings)) if tally.readings else ""
     old = pending[-1].receipt_code if pending else None
     if missing:
@@ -312,7 +365,8 @@ def _submit(
         message = text("tally_replaced", lang, old=old, values=values, **params)
     else:
         message = text("tally_received", lang, values=values, **params)
-    return Reply(message + readings + warning_list(warnings, lang), buttons=buttons)
+    reply = Reply(message + readings + warning_list(warnings, lang), buttons=buttons)
+    return Submitted(reply, submission)
 
 
 def _open_warning(session: Session, submission: Submission, warnings: list[RuleFailure]) -> None:
@@ -337,6 +391,7 @@ def _new_submission(
     tally: Tally,
     status: str,
     reason: str | None = None,
+    source: str = "text",
 ) -> Submission:
     """The new row, written with one Core INSERT and handed to the session as loaded: the
     ORM's flush of one new object (a unit of work, ~0.3 ms) cost more than the INSERT. Every
@@ -348,7 +403,7 @@ def _new_submission(
         "contest_code": tally.contest,
         "officer_id": officer.id,
         "inbound_id": inbound.id,
-        "source": "text",
+        "source": source,
         "votes": {str(k): v for k, v in sorted(tally.votes.items())},
         "candidate_votes": {f"{p}.{k}": v for (p, k), v in sorted(tally.candidate_votes.items())},
         "sections": {k: tally.sections[k] for k in SECTION_KEYS if k in tally.sections},
@@ -378,15 +433,18 @@ def _against_locked(
     inbound: InboundMessage,
     tally: Tally,
     confirmed: Submission,
-) -> str:
+    source: str,
+) -> Submitted:
     params = {
         "contest": confirmed.contest_code,
         "tps": confirmed.tps_code,
         "receipt": confirmed.receipt_code,
     }
     if tally_of(confirmed).form() == tally.form():
-        return text("locked_same", officer.language, **params)
-    conflict = _new_submission(session, officer, inbound, tally, "rejected", "locked_conflict")
+        return Submitted(text("locked_same", officer.language, **params))
+    conflict = _new_submission(
+        session, officer, inbound, tally, "rejected", "locked_conflict", source
+    )
     record_for(
         session,
         inbound,
@@ -396,7 +454,7 @@ def _against_locked(
         conflict.id,
         {"confirmed": confirmed.receipt_code, "receipt": conflict.receipt_code},
     )
-    return text("locked_different", officer.language, **params)
+    return Submitted(text("locked_different", officer.language, **params), conflict)
 
 
 def _pick_pending(
