@@ -40,7 +40,7 @@ from bots.tally_rules import (
 )
 from relay import catalogue, results
 from relay.ballots import Ballot
-from relay.locks import lock_row, locked
+from relay.locks import lock_row, locked, locking, take_write_lock
 from relay.metrics import count_event
 from relay.models import InboundMessage, Officer, Submission, Tps, utcnow
 from relay.receipts import new_receipt_code
@@ -66,6 +66,9 @@ _CONFIRMED = {training: _of_tps(("confirmed",), training) for training in (False
 _CONFIRMED_AND_PENDING = {
     training: _of_tps(("confirmed", "pending"), training).order_by(Submission.id)
     for training in (False, True)
+}
+_CONFIRMED_AND_PENDING_LOCKED = {
+    training: locking(query) for training, query in _CONFIRMED_AND_PENDING.items()
 }
 _TPS = select(Tps).where(Tps.code == bindparam("code"))  # session.get, less its building
 
@@ -236,9 +239,13 @@ def _confirmed_and_pending(
     """confirmed_for and the pending tallies (oldest first) of a TPS and contest, read in
     one statement. `lock`: locked until the transaction ends, and read again (relay.locks)."""
     params = {"tps_code": tps_code, "contest_code": contest}
-    query = _CONFIRMED_AND_PENDING[bool(training)]
+    if lock:
+        take_write_lock(session)
+        query = _CONFIRMED_AND_PENDING_LOCKED[bool(training)]
+    else:
+        query = _CONFIRMED_AND_PENDING[bool(training)]
     confirmed, pending = None, []
-    for submission in session.scalars(locked(session, query) if lock else query, params):
+    for submission in session.scalars(query, params):
         if submission.status == "confirmed":
             confirmed = confirmed or submission
         else:
