@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 READ_SEQUENCE = 50  # reply sequence numbers for photo readings: 50 + attachment index
 
 _OUTBOUND = OutboundMessage.__table__
+_PAGE_READ = ("pages", "officer_id", "inbound_id", "reading", "annotated_key")  # per reading
 _INSERT_REPLY = insert(_OUTBOUND).returning(_OUTBOUND.c.id)
 _FOLLOW_UP_DONE = (
     update(InboundMessage.__table__)
@@ -306,20 +307,24 @@ def _with_page(  # type: ignore[no-untyped-def]
     }
     read = list(session.scalars(_FORM_PAGES[bool(training)], params))  # under the lock
     row = next((p for p in read if p.page == reading.page), None)
+    values = {
+        "pages": template.pages,
+        "officer_id": officer.id,
+        "inbound_id": message.id,
+        "reading": reading.to_json(),
+        "annotated_key": annotated,
+    }
+    # Core statements: the ORM's unit of work for one row cost more than the statement.
+    connection = session.connection()
     if row is None:
-        row = PhotoPage(
-            tps_code=result.tps_code,
-            contest_code=result.contest,
-            form_version=template.version,
-            page=reading.page,
-            training=training,
-        )
-        session.add(row)
-        read.append(row)
-    row.pages, row.officer_id, row.inbound_id = template.pages, officer.id, message.id
-    row.reading, row.annotated_key = reading.to_json(), annotated
-    session.flush()
+        new = {**params, "page": reading.page, "training": training, **values}
+        connection.execute(_INSERT_PAGE, new)
+    else:
+        connection.execute(_UPDATE_PAGE, {"row_id": row.id, **values})
+        for name, value in values.items():  # the object says what the row says
+            set_committed_value(row, name, value)
     pages = {p.page: PageReading.from_json(p.reading) for p in read}
+    pages[reading.page] = PageReading.from_json(values["reading"])
     return assemble(template, pages, result.registered_voters)
 
 
@@ -334,6 +339,15 @@ _FORM_PAGES = {
     )
     for training in (False, True)
 }
+
+
+_PAGES = PhotoPage.__table__
+_INSERT_PAGE = insert(_PAGES)
+_UPDATE_PAGE = (
+    update(_PAGES)
+    .where(_PAGES.c.id == bindparam("row_id"))
+    .values({name: bindparam(name) for name in _PAGE_READ})
+)
 
 
 def _typed_tally(known: Known) -> Submission | None:
