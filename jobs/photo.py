@@ -43,9 +43,10 @@ READ_SEQUENCE = 50  # reply sequence numbers for photo readings: 50 + attachment
 _OUTBOUND = OutboundMessage.__table__
 _PAGE_READ = ("pages", "officer_id", "inbound_id", "reading", "annotated_key")  # per reading
 _INSERT_REPLY = insert(_OUTBOUND).returning(_OUTBOUND.c.id)
+_INBOUND = InboundMessage.__table__
 _FOLLOW_UP_DONE = (
-    update(InboundMessage.__table__)
-    .where(InboundMessage.__table__.c.id == bindparam("row_id"))
+    update(_INBOUND)
+    .where(_INBOUND.c.id == bindparam("row_id"), _INBOUND.c.follow_up.is_not(None))
     .values(follow_up=None)
 )
 # The message with what the job reads next, in one statement (each costs ~0.15–0.3 ms of
@@ -161,13 +162,14 @@ def _answer(inbound_id: int, readings: list[Reading]) -> tuple[str, list[int]] |
 
     reply_ids: list[int] = []
     with session_scope() as session:
+        # First, so that what is read next is read in the writing transaction (SQLite: under
+        # the write lock; PostgreSQL: the message's row locked, a rerun of this job waits).
+        # Done once this commits; a failed job leaves it "photo" for the sweeper.
+        session.connection().execute(_FOLLOW_UP_DONE, {"row_id": inbound_id})
         row = _message(session, inbound_id)
         if row is None:
             return None
         message, officer = row.InboundMessage, row.Officer
-        if message.follow_up is not None:  # done once this commits; a failed job leaves it
-            session.connection().execute(_FOLLOW_UP_DONE, {"row_id": inbound_id})
-            set_committed_value(message, "follow_up", None)
         if officer is None:
             return None
         answered = _answered(session, inbound_id) if readings and row.answered_any else set()
