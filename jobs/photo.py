@@ -41,7 +41,6 @@ log = logging.getLogger(__name__)
 READ_SEQUENCE = 50  # reply sequence numbers for photo readings: 50 + attachment index
 
 _OUTBOUND = OutboundMessage.__table__
-_PAGE_READ = ("pages", "officer_id", "inbound_id", "reading", "annotated_key")  # per reading
 _INSERT_REPLY = insert(_OUTBOUND).returning(_OUTBOUND.c.id)
 _INBOUND = InboundMessage.__table__
 _FOLLOW_UP_DONE = (
@@ -341,9 +340,8 @@ _FORM_PAGES = {
     )
     for training in (False, True)
 }
-
-
 _PAGES = PhotoPage.__table__
+_PAGE_READ = ("pages", "officer_id", "inbound_id", "reading", "annotated_key")  # per reading
 _INSERT_PAGE = insert(_PAGES)
 _UPDATE_PAGE = (
     update(_PAGES)
