@@ -39,7 +39,7 @@ from bots.tally_rules import (
 )
 from relay import catalogue, results
 from relay.ballots import Ballot
-from relay.locks import lock_row, locked, take_write_lock
+from relay.locks import lock_row, locked, locking, take_write_lock
 from relay.metrics import count_event
 from relay.models import InboundMessage, Officer, Submission, Tps, utcnow
 from relay.receipts import new_receipt_code
@@ -66,10 +66,9 @@ _CONFIRMED_AND_PENDING = {
     training: _of_tps(("confirmed", "pending"), training).order_by(Submission.id)
     for training in (False, True)
 }
-# session.get, less its building; locked (relay.locks): two tallies of one TPS at once (two
-# first sends, a resend racing a resend) queue here, so the second reads the first's pending
-# tally and replaces it, instead of both missing each other and staying pending.
-_TPS = select(Tps).where(Tps.code == bindparam("code")).with_for_update()
+_CONFIRMED_AND_PENDING_LOCKED = {
+    training: locking(query) for training, query in _CONFIRMED_AND_PENDING.items()
+}
 
 
 def _insert_unless_receipt_taken(dialect: type[postgresql.Insert] | type[sqlite.Insert]) -> Insert:
@@ -119,8 +118,10 @@ def _where_allowed(session: Session, officer: Officer, tally: Tally) -> tuple[Tp
     """The TPS and the contest's ballot there when this officer may report this tally, else
     the reason why not. The contests and their lists come from relay.catalogue."""
     lang = officer.language
-    take_write_lock(session)
-    tps = session.scalar(_TPS, {"code": tally.tps_code})
+    # Locked (relay.locks), even when the turn or the photo job read it already: two tallies
+    # of one TPS at once (two first sends, a resend racing a resend) queue here, so the
+    # second reads the first's pending tally and replaces it instead of both staying pending.
+    tps = lock_row(session, Tps, tally.tps_code)
     if tps is None:
         return text("unknown_tps", lang, tps=tally.tps_code, own=own_tps_text(session, officer))
     if not officer.may_report(tps):
@@ -130,6 +131,7 @@ def _where_allowed(session: Session, officer: Officer, tally: Tally) -> tuple[Tp
         held = " ".join(contests_at(session, tps.code))
         return text("contest_not_here", lang, contest=tally.contest, tps=tps.code, contests=held)
     return tps, ballot
+
 
 
 def tally_of(submission: Submission) -> Tally:
@@ -171,7 +173,47 @@ def submit(
     confirmed. A photo reading is kept pending even when it breaks a rule, so the officer
     can fix the misread numbers; it cannot be confirmed until the rules hold.
     """
-    return marked(_submit(session, officer, inbound, tally, photo), inbound, officer.language)
+    return marked(_submit(session, officer, inbound, tally, photo).reply, inbound, officer.language)
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """What submitting a tally did: the reply, and the row it stored (pending, or rejected
+    as a conflict with the confirmed tally), if any."""
+
+    reply: Reply | str
+    stored: Submission | None = None
+
+
+@dataclass(frozen=True)
+class Known:
+    """The confirmed and pending tallies of a TPS and contest (confirmed_and_pending), as
+    the caller read them in the same transaction: submit need not read them again."""
+
+    tps_code: str
+    contest: str
+    confirmed: Submission | None
+    pending: list[Submission]
+
+
+def submit_reading(
+    session: Session,
+    officer: Officer,
+    inbound: InboundMessage,
+    tally: Tally,
+    photo: PhotoReading,
+    known: Known | None = None,
+) -> Submitted:
+    """submit() for a photo's reading, with the row it stored."""
+    done = _submit(session, officer, inbound, tally, photo, known)
+    return dataclasses.replace(done, reply=marked(done.reply, inbound, officer.language))
+
+
+def confirmed_and_pending(session: Session, tps_code: str, contest: str, training: bool) -> Known:
+    """The confirmed tally and the pending ones (oldest first) of a TPS and contest, in one
+    statement."""
+    confirmed, pending = _confirmed_and_pending(session, tps_code, contest, training)
+    return Known(tps_code, contest, confirmed, pending)
 
 
 def marked(reply: Reply | str, inbound: InboundMessage, language: str) -> Reply | str:
@@ -185,14 +227,18 @@ def marked(reply: Reply | str, inbound: InboundMessage, language: str) -> Reply 
 
 
 def _confirmed_and_pending(
-    session: Session, tps: Tps, contest: str, training: bool, lock: bool = False
+    session: Session, tps_code: str, contest: str, training: bool, lock: bool = False
 ) -> tuple[Submission | None, list[Submission]]:
     """confirmed_for and the pending tallies (oldest first) of a TPS and contest, read in
     one statement. `lock`: locked until the transaction ends, and read again (relay.locks)."""
-    params = {"tps_code": tps.code, "contest_code": contest}
-    query = _CONFIRMED_AND_PENDING[bool(training)]
+    params = {"tps_code": tps_code, "contest_code": contest}
+    if lock:
+        take_write_lock(session)
+        query = _CONFIRMED_AND_PENDING_LOCKED[bool(training)]
+    else:
+        query = _CONFIRMED_AND_PENDING[bool(training)]
     confirmed, pending = None, []
-    for submission in session.scalars(locked(session, query) if lock else query, params):
+    for submission in session.scalars(query, params):
         if submission.status == "confirmed":
             confirmed = confirmed or submission
         else:
@@ -206,20 +252,24 @@ def _submit(
     inbound: InboundMessage,
     tally: Tally,
     photo: PhotoReading | None,
-) -> Reply | str:
+    known: Known | None = None,
+) -> Submitted:
     lang = officer.language
     training = is_training(inbound.channel)
     allowed = _where_allowed(session, officer, tally)
     if isinstance(allowed, str):
-        return allowed
+        return Submitted(allowed)
     tps, ballot = allowed
     contest = ballot.contest
     numbers = list(ballot.numbers)
-    confirmed, pending = _confirmed_and_pending(session, tps, contest, training)
+    if known is not None and (known.tps_code, known.contest) == (tps.code, contest):
+        confirmed, pending = known.confirmed, list(known.pending)
+    else:
+        confirmed, pending = _confirmed_and_pending(session, tps.code, contest, training)
     if pending:
         # This tally would supersede them: locked and read again first, so a `YA` confirming
         # one at this moment is seen (then this is a conflict), never overwritten.
-        confirmed, pending = _confirmed_and_pending(session, tps, contest, training, lock=True)
+        confirmed, pending = _confirmed_and_pending(session, tps.code, contest, training, lock=True)
     failures = check_tally(tally, ballot, tps.registered_voters)
     base: Submission | None = None
     if incomplete(failures) and photo is None:  # a part: it completes what is there
@@ -243,19 +293,18 @@ def _submit(
         stands = pending[-1].receipt_code if pending else None
         tail = text("pending_stands", lang, receipt=stands) if stands else ""
         tail += text("rule_next", lang)
-        return rule_failures(wrong, lang, contest, tps.code, numbers, tail)
+        return Submitted(rule_failures(wrong, lang, contest, tps.code, numbers, tail))
+    source = "text" if photo is None else "photo"
     if confirmed is not None:
-        return _against_locked(session, officer, inbound, tally, confirmed)
+        return _against_locked(session, officer, inbound, tally, confirmed, source)
     if pending and photo is None and not failures and same_form_as(pending[-1], tally):
         receipt = pending[-1].receipt_code
         message = text("same_as_pending", lang, contest=contest, tps=tps.code, receipt=receipt)
-        return Reply(message, buttons=confirm_buttons(lang, receipt))
+        return Submitted(Reply(message, buttons=confirm_buttons(lang, receipt)))
 
     missing = incomplete(failures)
     reason = "checks_failed" if wrong else "incomplete" if missing else None
-    submission = _new_submission(session, officer, inbound, tally, "pending", reason)
-    if photo is not None:
-        submission.source = "photo"
+    submission = _new_submission(session, officer, inbound, tally, "pending", reason, source)
     close_items_of(session, pending, "superseded", submission.receipt_code)
     for old in pending:
         old.status, old.decided_at = "superseded", _now()
@@ -303,7 +352,7 @@ def _submit(
                 failures=failure_list(failures, lang, contest, numbers),
             )
         buttons = confirm_buttons(lang, submission.receipt_code)
-        return Reply(message, buttons=buttons, photo=photo.annotated_key)
+        return Submitted(Reply(message, buttons=buttons, photo=photo.annotated_key), submission)
     readings = text("readings", lang, readings=" ".join(tally.readings)) if tally.readings else ""
     old = pending[-1].receipt_code if pending else None
     if missing:
@@ -316,7 +365,8 @@ def _submit(
         message = text("tally_replaced", lang, old=old, values=values, **params)
     else:
         message = text("tally_received", lang, values=values, **params)
-    return Reply(message + readings + warning_list(warnings, lang), buttons=buttons)
+    reply = Reply(message + readings + warning_list(warnings, lang), buttons=buttons)
+    return Submitted(reply, submission)
 
 
 def _open_warning(session: Session, submission: Submission, warnings: list[RuleFailure]) -> None:
@@ -341,6 +391,7 @@ def _new_submission(
     tally: Tally,
     status: str,
     reason: str | None = None,
+    source: str = "text",
 ) -> Submission:
     """The new row, written with one Core INSERT and handed to the session as loaded: the
     ORM's flush of one new object (a unit of work, ~0.3 ms) cost more than the INSERT. Every
@@ -352,7 +403,7 @@ def _new_submission(
         "contest_code": tally.contest,
         "officer_id": officer.id,
         "inbound_id": inbound.id,
-        "source": "text",
+        "source": source,
         "votes": {str(k): v for k, v in sorted(tally.votes.items())},
         "candidate_votes": {f"{p}.{k}": v for (p, k), v in sorted(tally.candidate_votes.items())},
         "sections": {k: tally.sections[k] for k in SECTION_KEYS if k in tally.sections},
@@ -382,15 +433,18 @@ def _against_locked(
     inbound: InboundMessage,
     tally: Tally,
     confirmed: Submission,
-) -> str:
+    source: str,
+) -> Submitted:
     params = {
         "contest": confirmed.contest_code,
         "tps": confirmed.tps_code,
         "receipt": confirmed.receipt_code,
     }
     if tally_of(confirmed).form() == tally.form():
-        return text("locked_same", officer.language, **params)
-    conflict = _new_submission(session, officer, inbound, tally, "rejected", "locked_conflict")
+        return Submitted(text("locked_same", officer.language, **params))
+    conflict = _new_submission(
+        session, officer, inbound, tally, "rejected", "locked_conflict", source
+    )
     record_for(
         session,
         inbound,
@@ -400,7 +454,7 @@ def _against_locked(
         conflict.id,
         {"confirmed": confirmed.receipt_code, "receipt": conflict.receipt_code},
     )
-    return text("locked_different", officer.language, **params)
+    return Submitted(text("locked_different", officer.language, **params), conflict)
 
 
 def _pick_pending(

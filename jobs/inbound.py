@@ -30,7 +30,7 @@ from jobs.replies import reply_values
 from relay import catalogue
 from relay.config import Settings, load_settings
 from relay.db import session_scope
-from relay.models import INBOUND_PENDING, InboundMessage, Officer, OutboundMessage
+from relay.models import INBOUND_PENDING, InboundMessage, Officer, OutboundMessage, Tps
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +46,10 @@ _INSERT_REPLIES = insert(_OUTBOUND).returning(_OUTBOUND.c.id, sort_by_parameter_
 _EARLIER = aliased(InboundMessage)
 # The message, with what the turn reads next in the same statement (each statement costs
 # ~0.15 ms of client CPU on PostgreSQL): whether an earlier message of the same sender waits
-# (the rate limit's order), the catalogue's stamp (relay.catalogue), and the officer whose
-# phone is the sender (bots.identity.found_by_stored_phone). Built once.
+# (the rate limit's order), the catalogue's stamp (relay.catalogue), the officer whose
+# phone is the sender (bots.identity.found_by_stored_phone), and that officer's TPS (a kpps
+# officer's tally is of it: bots.tallies finds it in the session instead of reading it).
+# Built once.
 _MESSAGE = (
     select(
         InboundMessage,
@@ -61,8 +63,10 @@ _MESSAGE = (
         .label("earlier_waits"),
         catalogue.TOKEN.label("catalogue_token"),
         Officer,
+        Tps,
     )
     .outerjoin(Officer, Officer.phone == InboundMessage.sender)
+    .outerjoin(Tps, Tps.code == Officer.tps_code)
     .where(InboundMessage.id == bindparam("row_id"))
 )
 
@@ -83,7 +87,7 @@ def process_inbound(inbound_id: int) -> str | Retry:
         if row is None:
             log.warning("inbound %s does not exist", inbound_id)
             return "missing"
-        message, earlier_waits, token, officer = row
+        message, earlier_waits, token, officer, _tps = row
         if message.status not in INBOUND_PENDING:
             return f"already {message.status}"
         catalogue.token_read(session, token)

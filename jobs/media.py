@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from sqlalchemy import String, bindparam, case, select, update
+
 from bots.conversation import has_image
 from bots.messages import DEFAULT_LANGUAGE, text
 from bots.reply import Reply
@@ -27,11 +29,28 @@ MAX_PHOTO_BYTES = 20 * 1024 * 1024  # Telegram's own download limit; Twilio caps
 DOWNLOAD_TRIES = 3
 FAILURE_SEQUENCE = 100  # reply sequence numbers for media failures: 100 + attachment index
 
+_INBOUND = InboundMessage.__table__
+_ITEMS = select(_INBOUND.c.channel, _INBOUND.c.media).where(_INBOUND.c.id == bindparam("row_id"))
+_STAGE = bindparam("next_stage", type_=String)
+_NEW_STAGE = _INBOUND.c.follow_up.is_distinct_from(_STAGE)  # the row's value before the SET
+# The items kept and the message's next stage set, in one statement without reading the row
+# again: a new stage starts with no failures and no retry time (the sweeper's count).
+_SAVE = (
+    update(_INBOUND)
+    .where(_INBOUND.c.id == bindparam("row_id"))
+    .values(
+        media=bindparam("media"),
+        follow_up=_STAGE,
+        job_failures=case((_NEW_STAGE, 0), else_=_INBOUND.c.job_failures),
+        retry_at=case((_NEW_STAGE, None), else_=_INBOUND.c.retry_at),
+    )
+)
+
 
 def fetch_media(inbound_id: int) -> str:
     settings = load_settings()
     with session_scope() as session:
-        message = session.get(InboundMessage, inbound_id)
+        message = session.execute(_ITEMS, {"row_id": inbound_id}).first()
         if message is None:
             return "missing"
         items = [dict(item) for item in message.media]
@@ -70,10 +89,9 @@ def _save(inbound_id: int, items: list[dict[str, Any]], next_stage: str | None =
     """Keep the items; `next_stage` is the job the message waits for next (the sweeper
     drives it if that job fails), None when its photos are done."""
     with session_scope() as session:
-        message = session.get_one(InboundMessage, inbound_id)
-        message.media = items
-        if next_stage != message.follow_up:
-            message.follow_up, message.job_failures, message.retry_at = next_stage, 0, None
+        session.connection().execute(
+            _SAVE, {"row_id": inbound_id, "media": items, "next_stage": next_stage}
+        )
 
 
 def _failure_text(error: MediaError, language: str) -> str:

@@ -137,8 +137,8 @@ def _whatsapp_extras(
 ) -> tuple[dict[str, Any] | None, str | None]:
     """A WhatsApp help-desk message outside the 24-hour window goes as its approved
     template (kept on the row, for the console); (extras, missing template variable)."""
-    if message.channel != "whatsapp":
-        return message.extras, None
+    if message.channel != "whatsapp" or not whatsapp.may_need_template(message.extras):
+        return message.extras, None  # free text: no officer, no window to read
     with Session(bind=connection) as session:
         officer = session.get(Officer, message.officer_id) if message.officer_id else None
         planned = whatsapp.plan(

@@ -11,9 +11,10 @@ row is locked before it is read, and re-read under the lock:
 
 from __future__ import annotations
 
+import functools
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 T = TypeVar("T")
@@ -38,14 +39,26 @@ def locked(session: Session, statement: Select[Any]) -> Select[Any]:
     """`statement` as a locking read whose rows replace what the session holds: after the
     lock is granted, the object shows the committed numbers, not the ones read before."""
     take_write_lock(session)
+    return locking(statement)
+
+
+def locking(statement: Select[Any]) -> Select[Any]:
+    """What locked() runs, for a caller that builds it once (a statement built per call
+    costs more to build and key than to run): run it after take_write_lock(session)."""
     return statement.with_for_update().execution_options(populate_existing=True)
+
+
+@functools.cache
+def _row_lock(model: type[Any]) -> Select[Any]:
+    """SELECT … WHERE <primary key> = :ident FOR UPDATE, built once per model."""
+    [key] = model.__mapper__.primary_key
+    return locking(select(model).where(key == bindparam("ident")))
 
 
 def lock_row(session: Session, model: type[T], ident: object) -> T | None:
     """The row of `model` with primary key `ident`, locked until the transaction ends."""
-    mapper: Any = model
-    [key] = mapper.__mapper__.primary_key
-    return session.scalars(locked(session, select(model).where(key == ident))).one_or_none()
+    take_write_lock(session)
+    return session.scalars(_row_lock(model), {"ident": ident}).one_or_none()
 
 
 def read_snapshot(session: Session) -> None:

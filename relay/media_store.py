@@ -59,10 +59,14 @@ class LocalStore:
     def __init__(self, directory: Path, secret: str) -> None:
         self.directory = directory
         self._secret = secret
+        self._root: Path | None = None  # the directory resolved, once (a syscall per part)
 
     def path(self, key: str) -> Path:
-        path = (self.directory / key).resolve()
-        if self.directory.resolve() not in path.parents:
+        root = self._root
+        if root is None:
+            root = self._root = self.directory.resolve()
+        path = (root / key).resolve()
+        if root not in path.parents:
             raise MediaMissing(f"media key outside the media folder: {key!r}")
         return path
 

@@ -71,13 +71,20 @@ class Plan:
     missing: str | None = None
 
 
+def may_need_template(extras: dict[str, Any] | None) -> bool:
+    """Whether a message may go as a template outside the window (plan() has anything to
+    decide): the help desk's messages; every other one goes as free text."""
+    kind = (extras or {}).get("template")
+    return bool(kind) and kind in KINDS
+
+
 def plan(session: Session, address: str, extras: dict[str, Any] | None, language: str | None
          ) -> Plan:
     """Free text inside the window; outside, the message's template (extras["template"],
     extras["template_variables"]) as ContentSid + ContentVariables, or `missing`."""
     extras = dict(extras or {})
     kind = extras.get("template")
-    if not kind or kind not in KINDS or window_open(session, address):
+    if not may_need_template(extras) or window_open(session, address):
         return Plan(extras)
     sid = template_sid(kind, language)
     if sid is None:

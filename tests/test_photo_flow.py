@@ -184,18 +184,21 @@ def test_paper_whose_sums_do_not_hold_is_shown_as_written_and_cannot_be_confirme
     ), answers
 
 
-# The reading in this process, or the lookups the reader process asks the worker for.
-READING = {("read_photo", "reader.py"), ("_exchange", "reader_process.py")}
+# The job's first phase: the reading (in this process, or in the reader process asking the
+# worker for lookups), before the transaction that writes what it says (_answer).
+READING_PHASE = ("read_photos", "photo.py")
+WRITING_PHASE = ("_answer", "photo.py")
 
 
 @pytest.mark.parametrize("in_reader", [False, True], ids=["in-process", "reader-process"])
 def test_the_reading_holds_no_write_lock(
     client, redis_conn, telegram, media_dir, in_reader: bool
 ) -> None:
-    """While a photo is read (50–200 ms; the reading asks the job's session for the template
-    and the TPS's voter count), the photo job has written nothing yet: on SQLite a
+    """While a photo is read (50–200 ms; the reading may ask the job's session for the
+    template and the TPS's voter count), the photo job has written nothing yet: on SQLite a
     transaction that has written holds the database's one write lock, and every other
-    worker, the sender and the web would wait behind the reading."""
+    worker, the sender and the web would wait behind the reading. Every statement of the
+    reading phase is a read outside a transaction."""
     import sys
 
     from rq import SimpleWorker
@@ -208,16 +211,16 @@ def test_the_reading_holds_no_write_lock(
     if engine.dialect.name != "sqlite":
         pytest.skip("PostgreSQL locks rows, not the database")
     worker_class = RelayWorker if in_reader else SimpleWorker
-    during_reading: list[bool] = []
+    reading_phase: list[tuple[str, bool]] = []
 
-    def seen(conn, _cursor, _statement, *_args) -> None:  # type: ignore[no-untyped-def]
-        frame = sys._getframe()
+    def seen(conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        frame, names = sys._getframe(), set()
         while frame is not None:
-            code = frame.f_code
-            if (code.co_name, Path(code.co_filename).name) in READING:
-                during_reading.append(conn.connection.dbapi_connection.in_transaction)
-                return
+            names.add((frame.f_code.co_name, Path(frame.f_code.co_filename).name))
             frame = frame.f_back
+        if READING_PHASE in names and WRITING_PHASE not in names:
+            verb = statement.split(None, 1)[0].upper()
+            reading_phase.append((verb, conn.connection.dbapi_connection.in_transaction))
 
     event.listen(engine, "before_cursor_execute", seen)
     try:
@@ -227,4 +230,5 @@ def test_the_reading_holds_no_write_lock(
     finally:
         event.remove(engine, "before_cursor_execute", seen)
     assert reading["method"] == "sendPhoto"
-    assert during_reading and not any(during_reading)
+    assert reading_phase, "the job reads the message before reading its photo"
+    assert all(verb == "SELECT" and not open_ for verb, open_ in reading_phase), reading_phase

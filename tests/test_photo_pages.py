@@ -10,13 +10,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ocr import synth
 from ocr.render import TpsInfo
 from ocr.templates import FormTemplate, template_for
 from relay.db import session_scope
-from relay.models import PhotoPage, Submission
+from relay.models import InboundMessage, PhotoPage, Submission
 from tests.ocr_support import REGISTERED, TPS, dpr_with_dapils, photographed_pages
 from tests.support import drain
 from tests.test_whatsapp import OFFICER, post
@@ -96,6 +96,26 @@ def test_a_missing_page_is_named_and_its_photo_later_completes_the_form(
     [last] = send(client, redis_conn, twilio, [photos[3]])
     [stored] = _submissions()
     assert stored.receipt_code in last and stored.sah == values["SAH"]
+    assert len(stored.candidate_votes) == 18 * CANDIDATES
+
+
+def test_a_page_photographed_again_replaces_its_reading_and_the_form_still_completes(
+    client, redis_conn, twilio, media_dir: Path, dpr_form: FormTemplate, pages
+) -> None:  # type: ignore[no-untyped-def]
+    values, photos = pages
+    send(client, redis_conn, twilio, [photos[1], photos[2]])
+    [again] = send(client, redis_conn, twilio, [photos[2]])
+    assert "Masih kurang halaman 3-4" in again
+    with session_scope() as session:
+        kept = session.scalars(select(PhotoPage).order_by(PhotoPage.page)).all()
+        latest = session.scalar(select(func.max(InboundMessage.id)))
+    assert [p.page for p in kept] == [1, 2]  # replaced, not added
+    assert kept[1].inbound_id == latest and kept[0].inbound_id != latest
+    assert kept[1].reading["page"] == 2 and kept[1].annotated_key
+
+    send(client, redis_conn, twilio, [photos[3], photos[4]])
+    [stored] = _submissions()
+    assert (stored.status, stored.sah, stored.ts) == ("pending", values["SAH"], values["TS"])
     assert len(stored.candidate_votes) == 18 * CANDIDATES
 
 

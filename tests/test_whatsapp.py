@@ -8,7 +8,7 @@ import io
 from pathlib import Path
 
 from PIL import Image
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from relay.db import session_scope
 from relay.models import InboundMessage, Submission
@@ -112,3 +112,37 @@ def test_golden_photo_reading_comes_back_with_the_annotated_page(
     assert page.data[:3] == b"\xff\xd8\xff"
     assert client.get(path.split("?")[0] + "?sig=forged").status_code == 403
     assert client.get("/media/../../etc/passwd?sig=x").status_code in (403, 404)
+
+
+def test_the_same_form_twice_in_one_message_is_one_tally_and_a_rerun_answers_nothing_again(
+    client, redis_conn, twilio, media_dir: Path
+) -> None:
+    """A message stores one tally: its second photo of the same form is echoed, not stored
+    again; the photo job run again (a retry after a crash) neither reads nor answers again."""
+    from jobs.photo import read_photos
+    from relay.models import OutboundMessage, ReviewItem
+
+    golden = (Path(__file__).parent / "data" / "ocr" / "ppwp_clean.jpg").read_bytes()
+    media = [(twilio.add_media(golden, "image/jpeg"), "image/jpeg") for _ in range(2)]
+    post(client, "", media=media)
+    drain(redis_conn)
+    _ack, first, second = whatsapp_replies(twilio)
+    with session_scope() as session:
+        [message] = session.scalars(select(InboundMessage)).all()
+        [stored] = session.scalars(select(Submission)).all()
+        items = session.scalars(select(ReviewItem.kind).order_by(ReviewItem.id)).all()
+        replies = session.scalar(select(func.count()).select_from(OutboundMessage))
+    assert (stored.inbound_id, stored.source, stored.status) == (message.id, "photo", "pending")
+    assert first["Body"].startswith("Dibaca dari foto PPWP TPS 3576011001001")
+    assert stored.receipt_code in first["Body"]
+    assert second["Body"] == "PPWP TPS 3576011001001"
+    assert message.follow_up is None
+
+    assert read_photos(message.id) == "0 read"
+    drain(redis_conn)
+    assert len(whatsapp_replies(twilio)) == 3
+    with session_scope() as session:
+        assert session.scalar(select(func.count()).select_from(Submission)) == 1
+        assert session.scalar(select(func.count()).select_from(OutboundMessage)) == replies
+        again = session.scalars(select(ReviewItem.kind).order_by(ReviewItem.id)).all()
+    assert again == items
