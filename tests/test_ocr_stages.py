@@ -255,3 +255,15 @@ def test_percentiles_from_histograms_are_numpys_very_floats() -> None:
     found = align.detect_markers(cv2.cvtColor(page, cv2.COLOR_BGR2GRAY))
     for image in (page, cv2.GaussianBlur(page, (0, 0), 2), (page * 0.4).astype(np.uint8)):
         assert quality.marker_stats(image, found) == _marker_stats_by_sorting(image, found)
+
+
+def test_the_kept_grid_of_one_layout_never_serves_another() -> None:
+    """ocr.marks keeps each page layout's geometry: pages with other fields, one after the
+    other, still read exactly what their whole darkness gives."""
+    page, fields = _inked_photo_page()
+    red = page[:, :, 2]
+    whole = marks.darkness(red)
+    for subset in (fields[::2], fields, fields[1::3], fields[::2]):
+        for got, want in zip(marks.page_marks(red, subset), marks.field_marks(whole, subset),
+                             strict=True):
+            assert got.shape[0] == len(subset) and np.array_equal(got, want)
