@@ -7,6 +7,7 @@ the paper's brightness and the marker's contrast.
 
 from __future__ import annotations
 
+import bisect
 import math
 
 import cv2
@@ -66,12 +67,12 @@ class Histogram:
         total = np.zeros(max(len(c) for c in counts), np.int64)
         for c in counts:
             total[: len(c)] += c
-        self.cumulative = np.cumsum(total)
-        self.n = int(self.cumulative[-1])
+        self.cumulative: list[int] = np.cumsum(total).tolist()
+        self.n = self.cumulative[-1]
 
     def value(self, k: int) -> int:
         """The k-th smallest value (from 0)."""
-        return int(np.searchsorted(self.cumulative, k, side="right"))
+        return bisect.bisect_right(self.cumulative, k)  # as np.searchsorted(side="right")
 
     def percentile(
         self, q: float, dtype: type[np.generic] = np.uint8, several: bool = False
