@@ -7,7 +7,6 @@ The QR identifies the page; it never aligns it (its corners are too coarse, NOTE
 
 from __future__ import annotations
 
-import ctypes
 import re
 from dataclasses import dataclass
 
@@ -76,9 +75,12 @@ class QrRead:
 
 def read(gray: np.ndarray, px_per_mm: float = 8.0) -> QrRead:
     """Read the QR code in a grayscale crop at `px_per_mm`: ours, someone else's, or nothing."""
+    from pyzbar import pyzbar
+
     foreign = None
     for image in _attempts(gray, px_per_mm):
-        for text in _scan(image):
+        for symbol in pyzbar.decode(image, symbols=[pyzbar.ZBarSymbol.QRCODE]):
+            text = symbol.data.decode("utf-8", "replace")
             data = parse_payload(text)
             if data is not None:
                 return QrRead(data)
@@ -86,59 +88,6 @@ def read(gray: np.ndarray, px_per_mm: float = 8.0) -> QrRead:
         if foreign is not None:
             break
     return QrRead(None, foreign)
-
-
-def _scan(image: np.ndarray) -> list[str]:
-    """The texts of the QR codes in a grayscale image, as zbar's full scan reads them.
-
-    zbar first scans every other row and column (half the work: 193 of the 195 QR crops of
-    200 bench photos read so, and the same payloads); only when that finds none of ours does
-    the full scan run, whose texts are then the answer, as they always were.
-    """
-    texts = _zbar_texts(image, density=2)
-    if any(parse_payload(t) is not None for t in texts):
-        return texts
-    return _zbar_texts(image, density=1)
-
-
-def _zbar_texts(image: np.ndarray, density: int) -> list[str]:
-    """zbar's QR scan of a grayscale image over every `density`-th row and column: what
-    `pyzbar.decode(image, symbols=[QRCODE])` reads at density 1, without the symbols'
-    outlines it works out in Python and we never use."""
-    from pyzbar import wrapper as zbar
-
-    pixels = np.ascontiguousarray(image, np.uint8)
-    height, width = pixels.shape
-    scanner = zbar.zbar_image_scanner_create()
-    zimage = zbar.zbar_image_create()
-    if not scanner or not zimage:  # pragma: no cover - out of memory in zbar
-        raise MemoryError("zbar")
-    try:
-        zbar.zbar_image_scanner_set_config(scanner, 0, zbar.ZBarConfig.CFG_ENABLE, 0)
-        zbar.zbar_image_scanner_set_config(
-            scanner, zbar.ZBarSymbol.QRCODE, zbar.ZBarConfig.CFG_ENABLE, 1
-        )
-        for axis in (zbar.ZBarConfig.CFG_X_DENSITY, zbar.ZBarConfig.CFG_Y_DENSITY):
-            zbar.zbar_image_scanner_set_config(scanner, 0, axis, density)
-        zbar.zbar_image_set_format(zimage, _L800)
-        zbar.zbar_image_set_size(zimage, width, height)
-        zbar.zbar_image_set_data(zimage, ctypes.c_void_p(pixels.ctypes.data), pixels.size, None)
-        texts = []
-        if zbar.zbar_scan_image(scanner, zimage) > 0:
-            symbol = zbar.zbar_image_first_symbol(zimage)
-            while symbol:
-                data = ctypes.string_at(
-                    zbar.zbar_symbol_get_data(symbol), zbar.zbar_symbol_get_data_length(symbol)
-                )
-                texts.append(data.decode("utf-8", "replace"))
-                symbol = zbar.zbar_symbol_next(symbol)
-        return texts
-    finally:
-        zbar.zbar_image_destroy(zimage)
-        zbar.zbar_image_scanner_destroy(scanner)
-
-
-_L800 = 0x30303859  # zbar's fourcc for 8-bit grey ("Y800"), as pyzbar's _FOURCC["L800"]
 
 
 def decode(gray: np.ndarray, px_per_mm: float = 8.0) -> QrData | None:

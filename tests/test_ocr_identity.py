@@ -127,27 +127,3 @@ def test_not_our_form_has_its_own_reply_in_both_languages(language: str, start: 
     assert text.startswith(start)
     assert text != hints.hint("page_cropped", language)
     assert text != hints.hint("no_form_found", language)
-
-
-def test_the_qr_scan_reads_what_pyzbar_reads_and_falls_back_to_the_full_scan() -> None:
-    """ocr.qr's own zbar call at density 1 is pyzbar.decode's scan; the quick scan of every
-    other line is only trusted when it finds our payload, else the full scan answers."""
-    from pyzbar import pyzbar
-
-    from ocr import qr
-
-    ours = qr.encode_payload(IDENTITY)
-    images = {}
-    for name, text in (("ours", ours), ("foreign", "https://example.org/not-a-tally-form")):
-        modules = cv2.resize(qr.qr_matrix(text), None, fx=6, fy=6,
-                             interpolation=cv2.INTER_NEAREST)
-        images[name] = cv2.copyMakeBorder(modules, 20, 20, 20, 20, cv2.BORDER_CONSTANT,
-                                          value=255)
-    images["blank"] = np.full((200, 200), 255, np.uint8)
-    for name, image in images.items():
-        full = [s.data.decode() for s in pyzbar.decode(image, symbols=[pyzbar.ZBarSymbol.QRCODE])]
-        assert qr._zbar_texts(image, density=1) == full, name
-        assert qr._scan(image) == full, name
-    assert qr._scan(images["ours"]) == [ours]
-    assert qr.read(images["foreign"], 6.0).foreign == "https://example.org/not-a-tally-form"
-    assert qr.read(images["ours"], 6.0).data == IDENTITY
