@@ -24,9 +24,13 @@ def ink_share(darkness: np.ndarray) -> float:
     return int(np.count_nonzero(darkness > FAINT_INK)) / darkness.size if darkness.size else 0.0
 
 
-def normalize(darkness: np.ndarray) -> np.ndarray:
-    """Crop to the ink, scale its long side to 20 px, centre its mass in 28×28 (float32 0..1)."""
-    out = np.zeros((SIZE, SIZE), np.float32)
+def normalize(darkness: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Crop to the ink, scale its long side to 20 px, centre its mass in 28×28 (float32 0..1).
+
+    `out`: a zeroed 28×28 float32 array to draw the glyph into (the reader's batch), returned.
+    """
+    if out is None:
+        out = np.zeros((SIZE, SIZE), np.float32)
     mask = np.greater(darkness, INK).view(np.uint8)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     # A glyph has a handful of components: plain Python over their stats beats numpy calls.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -61,20 +62,57 @@ def _bubble_offsets() -> tuple[np.ndarray, np.ndarray]:
 
 def bubble_fills(dark: np.ndarray, centres_mm: np.ndarray) -> np.ndarray:
     """How filled each bubble is, 0..1, for centres (…, 2) in mm; same leading shape."""
-    return _fills(lambda ys, xs: dark[ys, xs], centres_mm, dark.shape[:2])
+    ys, xs = _bubble_pixels(centres_mm, dark.shape[:2])
+    return _fill(dark[ys, xs]).reshape(centres_mm.shape[:-1])
 
 
-def _fills(
-    pixels: Callable[[np.ndarray, np.ndarray], np.ndarray], centres_mm: np.ndarray,
-    shape: tuple[int, ...],
-) -> np.ndarray:
+def _bubble_pixels(centres_mm: np.ndarray, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """The page pixels each bubble samples: rows and columns, (bubbles, samples)."""
     dy, dx = _bubble_offsets()
     centres = np.rint(centres_mm.reshape(-1, 2) * READ_PX_PER_MM).astype(np.int64)
     ys = np.clip(centres[:, 1:2] + dy[None, :], 0, shape[0] - 1)
     xs = np.clip(centres[:, 0:1] + dx[None, :], 0, shape[1] - 1)
-    values = pixels(ys, xs)
-    fill = np.clip((values - FILL_FLOOR) / (FILL_FULL - FILL_FLOOR), 0.0, 1.0).mean(axis=1)
-    return fill.reshape(centres_mm.shape[:-1])
+    return ys, xs
+
+
+def _fill(values: np.ndarray) -> np.ndarray:
+    """Per bubble (row) how filled it is, from its sampled darkness."""
+    return np.clip((values - FILL_FLOOR) / (FILL_FULL - FILL_FLOOR), 0.0, 1.0).mean(axis=1)
+
+
+@dataclass(frozen=True)
+class _Grid:
+    """Where a page's fields are read, in page pixels: worked out once per layout."""
+
+    boxes: tuple[tuple[int, int, slice, slice], ...]  # field, digit, rows, columns
+    spans: dict[tuple[int, int], tuple[int, int]]  # a box row (top, bottom) → its columns
+    bubble_ys: np.ndarray  # (fields · digits · 10, samples) rows, as _bubble_pixels
+    bubble_xs: np.ndarray
+    first: int  # the first and one past the last page row read (boxes and bubbles)
+    last: int
+
+
+@functools.lru_cache(maxsize=64)
+def _grid(slots: tuple[int, ...], shape: tuple[int, int]) -> _Grid:
+    """The geometry of fields in `slots` on a page of `shape`: a pure function of the layout's
+    constants, so kept (a handful of page layouts per election; the arrays are never written)."""
+    boxes, spans = [], {}
+    for i, slot in enumerate(slots):
+        for j, geometry in enumerate(layout.digit_geometry(slot)):
+            rows, cols = box_pixels(geometry.box)
+            boxes.append((i, j, rows, cols))
+            x0, x1 = spans.get((rows.start, rows.stop), (cols.start, cols.stop))
+            spans[rows.start, rows.stop] = (min(x0, cols.start), max(x1, cols.stop))
+    centres = np.array(
+        [g.bubbles for slot in slots for g in layout.digit_geometry(slot)], np.float64
+    ).reshape(len(slots), layout.DIGITS, 10, 2)
+    ys, xs = _bubble_pixels(centres, shape)
+    first, last = _bubble_rows(centres, shape)
+    first = min([first, *(top for top, _ in spans)])
+    last = max([last, *(bottom for _, bottom in spans)])
+    for array in (ys, xs):
+        array.flags.writeable = False
+    return _Grid(tuple(boxes), spans, ys, xs, first, last)
 
 
 def field_marks(
@@ -94,23 +132,14 @@ def page_marks(
     """`field_marks(darkness(page_red), fields)`, exactly, with the darkness worked out only
     where it is read (the digit boxes' rows, the bubbles' pixels), and the paper level only in
     the rows that needs (the grid's, and PAPER_REACH around them)."""
-    spans: dict[tuple[int, int], list[int]] = {}
-    for f in fields:
-        for geometry in f.digits():
-            rows, cols = box_pixels(geometry.box)
-            span = spans.setdefault((rows.start, rows.stop), [cols.start, cols.stop])
-            span[0], span[1] = min(span[0], cols.start), max(span[1], cols.stop)
-    if not spans:  # no field on the page: nothing to read
+    if not fields:  # no field on the page: nothing to read
         return field_marks(np.zeros((0, 0), np.float32), fields)
-    centres = np.array([g.bubbles for f in fields for g in f.digits()], np.float64)
-    first, last = _bubble_rows(centres, page_red.shape)
-    first = min([first, *(top for top, _ in spans)])
-    last = max([last, *(bottom for _, bottom in spans)])
-    top = max(0, first - PAPER_REACH)
-    red = page_red[top : min(page_red.shape[0], last + PAPER_REACH)]
+    grid = _grid(tuple(f.slot for f in fields), page_red.shape[:2])
+    top = max(0, grid.first - PAPER_REACH)
+    red = page_red[top : min(page_red.shape[0], grid.last + PAPER_REACH)]
     paper = paper_level(red)  # row r of the page is row r - top here
     bands: dict[tuple[int, int], tuple[int, np.ndarray]] = {}
-    for (y0, y1), (x0, x1) in spans.items():
+    for (y0, y1), (x0, x1) in grid.spans.items():
         rows, cols = slice(y0 - top, y1 - top), slice(x0, x1)
         bands[y0, y1] = (x0, darkness_of(red[rows, cols], paper[rows, cols]))
 
@@ -147,12 +176,13 @@ def _marks(
     n = len(fields)
     glyphs = np.zeros((n, layout.DIGITS, glyph.SIZE, glyph.SIZE), np.float32)
     ink = np.zeros((n, layout.DIGITS), np.float32)
-    centres = np.zeros((n, layout.DIGITS, 10, 2), np.float64)
-    for i, f in enumerate(fields):
-        for j, geometry in enumerate(f.digits()):
-            crop = box(*box_pixels(geometry.box))
-            ink[i, j] = glyph.ink_share(crop)
-            if ink[i, j] >= glyph.BLANK_SHARE:
-                glyphs[i, j] = glyph.normalize(crop)
-            centres[i, j] = geometry.bubbles
-    return glyphs, ink, _fills(pixels, centres, shape)
+    if n == 0:
+        return glyphs, ink, np.zeros((0, layout.DIGITS, 10), np.float32)
+    grid = _grid(tuple(f.slot for f in fields), (shape[0], shape[1]))
+    for i, j, rows, cols in grid.boxes:
+        crop = box(rows, cols)
+        ink[i, j] = glyph.ink_share(crop)
+        if ink[i, j] >= glyph.BLANK_SHARE:  # the stored float32, as the reader compares it
+            glyph.normalize(crop, out=glyphs[i, j])
+    fills = _fill(pixels(grid.bubble_ys, grid.bubble_xs))
+    return glyphs, ink, fills.reshape(n, layout.DIGITS, 10)

@@ -7,6 +7,9 @@ the paper's brightness and the marker's contrast.
 
 from __future__ import annotations
 
+import bisect
+import math
+
 import cv2
 import numpy as np
 
@@ -38,24 +41,61 @@ def marker_stats(page_gray: np.ndarray, found: dict[int, np.ndarray]) -> tuple[f
             continue
         if patch.ndim == 3:
             patch = cv2.cvtColor(patch, cv2.COLOR_BGR2GRAY)
-        patch = patch.astype(np.float32)
-        lo, hi = np.percentile(patch, (5, 95))
+        # np.percentile of the patch as float32 and of its one-pixel steps (whole grey levels
+        # too), from their histograms: the very same floats, without sorting.
+        levels = Histogram(patch)
+        lo = levels.percentile(5, np.float32, several=True)
+        hi = levels.percentile(95, np.float32, several=True)
+        wide = patch.astype(np.int16)
+        steps = Histogram(np.abs(np.diff(wide, axis=0)), np.abs(np.diff(wide, axis=1)))
         c = hi - lo
-        steps = np.concatenate(
-            [np.abs(np.diff(patch, axis=0)).ravel(), np.abs(np.diff(patch, axis=1)).ravel()]
-        )
         contrast.append(c)
-        sharp.append(float(np.percentile(steps, 99.5)) / max(c, 1.0))
+        sharp.append(float(steps.percentile(99.5, np.float32)) / max(c, 1.0))
     if not sharp:
         return 0.0, 0.0
     return float(np.median(sharp)), float(np.median(contrast))
+
+
+class Histogram:
+    """Non-negative integers (grey levels, or steps between them) by their cumulative counts,
+    for `np.percentile` of the same values as an array of some dtype without sorting them:
+    the same order statistics and numpy's own linear interpolation in the same types, so the
+    very same floats (tests/test_ocr_stages.py holds it to np.percentile)."""
+
+    def __init__(self, *parts: np.ndarray) -> None:
+        counts = [np.bincount(part.ravel()) for part in parts]
+        total = np.zeros(max(len(c) for c in counts), np.int64)
+        for c in counts:
+            total[: len(c)] += c
+        self.cumulative: list[int] = np.cumsum(total).tolist()
+        self.n = self.cumulative[-1]
+
+    def value(self, k: int) -> int:
+        """The k-th smallest value (from 0)."""
+        return bisect.bisect_right(self.cumulative, k)  # as np.searchsorted(side="right")
+
+    def percentile(
+        self, q: float, dtype: type[np.generic] = np.uint8, several: bool = False
+    ) -> np.generic:
+        """`np.percentile(a, q)` for the values as an array `a` of `dtype`; `several`: as one
+        of a sequence of q (numpy then interpolates in float64, not in a float32 `a`'s type)."""
+        virtual = (self.n - 1) * (q / 100)
+        low = min(math.floor(virtual), self.n - 1)
+        gamma = virtual - low  # past the end numpy's differs, but there a == b
+        a = dtype(self.value(low))
+        b = dtype(self.value(min(low + 1, self.n - 1)))
+        t = np.float64(gamma) if several else gamma
+        diff = b - a
+        if t >= 0.5:
+            return b - diff * (1 - t)
+        return a + diff * t
 
 
 def page_problem(page_bgr: np.ndarray, found: dict[int, np.ndarray]) -> str | None:
     """An error code for a found page that is too dark or too blurred to read, or None."""
     # Grey only where it is looked at: every 4th pixel, and the markers.
     sample = cv2.cvtColor(np.ascontiguousarray(page_bgr[::4, ::4]), cv2.COLOR_BGR2GRAY)
-    paper = float(np.percentile(sample, 90))
+    paper = float(Histogram(sample).percentile(90))  # np.percentile(sample, 90)
     sharpness, contrast = marker_stats(page_bgr, found)
     if paper < MIN_PAPER or contrast < MIN_CONTRAST:
         return "too_dark"

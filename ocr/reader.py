@@ -271,12 +271,13 @@ def _read(
     bubbles = fusion.bubble_probabilities(fills)
     fused = fusion.fuse(writing, bubbles)
     lps = fusion.number_log_probs(fused)
-    choices = fusion.supported_log_probs(fused, lps)  # what the arithmetic may choose from
+    totals = fusion.log_totals(lps)
+    choices = fusion.supported_log_probs(fused, lps, totals)  # what the arithmetic may use
     clock.lap("classify")
     limit = formrules.reserve_ballots(registered) if registered is not None else None
     decoded = pagedecode.decode(choices, fields, template, limit)
     clock.lap("decode_numbers")
-    result.fields = _flag(fields, decoded, lps, writing, bubbles, fused)
+    result.fields = _flag(fields, decoded, lps, writing, bubbles, fused, totals)
     result.fields = _settle(result.fields, decoded, choices, lps)
     values = result.values()
     raw = {f.key: decoded.raw[i] for i, f in enumerate(fields) if f.key in values}
@@ -466,8 +467,12 @@ def _agree(r: FieldReading) -> bool:
 def _flag(
     fields: Sequence[FormField], decoded: pagedecode.PageDecoded, lps: np.ndarray,
     writing: np.ndarray, bubbles: np.ndarray, fused: np.ndarray,
+    totals: np.ndarray | None = None,
 ) -> list[FieldReading]:
-    norm = lps - np.logaddexp.reduce(lps, axis=1, keepdims=True)
+    """`totals`: fusion.log_totals(lps), when the caller has it."""
+    if totals is None:
+        totals = fusion.log_totals(lps)
+    norm = lps - totals[:, None]
     written_sym = fusion.symbol_argmax(writing)
     written_p = writing.max(axis=-1)
     bubble_best = bubbles.argmax(axis=-1)

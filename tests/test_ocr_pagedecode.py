@@ -110,6 +110,11 @@ def test_sah_is_decoded_with_its_printed_sum_where_no_ss_ties_it() -> None:
     assert (got["SAH"], got["TS"], got["JSAHTS"]) == (117, 2, 119)
     readings = {r.key: r for r in reader._flag(fields, decoded, lps, writing, bubbles, fused)}
     assert readings["SAH"].uncertain and "corrected" in readings["SAH"].reasons
+    # The reader works the normalising totals out once for both: the very same answers.
+    totals = fusion.log_totals(lps)
+    assert np.array_equal(fusion.supported_log_probs(fused, lps, totals), choices)
+    assert reader._flag(fields, decoded, lps, writing, bubbles, fused, totals) == list(
+        readings.values())
     assert "corrected" not in readings["JSAHTS"].reasons
 
 

@@ -215,3 +215,55 @@ def test_quality_verdicts_from_the_markers() -> None:
     assert quality.page_problem(page, found) is None
     assert quality.page_problem(cv2.GaussianBlur(page, (0, 0), 3), found) == "too_blurred"
     assert quality.page_problem((page * 0.2).astype(np.uint8), found) == "too_dark"
+
+
+def _marker_stats_by_sorting(page: np.ndarray, found: dict[int, np.ndarray]
+                             ) -> tuple[float, float]:
+    """quality.marker_stats as np.percentile computes it (what its histograms stand in for)."""
+    sharp, contrast = [], []
+    for marker_id, (x, y, w, h) in layout.marker_rects().items():
+        if marker_id not in found:
+            continue
+        s = align.READ_PX_PER_MM
+        patch = page[max(0, round((y - 2) * s)) : round((y + h + 2) * s),
+                     max(0, round((x - 2) * s)) : round((x + w + 2) * s)]
+        patch = cv2.cvtColor(patch, cv2.COLOR_BGR2GRAY).astype(np.float32)
+        lo, hi = np.percentile(patch, (5, 95))
+        steps = np.concatenate([np.abs(np.diff(patch, axis=0)).ravel(),
+                                np.abs(np.diff(patch, axis=1)).ravel()])
+        contrast.append(hi - lo)
+        sharp.append(float(np.percentile(steps, 99.5)) / max(hi - lo, 1.0))
+    return float(np.median(sharp)), float(np.median(contrast))
+
+
+def test_percentiles_from_histograms_are_numpys_very_floats() -> None:
+    """quality.Histogram gives np.percentile's answer, in its type, for each way the reader
+    asks (uint8 with one q; float32 with one q, or among several) without sorting."""
+    rng = np.random.default_rng(7)
+    for trial in range(400):
+        values = rng.integers(0, int(rng.integers(1, 256)) + 1, int(rng.integers(1, 5000)))
+        u8 = values.astype(np.uint8)
+        f32 = u8.astype(np.float32)
+        h = quality.Histogram(u8[: len(u8) // 2], u8[len(u8) // 2 :])
+        for q in (0, 5, 37.3, 90, 95, 99.5, 100):
+            for want, got in ((np.percentile(u8, q), h.percentile(q)),
+                              (np.percentile(f32, q), h.percentile(q, np.float32)),
+                              (np.percentile(f32, (q, 50))[0],
+                               h.percentile(q, np.float32, several=True))):
+                assert type(got) is type(want) and got == want, (trial, q)
+    page = _page_bgr()
+    found = align.detect_markers(cv2.cvtColor(page, cv2.COLOR_BGR2GRAY))
+    for image in (page, cv2.GaussianBlur(page, (0, 0), 2), (page * 0.4).astype(np.uint8)):
+        assert quality.marker_stats(image, found) == _marker_stats_by_sorting(image, found)
+
+
+def test_the_kept_grid_of_one_layout_never_serves_another() -> None:
+    """ocr.marks keeps each page layout's geometry: pages with other fields, one after the
+    other, still read exactly what their whole darkness gives."""
+    page, fields = _inked_photo_page()
+    red = page[:, :, 2]
+    whole = marks.darkness(red)
+    for subset in (fields[::2], fields, fields[1::3], fields[::2]):
+        for got, want in zip(marks.page_marks(red, subset), marks.field_marks(whole, subset),
+                             strict=True):
+            assert got.shape[0] == len(subset) and np.array_equal(got, want)
