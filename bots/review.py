@@ -21,8 +21,9 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Insert, Select, and_, bindparam, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, aliased, make_transient_to_detached
 
 from bots.helpdesk import message_officer, say
 from bots.messages import text
@@ -33,7 +34,7 @@ from relay import results
 from relay.audit import record
 from relay.ballots import ballot_for
 from relay.locks import lock_row, locked
-from relay.models import Contest, Officer, OutboundMessage, ReviewItem, Submission, Tps
+from relay.models import Contest, Officer, OutboundMessage, ReviewItem, Submission, Tps, utcnow
 
 KINDS = ("conflict", "change_request", "failed_checks", "low_confidence")
 SYNC_BATCH = 500
@@ -49,6 +50,31 @@ class ReviewError(ValueError):
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+# A submission's item of a kind, built once (a statement made per call cost more to build
+# and key than to run).
+_ITEM_OF = select(ReviewItem).where(
+    ReviewItem.kind == bindparam("kind"), ReviewItem.submission_id == bindparam("submission_id")
+)
+
+
+def _insert_unless_opened(dialect: type[postgresql.Insert] | type[sqlite.Insert]) -> Insert:
+    """INSERT … ON CONFLICT (kind, submission_id) DO NOTHING RETURNING id: no row back when
+    the submission has an item of that kind already (the unique constraint decides, also
+    between two transactions at once). An item of no submission never conflicts."""
+    table = ReviewItem.__table__
+    return (
+        dialect(table)
+        .on_conflict_do_nothing(index_elements=[table.c.kind, table.c.submission_id])
+        .returning(table.c.id)
+    )
+
+
+_INSERT_ITEM = {
+    "postgresql": _insert_unless_opened(postgresql.Insert),
+    "sqlite": _insert_unless_opened(sqlite.Insert),
+}
 
 
 def open_item(
@@ -71,28 +97,34 @@ def open_item(
     if kind not in KINDS:
         raise ValueError(f"unknown review kind {kind!r}")
     if submission_id is not None:
-        existing = session.scalar(
-            select(ReviewItem).where(
-                ReviewItem.kind == kind, ReviewItem.submission_id == submission_id
-            )
-        )
-        if existing is not None:
-            return existing
-        submission = session.get_one(Submission, submission_id)
+        submission = session.get_one(Submission, submission_id)  # in the session, mostly
         tps_code = tps_code or submission.tps_code
         contest_code = contest_code or submission.contest_code
         inbound_id = inbound_id or submission.inbound_id
-    item = ReviewItem(
-        kind=kind,
-        submission_id=submission_id,
-        other_submission_id=other_submission_id,
-        inbound_id=inbound_id,
-        tps_code=tps_code,
-        contest_code=contest_code,
-        detail=dict(detail or {}),
-    )
-    session.add(item)
+    values = {
+        "kind": kind,
+        "submission_id": submission_id,
+        "other_submission_id": other_submission_id,
+        "inbound_id": inbound_id,
+        "tps_code": tps_code,
+        "contest_code": contest_code,
+        "detail": dict(detail or {}),
+        "status": "open",
+        "resolution": None,
+        "resolved_by": None,
+        "created_at": utcnow(),
+        "resolved_at": None,
+    }
+    # One Core INSERT where the ORM's flush of one new object (a unit of work) and a look-up
+    # before it cost more; what the session holds unwritten goes first, as the flush did.
     session.flush()
+    connection = session.connection()
+    new_id = connection.execute(_INSERT_ITEM[connection.dialect.name], values).scalar()
+    if new_id is None:  # the submission has one: that is the item
+        return session.scalars(_ITEM_OF, {"kind": kind, "submission_id": submission_id}).one()
+    item = ReviewItem(id=new_id, **values)
+    make_transient_to_detached(item)  # as if just read: nothing left to write
+    session.add(item)
     return item
 
 

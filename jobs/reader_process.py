@@ -54,6 +54,9 @@ HEADER = struct.Struct(">Q")
 START_TIMEOUT = 120.0  # the reader's imports and warm-up, on a loaded machine
 KEEPALIVE_EVERY = 10.0  # while waiting for a reading, `keepalive` is called this often
 LOOKUPS = frozenset({"template", "registered_voters"})  # ocr.templates.FormLookup
+# Templates a reader keeps (jobs.reader_process.TemplatesHeld): every contest × dapil or
+# area of a national election fits, as in the worker (ocr.templates.MAX_BUILT).
+MAX_HELD = 8192
 # The reader's environment: each numeric library with one thread (set before numpy loads).
 SINGLE_THREADED = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -159,6 +162,8 @@ class ReaderProcess:
         # worker keeps its job's deadline in RQ's registry ahead with it): set_keepalive.
         self.keepalive: Callable[[], None] | None = None
         self._kept_alive = 0.0
+        self.held = TemplatesHeld()  # what the current reader keeps
+        self.templates_sent = 0  # templates pickled to a reader, every reader counted
 
     def set_keepalive(self, keepalive: Callable[[], None] | None) -> None:
         """Call `keepalive` every KEEPALIVE_EVERY seconds spent waiting for the reader from
@@ -200,6 +205,7 @@ class ReaderProcess:
         )
         theirs.close()
         self.sock, self.ready = mine, False
+        self.held = TemplatesHeld()  # a new reader keeps nothing yet
 
     def stop(self) -> None:
         """Kill the reader (if any) and reap it."""
@@ -278,7 +284,13 @@ class ReaderProcess:
                 _, name, args = message
                 if name not in LOOKUPS:
                     raise ReaderError(f"the reader asked for {name!r}")
-                self._send_by(sock, deadline, ("value", getattr(lookup, name)(*args)))
+                value = getattr(lookup, name)(*args)
+                if name == "template" and value is not None:
+                    answer = self.held.answer(_catalogue_token(lookup), value)
+                    self.templates_sent += answer[0] == "template"
+                else:
+                    answer = ("value", value)
+                self._send_by(sock, deadline, answer)
             elif kind == "done":
                 return message[1], message[2]
             elif kind == "failed":
@@ -330,6 +342,46 @@ class ReaderProcess:
         if isinstance(exc, TimeoutError):
             return ReaderTimeout(f"no answer within {self.limits.timeout:.0f} s")
         return ReaderCrashed(f"the reader died ({type(exc).__name__}: {exc})")
+
+
+class TemplatesHeld:
+    """The worker's record of the templates its reader keeps, so that a template crosses the
+    socket once per catalogue token (pickling one and unpickling it in the reader cost more
+    than the rest of the exchange; a party contest's, hundreds of fields, far more).
+
+    A template is known by its catalogue token, contest, dapil or area and version: the
+    version hashes the layout, not the names, so a renamed candidate (a new token) sends it
+    again. The worker alone decides what the reader keeps, and tells it (`clear`): a new
+    token, or MAX_HELD reached, empties both sides. The record stays true because any
+    exchange left unfinished replaces the reader, and a new reader starts with a new record
+    (ReaderProcess.start). A lookup with no token (StaticLookup, nothing loaded since the
+    tables were emptied) sends the template every time, keeping nothing."""
+
+    def __init__(self) -> None:
+        self.token: str | None = None
+        self.keys: set[tuple[str, str, str | None, str]] = set()
+
+    def answer(self, token: str | None, template: Any) -> tuple:  # type: ignore[type-arg]
+        """The reply to the reader's `template` lookup: ("held", key) when it keeps the
+        template, ("template", key, template, clear) to keep it (after emptying what it
+        keeps when `clear`), ("value", template) to use it once."""
+        if token is None:
+            return ("value", template)
+        key = (token, template.contest_code, template.dapil, template.version)
+        if token == self.token and key in self.keys:
+            return ("held", key)
+        clear = token != self.token or len(self.keys) >= MAX_HELD
+        if clear:
+            self.token, self.keys = token, set()
+        self.keys.add(key)
+        return ("template", key, template, clear)
+
+
+def _catalogue_token(lookup: FormLookup) -> str | None:
+    """The catalogue token the lookup's templates are built under (ocr.templates.DbLookup);
+    None when it has none."""
+    token = getattr(lookup, "catalogue_token", None)
+    return token() if callable(token) else None
 
 
 def _readable(sock: socket.socket, timeout: float) -> bool:
@@ -385,10 +437,12 @@ def read(
 
 
 class _AskWorker:
-    """A FormLookup answered by the worker, cached for one reading (as DbLookup is per job)."""
+    """A FormLookup answered by the worker, cached for one reading (as DbLookup is per job);
+    templates are kept across readings in `held`, as the worker says (TemplatesHeld)."""
 
-    def __init__(self, sock: socket.socket) -> None:
+    def __init__(self, sock: socket.socket, held: dict[tuple[object, ...], object]) -> None:
         self.sock = sock
+        self.held = held
         self.cache: dict[tuple[str, tuple[object, ...]], object] = {}
 
     def _ask(self, name: str, *args: object) -> Any:
@@ -396,7 +450,17 @@ class _AskWorker:
         if key not in self.cache:
             _send(self.sock, ("lookup", name, args))
             answer = pickle.loads(_recv_payload(self.sock))  # from the worker: trusted
-            self.cache[key] = answer[1]
+            kind = answer[0]
+            if kind == "held":
+                value = self.held[answer[1]]  # missing: a bug; the reading fails, reader goes
+            elif kind == "template":
+                _, kept, value, clear = answer
+                if clear:
+                    self.held.clear()
+                self.held[kept] = value
+            else:
+                value = answer[1]
+            self.cache[key] = value
         return self.cache[key]
 
     def template(self, contest_code: str, tps_code: str | None = None):  # type: ignore[no-untyped-def]
@@ -474,12 +538,13 @@ def _serve_photos(sock: socket.socket, limits: Limits) -> None:
 
     _send(sock, ("ready",))
     reads = 0
+    held: dict[tuple[object, ...], object] = {}  # templates, as the worker says
     while True:
         message = pickle.loads(_recv_payload(sock))  # from the worker: trusted
         _, data, expect_contest, expect_tps = message
         try:
             result = read_photo(
-                data, _AskWorker(sock), expect_contest=expect_contest, expect_tps=expect_tps
+                data, _AskWorker(sock, held), expect_contest=expect_contest, expect_tps=expect_tps
             )
         except Exception as exc:  # a MemoryError under the cap, a bug: this reader goes
             _send(sock, ("failed", f"{type(exc).__name__}: {exc}"))

@@ -351,6 +351,13 @@ class DbLookup:
             self._cache[key] = template_for(self._session, contest_code, tps_code)
         return self._cache[key]
 
+    def catalogue_token(self) -> str | None:
+        """The catalogue token its templates are built under (relay.catalogue), None when
+        nothing is kept (jobs.reader_process: a reader keeps templates per token)."""
+        from relay import catalogue
+
+        return catalogue.current(self._session).token
+
     def registered_voters(self, tps_code: str) -> int | None:
         from relay.models import Tps
 

@@ -3,7 +3,8 @@ tests/test_concurrent_decisions.py for how a race is forced: the first holds its
 uncommitted, until the second waits for them on PostgreSQL, or is about to write on SQLite).
 
 - Two console page loads at once create the review items of new conflicts once, and neither
-  fails (bots.review.sync_conflicts).
+  fails (bots.review.sync_conflicts); two readers opening one item at once get the same item
+  (bots.review.open_item).
 - Two tallies of one TPS and contest at once (two first sends, or a resend racing another
   resend) leave exactly one pending tally: the later replaces the earlier, as one after the
   other would (bots.tallies: the TPS row is locked before its tallies are read).
@@ -60,6 +61,30 @@ def test_two_page_loads_at_once_make_the_review_item_once_and_neither_fails(demo
     with session_scope() as session:
         items = session.scalars(select(ReviewItem)).all()
     assert [(i.kind, i.status) for i in items] == [("conflict", "open")]
+
+
+def test_two_readers_opening_one_item_at_once_get_the_same_item_and_neither_fails(
+    demo: str,
+) -> None:
+    """A review item is opened once per kind and submission (bots.review.open_item): the
+    second of two at once, waiting on the first's row, gets that item back, as it would one
+    after the other, instead of failing on the unique (kind, submission)."""
+    converse(KPPS, FIRST)
+    [tally] = tallies()
+
+    def opens(session):  # type: ignore[no-untyped-def]
+        item = review.open_item(
+            session, "low_confidence", submission_id=tally.id, detail={"fields": {"02": 0.4}}
+        )
+        return item.id, item.kind, item.tps_code, item.status
+
+    first, second = racing(opens, opens)
+    assert first == second and first[1:] == ("low_confidence", TPS, "open")
+    with session_scope() as session:
+        items = session.scalars(select(ReviewItem)).all()
+    assert [(i.id, i.submission_id, i.detail) for i in items] == [
+        (first[0], tally.id, {"fields": {"02": 0.4}})
+    ]
 
 
 def reply_to(inbound_id: int) -> str:

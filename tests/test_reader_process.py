@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from rq.registry import StartedJobRegistry
 from rq.timeouts import JobTimeoutException, UnixSignalDeathPenalty
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from jobs.photo import READ_SEQUENCE
 from jobs.queues import PHOTO
@@ -35,12 +35,14 @@ from jobs.reader_process import (
     _send,
 )
 from ocr.reader import ReadResult, read_photo
-from ocr.templates import FormTemplate, StaticLookup
+from ocr.templates import DbLookup, FormTemplate, StaticLookup
 from relay.db import session_scope
-from relay.models import OutboundMessage
+from relay.loaders.election import load_election
+from relay.models import Candidate, OutboundMessage
 from tests.fakes import telegram_updates as tu
 from tests.live import RqWorker, children_of, process_env
 from tests.ocr_support import demo_lookup, photo
+from tests.test_catalogue_cache import four_pairs
 from tests.test_photo_flow import PHONE, USER, post
 
 CLEAN = photo("ppwp_clean.jpg")
@@ -262,6 +264,47 @@ def test_the_reader_is_replaced_after_max_reads_and_above_max_rss(reader) -> Non
     after_first = big.pid
     big.read(CLEAN, lookup)
     assert big.pid != after_first and big.restarts == 0  # replaced, not crashed
+
+
+def test_a_template_crosses_to_the_reader_once_per_catalogue_token(
+    reader, demo: str, tmp_path: Path
+) -> None:
+    """The reader keeps the templates it was sent, per catalogue token: the next photos of
+    the same form are read with it, unsent; a changed catalogue (a renamed pair: the same
+    layout; a fourth pair: a new one) sends the new template, and the reader reads with it."""
+    process = reader()
+
+    def read_now() -> ReadResult:
+        with session_scope() as session:
+            result = process.read(CLEAN, DbLookup(session))
+            _same_reading(result, read_photo(CLEAN, DbLookup(session)))  # as read here, now
+        return result
+
+    first = read_now()
+    assert first.error is None and first.contest == "PPWP"
+    read_now()
+    read_now()
+    assert process.templates_sent == 1
+    with session_scope() as session:  # a new token, the same layout
+        session.execute(
+            update(Candidate)
+            .where(Candidate.contest_code == "PPWP", Candidate.ballot_number == 1)
+            .values(name="Pasangan Baru")
+        )
+    read_now()
+    read_now()
+    assert process.templates_sent == 2
+    report = load_election(four_pairs(tmp_path))  # a fourth pair's box: a new version
+    assert not report.errors, report.errors
+    with session_scope() as session:
+        now = DbLookup(session).template("PPWP", first.tps_code)
+    assert now is not None and now.version != first.template_version
+    fourth = read_now()  # the photo's form is now outdated: read with the new template
+    assert fourth.error == "outdated_form" and now.version in fourth.error_detail
+    assert process.templates_sent == 3
+    process.stop()  # a new reader keeps nothing
+    read_now()
+    assert process.templates_sent == 4
 
 
 def test_the_worker_takes_only_plain_data_and_readings_from_the_reader() -> None:
