@@ -435,7 +435,25 @@ def _settle_tied(
         for i, nats in pagedecode.tied_alone(decoded, full, group).items():
             if _tieable(out[i]) and nats >= TIED_NATS:
                 out[i] = _tie(out[i])
-    return out
+    return _untie_lone(readings, out, decoded)
+
+
+def _untie_lone(readings: list[FieldReading], out: list[FieldReading],
+                decoded: pagedecode.PageDecoded) -> list[FieldReading]:
+    """Undo a tie where every sum holding the field leaves all its other members unsure: those
+    numbers are in doubt themselves, so two misreads that cancel (SAH 203 read 205, TS 8 read
+    6: still 211) satisfy the sum as well as the reading does, however sure the handwriting is
+    of each digit (bench, bubbles skipped, seed 13: the one silent error of seeds 7-13). A sum
+    vouches for a member only alongside another member it shows without "?". Repeated, since
+    an undone tie may leave another sum with no settled member."""
+    while True:
+        lone = [i for i, r in enumerate(out) if r is not readings[i] and not r.uncertain
+                and (sums := pagedecode.equality_partners(decoded, i))
+                and all(all(out[j].uncertain for j in others) for others in sums)]
+        if not lone:
+            return out
+        for i in lone:
+            out[i] = readings[i]
 
 
 def _tieable(r: FieldReading) -> bool:
