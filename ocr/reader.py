@@ -440,20 +440,27 @@ def _settle_tied(
 
 def _untie_lone(readings: list[FieldReading], out: list[FieldReading],
                 decoded: pagedecode.PageDecoded) -> list[FieldReading]:
-    """Undo a tie where every sum holding the field leaves all its other members unsure: those
-    numbers are in doubt themselves, so two misreads that cancel (SAH 203 read 205, TS 8 read
-    6: still 211) satisfy the sum as well as the reading does, however sure the handwriting is
-    of each digit (bench, bubbles skipped, seed 13: the one silent error of seeds 7-13). A sum
-    vouches for a member only alongside another member it shows without "?". Repeated, since
+    """Undo a tie where no sum holding the field vouches for it (`_vouches`). Repeated, since
     an undone tie may leave another sum with no settled member."""
     while True:
         lone = [i for i, r in enumerate(out) if r is not readings[i] and not r.uncertain
                 and (sums := pagedecode.equality_partners(decoded, i))
-                and all(all(out[j].uncertain for j in others) for others in sums)]
+                and not any(_vouches(out, i, others) for others in sums)]
         if not lone:
             return out
         for i in lone:
             out[i] = readings[i]
+
+
+def _vouches(out: list[FieldReading], i: int, others: tuple[int, ...]) -> bool:
+    """Whether a sum holding field `i` can tie it: another of its members is shown without "?",
+    or a bubble is marked in one of them. Read from the handwriting alone with all its other
+    numbers in doubt, the sum fits two misreads that cancel as well as the reading (bench,
+    bubbles skipped, seed 13: SAH 203 read 205, TS 8 read 6 at 0.996, still 211; TS tied at
+    7.3 nats, the one silent error of seeds 7-13), however sure the handwriting is of a digit:
+    it is sure of wrong ones too, and nothing else on the paper checks it."""
+    return (any(not out[j].uncertain for j in others)
+            or any(set(out[j].bubbles) - {"-"} for j in (i, *others)))
 
 
 def _tieable(r: FieldReading) -> bool:
