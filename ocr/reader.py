@@ -454,13 +454,14 @@ def _untie_lone(readings: list[FieldReading], out: list[FieldReading],
 
 def _vouches(out: list[FieldReading], i: int, others: tuple[int, ...]) -> bool:
     """Whether a sum holding field `i` can tie it: another of its members is shown without "?",
-    or a bubble is marked in one of them. Read from the handwriting alone with all its other
-    numbers in doubt, the sum fits two misreads that cancel as well as the reading (bench,
-    bubbles skipped, seed 13: SAH 203 read 205, TS 8 read 6 at 0.996, still 211; TS tied at
-    7.3 nats, the one silent error of seeds 7-13), however sure the handwriting is of a digit:
-    it is sure of wrong ones too, and nothing else on the paper checks it."""
+    or a bubble is clearly marked in one of them (an unclear column, "?", is no evidence).
+    Read from the handwriting alone with all its other numbers in doubt, the sum fits two
+    misreads that cancel as well as the reading (bench, bubbles skipped, seed 13: SAH 203 read
+    205, TS 8 read 6 at 0.996, still 211; TS tied at 7.3 nats, the one silent error of seeds
+    7-13), however sure the handwriting is of a digit: it is sure of wrong ones too, and
+    nothing else on the paper checks it."""
     return (any(not out[j].uncertain for j in others)
-            or any(set(out[j].bubbles) - {"-"} for j in (i, *others)))
+            or any(c.isdigit() for j in (i, *others) for c in out[j].bubbles))
 
 
 def _tieable(r: FieldReading) -> bool:
