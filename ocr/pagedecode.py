@@ -194,6 +194,18 @@ def holding_checks(page: PageDecoded, index: int) -> list[tuple[int, ...]]:
     return out
 
 
+def equality_partners(page: PageDecoded, index: int) -> list[tuple[int, ...]]:
+    """Per equality of its group that holds field `index` as decoded, the page's other fields
+    in it (a value fixed from another sum counts as that field)."""
+    found = page.group_of(index)
+    if found is None:
+        return []
+    group, decoded, local = found
+    return [tuple(group.member(j) for j in check.fields if j != local)
+            for check in decoded.checks
+            if check.ok and check.name in EQUALITIES and local in check.fields]
+
+
 def tied(page: PageDecoded, index: int) -> tuple[int, ...] | None:
     """Whether the sums tie field `index` as read: its group's every check holds on the raw
     readings (the decoder changed nothing and gave up on nothing) and an equality holds it.

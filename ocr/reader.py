@@ -435,7 +435,33 @@ def _settle_tied(
         for i, nats in pagedecode.tied_alone(decoded, full, group).items():
             if _tieable(out[i]) and nats >= TIED_NATS:
                 out[i] = _tie(out[i])
-    return out
+    return _untie_lone(readings, out, decoded)
+
+
+def _untie_lone(readings: list[FieldReading], out: list[FieldReading],
+                decoded: pagedecode.PageDecoded) -> list[FieldReading]:
+    """Undo a tie where no sum holding the field vouches for it (`_vouches`). Repeated, since
+    an undone tie may leave another sum with no settled member."""
+    while True:
+        lone = [i for i, r in enumerate(out) if r is not readings[i] and not r.uncertain
+                and (sums := pagedecode.equality_partners(decoded, i))
+                and not any(_vouches(out, i, others) for others in sums)]
+        if not lone:
+            return out
+        for i in lone:
+            out[i] = readings[i]
+
+
+def _vouches(out: list[FieldReading], i: int, others: tuple[int, ...]) -> bool:
+    """Whether a sum holding field `i` can tie it: another of its members is shown without "?",
+    or a bubble is clearly marked in one of them (an unclear column, "?", is no evidence).
+    Read from the handwriting alone with all its other numbers in doubt, the sum fits two
+    misreads that cancel as well as the reading (bench, bubbles skipped, seed 13: SAH 203 read
+    205, TS 8 read 6 at 0.996, still 211; TS tied at 7.3 nats, the one silent error of seeds
+    7-13), however sure the handwriting is of a digit: it is sure of wrong ones too, and
+    nothing else on the paper checks it."""
+    return (any(not out[j].uncertain for j in others)
+            or any(c.isdigit() for j in (i, *others) for c in out[j].bubbles))
 
 
 def _tieable(r: FieldReading) -> bool:

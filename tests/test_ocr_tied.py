@@ -131,3 +131,41 @@ def test_two_fields_misread_alike_are_not_tied_by_their_equality_when_chained_su
     assert got["PHP"].uncertain and "tied" not in got["PHP"].reasons, got["PHP"]
     # The registered voters' own sum holds as read: those fields are still tied.
     assert all(not got[k].uncertain for k in ("DPT", "DPTB", "DPK", "JDPT"))
+
+
+def test_a_sum_whose_other_members_stay_unsure_ties_none_of_them() -> None:
+    # DPR's second page, bubbles skipped; its party list runs on, so only SAH + TS = JSAHTS
+    # holds SAH. SAH written 203, its units read 5 (3 at 0.08); TS written 8 and read 6 at 0.992:
+    # 205 + 6 = 211, two misreads that cancel. Every other reading with another TS needs TS's
+    # sure digit misread and SAH's too (≥ 6.9 nats), but SAH and JSAHTS are unsure themselves:
+    # the sum that would settle TS alone vouches for nothing, and TS goes to the officer.
+    paper = {f.key: 1 for f in demo_templates()["DPR"].fields_on(2)}
+    paper.update({"11": 120, "12": 40, "13": 43, "SAH": 203, "TS": 8, "JSAHTS": 211})
+    sah = _writing("205", CEILING)
+    sah[2] = 0.02 / 10
+    sah[2, 5], sah[2, 3] = 0.85, 0.08
+    ts = _writing("XX6", CEILING)
+    ts[2] = 0.004 / 10
+    ts[2, 6], ts[2, 8] = 0.992, 0.004
+    got = _read_page("DPR", 2, paper,
+                     written={"SAH": sah, "TS": ts, "JSAHTS": ("211", 0.8)})
+    assert (got["SAH"].value, got["TS"].value, got["JSAHTS"].value) == (205, 6, 211)
+    assert got["SAH"].uncertain and got["JSAHTS"].uncertain
+    assert got["TS"].uncertain and "tied" not in got["TS"].reasons, got["TS"]
+
+
+def test_a_marked_bubble_lets_a_sum_tie_a_member_its_other_unsure_members_hold() -> None:
+    # The same sum read right (205 + 6 = 211), SAH and JSAHTS unsure. With SAH's tens bubble
+    # marked (and agreeing), a cancelling pair of misreads needs a bubble wrong as well: the
+    # sum ties TS. With every bubble skipped it does not.
+    paper = {f.key: 1 for f in demo_templates()["DPR"].fields_on(2)}
+    paper.update({"11": 120, "12": 40, "13": 43, "SAH": 205, "TS": 6, "JSAHTS": 211})
+    sah = _writing("205", CEILING)
+    sah[2] = 0.02 / 10
+    sah[2, 5], sah[2, 3] = 0.85, 0.08
+    written = {"SAH": sah, "TS": ("XX6", 0.992), "JSAHTS": ("211", 0.8)}
+    marked = _read_page("DPR", 2, paper, written=written, bubbles={"SAH": "-0-"})
+    assert marked["SAH"].uncertain and marked["JSAHTS"].uncertain
+    assert not marked["TS"].uncertain and "tied" in marked["TS"].reasons, marked["TS"]
+    skipped = _read_page("DPR", 2, paper, written=written)
+    assert skipped["TS"].uncertain and "tied" not in skipped["TS"].reasons, skipped["TS"]
