@@ -49,6 +49,10 @@ STRONG_WRITING = 0.9  # handwriting this sure of another digit than the bubbles:
 STRONG_WRITING_UNCHECKED = 0.5
 LEFT_BLANK = 0.9  # every box this surely blank (and no bubble): a section field left out
 WRITING_DENIES = 0.05  # handwriting this unlikely to be the bubbled digit also disagrees
+# … and for a field no sum on the page checks: there a bubble the handwriting doubts this much
+# is settled by nothing else (bench seed 7: PDIS written 2, bubbled 8, the writing read 1 at
+# under 0.5 and 8 at 0.05–0.2, went out as 8 unflagged)
+WRITING_DENIES_UNCHECKED = 0.2
 SETTLED_NATS = 4.6  # a confident field of a corrected sum must beat alternatives 100×
 SETTLEABLE = {"low_confidence"}  # a writing/bubble disagreement always goes to the officer
 # A field the sums tie as read (ocr.pagedecode.tied) is settled when every reading of the page
@@ -532,7 +536,7 @@ def _flag(
             said = writing[i, j, b] if marked else 1.0
             if marked and lead and b == 0:
                 said += writing[i, j, X_CLASS] + writing[i, j, BLANK_CLASS]
-            denies = said < WRITING_DENIES
+            denies = said < (WRITING_DENIES_UNCHECKED if unchecked else WRITING_DENIES)
             if not agree and marked and bubble_sure[i, j] and (written_sure[j] or denies):
                 reasons.append("disagree")  # two confident readings that differ: a slip?
                 break

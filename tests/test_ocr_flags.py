@@ -24,3 +24,15 @@ def test_a_field_with_no_ink_and_no_bubble_is_left_out_unflagged() -> None:
     blank = _writing("___", 0.999)
     got = _read(CLEAN, written={"PDIS": blank})["PDIS"]
     assert not got.given and not got.uncertain and got.reasons == ("not_given",)
+
+
+def test_an_unchecked_field_whose_handwriting_doubts_its_bubble_is_flagged() -> None:
+    # PDIS (no sum on the page holds it) bubbled 8; its handwriting reads 1 at 0.45 and gives
+    # 8 only 0.15: neither confident nor ruling 8 out as a checked field needs, but nothing
+    # else on the page would catch a slip there, so the field goes to the officer.
+    pdis = _writing("XX1", 0.98)
+    pdis[2] = 0.2 / 9
+    pdis[2, 1], pdis[2, 2], pdis[2, 8] = 0.45, 0.2, 0.15
+    got = _read({**CLEAN, "PDIS": 8}, written={"PDIS": pdis}, bubbles={"PDIS": "--8"})["PDIS"]
+    assert got.value == 8 and got.uncertain and "disagree" in got.reasons, got
+
