@@ -47,8 +47,8 @@ _EARLIER = aliased(InboundMessage)
 # The message, with what the turn reads next in the same statement (each statement costs
 # ~0.15 ms of client CPU on PostgreSQL): whether an earlier message of the same sender waits
 # (the rate limit's order), the catalogue's stamp (relay.catalogue), the officer whose
-# phone is the sender (bots.identity.found_by_stored_phone), and that officer's TPS (a kpps
-# officer's tally is of it: bots.tallies finds it in the session instead of reading it).
+# phone is the sender (bots.identity.found_by_stored_phone), and that officer's TPS (in the
+# session for what the turn reads of it; a tally still reads it again, locked: bots.tallies).
 # Built once.
 _MESSAGE = (
     select(
