@@ -162,6 +162,40 @@ def replaces_confirmed(session: Session, item: ReviewItem) -> Submission | None:
     )
 
 
+def change_or_propose(
+    session: Session,
+    operator_name: str,
+    submission: Submission,
+    votes: Mapping[int, int],
+    sah: int,
+    ts: int,
+    note: str,
+    item: ReviewItem | None = None,
+) -> tuple[TallyChange | None, list[int]]:
+    """The console's change form: a pending tally is corrected at once, a confirmed one only
+    proposed; returns the proposal (or None) and the outbound ids to enqueue. Decided on
+    the tally locked and read again: an officer's `YA` confirming it while the operator
+    typed makes this a proposal, never one person's change to a published tally."""
+    current = lock_row(session, Submission, submission.id)
+    if current is None:
+        raise ReviewError("this tally does not exist")
+    if needs_approval(current):
+        return propose_change(session, operator_name, current, votes, sah, ts, note, item), []
+    return None, review.change_tally(session, operator_name, current, votes, sah, ts, note, item)
+
+
+def accept_or_propose(
+    session: Session, operator_name: str, item: ReviewItem, note: str
+) -> tuple[TallyChange | None, list[int]]:
+    """The review queue's accept: made at once when no tally is confirmed, proposed when it
+    would replace the confirmed one. Not looked up locked (bots.review.accept locks the item,
+    then the tallies: another order could deadlock with an approval); a tally confirmed since
+    is caught there, under its lock, and the accept refused."""
+    if replaces_confirmed(session, item) is not None:
+        return propose_accept(session, operator_name, item, note), []
+    return None, review.accept(session, operator_name, item, note)
+
+
 def propose_accept(
     session: Session, operator_name: str, item: ReviewItem, note: str
 ) -> TallyChange:
@@ -238,11 +272,13 @@ def approve(
     reason = f"{change.note} (#{change.id}: {change.proposed_by}, approved by {approver})"
     if change.kind == "change":
         votes, sah, ts = numbers(change.after)
-        outbound = review.change_tally(session, approver, submission, votes, sah, ts, reason, item)
+        outbound = review.change_tally(
+            session, approver, submission, votes, sah, ts, reason, item, approved=True
+        )
     else:
         if item is None:
             raise ReviewError("the review item of this change is gone")
-        outbound = review.accept(session, approver, item, reason)
+        outbound = review.accept(session, approver, item, reason, approved=True)
     record(
         session,
         f"operator:{approver}",

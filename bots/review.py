@@ -38,6 +38,7 @@ from relay.models import Contest, Officer, OutboundMessage, ReviewItem, Submissi
 
 KINDS = ("conflict", "change_request", "failed_checks", "low_confidence")
 SYNC_BATCH = 500
+NEEDS_APPROVAL = "this tally is confirmed: changing it needs a second person's approval"
 
 
 class ReviewError(ValueError):
@@ -258,11 +259,15 @@ def change_tally(
     ts: int,
     note: str,
     item: ReviewItem | None = None,
+    *,
+    approved: bool = False,
 ) -> list[int]:
     """Set a pending or confirmed tally's numbers; returns outbound ids to enqueue.
 
     The tally row is locked and read again first: the totals take the difference from the
     numbers committed last, never from numbers another operator is changing at this moment.
+    A confirmed tally is public: only a change a second person `approved` (bots.approvals)
+    is applied to it, also when it was confirmed since the caller read it pending.
     """
     current = lock_row(session, Submission, submission.id)
     if current is None:
@@ -270,6 +275,8 @@ def change_tally(
     submission = current
     if submission.status not in ("pending", "confirmed"):
         raise ReviewError(f"a {submission.status} tally cannot be changed")
+    if submission.status == "confirmed" and not approved:
+        raise ReviewError(NEEDS_APPROVAL)
     if not note.strip():
         raise ReviewError("a reason is required")
     failures = check_values(session, submission, votes, sah, ts)
@@ -322,8 +329,11 @@ def change_tally(
     )
 
 
-def accept(session: Session, operator_name: str, item: ReviewItem, note: str) -> list[int]:
-    """Make a conflicting tally the confirmed one, in place of the tally confirmed before."""
+def accept(
+    session: Session, operator_name: str, item: ReviewItem, note: str, *, approved: bool = False
+) -> list[int]:
+    """Make a conflicting tally the confirmed one, in place of the tally confirmed before
+    (which only a change a second person `approved` may replace: bots.approvals)."""
     if item.submission_id is None:
         raise ReviewError("this item has no open tally to accept")
     item = _open_locked(session, item, "this item is already resolved")
@@ -337,6 +347,8 @@ def accept(session: Session, operator_name: str, item: ReviewItem, note: str) ->
     confirmed = confirmed_for(
         session, candidate.tps_code, candidate.contest_code, candidate.training, lock=True
     )
+    if confirmed is not None and not approved:
+        raise ReviewError(NEEDS_APPROVAL)
     actor = f"operator:{operator_name}"
     now = _now()
     replaced_decided_at = confirmed.decided_at if confirmed is not None else None

@@ -130,7 +130,14 @@ def test_verify_passes_on_a_real_history_and_prints_the_head(
     with session_scope() as session:
         submission = session.scalars(select(Submission).where(Submission.status == "confirmed"))
         review.change_tally(
-            session, "ani", submission.one(), {1: 100, 2: 95, 3: 40}, 235, 5, "foto C.Hasil"
+            session,
+            "ani",
+            submission.one(),
+            {1: 100, 2: 95, 3: 40},
+            235,
+            5,
+            "foto C.Hasil",
+            approved=True,
         )
     drain(redis_conn)
     history = entries()

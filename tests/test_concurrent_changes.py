@@ -14,7 +14,7 @@ import pytest
 import requests
 from sqlalchemy import func, select, update
 
-from bots import review
+from bots import approvals, review
 from relay import operators, results
 from relay.db import session_scope
 from relay.models import AuditEntry, Contest, ResultVote, Submission, TallyChange
@@ -71,7 +71,9 @@ def test_concurrent_change_tally_calls_never_make_the_totals_drift(demo: str) ->
         def task() -> bool:
             with session_scope() as session:
                 tally = session.get_one(Submission, submission_id)
-                review.change_tally(session, f"op{a % 2}", tally, *numbers(a), "C.Hasil foto")
+                review.change_tally(
+                    session, f"op{a % 2}", tally, *numbers(a), "C.Hasil foto", approved=True
+                )
             return True
 
         return task
@@ -234,7 +236,7 @@ def accepting(item_id: int, operator: str) -> Callable[[], str]:
         try:
             with session_scope() as session:
                 item = session.get_one(review.ReviewItem, item_id)
-                review.accept(session, operator, item, "C.Hasil asli")
+                review.accept(session, operator, item, "C.Hasil asli", approved=True)
             return "accepted"
         except review.ReviewError:
             return "refused"
@@ -243,8 +245,9 @@ def accepting(item_id: int, operator: str) -> Callable[[], str]:
 
 
 def test_an_officer_confirming_while_an_operator_changes_the_pending_tally(demo: str) -> None:
-    """`YA` and an operator's change of the same pending tally at the same moment: the totals
-    count the numbers the tally has in the end, whichever commits first."""
+    """`YA` and an operator's change of the same pending tally at the same moment, through
+    the console's decision: the totals count the numbers the tally has in the end, whichever
+    commits first; after the `YA` the change is only proposed, the officer's numbers stay."""
     for round_ in range(10):
         votes, sah, ts = numbers(20 + round_)
         values = " ".join(f"{n:02d}={v}" for n, v in votes.items())
@@ -254,15 +257,20 @@ def test_an_officer_confirming_while_an_operator_changes_the_pending_tally(demo:
                 select(Submission.id).where(Submission.status == "pending")
             ).one()
 
-        def operator_change(pending_id: int = pending_id, a: int = 60 + round_) -> None:
+        def operator_change(pending_id: int = pending_id, a: int = 60 + round_) -> bool:
             with session_scope() as session:
                 tally = session.get_one(Submission, pending_id)
-                review.change_tally(session, "ani", tally, *numbers(a), "foto C.Hasil")
+                change, _ = approvals.change_or_propose(
+                    session, "ani", tally, *numbers(a), "foto C.Hasil"
+                )
+                return change is not None
 
-        in_parallel([lambda: converse(KPPS, "YA"), operator_change])
+        _, proposed = in_parallel([lambda: converse(KPPS, "YA"), operator_change])
         with session_scope() as session:
             confirmed = session.get_one(Submission, pending_id)
         assert confirmed.status == "confirmed"
+        if proposed:
+            assert (confirmed.sah, confirmed.ts) == (sah, ts)
         assert_totals_equal_the_tally(confirmed.id)
         with session_scope() as session:  # the next round starts from an empty TPS
             confirmed = session.get_one(Submission, pending_id)

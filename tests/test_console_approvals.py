@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from sqlalchemy import select
 
-from bots import approvals
+from bots import approvals, review
 from bots.review import ReviewError
 from relay import operators
 from relay.db import get_engine, session_scope
 from relay.models import AuditEntry, OperatorSession, ReviewItem, Submission, TallyChange, Ticket
 from tests.race_support import race_against
 from tests.support import drain
+from tests.test_concurrent_decisions import stored, turn
 from tests.test_console_review import (
     FIRST,
     KPPS,
@@ -28,6 +30,7 @@ from tests.test_console_review import (
 from tests.web_support import PASSWORD, login, make_operator, post_form
 
 NEW_NUMBERS = {"v1": "100", "v2": "95", "v3": "40", "sah": "235", "ts": "5"}
+CHANGED = ({1: 100, 2: 95, 3: 40}, 235, 5)
 
 
 def operator_client(app, name: str, role: str = "operator"):
@@ -315,3 +318,59 @@ def test_two_supervisors_approving_at_once_apply_the_change_once(client, redis_c
     assert len(audit("tally_changed")) == 1
     area = national()
     assert (area.tps_confirmed, area.votes[1], area.sah) == (1, 100, 235)
+
+
+def test_a_change_typed_while_the_officer_confirms_is_only_proposed(client, redis_conn) -> None:
+    """The operator's form read the tally pending; the officer's `YA` confirms it before the
+    change is saved (held uncommitted until the change waits for it). The change is decided
+    on the tally as it is then: a proposal for a second person, never one operator's change
+    to a published tally."""
+    sms(client, redis_conn, KPPS, FIRST)
+    with session_scope() as session:
+        submission = session.scalars(select(Submission)).one()
+    ani = operator_client(client.application, "ani")
+    url = f"/console/submissions/{submission.id}"
+    saved: list[str] = []
+
+    def ani_saves() -> None:
+        response = post_form(ani, f"{url}/change", {**NEW_NUMBERS, "note": "foto C.Hasil"}, url)
+        saved.append(response.headers["Location"])
+
+    ya = stored(KPPS, "YA")
+    with session_scope() as session:
+        turn(session, ya)  # the officer's YA, not committed yet
+        racer = threading.Thread(target=ani_saves)
+        race_against(session, racer)
+    racer.join()
+    assert saved == ["/console/approvals"]
+    [change] = changes()
+    assert (change.status, change.proposed_by, change.after["sah"]) == ("pending", "ani", 235)
+    with session_scope() as session:
+        kept = session.get_one(Submission, submission.id)
+    assert (kept.status, kept.sah, kept.reason) == ("confirmed", 255, None)
+    assert audit("tally_changed") == []
+    area = national()
+    assert (area.tps_confirmed, area.votes[1], area.sah) == (1, 120, 255)
+
+
+def test_applying_a_change_to_a_confirmed_tally_without_approval_is_refused(
+    client, redis_conn
+) -> None:
+    """bots.review.change_tally and accept refuse a confirmed tally unless a second person
+    approved: whatever calls them, whatever it read before."""
+    submission = confirmed_tally(client, redis_conn)
+    sms(client, redis_conn, PPS, SECOND)
+    with session_scope() as session:
+        [item] = review.open_items(session)
+        with pytest.raises(ReviewError, match="second person"):
+            review.change_tally(
+                session, "ani", session.get_one(Submission, submission.id), *CHANGED, "typo"
+            )
+        with pytest.raises(ReviewError, match="second person"):
+            review.accept(session, "ani", item, "versi PPS")
+    with session_scope() as session:
+        statuses = [(s.status, s.sah) for s in session.scalars(select(Submission))]
+    assert statuses == [("confirmed", 255), ("rejected", 256)]
+    assert audit("tally_changed", "conflict_accepted") == []
+    area = national()
+    assert (area.tps_confirmed, area.votes[1], area.sah) == (1, 120, 255)

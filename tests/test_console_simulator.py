@@ -196,7 +196,12 @@ def test_a_simulated_tally_is_training_it_never_reaches_the_results(
     # An operator's change to a training tally stays in training.
     with session_scope() as session:
         notices = review.change_tally(
-            session, "budi", session.get_one(Submission, tally.id), *CHANGED, "latihan"
+            session,
+            "budi",
+            session.get_one(Submission, tally.id),
+            *CHANGED,
+            "latihan",
+            approved=True,
         )
     for outbound_id in notices:
         enqueue_outbound(outbound_id)
@@ -313,7 +318,9 @@ def test_the_officer_hears_about_real_changes_on_a_real_channel_after_a_training
     drain(redis_conn)
     with session_scope() as session:
         tally = session.scalars(select(Submission)).one()
-        notices = review.change_tally(session, "ani", tally, *CHANGED, "foto C.Hasil")
+        notices = review.change_tally(
+            session, "ani", tally, *CHANGED, "foto C.Hasil", approved=True
+        )
         tickets = session.scalars(select(Ticket).order_by(Ticket.id)).all()
     for outbound_id in notices:
         enqueue_outbound(outbound_id)

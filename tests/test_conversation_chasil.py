@@ -286,9 +286,13 @@ def test_an_operator_changes_a_party_total_and_the_candidates_stay(dpr: str) -> 
     with session_scope() as session:
         stored = session.scalars(select(Submission)).one()
         # the console shows and edits what each number counts: party 03's total 10 -> 11
-        change_tally(session, "ana", stored, {1: 52, 2: 48, 3: 11}, 111, 2, "recount")
+        change_tally(
+            session, "ana", stored, {1: 52, 2: 48, 3: 11}, 111, 2, "recount", approved=True
+        )
         assert stored.votes == {"1": 10, "2": 5, "3": 2}  # its own votes took the change
         assert stored.candidate_votes["3.1"] == 7 and stored.votes_by_ballot()[3] == 11
         with pytest.raises(ReviewError) as refused:  # SAH must still be the party totals
-            change_tally(session, "ana", stored, {1: 52, 2: 48, 3: 11}, 120, 2, "typo")
+            change_tally(
+                session, "ana", stored, {1: 52, 2: 48, 3: 11}, 120, 2, "typo", approved=True
+            )
         assert [f.code for f in refused.value.failures] == ["sah_mismatch"]

@@ -325,7 +325,9 @@ def test_an_operator_change_keeps_sections_counted(world) -> None:
     """bots.review.change_tally moves the totals by the row's numbers before and after."""
     with session_scope() as session:
         tally = _confirmed(session, TPS_A2)
-        review.change_tally(session, "op", tally, {1: 45, 2: 35, 3: 20}, 100, 2, "typo")
+        review.change_tally(
+            session, "op", tally, {1: 45, 2: 35, 3: 20}, 100, 2, "typo", approved=True
+        )
     with session_scope() as session:
         assert results.verify(session) == []
     changed = area("3576011001")
@@ -343,7 +345,7 @@ def test_accepting_a_conflict_moves_candidate_and_section_totals(world) -> None:
         officer = session.scalars(select(Officer).where(Officer.tps_code == TPS_A1)).one()
         conflict = _submit(session, officer, TPS_A1, corrected, "rejected", "locked_conflict")
         item = review.open_item(session, "conflict", submission_id=conflict.id)
-        review.accept(session, "op", item, "the second count is right")
+        review.accept(session, "op", item, "the second count is right", approved=True)
     with session_scope() as session:
         assert results.verify(session) == []
     accepted = area("357601")

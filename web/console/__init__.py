@@ -494,11 +494,9 @@ def _review_action(item_id: int, action: str) -> ResponseReturnValue:
             abort(404)
         proposed = None
         try:
-            if action == "accept" and approvals.replaces_confirmed(db, item) is not None:
-                proposed = approvals.propose_accept(db, _operator_name(), item, note).id
-                ids = []
-            elif action == "accept":
-                ids = review.accept(db, _operator_name(), item, note)
+            if action == "accept":
+                change, ids = approvals.accept_or_propose(db, _operator_name(), item, note)
+                proposed = change.id if change is not None else None
             else:
                 ids = review.dismiss(db, _operator_name(), item, note)
         except review.ReviewError as error:
@@ -570,14 +568,10 @@ def change(submission_id: int) -> ResponseReturnValue:
             sah, ts = _int_field("sah"), _int_field("ts")
             item = db.get(ReviewItem, item_id) if item_id else None
             note = request.form.get("note", "")[:500]
-            proposed = None
-            if approvals.needs_approval(found):
-                change = approvals.propose_change(
-                    db, _operator_name(), found, votes, sah, ts, note, item
-                )
-                proposed, ids = change.id, []
-            else:
-                ids = review.change_tally(db, _operator_name(), found, votes, sah, ts, note, item)
+            change, ids = approvals.change_or_propose(
+                db, _operator_name(), found, votes, sah, ts, note, item
+            )
+            proposed = change.id if change is not None else None
         except review.ReviewError as error:
             db.rollback()
             if error.failures:
