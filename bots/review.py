@@ -30,7 +30,7 @@ from bots.messages import text
 from bots.replies import format_values
 from bots.tallies import confirmed_for, tally_of
 from bots.tally_rules import RuleFailure, check_tally
-from relay import results
+from relay import published, results
 from relay.audit import record
 from relay.ballots import ballot_for
 from relay.locks import lock_row, locked
@@ -314,6 +314,7 @@ def change_tally(
             "after": _values(submission),
             "note": note.strip(),
             "review_item": item.id if item else None,
+            **(published.entry(submission) if submission.status == "confirmed" else {}),
         },
     )
     _resolve(session, item, actor, "changed")
@@ -382,6 +383,7 @@ def accept(
             "after": _values(candidate),
             "note": note.strip(),
             "review_item": item.id,
+            **published.entry(candidate),
         },
     )
     _resolve(session, item, actor, "accepted")

@@ -37,7 +37,7 @@ from bots.tally_rules import (
     inconsistent,
     tally_warnings,
 )
-from relay import catalogue, results
+from relay import catalogue, published, results
 from relay.ballots import Ballot
 from relay.locks import lock_row, locked, locking, take_write_lock
 from relay.metrics import count_event
@@ -544,7 +544,7 @@ def _confirm(
         "tally_confirmed",
         "submission",
         submission.id,
-        {"receipt": submission.receipt_code},
+        {"receipt": submission.receipt_code, **published.entry(submission)},
     )
     reply = text("confirmed", lang, values=tally_values(tally_of(submission)), **params)
     others = session.scalars(

@@ -34,7 +34,8 @@ def _anchor(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...
 )
 def audit_verify(anchors: list) -> None:
     """Check every entry's hash and link; exit 1 naming the first broken entry and how
-    (edited, deleted, inserted, reordered)."""
+    (edited, deleted, inserted, reordered). Then check every published tally against the
+    record (relay.published); exit 1 naming each one that differs."""
     from relay.audit_verify import verify
     from relay.db import get_engine
     from relay.db_roles import owner_problem
@@ -59,6 +60,26 @@ def audit_verify(anchors: list) -> None:
     problem = owner_problem(url)
     if problem:
         click.echo(f"warning: {problem} (docs/DATABASE-ROLES.md)", err=True)
+    mismatches = _published_mismatches(url)
+    for mismatch in mismatches:
+        click.echo(f"published tally not on the record: {mismatch}")
+    if mismatches:
+        click.echo(
+            f"{len(mismatches)} published tallies differ from the audit log: changed outside "
+            "the application (docs/SECURITY.md)"
+        )
+        sys.exit(1)
+    click.echo("published tallies: each as the log last recorded it")
+
+
+def _published_mismatches(url: str) -> list:
+    from sqlalchemy.orm import Session
+
+    from relay import published
+    from relay.db import get_engine
+
+    with Session(get_engine(url)) as session:
+        return list(published.check(session))
 
 
 def _database_url() -> str:
