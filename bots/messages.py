@@ -31,6 +31,12 @@ CATALOG: dict[str, dict[str, str]] = {
         "id": "Terkonfirmasi {contest} TPS {tps}: {values}. Kode {receipt}. Terima kasih.",
         "en": "Confirmed {contest} TPS {tps}: {values}. Code {receipt}. Thank you.",
     },
+    "changed_before_confirm": {
+        "id": "Help desk mengubah {contest} TPS {tps} (kode {receipt}) sebelum YA Anda tiba: "
+        "{values}. Periksa; jika benar, balas YA {receipt}.",
+        "en": "The help desk changed {contest} TPS {tps} (code {receipt}) before your YA "
+        "arrived: {values}. Check; if right, reply YA {receipt}.",
+    },
     "still_pending": {
         "id": " Masih menunggu YA: {receipts}.",
         "en": " Still waiting for YA: {receipts}.",

@@ -291,6 +291,7 @@ def change_tally(
     counted = results.numbers_of(submission)  # what the totals hold for it now
     submission.votes = {str(k): v for k, v in sorted(own_votes(submission, after[0]).items())}
     submission.sah, submission.ts = sah, ts
+    submission.changed_at = _now()  # a `YA` sent before now was for the old numbers
     if submission.status == "confirmed":
         submission.reason = "changed_by_operator"
         if not submission.training:

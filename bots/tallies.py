@@ -412,6 +412,7 @@ def _new_submission(
         "status": status,
         "reason": reason,
         "decided_at": None if status == "pending" else _now(),
+        "changed_at": None,
         "training": is_training(inbound.channel),
         "created_at": utcnow(),
     }
@@ -495,6 +496,9 @@ def _confirm(
         "tps": submission.tps_code,
         "receipt": submission.receipt_code,
     }
+    if _changed_since(submission, inbound):
+        values = tally_values(tally_of(submission))
+        return text("changed_before_confirm", lang, values=values, **params)
     failures, numbers = _failures_of(session, submission)
     if inconsistent(failures):  # a photo reading that does not add up: never confirmed so
         return text(
@@ -559,6 +563,19 @@ def _confirm(
     if others:
         reply += text("still_pending", lang, receipts=" ".join(others))
     return reply
+
+
+def _changed_since(submission: Submission, inbound: InboundMessage) -> bool:
+    """Whether an operator changed the tally after the officer sent this `YA`: it was for
+    the numbers before, which the officer saw; the new ones they have yet to confirm."""
+    if submission.changed_at is None or inbound.received_at is None:
+        return False
+    return _aware(inbound.received_at) < _aware(submission.changed_at)
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite gives stored UTC times back without their zone."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _failures_of(session: Session, submission: Submission) -> tuple[list[RuleFailure], list[int]]:

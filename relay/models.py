@@ -238,6 +238,9 @@ class Submission(Base):
     training: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    # When an operator last changed its numbers (migration 0018): a `YA` the officer sent
+    # before then was for other numbers and confirms nothing (bots.tallies).
+    changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 
     def votes_by_ballot(self) -> dict[int, int]:
         """What each ballot number counts towards SAH: a candidate's votes, or a party's

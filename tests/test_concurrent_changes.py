@@ -247,7 +247,9 @@ def accepting(item_id: int, operator: str) -> Callable[[], str]:
 def test_an_officer_confirming_while_an_operator_changes_the_pending_tally(demo: str) -> None:
     """`YA` and an operator's change of the same pending tally at the same moment, through
     the console's decision: the totals count the numbers the tally has in the end, whichever
-    commits first; after the `YA` the change is only proposed, the officer's numbers stay."""
+    commits first. After the `YA` the change is only proposed, the officer's numbers stay;
+    a `YA` sent before the change confirms nothing (it was for the old numbers); only one
+    sent after the change confirms the new ones."""
     for round_ in range(10):
         votes, sah, ts = numbers(20 + round_)
         values = " ".join(f"{n:02d}={v}" for n, v in votes.items())
@@ -267,10 +269,17 @@ def test_an_officer_confirming_while_an_operator_changes_the_pending_tally(demo:
 
         _, proposed = in_parallel([lambda: converse(KPPS, "YA"), operator_change])
         with session_scope() as session:
+            tally = session.get_one(Submission, pending_id)
+        if proposed:
+            assert (tally.status, tally.sah, tally.ts) == ("confirmed", sah, ts)
+        elif tally.status == "pending":  # the YA was sent before the change
+            assert (tally.sah, tally.ts) == numbers(60 + round_)[1:]
+            with session_scope() as session:
+                assert results.verify(session) == []
+            converse(KPPS, "YA")
+        with session_scope() as session:
             confirmed = session.get_one(Submission, pending_id)
         assert confirmed.status == "confirmed"
-        if proposed:
-            assert (confirmed.sah, confirmed.ts) == (sah, ts)
         assert_totals_equal_the_tally(confirmed.id)
         with session_scope() as session:  # the next round starts from an empty TPS
             confirmed = session.get_one(Submission, pending_id)

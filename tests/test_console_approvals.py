@@ -15,7 +15,7 @@ from relay import operators
 from relay.db import get_engine, session_scope
 from relay.models import AuditEntry, OperatorSession, ReviewItem, Submission, TallyChange, Ticket
 from tests.race_support import race_against
-from tests.support import drain
+from tests.support import converse, drain
 from tests.test_concurrent_decisions import stored, turn
 from tests.test_console_review import (
     FIRST,
@@ -374,3 +374,30 @@ def test_applying_a_change_to_a_confirmed_tally_without_approval_is_refused(
     assert audit("tally_changed", "conflict_accepted") == []
     area = national()
     assert (area.tps_confirmed, area.votes[1], area.sah) == (1, 120, 255)
+
+
+def test_a_ya_sent_before_an_operators_correction_does_not_confirm_it(demo: str) -> None:
+    """An operator corrects a pending tally (alone: it is not public yet) after the officer
+    sent `YA` for the numbers they saw, before that `YA` is processed: it confirms nothing,
+    the officer is shown the new numbers, and only a `YA` sent after confirms them."""
+    converse(KPPS, FIRST)
+    ya_for_the_old_numbers = stored(KPPS, "YA")
+    with session_scope() as session:
+        pending = session.scalars(select(Submission)).one()
+        change, _ = approvals.change_or_propose(session, "ani", pending, *CHANGED, "foto C.Hasil")
+        assert change is None  # corrected at once
+    with session_scope() as session:
+        answer = turn(session, ya_for_the_old_numbers)
+    receipt = pending.receipt_code
+    assert answer.startswith(f"Help desk mengubah PPWP TPS 3576011001001 (kode {receipt})")
+    assert "01=100 02=95 03=40 SAH=235 TS=5" in answer
+    with session_scope() as session:
+        assert session.get_one(Submission, pending.id).status == "pending"
+    assert audit("tally_confirmed") == []
+    assert national().tps_confirmed == 0
+
+    assert converse(KPPS, f"YA {pending.receipt_code}").text.startswith("Terkonfirmasi")
+    with session_scope() as session:
+        confirmed = session.get_one(Submission, pending.id)
+    assert (confirmed.status, confirmed.sah) == ("confirmed", 235)
+    assert (national().tps_confirmed, national().sah) == (1, 235)
