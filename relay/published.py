@@ -33,18 +33,16 @@ KEY = "published"
 ACTIONS = ("tally_confirmed", "conflict_accepted", "tally_changed")
 
 
-def form_of(submission: Submission) -> dict[str, Any]:
+def form_of(submission: Any) -> dict[str, Any]:
     """Every number of the tally as stored (a party's own votes, its candidates' votes, the
-    C.Hasil sections, SAH and TS), as JSON gives it back."""
-    return normalise_detail(
-        {
-            "votes": submission.votes,
-            "candidate_votes": submission.candidate_votes or {},
-            "sections": submission.sections or {},
-            "sah": submission.sah,
-            "ts": submission.ts,
-        }
-    )
+    C.Hasil sections, SAH and TS). From a row read back, JSON's own types already."""
+    return {
+        "votes": submission.votes,
+        "candidate_votes": submission.candidate_votes or {},
+        "sections": submission.sections or {},
+        "sah": submission.sah,
+        "ts": submission.ts,
+    }
 
 
 def entry(submission: Submission) -> dict[str, Any]:
@@ -56,7 +54,7 @@ def entry(submission: Submission) -> dict[str, Any]:
         KEY: {
             "tps": submission.tps_code,
             "contest": submission.contest_code,
-            "form": form_of(submission),
+            "form": normalise_detail(form_of(submission)),  # as the log will give it back
         }
     }
 
@@ -89,22 +87,33 @@ def check(session: Session) -> Iterator[Mismatch]:
     (a fresh session), so a tally confirmed meanwhile is seen with its entry or not at all."""
     read_snapshot(session)
     latest = _latest_published()
-    confirmed = select(Submission).where(
-        Submission.status == "confirmed", Submission.training.is_(False)
-    )
+    tallies = Submission.__table__.c  # plain rows: no ORM objects for a whole country
+    confirmed = select(
+        tallies.id,
+        tallies.receipt_code,
+        tallies.tps_code,
+        tallies.contest_code,
+        tallies.votes,
+        tallies.candidate_votes,
+        tallies.sections,
+        tallies.sah,
+        tallies.ts,
+    ).where(tallies.status == "confirmed", tallies.training.is_(False))
     rows = session.execute(
         confirmed.add_columns(AuditEntry.entity_id, AuditEntry.detail)
+        .select_from(Submission.__table__)
         .outerjoin(
             latest,
             and_(
-                latest.c.tps == Submission.tps_code, latest.c.contest == Submission.contest_code
+                latest.c.tps == tallies.tps_code, latest.c.contest == tallies.contest_code
             ),
         )
         .outerjoin(AuditEntry, AuditEntry.id == latest.c.id)
-        .order_by(Submission.contest_code, Submission.tps_code, Submission.id)
+        .order_by(tallies.contest_code, tallies.tps_code, tallies.id)
         .execution_options(yield_per=1000)
     )
-    for tally, recorded_id, detail in rows:
+    for tally in rows:
+        recorded_id, detail = tally.entity_id, tally.detail
         where = (tally.contest_code, tally.tps_code)
         if recorded_id is None:
             yield Mismatch(*where, f"{tally.receipt_code} is confirmed, the record never "
