@@ -37,6 +37,12 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "The help desk changed {contest} TPS {tps} (code {receipt}) before your YA "
         "arrived: {values}. Check; if right, reply YA {receipt}.",
     },
+    "read_after_confirm": {
+        "id": "Foto {contest} TPS {tps} terbaca setelah YA Anda dikirim: {values}. "
+        "Periksa; jika benar, balas YA {receipt}.",
+        "en": "The photo of {contest} TPS {tps} was read after you sent YA: {values}. "
+        "Check; if right, reply YA {receipt}.",
+    },
     "still_pending": {
         "id": " Masih menunggu YA: {receipts}.",
         "en": " Still waiting for YA: {receipts}.",

@@ -496,9 +496,9 @@ def _confirm(
         "tps": submission.tps_code,
         "receipt": submission.receipt_code,
     }
-    if _changed_since(submission, inbound):
-        values = tally_values(tally_of(submission))
-        return text("changed_before_confirm", lang, values=values, **params)
+    unseen = _unseen_by(submission, inbound)
+    if unseen is not None:
+        return text(unseen, lang, values=tally_values(tally_of(submission)), **params)
     failures, numbers = _failures_of(session, submission)
     if inconsistent(failures):  # a photo reading that does not add up: never confirmed so
         return text(
@@ -565,12 +565,17 @@ def _confirm(
     return reply
 
 
-def _changed_since(submission: Submission, inbound: InboundMessage) -> bool:
-    """Whether an operator changed the tally after the officer sent this `YA`: it was for
-    the numbers before, which the officer saw; the new ones they have yet to confirm."""
-    if submission.changed_at is None or inbound.received_at is None:
-        return False
-    return _aware(inbound.received_at) < _aware(submission.changed_at)
+def _unseen_by(submission: Submission, inbound: InboundMessage) -> str | None:
+    """Why this `YA` cannot be for the tally's numbers (the answer's key), or None: an
+    operator changed them after the officer sent it (it was for the numbers before), or the
+    reader read them from a photo after it (the officer had not seen them). A typed tally's
+    numbers are the officer's own: a `YA` sent before its echo still confirms them."""
+    sent = _aware(inbound.received_at)
+    if submission.changed_at is not None and sent < _aware(submission.changed_at):
+        return "changed_before_confirm"
+    if submission.source == "photo" and sent < _aware(submission.created_at):
+        return "read_after_confirm"
+    return None
 
 
 def _aware(moment: datetime) -> datetime:

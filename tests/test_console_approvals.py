@@ -401,3 +401,29 @@ def test_a_ya_sent_before_an_operators_correction_does_not_confirm_it(demo: str)
         confirmed = session.get_one(Submission, pending.id)
     assert (confirmed.status, confirmed.sah) == ("confirmed", 235)
     assert (national().tps_confirmed, national().sah) == (1, 235)
+
+
+def test_a_ya_sent_before_the_photo_was_read_does_not_confirm_the_reading(demo: str) -> None:
+    """The officer sends a photo and `YA` at once; the `YA` waits (e.g. the rate limit) and
+    the reader's numbers are stored before it is processed. It was sent before anyone could
+    see them: it confirms nothing, the officer is shown the reading and asked again."""
+    from bots.grammar import parse
+    from bots.identity import find_officer
+    from bots.tallies import PhotoReading, submit_reading
+    from relay.models import InboundMessage
+
+    ya_before_the_reading = stored(KPPS, "YA")
+    photo = stored(KPPS, "")
+    with session_scope() as session:  # the photo job stores the reading
+        inbound = session.get_one(InboundMessage, photo)
+        officer = find_officer(session, inbound.channel, inbound.sender)
+        reading = parse(FIRST, ["PPWP"])
+        submit_reading(session, officer, inbound, reading, PhotoReading(frozenset({"02"})))
+    with session_scope() as session:
+        answer = turn(session, ya_before_the_reading)
+        read = session.scalars(select(Submission)).one()
+    assert answer.startswith("Foto PPWP TPS 3576011001001 terbaca setelah YA Anda dikirim")
+    assert "01=120 02=95 03=40 SAH=255 TS=5" in answer and read.source == "photo"
+    assert read.status == "pending" and audit("tally_confirmed") == []
+    assert converse(KPPS, "YA").text.startswith("Terkonfirmasi")
+    assert national().tps_confirmed == 1
