@@ -156,3 +156,34 @@ def _differences(recorded: dict[str, Any], stored: dict[str, Any]) -> str:
         elif was != now:
             parts.append(f"{field} {was} → {now}")
     return ", ".join(parts)
+
+
+APPROVAL_ACTIONS = ("change_proposed", "change_approved")
+
+
+def unproposed_approvals(session: Session) -> Iterator[str]:
+    """Every approval of a change to a public tally that the log does not show proposed by
+    another operator, with the numbers approved. A proposal written straight into
+    `tally_changes` (the app's role may) and approved by its own author would otherwise
+    read as two people's work."""
+    proposals: dict[object, tuple[str, object]] = {}
+    rows = session.execute(
+        select(AuditEntry.id, AuditEntry.action, AuditEntry.actor, AuditEntry.detail)
+        .where(AuditEntry.action.in_(APPROVAL_ACTIONS))
+        .order_by(AuditEntry.id)
+    )
+    for entry_id, action, actor, detail in rows:
+        change = detail.get("change")
+        if action == "change_proposed":
+            proposals[change] = (actor, detail.get("after"))
+            continue
+        where = f"entry #{entry_id}: change #{change} approved by {actor}"
+        proposed = proposals.pop(change, None)
+        if proposed is None:
+            yield f"{where}, never proposed"
+        elif proposed[0] == actor:
+            yield f"{where}, who proposed it"
+        elif proposed[0] != f"operator:{detail.get('proposed_by')}":
+            yield f"{where}, proposed by {proposed[0]}, not {detail.get('proposed_by')}"
+        elif proposed[1] != detail.get("after"):
+            yield f"{where}: the numbers approved are not the ones proposed"

@@ -1,7 +1,8 @@
 """A published tally is what the audit log last recorded (relay.published): `audit verify`
 names every confirmed tally changed, swapped or withdrawn behind the application's back —
 here as the app's own database role, with the totals rebuilt to match, so the chain is intact
-and `results verify` finds no drift."""
+and `results verify` finds no drift — and every approval the log does not show proposed by
+another operator."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 from bots import approvals, review
 from relay import results
 from relay.db import session_scope
-from relay.models import Submission
+from relay.models import Submission, TallyChange
 from tests.support import converse
 
 KPPS = "+6281234567801"  # TPS 3576011001001
@@ -132,3 +133,31 @@ def test_training_tallies_are_never_held_to_the_record(cli) -> None:
         assert (training.status, training.training) == ("confirmed", True)
         training.sah = 999
     assert cli.invoke(args=["audit", "verify"]).exit_code == 0
+
+
+def test_an_approval_of_a_proposal_written_behind_the_records_back_is_named(cli) -> None:
+    """A supervisor who can write `tally_changes` (the app's role can) files a proposal under
+    a colleague's name and approves it: one person's change that would read as two."""
+    a_night_of_results()  # real proposals and approvals: on the record
+    with session_scope() as session:
+        confirmed = tally(session, "3576011001002", "confirmed")
+        forged = TallyChange(
+            kind="change",
+            submission_id=confirmed.id,
+            before=approvals.values_of(confirmed),
+            after=approvals.values({1: 40, 2: 70, 3: 69}, 179, 3),
+            note="foto C.Hasil",
+            status="pending",
+            proposed_by="ani",
+        )
+        session.add(forged)
+        session.flush()
+        forged_id = forged.id
+    with session_scope() as session:
+        approvals.approve(session, "budi", "supervisor", forged_id)
+    assert cli.invoke(args=["results", "verify"]).exit_code == 0
+    checked = cli.invoke(args=["audit", "verify"])
+    assert checked.exit_code == 1, checked.output
+    assert "published tally not on the record" not in checked.output  # applied as approved
+    [named] = [line for line in checked.output.splitlines() if "approval not on" in line]
+    assert f"change #{forged_id} approved by operator:budi, never proposed" in named

@@ -60,26 +60,30 @@ def audit_verify(anchors: list) -> None:
     problem = owner_problem(url)
     if problem:
         click.echo(f"warning: {problem} (docs/DATABASE-ROLES.md)", err=True)
-    mismatches = _published_mismatches(url)
+    mismatches, approvals = _published_mismatches(url)
     for mismatch in mismatches:
         click.echo(f"published tally not on the record: {mismatch}")
-    if mismatches:
+    for approval in approvals:
+        click.echo(f"approval not on the record: {approval}")
+    if mismatches or approvals:
         click.echo(
-            f"{len(mismatches)} published tallies differ from the audit log: changed outside "
-            "the application (docs/SECURITY.md)"
+            f"{len(mismatches)} published tallies and {len(approvals)} approvals differ from "
+            "the audit log: changed outside the application (docs/SECURITY.md)"
         )
         sys.exit(1)
-    click.echo("published tallies: each as the log last recorded it")
+    click.echo("published tallies: each as the log last recorded it, each change proposed "
+               "and approved by two people")  # fmt: skip
 
 
-def _published_mismatches(url: str) -> list:
+def _published_mismatches(url: str) -> tuple[list, list]:
     from sqlalchemy.orm import Session
 
     from relay import published
     from relay.db import get_engine
 
     with Session(get_engine(url)) as session:
-        return list(published.check(session))
+        mismatches = list(published.check(session))  # one snapshot for both
+        return mismatches, list(published.unproposed_approvals(session))
 
 
 def _database_url() -> str:
