@@ -94,7 +94,7 @@ def send_outbound(outbound_id: int) -> str | Retry:
         attempting = False
         try:
             adapter = adapter_for(message.channel)
-            wait = _wait_before_sending(adapter, outbound_id, settings)
+            wait, clean = _wait_before_sending(adapter, outbound_id, settings)
             if wait:  # not an attempt: nothing counted
                 return Retry(max=1000, interval=wait)
             extras, missing = _whatsapp_extras(connection, outbound_id, message)
@@ -116,7 +116,7 @@ def send_outbound(outbound_id: int) -> str | Retry:
     try:
         result = adapter.send(outgoing, settings)
     except SendError as error:
-        _count_for_circuit(adapter.name, settings, error)
+        _count_for_circuit(adapter.name, settings, error, clean)
         return _record_failure(outbound_id, error, settings)
     with autocommit() as connection:  # one UPDATE: the row need not be read again
         _SENT.run(
@@ -128,20 +128,23 @@ def send_outbound(outbound_id: int) -> str | Retry:
             },
         )
     log.info("outbound %s sent via %s as %s", outbound_id, outgoing.channel, result.provider_id)
-    _count_for_circuit(adapter.name, settings, None)
+    _count_for_circuit(adapter.name, settings, None, clean)
     return "sent"
 
 
-def _wait_before_sending(adapter: Channel, outbound_id: int, settings: Settings) -> int | None:
-    """Seconds to wait before calling the provider (its account's rate, its circuit), or None."""
+def _wait_before_sending(
+    adapter: Channel, outbound_id: int, settings: Settings
+) -> tuple[int | None, bool]:
+    """Seconds to wait before calling the provider (its account's rate, its circuit), or
+    None; and whether its circuit was clean (jobs.circuit.Gate)."""
     if adapter.sends_per_second:  # the provider's budget for the whole account
         wait = rate_limit.send_wait(redis_connection(), adapter.name, adapter.sends_per_second)
         if wait:
-            return wait
-    wait = circuit.wait_seconds(redis_connection(), adapter.name, settings)
-    if wait:  # the provider is failing: not called
-        log.info("outbound %s: %s circuit open, again in %ss", outbound_id, adapter.name, wait)
-    return wait
+            return wait, False
+    gate = circuit.check(redis_connection(), adapter.name, settings)
+    if gate.wait:  # the provider is failing: not called
+        log.info("outbound %s: %s circuit open, again in %ss", outbound_id, adapter.name, gate.wait)
+    return gate.wait, gate.clean
 
 
 def _whatsapp_extras(
@@ -163,10 +166,12 @@ def _whatsapp_extras(
     return planned.extras, planned.missing
 
 
-def _count_for_circuit(provider: str, settings: Settings, error: SendError | None) -> None:
+def _count_for_circuit(
+    provider: str, settings: Settings, error: SendError | None, clean: bool
+) -> None:
     """Tell the circuit breaker; a Redis hiccup here must not fail (and repeat) a send."""
     try:
-        circuit.record(redis_connection(), provider, settings, error)
+        circuit.record(redis_connection(), provider, settings, error, clean)
     except RedisError as exc:
         log.warning("circuit breaker for %s not updated: %s", provider, exc)
 
