@@ -39,6 +39,7 @@ from bots.tally_rules import (
 )
 from relay import catalogue, published, results
 from relay.ballots import Ballot
+from relay.direct import DirectStatement
 from relay.locks import lock_row, locked, locking, take_write_lock
 from relay.metrics import count_event
 from relay.models import InboundMessage, Officer, Submission, Tps, utcnow
@@ -83,8 +84,8 @@ def _insert_unless_receipt_taken(dialect: type[postgresql.Insert] | type[sqlite.
 
 
 _INSERT_SUBMISSION = {
-    "postgresql": _insert_unless_receipt_taken(postgresql.Insert),
-    "sqlite": _insert_unless_receipt_taken(sqlite.Insert),
+    "postgresql": DirectStatement(_insert_unless_receipt_taken(postgresql.Insert)),
+    "sqlite": DirectStatement(_insert_unless_receipt_taken(sqlite.Insert)),
 }
 
 
@@ -131,7 +132,6 @@ def _where_allowed(session: Session, officer: Officer, tally: Tally) -> tuple[Tp
         held = " ".join(contests_at(session, tps.code))
         return text("contest_not_here", lang, contest=tally.contest, tps=tps.code, contests=held)
     return tps, ballot
-
 
 
 def tally_of(submission: Submission) -> Tally:
@@ -421,7 +421,8 @@ def _new_submission(
     new_id = None
     while new_id is None:
         values["receipt_code"] = new_receipt_code()
-        new_id = connection.execute(insert, values).scalar()
+        row = insert.run(connection, values).row
+        new_id = row[0] if row is not None else None
     submission = Submission(id=new_id, **values)
     make_transient_to_detached(submission)  # as if just read: nothing left to write
     session.add(submission)

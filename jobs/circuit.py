@@ -13,6 +13,7 @@ cool-down, whatever the number of messages waiting for it.
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 from redis import Redis
 
@@ -27,27 +28,51 @@ def _key(provider: str, part: str) -> str:
     return f"relay:circuit:{provider}:{part}"
 
 
+class Gate(NamedTuple):
+    """What a send found before calling the provider: `wait` as wait_seconds gives it, and
+    `clean`: no failure counted, the circuit neither open nor probed (nothing for a success
+    to clear)."""
+
+    wait: int | None
+    clean: bool
+
+
 def wait_seconds(redis: Redis, provider: str, settings: Settings) -> int | None:
     """None when a send may call `provider` now (closed, or this send is the probe);
     otherwise how many seconds it should wait before asking again."""
+    return check(redis, provider, settings).wait
+
+
+def check(redis: Redis, provider: str, settings: Settings) -> Gate:
+    """wait_seconds, and whether the circuit was clean (Gate)."""
     with redis.pipeline(transaction=False) as pipe:  # one round trip
         pipe.pttl(_key(provider, "open"))
         pipe.get(_key(provider, "failures"))
         open_ms, failures = pipe.execute()
     if open_ms > 0:
-        return max(1, math.ceil(open_ms / 1000))
+        return Gate(max(1, math.ceil(open_ms / 1000)), False)
+    if failures is None and open_ms == -2:  # neither key exists
+        return Gate(None, True)
     failures = int(failures or 0)
     if failures < settings.send_circuit_failures:
-        return None
+        return Gate(None, False)
     # Half open: the cool-down is over; one send probes, the others wait for its outcome.
     probe_ttl = math.ceil(SEND_CONNECT_TIMEOUT + settings.send_timeout) + 5
     if redis.set(_key(provider, "probe"), 1, nx=True, ex=probe_ttl):
-        return None
-    return PROBE_WAIT
+        return Gate(None, False)
+    return Gate(PROBE_WAIT, False)
 
 
-def record(redis: Redis, provider: str, settings: Settings, error: SendError | None) -> None:
-    """Count the outcome of a call to `provider` (None: it succeeded)."""
+def record(
+    redis: Redis, provider: str, settings: Settings, error: SendError | None, clean: bool = False
+) -> None:
+    """Count the outcome of a call to `provider` (None: it succeeded). `clean`: the send's
+    check found nothing counted (Gate.clean), so its success has nothing to clear and writes
+    nothing (a DEL per send, ~0.1 ms). A failure another sender counts while this send is
+    under way is then kept: it came after this call began, and says more about the provider
+    now than this success does."""
+    if error is None and clean:
+        return
     if error is None:
         redis.delete(_key(provider, "failures"), _key(provider, "open"), _key(provider, "probe"))
         return

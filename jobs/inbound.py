@@ -10,7 +10,7 @@ from typing import Any
 
 from redis import Redis
 from rq import Retry
-from sqlalchemy import Update, bindparam, exists, func, insert, select, update
+from sqlalchemy import bindparam, exists, func, insert, select, update
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -30,6 +30,7 @@ from jobs.replies import reply_values
 from relay import catalogue
 from relay.config import Settings, load_settings
 from relay.db import session_scope
+from relay.direct import DirectStatement
 from relay.models import INBOUND_PENDING, InboundMessage, Officer, OutboundMessage, Tps
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ RECEIVED, DEFERRED = INBOUND_PENDING
 MAX_DEFERRALS = 10_000
 _INBOUND = InboundMessage.__table__
 _OUTBOUND = OutboundMessage.__table__
-_INSERT_REPLY = insert(_OUTBOUND).returning(_OUTBOUND.c.id)
+_INSERT_REPLY = DirectStatement(insert(_OUTBOUND).returning(_OUTBOUND.c.id))
 _INSERT_REPLIES = insert(_OUTBOUND).returning(_OUTBOUND.c.id, sort_by_parameter_order=True)
 _EARLIER = aliased(InboundMessage)
 # The message, with what the turn reads next in the same statement (each statement costs
@@ -142,13 +143,13 @@ def _settle(
     if follow_up:
         changes.update(follow_up="media", job_failures=0, retry_at=None)
     connection = session.connection()
-    claimed = connection.execute(_message_update(tuple(changes)), {"row_id": message.id, **changes})
+    claimed = _message_update(tuple(changes)).run(connection, {"row_id": message.id, **changes})
     if claimed.rowcount != 1:
         return None
     ids: list[int] = []
     if len(outcome.replies) == 1:
         row = reply_values(message, outcome.replies[0], first)
-        ids = [connection.execute(_INSERT_REPLY, row).scalar_one()]
+        ids = [_INSERT_REPLY.run(connection, row).scalar_one()]
     elif outcome.replies:
         rows = [reply_values(message, r, first + i) for i, r in enumerate(outcome.replies)]
         ids = list(connection.scalars(_INSERT_REPLIES, rows))
@@ -158,10 +159,10 @@ def _settle(
 
 
 @functools.cache
-def _message_update(columns: tuple[str, ...]) -> Update:
+def _message_update(columns: tuple[str, ...]) -> DirectStatement:
     """UPDATE inbound_messages SET <columns> WHERE id = :row_id AND processed_at IS NULL,
     built once per shape."""
-    return (
+    return DirectStatement(
         update(_INBOUND)
         .where(_INBOUND.c.id == bindparam("row_id"), _INBOUND.c.processed_at.is_(None))
         .values({name: bindparam(name) for name in columns})

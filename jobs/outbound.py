@@ -9,11 +9,11 @@ from __future__ import annotations
 import logging
 import math
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from redis.exceptions import RedisError
 from rq import Retry
-from sqlalchemy import Connection, Row, bindparam, select, update
+from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from channels.base import FAILED, STOPPED, Channel, Outgoing, SendError
@@ -25,6 +25,7 @@ from relay import whatsapp
 from relay.audit import record
 from relay.config import Settings, load_settings
 from relay.db import autocommit, session_scope
+from relay.direct import DirectStatement
 from relay.fields import fit
 from relay.models import Officer, OutboundMessage
 
@@ -38,7 +39,7 @@ MAX_RETRY_AFTER = 3600
 # the statements themselves.
 _OUTBOUND = OutboundMessage.__table__
 # A queued reply's attempt counted and the reply read, in one statement.
-_CLAIM = (
+_CLAIM = DirectStatement(
     update(_OUTBOUND)
     .where(_OUTBOUND.c.id == bindparam("row_id"), _OUTBOUND.c.status == "queued")
     .values(attempts=_OUTBOUND.c.attempts + 1)
@@ -57,7 +58,7 @@ _UNCLAIM = (
     .values(attempts=_OUTBOUND.c.attempts - 1)
 )
 _STATUS = select(_OUTBOUND.c.status).where(_OUTBOUND.c.id == bindparam("row_id"))
-_SENT = (
+_SENT = DirectStatement(
     update(_OUTBOUND)
     .where(_OUTBOUND.c.id == bindparam("row_id"))
     .values(
@@ -70,19 +71,30 @@ _SENT = (
 )
 
 
+class Claimed(NamedTuple):
+    """The columns of a claimed reply that its send reads (_CLAIM's RETURNING)."""
+
+    channel: str
+    to_address: str
+    text: str
+    extras: dict[str, Any] | None
+    officer_id: int | None
+
+
 def send_outbound(outbound_id: int) -> str | Retry:
     settings = load_settings()
     with autocommit() as connection:
         # Counted before the attempt, so a worker killed mid-send still uses up a try; in the
         # statement that reads the reply, and taken back when no attempt is made now.
-        message = connection.execute(_CLAIM, {"row_id": outbound_id}).first()
-        if message is None:
+        row = _CLAIM.run(connection, {"row_id": outbound_id}).row
+        if row is None:
             status = connection.scalar(_STATUS, {"row_id": outbound_id})
             return "missing" if status is None else f"already {status}"
+        message = Claimed(*row)
         attempting = False
         try:
             adapter = adapter_for(message.channel)
-            wait = _wait_before_sending(adapter, outbound_id, settings)
+            wait, clean = _wait_before_sending(adapter, outbound_id, settings)
             if wait:  # not an attempt: nothing counted
                 return Retry(max=1000, interval=wait)
             extras, missing = _whatsapp_extras(connection, outbound_id, message)
@@ -104,11 +116,11 @@ def send_outbound(outbound_id: int) -> str | Retry:
     try:
         result = adapter.send(outgoing, settings)
     except SendError as error:
-        _count_for_circuit(adapter.name, settings, error)
+        _count_for_circuit(adapter.name, settings, error, clean)
         return _record_failure(outbound_id, error, settings)
     with autocommit() as connection:  # one UPDATE: the row need not be read again
-        connection.execute(
-            _SENT,
+        _SENT.run(
+            connection,
             {
                 "row_id": outbound_id,
                 "sent_at": datetime.now(UTC),
@@ -116,24 +128,27 @@ def send_outbound(outbound_id: int) -> str | Retry:
             },
         )
     log.info("outbound %s sent via %s as %s", outbound_id, outgoing.channel, result.provider_id)
-    _count_for_circuit(adapter.name, settings, None)
+    _count_for_circuit(adapter.name, settings, None, clean)
     return "sent"
 
 
-def _wait_before_sending(adapter: Channel, outbound_id: int, settings: Settings) -> int | None:
-    """Seconds to wait before calling the provider (its account's rate, its circuit), or None."""
+def _wait_before_sending(
+    adapter: Channel, outbound_id: int, settings: Settings
+) -> tuple[int | None, bool]:
+    """Seconds to wait before calling the provider (its account's rate, its circuit), or
+    None; and whether its circuit was clean (jobs.circuit.Gate)."""
     if adapter.sends_per_second:  # the provider's budget for the whole account
         wait = rate_limit.send_wait(redis_connection(), adapter.name, adapter.sends_per_second)
         if wait:
-            return wait
-    wait = circuit.wait_seconds(redis_connection(), adapter.name, settings)
-    if wait:  # the provider is failing: not called
-        log.info("outbound %s: %s circuit open, again in %ss", outbound_id, adapter.name, wait)
-    return wait
+            return wait, False
+    gate = circuit.check(redis_connection(), adapter.name, settings)
+    if gate.wait:  # the provider is failing: not called
+        log.info("outbound %s: %s circuit open, again in %ss", outbound_id, adapter.name, gate.wait)
+    return gate.wait, gate.clean
 
 
 def _whatsapp_extras(
-    connection: Connection, outbound_id: int, message: Row[Any]
+    connection: Connection, outbound_id: int, message: Claimed
 ) -> tuple[dict[str, Any] | None, str | None]:
     """A WhatsApp help-desk message outside the 24-hour window goes as its approved
     template (kept on the row, for the console); (extras, missing template variable)."""
@@ -151,10 +166,12 @@ def _whatsapp_extras(
     return planned.extras, planned.missing
 
 
-def _count_for_circuit(provider: str, settings: Settings, error: SendError | None) -> None:
+def _count_for_circuit(
+    provider: str, settings: Settings, error: SendError | None, clean: bool
+) -> None:
     """Tell the circuit breaker; a Redis hiccup here must not fail (and repeat) a send."""
     try:
-        circuit.record(redis_connection(), provider, settings, error)
+        circuit.record(redis_connection(), provider, settings, error, clean)
     except RedisError as exc:
         log.warning("circuit breaker for %s not updated: %s", provider, exc)
 

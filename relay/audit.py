@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import Connection, event, insert, select, text
 from sqlalchemy.orm import Session, SessionTransaction
 
+from relay.direct import DirectStatement
 from relay.models import AUDIT_ACTOR_LENGTH, AuditEntry, utcnow
 
 GENESIS = "0" * 64
@@ -128,10 +129,13 @@ def hash_of(entry: Any, entry_id: int | None = None) -> str:
     )
 
 
+_LOCK = DirectStatement(text("SELECT pg_advisory_xact_lock(:key)"))
+
+
 def lock_chain(connection: Connection) -> None:
     """Serialize appends to the chain until this transaction ends."""
     if connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": POSTGRES_LOCK_KEY})
+        _LOCK.run(connection, {"key": POSTGRES_LOCK_KEY})
         return
     dbapi = connection.connection.dbapi_connection
     # pysqlite opens a transaction only before the first write; a head read outside one could
@@ -140,13 +144,17 @@ def lock_chain(connection: Connection) -> None:
         dbapi.execute("BEGIN IMMEDIATE")
 
 
-_HEAD = select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
+_HEAD = DirectStatement(
+    select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
+)
+_INSERT = insert(AuditEntry.__table__)
+_INSERT_ONE = DirectStatement(_INSERT)
 
 
 def head(connection: Connection) -> tuple[int, str]:
     """(id, hash) of the newest entry; (0, GENESIS) for an empty log."""
-    row = connection.execute(_HEAD).first()
-    return (row.id, row.hash) if row else (0, GENESIS)
+    row = _HEAD.run(connection).row
+    return (row[0], row[1]) if row else (0, GENESIS)
 
 
 @event.listens_for(Session, "before_commit")
@@ -170,7 +178,10 @@ def _chain_pending(session: Session) -> None:
         entry.hash = last_hash = hash_of(entry)
     # One Core INSERT, not the ORM's unit of work (a second flush inside the commit): the
     # entries are never changed again, so the session need not keep them.
-    connection.execute(insert(AuditEntry.__table__), [_row(entry) for entry in pending])
+    if len(pending) == 1:
+        _INSERT_ONE.run(connection, _row(pending[0]))
+    else:
+        connection.execute(_INSERT, [_row(entry) for entry in pending])
 
 
 def _row(entry: AuditEntry) -> dict[str, Any]:

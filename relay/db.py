@@ -36,6 +36,7 @@ PING_WHEN_IDLE_FOR = 5.0  # seconds
 _RETURNED_AT = "relay.returned_at"
 
 _engines: dict[tuple[str, int], Engine] = {}
+_autocommit_engines: dict[tuple[str, int], Engine] = {}
 _factories: dict[Engine, sessionmaker[Session]] = {}
 
 
@@ -59,11 +60,29 @@ def get_engine(url: str | None = None) -> Engine:
             engine = create_engine(url, connect_args={"timeout": 10})
             event.listen(engine, "connect", _sqlite_pragmas)
         else:
-            pooled = load_settings().database_pooler == "pgbouncer"
-            connect_args = PGBOUNCER_CONNECT_ARGS if pooled else POSTGRES_CONNECT_ARGS
-            engine = create_engine(url, connect_args=connect_args)
-            _check_connections_on_checkout(engine)
+            engine = _postgres_engine(url)
         _engines[key] = engine
+    return engine
+
+
+def _postgres_engine(url: str, **options: Any) -> Engine:
+    pooled = load_settings().database_pooler == "pgbouncer"
+    connect_args = PGBOUNCER_CONNECT_ARGS if pooled else POSTGRES_CONNECT_ARGS
+    engine = create_engine(url, connect_args=connect_args, **options)
+    _check_connections_on_checkout(engine)
+    return engine
+
+
+def _autocommit_engine(url: str | None = None) -> Engine:
+    """PostgreSQL: a second engine of the process whose connections are in autocommit from
+    the start (autocommit()'s). Switching a pooled connection to autocommit on checkout and
+    back on return cost ~0.1 ms of client CPU per block, two blocks per send; the sender
+    uses one connection of this pool, the other engine only when a send fails."""
+    url = url or load_settings().database_url
+    key = (url, os.getpid())
+    engine = _autocommit_engines.get(key)
+    if engine is None:
+        engine = _autocommit_engines[key] = _postgres_engine(url, isolation_level="AUTOCOMMIT")
     return engine
 
 
@@ -107,6 +126,10 @@ def dispose_engines() -> None:
             engine.dispose()
         del _engines[key]
         _factories.pop(engine, None)
+    for key, engine in list(_autocommit_engines.items()):
+        if key[1] == os.getpid():
+            engine.dispose()
+        del _autocommit_engines[key]
 
 
 @contextmanager
@@ -139,5 +162,5 @@ def autocommit(url: str | None = None) -> Iterator[Connection]:
         with engine.begin() as connection:
             yield connection
         return
-    with engine.connect() as connection:
-        yield connection.execution_options(isolation_level="AUTOCOMMIT")
+    with _autocommit_engine(url).connect() as connection:
+        yield connection

@@ -47,3 +47,40 @@ def test_a_provider_that_answers_is_not_failing(redis_conn) -> None:
     circuit.record(redis_conn, "twilio", SETTINGS, SendError(FAILED, "21211 invalid number"))
     circuit.record(redis_conn, "twilio", SETTINGS, TIMEOUT)
     assert circuit.wait_seconds(redis_conn, "twilio", SETTINGS) is None
+
+
+def _writes(redis_conn) -> int:
+    stats = redis_conn.info("commandstats")
+    return sum(int(stats.get(f"cmdstat_{name}", {}).get("calls", 0)) for name in ("del", "unlink"))
+
+
+def test_a_success_with_nothing_counted_writes_nothing(redis_conn) -> None:
+    """The common case, a healthy provider: the check finds no key, so the success has
+    nothing to clear and costs no DEL."""
+    gate = circuit.check(redis_conn, "twilio", SETTINGS)
+    assert gate == circuit.Gate(None, True)
+    before = _writes(redis_conn)
+    circuit.record(redis_conn, "twilio", SETTINGS, None, gate.clean)
+    assert _writes(redis_conn) == before
+
+
+def test_a_success_after_a_failure_still_clears_it(redis_conn) -> None:
+    circuit.record(redis_conn, "twilio", SETTINGS, TIMEOUT)
+    gate = circuit.check(redis_conn, "twilio", SETTINGS)
+    assert gate == circuit.Gate(None, False)  # one failure counted: not clean
+    circuit.record(redis_conn, "twilio", SETTINGS, None, gate.clean)
+    assert not redis_conn.exists("relay:circuit:twilio:failures")
+    circuit.record(redis_conn, "twilio", SETTINGS, TIMEOUT)  # so one more is not a row
+    assert circuit.wait_seconds(redis_conn, "twilio", SETTINGS) is None
+
+
+def test_the_probe_is_never_clean(redis_conn) -> None:
+    """Its success must close the circuit (clear the probe and the failures)."""
+    circuit.record(redis_conn, "twilio", SETTINGS, TIMEOUT)
+    circuit.record(redis_conn, "twilio", SETTINGS, TIMEOUT)
+    _cool_down_passes(redis_conn)
+    gate = circuit.check(redis_conn, "twilio", SETTINGS)
+    assert gate == circuit.Gate(None, False)  # the probe
+    circuit.record(redis_conn, "twilio", SETTINGS, None, gate.clean)
+    assert not redis_conn.exists("relay:circuit:twilio:probe")
+    assert not redis_conn.exists("relay:circuit:twilio:failures")
