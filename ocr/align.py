@@ -118,21 +118,39 @@ def align(markers: dict[int, np.ndarray]) -> Alignment | None:
 def warp(image: np.ndarray, alignment: Alignment, px_per_mm: float = READ_PX_PER_MM,
          rect_mm: tuple[float, float, float, float] | None = None) -> np.ndarray:
     """The page (or the `rect_mm` part of it) in the template frame at `px_per_mm`."""
+    matrix, size = _frame(alignment, px_per_mm, rect_mm)
+    if image.ndim == 3 and image.shape[2] == 3 and image.dtype == np.uint8:
+        return cv2.cvtColor(_warp_bgra(image, matrix, size), cv2.COLOR_BGRA2BGR)
+    return cv2.warpPerspective(image, matrix, size, **_WARP_FLAGS)
+
+
+def warp_page_bgra(image: np.ndarray, alignment: Alignment) -> np.ndarray:
+    """`warp(image, alignment)` of a BGR photo as BGRA (alpha 255 wherever the photo reached),
+    in this thread's scratch array: valid until the thread's next warp of a colour photo. The
+    reader's page, which it reads, greys and draws on as is: no 3 MB copy back to 3 channels."""
+    return _warp_bgra(image, *_frame(alignment, READ_PX_PER_MM, None))
+
+
+def _frame(alignment: Alignment, px_per_mm: float,
+           rect_mm: tuple[float, float, float, float] | None) -> tuple[np.ndarray, tuple[int, int]]:
+    """The photo → output homography and the output size of a warp."""
     x, y, w, h = rect_mm or (0.0, 0.0, layout.PAGE_W_MM, layout.PAGE_H_MM)
     scale = px_per_mm / READ_PX_PER_MM
     shift = np.array(
         [[scale, 0, -x * px_per_mm], [0, scale, -y * px_per_mm], [0, 0, 1]], np.float64
     )
-    size = (round(w * px_per_mm), round(h * px_per_mm))
-    matrix = shift @ alignment.homography
-    flags = {"flags": cv2.INTER_LINEAR, "borderMode": cv2.BORDER_CONSTANT, "borderValue": 0}
-    if image.ndim == 3 and image.shape[2] == 3 and image.dtype == np.uint8:
-        # OpenCV warps 4 channels in about half the time of 3, to the same pixels; the 4-channel
-        # copies go to per-thread scratch arrays (fresh 5 MB arrays cost page faults per page).
-        bgra = cv2.cvtColor(image, cv2.COLOR_BGR2BGRA, dst=_scratch("photo", image.shape[:2]))
-        out = cv2.warpPerspective(bgra, matrix, size, dst=_scratch("page", size[::-1]), **flags)
-        return cv2.cvtColor(out, cv2.COLOR_BGRA2BGR)
-    return cv2.warpPerspective(image, matrix, size, **flags)
+    return shift @ alignment.homography, (round(w * px_per_mm), round(h * px_per_mm))
+
+
+_WARP_FLAGS = {"flags": cv2.INTER_LINEAR, "borderMode": cv2.BORDER_CONSTANT, "borderValue": 0}
+
+
+def _warp_bgra(image: np.ndarray, matrix: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    # OpenCV warps 4 channels in about half the time of 3, to the same pixels; the 4-channel
+    # copies go to per-thread scratch arrays (fresh 5 MB arrays cost page faults per page).
+    bgra = cv2.cvtColor(image, cv2.COLOR_BGR2BGRA, dst=_scratch("photo", image.shape[:2]))
+    return cv2.warpPerspective(bgra, matrix, size, dst=_scratch("page", size[::-1]),
+                               **_WARP_FLAGS)
 
 
 _SCRATCH = threading.local()

@@ -7,6 +7,8 @@ import cv2
 import numpy as np
 
 from ocr import align, classifier, glyph, layout, marks, quality
+from ocr.annotate import annotate
+from ocr.reader import FieldReading
 from ocr.render import TpsInfo, render_page
 from tests.ocr_support import TPS, demo_templates
 
@@ -117,6 +119,30 @@ def test_a_colour_warp_gives_the_pixels_of_opencvs_own_three_channel_warp() -> N
                                    borderValue=0)
         assert got.shape == want.shape and np.array_equal(got, want)
     assert np.array_equal(first, kept)  # the scratch arrays never show through a page returned
+
+
+def test_the_readers_bgra_page_is_the_bgr_page_for_every_stage_that_uses_it() -> None:
+    """The reader keeps its page in 4 channels (no copy back to 3): the same colours, the same
+    quality verdict and marker figures, the same marks and the very same annotated JPEG."""
+    page, fields = _inked_photo_page()
+    photo, _ = _photo(_page_bgr(), 13)
+    alignment = align.align(align.detect_markers(cv2.cvtColor(photo, cv2.COLOR_BGR2GRAY)))
+    assert alignment is not None
+    bgr = align.warp(photo, alignment)
+    bgra = align.warp_page_bgra(photo, alignment)
+    assert bgra.shape == (*bgr.shape[:2], 4) and np.array_equal(bgra[:, :, :3], bgr)
+    found = align.detect_markers(cv2.cvtColor(photo, cv2.COLOR_BGR2GRAY))
+    for image in (bgr, cv2.GaussianBlur(bgr, (0, 0), 3), (bgr * 0.2).astype(np.uint8)):
+        four = cv2.cvtColor(image, cv2.COLOR_BGR2BGRA)
+        assert quality.page_problem(four, found) == quality.page_problem(image, found)
+        assert quality.marker_stats(four, found) == quality.marker_stats(image, found)
+    readings = [FieldReading(f.key, f.code, f.ballot_number, 7 * i % 300, 0.9, i % 3 == 0)
+                for i, f in enumerate(fields)]
+    four = cv2.cvtColor(page, cv2.COLOR_BGR2BGRA)
+    for got, want in zip(marks.page_marks(four[:, :, 2], fields),
+                         marks.page_marks(page[:, :, 2], fields), strict=True):
+        assert np.array_equal(got, want)
+    assert annotate(four, fields, readings) == annotate(page, fields, readings)
 
 
 def test_glyph_normalisation_centres_and_scales_the_ink_like_mnist() -> None:
