@@ -101,7 +101,7 @@ def page_problem(page: np.ndarray, found: dict[int, np.ndarray]) -> str | None:
     """An error code for a found page (BGR or BGRA) that is too dark or too blurred to read,
     or None."""
     # Grey only where it is looked at: every 4th pixel, and the markers.
-    sample = grey(np.ascontiguousarray(page[::4, ::4]))
+    sample = grey(_every_fourth(page))
     paper = float(Histogram(sample).percentile(90))  # np.percentile(sample, 90)
     sharpness, contrast = marker_stats(page, found)
     if paper < MIN_PAPER or contrast < MIN_CONTRAST:
@@ -109,6 +109,15 @@ def page_problem(page: np.ndarray, found: dict[int, np.ndarray]) -> str | None:
     if sharpness < MIN_SHARPNESS:
         return "too_blurred"
     return None
+
+
+def _every_fourth(page: np.ndarray) -> np.ndarray:
+    """`page[::4, ::4]`, contiguous; a BGRA page's pixels copied as 32-bit words (numpy copies
+    those several times faster than 4 strided bytes each: 0.05 against 0.3 ms a page)."""
+    if page.shape[2] == 4 and page.flags.c_contiguous:
+        words = np.ascontiguousarray(page.view(np.uint32)[::4, ::4, 0])
+        return words.view(np.uint8).reshape(*words.shape, 4)
+    return np.ascontiguousarray(page[::4, ::4])
 
 
 def photo_sharpness(gray: np.ndarray) -> float:

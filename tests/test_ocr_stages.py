@@ -134,6 +134,7 @@ def test_the_readers_bgra_page_is_the_bgr_page_for_every_stage_that_uses_it() ->
     found = align.detect_markers(cv2.cvtColor(photo, cv2.COLOR_BGR2GRAY))
     for image in (bgr, cv2.GaussianBlur(bgr, (0, 0), 3), (bgr * 0.2).astype(np.uint8)):
         four = cv2.cvtColor(image, cv2.COLOR_BGR2BGRA)
+        assert np.array_equal(quality._every_fourth(four), four[::4, ::4])
         assert quality.page_problem(four, found) == quality.page_problem(image, found)
         assert quality.marker_stats(four, found) == quality.marker_stats(image, found)
     readings = [FieldReading(f.key, f.code, f.ballot_number, 7 * i % 300, 0.9, i % 3 == 0)
