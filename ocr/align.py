@@ -23,9 +23,12 @@ def _detector() -> cv2.aruco.ArucoDetector:
     dictionary = cv2.aruco.getPredefinedDictionary(cv2.aruco.DICT_4X4_50)
     params = cv2.aruco.DetectorParameters()
     params.cornerRefinementMethod = cv2.aruco.CORNER_REFINE_SUBPIX
-    # Two thresholding windows instead of three (3, 13, 23): on 180 bench photos as many pages
-    # found and the same values read, in 70% of the time.
-    params.adaptiveThreshWinSizeMin, params.adaptiveThreshWinSizeMax = 5, 25
+    # One thresholding window (25 px) instead of three (3, 13, 23) or two (5, 25): the markers
+    # in 75% of the two windows' time (6.1 → 4.5 ms a 1280 px photo); bench/ocr.py seeds 7–9
+    # read as with two windows (silent errors, refusals, right within 0.05 pt; one hard photo
+    # read that two refused), the same corners on all but a few photos (bench/ocr_same.py: 73
+    # of 413 photos moved, 1 value, 6 flags of 8,508 fields).
+    params.adaptiveThreshWinSizeMin, params.adaptiveThreshWinSizeMax = 25, 25
     params.adaptiveThreshWinSizeStep = 20
     # Contours shorter than 6% of the image's long side are no marker we could use (at the
     # 1.8 px/mm "too far" limit ours are 7% or more even on a 1600 px photo): skipping them

@@ -48,6 +48,19 @@ def test_markers_give_the_page_back_in_the_template_frame_whatever_its_rotation(
         assert np.abs(back - centre).max() < 1.0, angle
 
 
+def test_one_thresholding_window_finds_the_markers_of_a_shaded_page() -> None:
+    """The detector thresholds once (a 25 px window): a page in steep uneven light, darker
+    towards two corners, still gives its four markers."""
+    params = align._detector().getDetectorParameters()
+    assert params.adaptiveThreshWinSizeMin == params.adaptiveThreshWinSizeMax == 25
+    page = _page_bgr()
+    h, w = page.shape[:2]
+    shade = np.minimum(np.linspace(0.35, 1.0, w)[None, :], np.linspace(1.0, 0.4, h)[:, None])
+    photo, _ = _photo((page * shade[..., None]).astype(np.uint8), 9)
+    photo = cv2.resize(photo, (1280, 1280), interpolation=cv2.INTER_LINEAR)  # the 800 px copy
+    assert sorted(align.detect_markers(cv2.cvtColor(photo, cv2.COLOR_BGR2GRAY))) == [0, 1, 2, 3]
+
+
 def test_three_markers_still_align_and_two_do_not() -> None:
     found = align.detect_markers(cv2.cvtColor(_photo(_page_bgr(), 5)[0], cv2.COLOR_BGR2GRAY))
     assert align.align({k: found[k] for k in (0, 1, 2)}) is not None
