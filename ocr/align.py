@@ -23,9 +23,12 @@ def _detector() -> cv2.aruco.ArucoDetector:
     dictionary = cv2.aruco.getPredefinedDictionary(cv2.aruco.DICT_4X4_50)
     params = cv2.aruco.DetectorParameters()
     params.cornerRefinementMethod = cv2.aruco.CORNER_REFINE_SUBPIX
-    # Two thresholding windows instead of three (3, 13, 23): on 180 bench photos as many pages
-    # found and the same values read, in 70% of the time.
-    params.adaptiveThreshWinSizeMin, params.adaptiveThreshWinSizeMax = 5, 25
+    # One thresholding window (25 px) instead of three (3, 13, 23) or two (5, 25): the markers
+    # in 75% of the two windows' time (6.1 → 4.5 ms a 1280 px photo); bench/ocr.py seeds 7–9
+    # read as with two windows (silent errors, refusals, right within 0.05 pt; one hard photo
+    # read that two refused), the same corners on all but a few photos (bench/ocr_same.py: 73
+    # of 413 photos moved, 1 value, 6 flags of 8,508 fields).
+    params.adaptiveThreshWinSizeMin, params.adaptiveThreshWinSizeMax = 25, 25
     params.adaptiveThreshWinSizeStep = 20
     # Contours shorter than 6% of the image's long side are no marker we could use (at the
     # 1.8 px/mm "too far" limit ours are 7% or more even on a 1600 px photo): skipping them
@@ -118,21 +121,39 @@ def align(markers: dict[int, np.ndarray]) -> Alignment | None:
 def warp(image: np.ndarray, alignment: Alignment, px_per_mm: float = READ_PX_PER_MM,
          rect_mm: tuple[float, float, float, float] | None = None) -> np.ndarray:
     """The page (or the `rect_mm` part of it) in the template frame at `px_per_mm`."""
+    matrix, size = _frame(alignment, px_per_mm, rect_mm)
+    if image.ndim == 3 and image.shape[2] == 3 and image.dtype == np.uint8:
+        return cv2.cvtColor(_warp_bgra(image, matrix, size), cv2.COLOR_BGRA2BGR)
+    return cv2.warpPerspective(image, matrix, size, **_WARP_FLAGS)
+
+
+def warp_page_bgra(image: np.ndarray, alignment: Alignment) -> np.ndarray:
+    """`warp(image, alignment)` of a BGR photo as BGRA (alpha 255 wherever the photo reached),
+    in this thread's scratch array: valid until the thread's next warp of a colour photo. The
+    reader's page, which it reads, greys and draws on as is: no 3 MB copy back to 3 channels."""
+    return _warp_bgra(image, *_frame(alignment, READ_PX_PER_MM, None))
+
+
+def _frame(alignment: Alignment, px_per_mm: float,
+           rect_mm: tuple[float, float, float, float] | None) -> tuple[np.ndarray, tuple[int, int]]:
+    """The photo → output homography and the output size of a warp."""
     x, y, w, h = rect_mm or (0.0, 0.0, layout.PAGE_W_MM, layout.PAGE_H_MM)
     scale = px_per_mm / READ_PX_PER_MM
     shift = np.array(
         [[scale, 0, -x * px_per_mm], [0, scale, -y * px_per_mm], [0, 0, 1]], np.float64
     )
-    size = (round(w * px_per_mm), round(h * px_per_mm))
-    matrix = shift @ alignment.homography
-    flags = {"flags": cv2.INTER_LINEAR, "borderMode": cv2.BORDER_CONSTANT, "borderValue": 0}
-    if image.ndim == 3 and image.shape[2] == 3 and image.dtype == np.uint8:
-        # OpenCV warps 4 channels in about half the time of 3, to the same pixels; the 4-channel
-        # copies go to per-thread scratch arrays (fresh 5 MB arrays cost page faults per page).
-        bgra = cv2.cvtColor(image, cv2.COLOR_BGR2BGRA, dst=_scratch("photo", image.shape[:2]))
-        out = cv2.warpPerspective(bgra, matrix, size, dst=_scratch("page", size[::-1]), **flags)
-        return cv2.cvtColor(out, cv2.COLOR_BGRA2BGR)
-    return cv2.warpPerspective(image, matrix, size, **flags)
+    return shift @ alignment.homography, (round(w * px_per_mm), round(h * px_per_mm))
+
+
+_WARP_FLAGS = {"flags": cv2.INTER_LINEAR, "borderMode": cv2.BORDER_CONSTANT, "borderValue": 0}
+
+
+def _warp_bgra(image: np.ndarray, matrix: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    # OpenCV warps 4 channels in about half the time of 3, to the same pixels; the 4-channel
+    # copies go to per-thread scratch arrays (fresh 5 MB arrays cost page faults per page).
+    bgra = cv2.cvtColor(image, cv2.COLOR_BGR2BGRA, dst=_scratch("photo", image.shape[:2]))
+    return cv2.warpPerspective(bgra, matrix, size, dst=_scratch("page", size[::-1]),
+                               **_WARP_FLAGS)
 
 
 _SCRATCH = threading.local()

@@ -24,12 +24,13 @@ JPEG_QUALITY = 80
 
 
 def annotate(
-    page_bgr: np.ndarray, fields: Sequence[FormField], readings: Sequence[FieldReading],
+    page: np.ndarray, fields: Sequence[FormField], readings: Sequence[FieldReading],
     *, copy: bool = True,
 ) -> bytes:
-    """`copy=False` draws on `page_bgr` itself (the reader's last use of it: no 3 MB copy)."""
+    """`page`: BGR, or BGRA as the reader warps it (its alpha is not encoded: the same JPEG).
+    `copy=False` draws on `page` itself (the reader's last use of it: no 3 MB copy)."""
     s = READ_PX_PER_MM
-    out = page_bgr.copy() if copy else page_bgr
+    out = page.copy() if copy else page
     for f, reading in zip(fields, readings, strict=True):
         if not reading.given:  # an optional field left blank: nothing to show
             continue

@@ -27,7 +27,7 @@ MIN_PHOTO_SHARPNESS = 0.06  # photo_sharpness() below which a photo is out of fo
 
 def marker_stats(page_gray: np.ndarray, found: dict[int, np.ndarray]) -> tuple[float, float]:
     """(median sharpness, median contrast) over the markers that were found; the page may
-    also be BGR (only the markers' patches are turned grey)."""
+    also be BGR or BGRA (only the markers' patches are turned grey)."""
     s = READ_PX_PER_MM
     sharp, contrast = [], []
     for marker_id, (x, y, w, h) in layout.marker_rects().items():
@@ -40,7 +40,7 @@ def marker_stats(page_gray: np.ndarray, found: dict[int, np.ndarray]) -> tuple[f
         if patch.size == 0:
             continue
         if patch.ndim == 3:
-            patch = cv2.cvtColor(patch, cv2.COLOR_BGR2GRAY)
+            patch = grey(patch)
         # np.percentile of the patch as float32 and of its one-pixel steps (whole grey levels
         # too), from their histograms: the very same floats, without sorting.
         levels = Histogram(patch)
@@ -91,17 +91,33 @@ class Histogram:
         return a + diff * t
 
 
-def page_problem(page_bgr: np.ndarray, found: dict[int, np.ndarray]) -> str | None:
-    """An error code for a found page that is too dark or too blurred to read, or None."""
+def grey(image: np.ndarray) -> np.ndarray:
+    """A BGR or BGRA image in grey levels (the same levels for both: alpha plays no part)."""
+    code = cv2.COLOR_BGRA2GRAY if image.shape[2] == 4 else cv2.COLOR_BGR2GRAY
+    return cv2.cvtColor(image, code)
+
+
+def page_problem(page: np.ndarray, found: dict[int, np.ndarray]) -> str | None:
+    """An error code for a found page (BGR or BGRA) that is too dark or too blurred to read,
+    or None."""
     # Grey only where it is looked at: every 4th pixel, and the markers.
-    sample = cv2.cvtColor(np.ascontiguousarray(page_bgr[::4, ::4]), cv2.COLOR_BGR2GRAY)
+    sample = grey(_every_fourth(page))
     paper = float(Histogram(sample).percentile(90))  # np.percentile(sample, 90)
-    sharpness, contrast = marker_stats(page_bgr, found)
+    sharpness, contrast = marker_stats(page, found)
     if paper < MIN_PAPER or contrast < MIN_CONTRAST:
         return "too_dark"
     if sharpness < MIN_SHARPNESS:
         return "too_blurred"
     return None
+
+
+def _every_fourth(page: np.ndarray) -> np.ndarray:
+    """`page[::4, ::4]`, contiguous; a BGRA page's pixels copied as 32-bit words (numpy copies
+    those several times faster than 4 strided bytes each: 0.05 against 0.3 ms a page)."""
+    if page.shape[2] == 4 and page.flags.c_contiguous:
+        words = np.ascontiguousarray(page.view(np.uint32)[::4, ::4, 0])
+        return words.view(np.uint8).reshape(*words.shape, 4)
+    return np.ascontiguousarray(page[::4, ::4])
 
 
 def photo_sharpness(gray: np.ndarray) -> float:

@@ -235,9 +235,9 @@ def _read(
     result.rotation = alignment.rotation
     if alignment.px_per_mm < quality.MIN_PX_PER_MM:
         raise PhotoError("too_far", f"{alignment.px_per_mm:.1f} px/mm")
-    page_bgr = align.warp(image, alignment)
+    page = align.warp_page_bgra(image, alignment)  # BGRA: the alpha plays no part
     clock.lap("warp")
-    problem = quality.page_problem(page_bgr, found)
+    problem = quality.page_problem(page, found)
     if problem:
         raise PhotoError(problem)
 
@@ -265,7 +265,7 @@ def _read(
     registered = lookup.registered_voters(qr.tps_code)
     result.registered_voters = registered
 
-    glyphs, ink, fills = marks.page_marks(page_bgr[:, :, 2], fields)
+    glyphs, ink, fills = marks.page_marks(page[:, :, 2], fields)
     clock.lap("marks")
     has_ink = ink >= glyph.BLANK_SHARE
     cnn = np.zeros((*glyphs.shape[:2], classifier.N_CLASSES), np.float32)
@@ -302,7 +302,7 @@ def _read(
     )
     clock.lap("flags")
     if annotate_page:
-        result.annotated_jpeg = annotate(page_bgr, fields, result.fields, copy=False)
+        result.annotated_jpeg = annotate(page, fields, result.fields, copy=False)
         clock.lap("annotate")
 
 

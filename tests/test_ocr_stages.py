@@ -7,6 +7,8 @@ import cv2
 import numpy as np
 
 from ocr import align, classifier, glyph, layout, marks, quality
+from ocr.annotate import annotate
+from ocr.reader import FieldReading
 from ocr.render import TpsInfo, render_page
 from tests.ocr_support import TPS, demo_templates
 
@@ -44,6 +46,19 @@ def test_markers_give_the_page_back_in_the_template_frame_whatever_its_rotation(
         in_photo = cv2.perspectiveTransform(centre, transform)
         back = cv2.perspectiveTransform(in_photo, alignment.homography)
         assert np.abs(back - centre).max() < 1.0, angle
+
+
+def test_one_thresholding_window_finds_the_markers_of_a_shaded_page() -> None:
+    """The detector thresholds once (a 25 px window): a page in steep uneven light, darker
+    towards two corners, still gives its four markers."""
+    params = align._detector().getDetectorParameters()
+    assert params.adaptiveThreshWinSizeMin == params.adaptiveThreshWinSizeMax == 25
+    page = _page_bgr()
+    h, w = page.shape[:2]
+    shade = np.minimum(np.linspace(0.35, 1.0, w)[None, :], np.linspace(1.0, 0.4, h)[:, None])
+    photo, _ = _photo((page * shade[..., None]).astype(np.uint8), 9)
+    photo = cv2.resize(photo, (1280, 1280), interpolation=cv2.INTER_LINEAR)  # the 800 px copy
+    assert sorted(align.detect_markers(cv2.cvtColor(photo, cv2.COLOR_BGR2GRAY))) == [0, 1, 2, 3]
 
 
 def test_three_markers_still_align_and_two_do_not() -> None:
@@ -117,6 +132,31 @@ def test_a_colour_warp_gives_the_pixels_of_opencvs_own_three_channel_warp() -> N
                                    borderValue=0)
         assert got.shape == want.shape and np.array_equal(got, want)
     assert np.array_equal(first, kept)  # the scratch arrays never show through a page returned
+
+
+def test_the_readers_bgra_page_is_the_bgr_page_for_every_stage_that_uses_it() -> None:
+    """The reader keeps its page in 4 channels (no copy back to 3): the same colours, the same
+    quality verdict and marker figures, the same marks and the very same annotated JPEG."""
+    page, fields = _inked_photo_page()
+    photo, _ = _photo(_page_bgr(), 13)
+    alignment = align.align(align.detect_markers(cv2.cvtColor(photo, cv2.COLOR_BGR2GRAY)))
+    assert alignment is not None
+    bgr = align.warp(photo, alignment)
+    bgra = align.warp_page_bgra(photo, alignment)
+    assert bgra.shape == (*bgr.shape[:2], 4) and np.array_equal(bgra[:, :, :3], bgr)
+    found = align.detect_markers(cv2.cvtColor(photo, cv2.COLOR_BGR2GRAY))
+    for image in (bgr, cv2.GaussianBlur(bgr, (0, 0), 3), (bgr * 0.2).astype(np.uint8)):
+        four = cv2.cvtColor(image, cv2.COLOR_BGR2BGRA)
+        assert np.array_equal(quality._every_fourth(four), four[::4, ::4])
+        assert quality.page_problem(four, found) == quality.page_problem(image, found)
+        assert quality.marker_stats(four, found) == quality.marker_stats(image, found)
+    readings = [FieldReading(f.key, f.code, f.ballot_number, 7 * i % 300, 0.9, i % 3 == 0)
+                for i, f in enumerate(fields)]
+    four = cv2.cvtColor(page, cv2.COLOR_BGR2BGRA)
+    for got, want in zip(marks.page_marks(four[:, :, 2], fields),
+                         marks.page_marks(page[:, :, 2], fields), strict=True):
+        assert np.array_equal(got, want)
+    assert annotate(four, fields, readings) == annotate(page, fields, readings)
 
 
 def test_glyph_normalisation_centres_and_scales_the_ink_like_mnist() -> None:
