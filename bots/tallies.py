@@ -42,7 +42,7 @@ from relay.ballots import Ballot
 from relay.direct import DirectStatement
 from relay.locks import lock_row, locked, locking, take_write_lock
 from relay.metrics import count_event
-from relay.models import InboundMessage, Officer, Submission, Tps, utcnow
+from relay.models import InboundMessage, Officer, Submission, Tps, as_utc, utcnow
 from relay.receipts import new_receipt_code
 from relay.training import is_training, record_for
 
@@ -571,17 +571,12 @@ def _unseen_by(submission: Submission, inbound: InboundMessage) -> str | None:
     operator changed them after the officer sent it (it was for the numbers before), or the
     reader read them from a photo after it (the officer had not seen them). A typed tally's
     numbers are the officer's own: a `YA` sent before its echo still confirms them."""
-    sent = _aware(inbound.received_at)
-    if submission.changed_at is not None and sent < _aware(submission.changed_at):
+    sent = as_utc(inbound.received_at)
+    if submission.changed_at is not None and sent < as_utc(submission.changed_at):
         return "changed_before_confirm"
-    if submission.source == "photo" and sent < _aware(submission.created_at):
+    if submission.source == "photo" and sent < as_utc(submission.created_at):
         return "read_after_confirm"
     return None
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite gives stored UTC times back without their zone."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _failures_of(session: Session, submission: Submission) -> tuple[list[RuleFailure], list[int]]:

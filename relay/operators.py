@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from relay.audit import record
-from relay.models import LoginFailure, Operator, OperatorSession
+from relay.models import LoginFailure, Operator, OperatorSession, as_utc
 
 ABSOLUTE_LIFETIME = timedelta(hours=8)
 IDLE_LIFETIME = timedelta(hours=1)
@@ -73,11 +73,6 @@ class FailedLogins:
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite returns naive datetimes for timezone-aware columns; they are UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _dummy() -> str:
@@ -205,7 +200,7 @@ def _failures(session: Session, *conditions: object) -> tuple[int, datetime | No
     count, last = session.execute(
         select(func.count(), func.max(LoginFailure.at)).where(LoginFailure.at >= since, *conditions)
     ).one()
-    return int(count or 0), _aware(last) if last is not None else None
+    return int(count or 0), as_utc(last) if last is not None else None
 
 
 def retry_after(session: Session, ip: str, name: str) -> int:
@@ -260,7 +255,7 @@ def take_failed_logins(session: Session, operator: Operator) -> FailedLogins | N
         return None
     seen = FailedLogins(
         operator.failed_logins,
-        _aware(operator.last_failed_login_at) if operator.last_failed_login_at else None,
+        as_utc(operator.last_failed_login_at) if operator.last_failed_login_at else None,
         operator.last_failed_login_ip,
     )
     operator.failed_logins = 0
@@ -307,13 +302,13 @@ def load_session(session: Session, token: str) -> ActiveSession | None:
     now = _now()
     operator = session.get(Operator, row.operator_id)
     expired = (
-        now - _aware(row.created_at) > ABSOLUTE_LIFETIME
-        or now - _aware(row.last_seen_at) > IDLE_LIFETIME
+        now - as_utc(row.created_at) > ABSOLUTE_LIFETIME
+        or now - as_utc(row.last_seen_at) > IDLE_LIFETIME
     )
     if expired or operator is None or not operator.active:
         session.delete(row)
         return None
-    if now - _aware(row.last_seen_at) > TOUCH_EVERY:
+    if now - as_utc(row.last_seen_at) > TOUCH_EVERY:
         row.last_seen_at = now
     return ActiveSession(
         operator.id,
