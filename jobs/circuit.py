@@ -29,7 +29,7 @@ def _key(provider: str, part: str) -> str:
 
 
 class Gate(NamedTuple):
-    """What a send found before calling the provider: `wait` as wait_seconds gives it, and
+    """What a send found before calling the provider: `wait` (see check), and
     `clean`: no failure counted, the circuit neither open nor probed (nothing for a success
     to clear)."""
 
@@ -37,14 +37,10 @@ class Gate(NamedTuple):
     clean: bool
 
 
-def wait_seconds(redis: Redis, provider: str, settings: Settings) -> int | None:
-    """None when a send may call `provider` now (closed, or this send is the probe);
-    otherwise how many seconds it should wait before asking again."""
-    return check(redis, provider, settings).wait
-
-
 def check(redis: Redis, provider: str, settings: Settings) -> Gate:
-    """wait_seconds, and whether the circuit was clean (Gate)."""
+    """`wait`: None when a send may call `provider` now (closed, or this send is the probe),
+    otherwise how many seconds it should wait before asking again; and whether the circuit
+    was clean (Gate)."""
     with redis.pipeline(transaction=False) as pipe:  # one round trip
         pipe.pttl(_key(provider, "open"))
         pipe.get(_key(provider, "failures"))

@@ -21,24 +21,24 @@ def _cool_down_passes(redis_conn) -> None:
 
 
 def test_failures_in_a_row_open_the_circuit_then_one_probe_closes_it(redis_conn) -> None:
-    assert circuit.wait_seconds(redis_conn, "twilio", SETTINGS) is None
+    assert circuit.check(redis_conn, "twilio", SETTINGS).wait is None
     circuit.record(redis_conn, "twilio", SETTINGS, TIMEOUT)
-    assert circuit.wait_seconds(redis_conn, "twilio", SETTINGS) is None  # one is not a row
+    assert circuit.check(redis_conn, "twilio", SETTINGS).wait is None  # one is not a row
     circuit.record(redis_conn, "twilio", SETTINGS, TIMEOUT)
-    assert circuit.wait_seconds(redis_conn, "twilio", SETTINGS) == 1  # open: wait it out
-    assert circuit.wait_seconds(redis_conn, "sms-gateway", SETTINGS) is None  # others go on
+    assert circuit.check(redis_conn, "twilio", SETTINGS).wait == 1  # open: wait it out
+    assert circuit.check(redis_conn, "sms-gateway", SETTINGS).wait is None  # others go on
 
     _cool_down_passes(redis_conn)
-    assert circuit.wait_seconds(redis_conn, "twilio", SETTINGS) is None  # the probe
-    assert circuit.wait_seconds(redis_conn, "twilio", SETTINGS) == circuit.PROBE_WAIT
+    assert circuit.check(redis_conn, "twilio", SETTINGS).wait is None  # the probe
+    assert circuit.check(redis_conn, "twilio", SETTINGS).wait == circuit.PROBE_WAIT
     circuit.record(redis_conn, "twilio", SETTINGS, TIMEOUT)  # the probe failed: open again
-    assert circuit.wait_seconds(redis_conn, "twilio", SETTINGS) == 1
+    assert circuit.check(redis_conn, "twilio", SETTINGS).wait == 1
 
     _cool_down_passes(redis_conn)
-    assert circuit.wait_seconds(redis_conn, "twilio", SETTINGS) is None  # the next probe
+    assert circuit.check(redis_conn, "twilio", SETTINGS).wait is None  # the next probe
     circuit.record(redis_conn, "twilio", SETTINGS, None)  # succeeded: closed
-    assert circuit.wait_seconds(redis_conn, "twilio", SETTINGS) is None
-    assert circuit.wait_seconds(redis_conn, "twilio", SETTINGS) is None
+    assert circuit.check(redis_conn, "twilio", SETTINGS).wait is None
+    assert circuit.check(redis_conn, "twilio", SETTINGS).wait is None
 
 
 def test_a_provider_that_answers_is_not_failing(redis_conn) -> None:
@@ -46,7 +46,7 @@ def test_a_provider_that_answers_is_not_failing(redis_conn) -> None:
     circuit.record(redis_conn, "twilio", SETTINGS, TIMEOUT)
     circuit.record(redis_conn, "twilio", SETTINGS, SendError(FAILED, "21211 invalid number"))
     circuit.record(redis_conn, "twilio", SETTINGS, TIMEOUT)
-    assert circuit.wait_seconds(redis_conn, "twilio", SETTINGS) is None
+    assert circuit.check(redis_conn, "twilio", SETTINGS).wait is None
 
 
 def _writes(redis_conn) -> int:
@@ -71,7 +71,7 @@ def test_a_success_after_a_failure_still_clears_it(redis_conn) -> None:
     circuit.record(redis_conn, "twilio", SETTINGS, None, gate.clean)
     assert not redis_conn.exists("relay:circuit:twilio:failures")
     circuit.record(redis_conn, "twilio", SETTINGS, TIMEOUT)  # so one more is not a row
-    assert circuit.wait_seconds(redis_conn, "twilio", SETTINGS) is None
+    assert circuit.check(redis_conn, "twilio", SETTINGS).wait is None
 
 
 def test_the_probe_is_never_clean(redis_conn) -> None:
