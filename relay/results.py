@@ -49,6 +49,7 @@ from relay.models import (
     ResultVote,
     Submission,
     Tps,
+    as_utc,
 )
 
 LEVEL_LENGTHS = (2, 4, 6, 10)  # province, regency, district, village
@@ -244,8 +245,7 @@ def _add(session: Session, contest_code: str, tps_code: str, delta: _Delta) -> N
 
 
 def _hour(moment: datetime | None) -> datetime:
-    moment = moment or datetime.now(UTC)
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    moment = as_utc(moment or datetime.now(UTC))
     return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
@@ -947,9 +947,7 @@ def last_updated(
     else:
         query = query.where(func.length(ResultTotal.region_code) == 2)
     moment = session.scalar(query)
-    if moment is not None and moment.tzinfo is None:  # SQLite keeps no zone: stored as UTC
-        moment = moment.replace(tzinfo=UTC)
-    return moment
+    return None if moment is None else as_utc(moment)
 
 
 def timeline(

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from relay.models import InboundMessage
+from relay.models import InboundMessage, as_utc
 
 WINDOW = timedelta(hours=24)
 KINDS = {"helpdesk_reply": "WHATSAPP_TEMPLATE_HELPDESK_REPLY",
@@ -52,9 +52,7 @@ def last_inbound_at(session: Session, address: str) -> datetime | None:
             InboundMessage.channel == "whatsapp", InboundMessage.sender == address
         )
     )
-    if found is not None and found.tzinfo is None:  # SQLite drops the zone
-        found = found.replace(tzinfo=UTC)
-    return found
+    return None if found is None else as_utc(found)
 
 
 def window_open(session: Session, address: str, now: datetime | None = None) -> bool:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,6 +24,7 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask.typing import ResponseReturnValue
 
 from relay import media
+from relay.models import as_utc
 from web.i18n import LANGUAGES, current_language, t
 
 blueprint = Blueprint(
@@ -93,8 +94,7 @@ def safe_next(target: str | None, default: str) -> str:
 def local_time(moment: datetime | None) -> str:
     if moment is None:
         return "–"
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return moment.astimezone(WIB).strftime("%Y-%m-%d %H:%M WIB")
+    return as_utc(moment).astimezone(WIB).strftime("%Y-%m-%d %H:%M WIB")
 
 
 def waiting_for(since: datetime | None) -> str:

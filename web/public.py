@@ -6,7 +6,7 @@ times. Never an officer's name, phone number or message text.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -33,6 +33,7 @@ from relay.models import (
     Submission,
     TallyEvidence,
     Tps,
+    as_utc,
 )
 from web.common import WIB
 
@@ -387,7 +388,7 @@ def submission_json(submission: Submission) -> dict[str, Any]:
 def _iso(moment: datetime | None) -> str | None:
     if moment is None:
         return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
+    return as_utc(moment).isoformat()
 
 
 CHART_WIDTH, CHART_HEIGHT = 640, 160
