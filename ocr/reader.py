@@ -53,6 +53,10 @@ WRITING_DENIES = 0.05  # handwriting this unlikely to be the bubbled digit also 
 # is settled by nothing else (bench seed 7: PDIS written 2, bubbled 8, the writing read 1 at
 # under 0.5 and 8 at 0.05–0.2, went out as 8 unflagged)
 WRITING_DENIES_UNCHECKED = 0.2
+# Measured, not taken (bench, bubble ≠ digit, seeds 7-9, 225 slips): WRITING_DENIES 0.1 flags 3
+# more slips at -2.8 points of consistent fields right, 0.2 8 more at -7 points; the slips still
+# missed look like the consistent pages' misreads (writing 0.1-0.5 for either digit). Settling a
+# field by a sum only where its readings agree: +1 slip of 375 (seeds 7-11) at -1.1 points.
 SETTLED_NATS = 4.6  # a confident field of a corrected sum must beat alternatives 100×
 SETTLEABLE = {"low_confidence"}  # a writing/bubble disagreement always goes to the officer
 # A field the sums tie as read (ocr.pagedecode.tied) is settled when every reading of the page
