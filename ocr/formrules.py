@@ -5,11 +5,15 @@ rule is evaluated when every value it needs was read, so one page checks what it
 assembled form (ocr.assemble) checks the rules that span pages.
 
     checks(values, template, registered)  → [arith.Check, …]
+
+A sum whose total is read with only some of its parts (a party's list cut by a page break, the
+party totals of a page that holds SAH but not every party) still bounds the total: the parts
+read cannot exceed it, since no count is negative (`partial_sums`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 
 from ocr.arith import Check
 from ocr.templates import FormTemplate
@@ -81,11 +85,28 @@ def _rules(template: FormTemplate, registered: int | None):  # type: ignore[no-u
     return out
 
 
+def partial_sums(template: FormTemplate, present: Collection[str]
+                 ) -> list[tuple[str, tuple[str, ...], str]]:
+    """(rule name, the parts present, total) for every sum of the form whose total is present
+    with some but not all of its parts: a party's total (own votes and candidates) and SAH (the
+    counted numbers). Then Σ parts present <= total is all that can be checked."""
+    sums = [(f"party_{party:02d}_total", (own, *cands), total)
+            for party, (own, cands, total) in template.party_blocks().items() if total]
+    sums.append(("sum_equals_sah", template.candidate_keys, "SAH"))
+    out = []
+    for name, parts, total in sums:
+        found = tuple(k for k in parts if k in present)
+        if total in present and found and len(found) < len(parts):
+            out.append((f"{name}_at_least", found, total))
+    return out
+
+
 def checks(
     values: Values, template: FormTemplate, registered: int | None, raw: Values | None = None
 ) -> list[Check]:
     """Every rule whose values are all present, on `values`; `corrected` when it failed on
-    `raw` (the values as first read) and holds now."""
+    `raw` (the values as first read) and holds now. Then the bounds of the sums whose total is
+    present with only some of its parts (`partial_sums`)."""
     out = []
     for name, keys, holds, detail in _rules(template, registered):
         if not all(k in values for k in keys):
@@ -93,4 +114,13 @@ def checks(
         ok = bool(holds(values))
         before = raw is not None and all(k in raw for k in keys) and not holds(raw)
         out.append(Check(name, ok, detail(values), corrected=ok and before))
+    for name, parts, total in partial_sums(template, values.keys()):
+        def bound(v: Values, parts: tuple[str, ...] = parts, total: str = total) -> bool:
+            return sum(v[k] for k in parts) <= v[total]
+
+        ok = bound(values)
+        before = raw is not None and all(k in raw for k in (*parts, total)) and not bound(raw)
+        detail = (f"{'+'.join(str(values[k]) for k in parts)} = "
+                  f"{sum(values[k] for k in parts)} <= {total} = {values[total]}")
+        out.append(Check(name, ok, detail, corrected=ok and before))
     return out

@@ -40,7 +40,7 @@ from ocr.classifier import BLANK_CLASS, X_CLASS
 from ocr.header import HeaderText, read_header
 from ocr.photo import PhotoError, decode_photo
 from ocr.qr import QrData
-from ocr.templates import VOTE_KINDS, FormField, FormLookup
+from ocr.templates import VOTE_KINDS, FormField, FormLookup, FormTemplate
 
 CLASS_CHARS = "0123456789X_"
 CONFIDENT = fusion.SURE_FIELD  # a field's own probability below this marks it uncertain
@@ -53,6 +53,10 @@ WRITING_DENIES = 0.05  # handwriting this unlikely to be the bubbled digit also 
 # is settled by nothing else (bench seed 7: PDIS written 2, bubbled 8, the writing read 1 at
 # under 0.5 and 8 at 0.05–0.2, went out as 8 unflagged)
 WRITING_DENIES_UNCHECKED = 0.2
+# Measured, not taken (bench, bubble ≠ digit, seeds 7-9, 225 slips): WRITING_DENIES 0.1 flags 3
+# more slips at -2.8 points of consistent fields right, 0.2 8 more at -7 points; the slips still
+# missed look like the consistent pages' misreads (writing 0.1-0.5 for either digit). Settling a
+# field by a sum only where its readings agree: +1 slip of 375 (seeds 7-11) at -1.1 points.
 SETTLED_NATS = 4.6  # a confident field of a corrected sum must beat alternatives 100×
 SETTLEABLE = {"low_confidence"}  # a writing/bubble disagreement always goes to the officer
 # A field the sums tie as read (ocr.pagedecode.tied) is settled when every reading of the page
@@ -283,6 +287,7 @@ def _read(
     clock.lap("decode_numbers")
     result.fields = _flag(fields, decoded, lps, writing, bubbles, fused, totals)
     result.fields = _settle(result.fields, decoded, choices, lps)
+    result.fields = _over_total(result.fields, template, choices)
     values = result.values()
     raw = {f.key: decoded.raw[i] for i, f in enumerate(fields) if f.key in values}
     result.checks = formrules.checks(values, template, registered, raw)
@@ -356,6 +361,38 @@ def _from_header(header: HeaderText, lookup: FormLookup) -> QrData | None:
     if pages != template.pages or not 1 <= page <= pages:
         return None
     return QrData(header.contest, template.version, header.tps, page, pages)
+
+
+def _over_total(readings: list[FieldReading], template: FormTemplate, lps: np.ndarray
+                ) -> list[FieldReading]:
+    """Flag every member of a sum whose total this page holds with only some of its parts
+    (ocr.formrules.partial_sums) when the parts read exceed the total: one of them is wrong,
+    and no sum on the page says which. Such fields are otherwise unchecked, their two readings
+    all that vouch for them (bench, bubble ≠ digit, seed 9: 15.J written 9, its bubble slipped
+    to 2, the handwriting misread as 2 at 0.54; read 2 at 0.99, below the 9 its candidates on
+    the page add up to, and nothing flagged it). Unless the fields already in doubt account for
+    it: some reading they are supported in (`lps`: ocr.fusion.supported_log_probs) makes the
+    parts fit, and the officer looks at those (a part whose 0 was read 10 at 0.2)."""
+    values = {r.key: r.value for r in readings if r.given}
+    where = {r.key: i for i, r in enumerate(readings)}
+    possible = fusion.supported(lps)
+
+    def least(key: str, low: bool) -> int:
+        i = where[key]
+        if not readings[i].uncertain:
+            return values[key]
+        found = np.flatnonzero(possible[i])
+        return int(found.min() if low else found.max())
+
+    out = list(readings)
+    for _, parts, total in formrules.partial_sums(template, values.keys()):
+        if sum(least(k, True) for k in parts) <= least(total, False):
+            continue  # holds as read, or once the doubted fields are corrected
+        for key in (*parts, total):
+            r = out[where[key]]
+            if "inconsistent" not in r.reasons:
+                out[where[key]] = replace(r, reasons=(*r.reasons, "inconsistent"), uncertain=True)
+    return out
 
 
 def _settle(
