@@ -127,3 +127,26 @@ def test_a_reading_that_fails_after_the_download_is_queued_as_its_own_job(
     drain(redis_conn)
     assert _readings() == 1 and _photo_inbound_ids() == []
     assert telegram.sent_messages(USER)[2]["caption"].startswith("Dibaca dari foto PPWP")
+
+
+def test_the_download_job_reads_the_bytes_it_downloaded_not_the_stores_copy(
+    client, redis_conn, telegram, media_dir
+) -> None:
+    """The photo just downloaded is read as it came (with an S3 store, no GET of the object
+    just PUT). Seen here through a store whose copy under the photo's key is damaged (put
+    keeps what a content-addressed key already holds): the reading is of the download."""
+    from jobs.worker import RelayWorker
+    from relay import media
+
+    _photo_waiting(client, redis_conn, telegram, 9430)
+    key = media.key_for((GOLDEN / "ppwp_clean.jpg").read_bytes(), "image/jpeg")
+    (media_dir / key).parent.mkdir(parents=True)
+    (media_dir / key).write_bytes(b"\xff\xd8\xff damaged")
+    worker = RelayWorker([Queue(PHOTO, connection=redis_conn)], connection=redis_conn)
+    worker.work(burst=True, max_jobs=1, logging_level="WARNING")  # the download job only
+
+    assert _readings() == 1 and _photo_inbound_ids() == []
+    assert media.load(key) == b"\xff\xd8\xff damaged"  # the store's copy was not read
+    drain(redis_conn)
+    reading = telegram.sent_messages(USER)[2]
+    assert reading["caption"].startswith("Dibaca dari foto PPWP"), reading
