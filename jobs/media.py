@@ -93,9 +93,9 @@ def fetch_media(inbound_id: int) -> str:
 def _read_or_queue(inbound_id: int, kept: dict[str, bytes]) -> str:
     """Read the kept photos now when this process has a reader (a photo worker's: one job
     less per photo, and the bytes in hand, not fetched from the store again); else, or when
-    the reading fails (the reader died or timed out, the database was away), queue the
-    reading job, which the sweeper and RQ's retries drive as before. The message waits at
-    stage "photo" until it is read."""
+    the reading fails (the reader died or timed out, the job's own timeout cut it, the
+    database was away), queue the reading job, which the sweeper and RQ's retries drive as
+    before. The message waits at stage "photo" until it is read."""
     from jobs import reader_process
 
     if reader_process.current() is None:  # no reader here (a forked horse, PHOTO_READER=fork)

@@ -98,7 +98,9 @@ media.warm()  # photos in S3: boto3 and its service model, ~0.7 s per horse othe
 # Jobs that run in the worker process and read photos in its reader process.
 READER_JOBS = frozenset({"jobs.photo.read_photos"})
 # Jobs that run in the worker process whatever PHOTO_READER says and, with a reader process,
-# also read the photos they keep (jobs.media: the download reads its photos next).
+# also read the photos they keep (jobs.media: the download reads its photos next). They keep
+# IN_PROCESS_TIMEOUT: a reading cut by it is queued as a reading job of its own, which has
+# the job's whole timeout (a download must not outlive its deadline in RQ's registry).
 READS_AFTER = frozenset({"jobs.media.fetch_media"})
 
 
@@ -126,7 +128,7 @@ class RelayWorker(SchedulingWorker):
             jobs.reader_process.stop_reader()
 
     def in_process_timeout(self, job: Job) -> int:
-        if _reads(job):  # the deadline is kept ahead while the reader reads
+        if job.func_name in READER_JOBS:  # the deadline is kept ahead while the reader reads
             return job.timeout or Queue.DEFAULT_TIMEOUT
         return super().in_process_timeout(job)
 
@@ -143,7 +145,8 @@ class RelayWorker(SchedulingWorker):
 
 
 def _reads(job: Job) -> bool:
-    """Whether the job reads photos in this worker's reader process."""
+    """Whether the job reads photos in this worker's reader process: the reader is started
+    for it, and its deadline in RQ's registry is kept ahead while it waits for a reading."""
     return job.func_name in READER_JOBS or (
         job.func_name in READS_AFTER and jobs.reader_process.mode() == "process"
     )

@@ -150,3 +150,36 @@ def test_the_download_job_reads_the_bytes_it_downloaded_not_the_stores_copy(
     drain(redis_conn)
     reading = telegram.sent_messages(USER)[2]
     assert reading["caption"].startswith("Dibaca dari foto PPWP"), reading
+
+
+def test_a_download_job_cut_by_its_timeout_while_reading_queues_the_reading(
+    client, redis_conn, telegram, media_dir
+) -> None:
+    """The download job keeps its short in-process timeout (jobs.worker.READS_AFTER): a
+    reading it cuts is queued as a reading job of its own, which has the whole job timeout;
+    the reader it interrupted is killed (the next reading starts a new one)."""
+    import os
+    import signal
+
+    from rq.timeouts import UnixSignalDeathPenalty
+
+    from jobs import reader_process
+    from jobs.media import fetch_media
+    from tests.ocr_support import demo_lookup, photo
+
+    inbound_id = _photo_waiting(client, redis_conn, telegram, 9440)
+    Queue(PHOTO, connection=redis_conn).remove(f"media-{inbound_id}")  # run here instead
+    reader = reader_process.start_reader(reader_process.Limits(timeout=60.0))
+    try:
+        assert reader.read(photo("ppwp_clean.jpg"), demo_lookup()).error is None  # warm
+        stopped = reader.pid
+        assert stopped is not None
+        os.kill(stopped, signal.SIGSTOP)  # the next reading hangs past the job's timeout
+        with UnixSignalDeathPenalty(2, job_id=f"media-{inbound_id}"):
+            assert fetch_media(inbound_id) == "fetched, reading queued"
+        assert not os.path.exists(f"/proc/{stopped}")  # the interrupted reader was killed
+    finally:
+        reader_process.stop_reader()
+    assert Queue(PHOTO, connection=redis_conn).job_ids == [f"photo-{inbound_id}"]
+    drain(redis_conn)
+    assert _readings() == 1 and _photo_inbound_ids() == []
