@@ -55,7 +55,7 @@ from workers import tree_cpu_seconds
 
 from jobs.queues import INBOUND, OUTBOUND_QUEUES, PHOTO
 from ocr.render import TpsInfo
-from tests.live import Gunicorn, RqWorker
+from tests.live import Gunicorn, RqWorker, children_of
 
 TEXT_FIRST = " inbound photo inbound-unknown"  # the Procfile `worker`'s queues, in order
 PHOTO_FIRST = " photo inbound inbound-unknown"
@@ -99,17 +99,29 @@ def backlog_sampler(redis_url: str, stop: threading.Event, rows: list[tuple]) ->
 
 def cpu_by_process(web: Gunicorn, workers: list[RqWorker], redis_pid: int) -> dict[str, float]:
     """CPU seconds so far (user + system, from /proc) of each process tree of the run: the
-    web (gunicorn master and workers), each worker (its reader included), the sender, Redis,
+    web (gunicorn master and workers), each worker and its reader, the sender, Redis,
     and this process (the fake Twilio's threads, the backlog sampler, the drain's polling).
-    The load generator, a child of this process, is counted apart (cpu_of_children)."""
+    The load generator, a child of this process, is counted apart (cpu_of_children); a
+    reader replaced during the run is counted with its worker from then on (reaped)."""
     split = {"web": tree_cpu_seconds(web.proc.pid)}  # type: ignore[union-attr]
     for n, worker in enumerate(workers[:-1], 1):
-        split[f"worker {n}"] = tree_cpu_seconds(worker.pid)
+        readers = [pid for pid in children_of(worker.pid) if _is_reader(pid)]
+        reading = sum(tree_cpu_seconds(pid) for pid in readers)
+        split[f"worker {n}"] = tree_cpu_seconds(worker.pid) - reading
+        split[f"worker {n}'s reader"] = reading
     split["sender"] = tree_cpu_seconds(workers[-1].pid)
     split["redis"] = tree_cpu_seconds(redis_pid)
     mine = os.times()
     split["bench (fake Twilio, sampler)"] = mine.user + mine.system
     return split
+
+
+def _is_reader(pid: int) -> bool:
+    """Whether `pid` is a photo reader process (jobs.reader_process)."""
+    try:
+        return b"jobs.reader_process" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
 
 
 def cpu_of_children() -> float:

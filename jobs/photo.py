@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Row, bindparam, exists, insert, select, update
@@ -81,8 +82,12 @@ def _message(session: Session, inbound_id: int) -> Row[Any] | None:
     return row
 
 
-def read_photos(inbound_id: int) -> str:
+def read_photos(inbound_id: int, held: Mapping[str, bytes] | None = None) -> str:
     """Idempotent: a photo already answered (its reply row exists) is not read again.
+
+    `held`: photos' bytes the caller has in hand by their store key (the download job that
+    just kept them, jobs.media), read as they are instead of fetched from the store again
+    (an S3 GET per photo); any other photo is loaded from the store.
 
     The readings are done first, in a transaction that writes nothing, and what they say is
     written after, in a short one. On SQLite a transaction that has written holds the
@@ -106,8 +111,12 @@ def read_photos(inbound_id: int) -> str:
             for index, item in enumerate(message.media):
                 if "key" not in item or READ_SEQUENCE + index in answered:
                     continue
+                data = held.get(item["key"]) if held else None
                 result = read(  # in the worker's reader process (jobs.reader_process)
-                    media.load(item["key"]), lookup, expect_contest=contest, expect_tps=allowed
+                    data if data is not None else media.load(item["key"]),
+                    lookup,
+                    expect_contest=contest,
+                    expect_tps=allowed,
                 )
                 log.info(
                     "inbound %s photo %d: %s in %.0f ms",

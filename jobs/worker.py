@@ -7,7 +7,8 @@ and SQLAlchemy's models again, compiled every SQL statement again and opened new
 and Redis connections: ~0.5 s per job, then ~50 ms with the imports preloaded (measured on
 one core). The jobs therefore run in the worker process itself, as RQ's SimpleWorker does:
 ~5 ms per text job, warm caches, pooled connections. So does a media download (network, and
-a size-capped write to the photo store).
+a size-capped write to the photo store); with a reader process it reads the photos it kept
+in the same job (jobs.media), as a photo job would next.
 
 A photo job runs in the worker process too, but the reading itself (OpenCV's native code on
 big images) goes to the worker's long-lived reader process (jobs.reader_process): started
@@ -96,6 +97,11 @@ media.warm()  # photos in S3: boto3 and its service model, ~0.7 s per horse othe
 
 # Jobs that run in the worker process and read photos in its reader process.
 READER_JOBS = frozenset({"jobs.photo.read_photos"})
+# Jobs that run in the worker process whatever PHOTO_READER says and, with a reader process,
+# also read the photos they keep (jobs.media: the download reads its photos next). They keep
+# IN_PROCESS_TIMEOUT: a reading cut by it is queued as a reading job of its own, which has
+# the job's whole timeout (a download must not outlive its deadline in RQ's registry).
+READS_AFTER = frozenset({"jobs.media.fetch_media"})
 
 
 class RelayWorker(SchedulingWorker):
@@ -127,7 +133,7 @@ class RelayWorker(SchedulingWorker):
         return super().in_process_timeout(job)
 
     def execute_in_process(self, job: Job, queue: Queue) -> None:
-        if job.func_name not in READER_JOBS:
+        if not _reads(job):
             super().execute_in_process(job, queue)
             return
         reader = jobs.reader_process.start_reader()
@@ -136,3 +142,11 @@ class RelayWorker(SchedulingWorker):
             super().execute_in_process(job, queue)
         finally:
             reader.set_keepalive(None)
+
+
+def _reads(job: Job) -> bool:
+    """Whether the job reads photos in this worker's reader process: the reader is started
+    for it, and its deadline in RQ's registry is kept ahead while it waits for a reading."""
+    return job.func_name in READER_JOBS or (
+        job.func_name in READS_AFTER and jobs.reader_process.mode() == "process"
+    )

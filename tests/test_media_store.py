@@ -206,7 +206,8 @@ def test_store_down_leaves_the_photo_to_fetch_again(
 
     with down.start():
         down.new_bucket(s3_media[1])
-        assert fetch_media(inbound_id) == "fetched"
+        # This process has no reader (jobs.reader_process): the reading is queued.
+        assert fetch_media(inbound_id) == "fetched, reading queued"
         with session_scope() as session:
             message = session.get_one(InboundMessage, inbound_id)
             assert message.media[0]["key"] == media.key_for(CLEAN, "image/jpeg")

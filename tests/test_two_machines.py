@@ -213,7 +213,9 @@ def test_photo_received_by_machine_a_is_read_by_machine_b_and_shown_by_a(
             # A's text worker ran the conversation; B's photo worker fetched and read.
             assert f"(inbound-{inbound_id})" in a.log("relay-worker@.service")
             photo_log = b.log("relay-photo-worker@.service")
-            assert f"(media-{inbound_id})" in photo_log and f"(photo-{inbound_id})" in photo_log
+            # B reads the photo in the job that downloaded it (jobs.media, with a reader).
+            assert f"(media-{inbound_id})" in photo_log
+            assert f"inbound {inbound_id} photo 0: read in" in photo_log
             listed = s3_server.client().list_objects_v2(Bucket=bucket)["Contents"]
             assert f"photos/{key_for(CLEAN, 'image/jpeg')}" in {o["Key"] for o in listed}
 
