@@ -22,6 +22,7 @@ from __future__ import annotations
 import sys
 import time
 import traceback
+from datetime import datetime
 from uuid import uuid4
 
 from redis.client import Pipeline
@@ -31,11 +32,13 @@ from rq import Retry
 from rq.executions import Execution
 from rq.job import Job, JobStatus, _job_stack
 from rq.queue import Queue
+from rq.registry import StartedJobRegistry
 from rq.scheduler import RQScheduler
 from rq.timeouts import JobTimeoutException
 from rq.utils import now, utcformat
 from rq.worker import Worker, WorkerStatus
 
+from jobs.lean_dequeue import take_started
 from relay.config import settings_frozen
 
 MAX_WAIT = 5.0
@@ -92,6 +95,7 @@ class SchedulingWorker(Worker):
     _written_state: str | None = None
     _unreported_jobs = 0  # lean jobs done since the last heartbeat (the worker's statistics)
     _unreported_seconds = 0.0
+    _prestarted: Execution | None = None  # the job take_started marked started, not yet run
 
     @property
     def dequeue_timeout(self) -> int:
@@ -131,8 +135,51 @@ class SchedulingWorker(Worker):
             self.scheduler.start()
 
     def dequeue_job_and_maintain_ttl(self, timeout, max_idle_time=None):  # type: ignore[no-untyped-def]
+        """The next job, taken and marked started in one round trip (take_next); RQ's own
+        dequeue (its blocking wait, its Redis-outage handling) when the queues are empty."""
         self.keep_scheduler_running()
+        taken = self.take_next()
+        if taken is not None:
+            return taken
         return super().dequeue_job_and_maintain_ttl(timeout, max_idle_time)
+
+    def take_next(self) -> tuple[Job, Queue] | None:
+        """The first job of this worker's queues (in RQ's order for its dequeue strategy),
+        taken, read and, for a lean job, marked started by one script (jobs.lean_dequeue);
+        None when the queues are empty or Redis does not answer (RQ's dequeue then waits)."""
+        execution_id = uuid4().hex
+        started = now()
+        try:
+            taken = take_started(
+                self.connection,
+                self._ordered_queues,
+                self.name,
+                execution_id,
+                utcformat(started),
+                IN_PROCESS_TIMEOUT,
+            )
+        except RedisConnectionError:
+            return None
+        if taken is None:
+            return None
+        queue = taken.queue
+        job = self.job_class(taken.job_id, connection=self.connection, serializer=self.serializer)
+        job.restore(taken.data)
+        if taken.started:
+            job.started_at, job.worker_name = started, self.name
+            job._status = JobStatus.STARTED
+            self._prestarted = Execution(execution_id, job.id, self.connection, self.name)
+        self.reorder_queues(reference_queue=queue)
+        job.redis_server_version = self.get_redis_server_version()
+        self.log.info("Worker %s: %s: %s", self.name, queue.name, job.id)
+        return job, queue
+
+    def drop_prestarted(self, queue: Queue) -> None:
+        """Take back take_next's started mark of a job that RQ's own path runs (it marks the
+        job itself): RQ's registry would otherwise hold an entry that nobody removes."""
+        execution, self._prestarted = self._prestarted, None
+        if execution is not None:
+            queue.connection.zrem(queue.started_job_registry.key, execution.composite_key)
 
     def keep_scheduler_running(self) -> None:
         """Start this worker's scheduler if none runs for its queues (the lock is free)."""
@@ -159,6 +206,7 @@ class SchedulingWorker(Worker):
             if self.runs_in_process(job):
                 self.execute_in_process(job, queue)
             else:
+                self.drop_prestarted(queue)
                 super().execute_job(job, queue)
         except RedisConnectionError as exc:
             self.log.warning("Worker %s: Redis lost around job %s: %s", self.name, job.id, exc)
@@ -236,6 +284,7 @@ class SchedulingWorker(Worker):
         if _lean(job):
             self.run_lean(job, queue)
             return
+        self.drop_prestarted(queue)
         self.prepare_execution(job)
         self.perform_job(job, queue)
         self.set_state(WorkerStatus.IDLE)
@@ -279,24 +328,14 @@ class SchedulingWorker(Worker):
 
     def _run_lean(self, job: Job, queue: Queue) -> None:
         registry = queue.started_job_registry
-        self.execution = Execution(uuid4().hex, job.id, self.connection, self.name)
-        started = now()
-        with self.connection.pipeline(transaction=False) as pipe:
-            # RQ's deadline for an in-process job: its timeout + 60 s (jobs.sweeper); a
-            # longer one keeps it ahead while it runs (keep_job_alive).
-            ttl = min(job.timeout, IN_PROCESS_TIMEOUT) + 60
-            registry.add_execution(self.execution, pipeline=pipe, ttl=ttl)
-            stamp = utcformat(started)
-            pipe.hset(
-                job.key,
-                mapping={
-                    "status": JobStatus.STARTED,
-                    "started_at": stamp,
-                    "last_heartbeat": stamp,
-                    "worker_name": self.name,
-                },
-            )
-            pipe.execute()
+        prestarted, self._prestarted = self._prestarted, None
+        if prestarted is not None and prestarted.job_id == job.id:
+            # take_next marked it started as it took it (the same deadline as below)
+            self.execution, started = prestarted, job.started_at
+        else:
+            self.execution = Execution(uuid4().hex, job.id, self.connection, self.name)
+            started = now()
+            self._mark_started(job, registry, started)
         job.started_at, job.worker_name = started, self.name
         job._status = JobStatus.STARTED
         try:
@@ -326,6 +365,26 @@ class SchedulingWorker(Worker):
         self._unreported_jobs += 1
         self._unreported_seconds += (job.ended_at - started).total_seconds()
         self.log.info("Worker %s: %s: %s done", self.name, queue.name, job.id)
+
+    def _mark_started(self, job: Job, registry: StartedJobRegistry, started: datetime) -> None:
+        """The job in its queue's StartedJobRegistry (as `<id>:<execution id>`) and its hash's
+        status STARTED, in one round trip: what take_next's script does as it takes a job."""
+        with self.connection.pipeline(transaction=False) as pipe:
+            # RQ's deadline for an in-process job: its timeout + 60 s (jobs.sweeper); a
+            # longer one keeps it ahead while it runs (keep_job_alive).
+            ttl = min(job.timeout, IN_PROCESS_TIMEOUT) + 60
+            registry.add_execution(self.execution, pipeline=pipe, ttl=ttl)
+            stamp = utcformat(started)
+            pipe.hset(
+                job.key,
+                mapping={
+                    "status": JobStatus.STARTED,
+                    "started_at": stamp,
+                    "last_heartbeat": stamp,
+                    "worker_name": self.name,
+                },
+            )
+            pipe.execute()
 
 
 def _lean(job: Job) -> bool:
