@@ -19,6 +19,7 @@ unfinished, is handed back by the sweeper (jobs.sweeper.reclaim_abandoned).
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 import traceback
@@ -38,7 +39,7 @@ from rq.timeouts import JobTimeoutException
 from rq.utils import now, utcformat
 from rq.worker import Worker, WorkerStatus
 
-from jobs.lean_dequeue import take_started
+from jobs.lean_dequeue import Taker, start_popped, take_started
 from relay.config import settings_frozen
 
 MAX_WAIT = 5.0
@@ -95,7 +96,8 @@ class SchedulingWorker(Worker):
     _written_state: str | None = None
     _unreported_jobs = 0  # lean jobs done since the last heartbeat (the worker's statistics)
     _unreported_seconds = 0.0
-    _prestarted: Execution | None = None  # the job take_started marked started, not yet run
+    _prestarted: Execution | None = None  # the job take_next marked started, not yet run
+    _queues_empty = True  # the last take left them empty: wait for the next job (BLPOP)
 
     @property
     def dequeue_timeout(self) -> int:
@@ -135,32 +137,47 @@ class SchedulingWorker(Worker):
             self.scheduler.start()
 
     def dequeue_job_and_maintain_ttl(self, timeout, max_idle_time=None):  # type: ignore[no-untyped-def]
-        """The next job, taken and marked started in one round trip (take_next); RQ's own
-        dequeue (its blocking wait, its Redis-outage handling) when the queues are empty."""
+        """The next job, taken, read and (a lean job) marked started by one script
+        (jobs.lean_dequeue): in one round trip while jobs wait (take_next), in two when the
+        worker waited for it (BLPOP, then the script: wait_for_job). RQ's own dequeue for a
+        burst run's last look at empty queues."""
         self.keep_scheduler_running()
+        self.set_state(WorkerStatus.IDLE)  # written only when it changed (set_state)
+        if timeout is not None and self._queues_empty:
+            return self.wait_for_job(timeout, max_idle_time)
         taken = self.take_next()
         if taken is not None:
             return taken
-        return super().dequeue_job_and_maintain_ttl(timeout, max_idle_time)
+        if timeout is None:
+            return super().dequeue_job_and_maintain_ttl(timeout, max_idle_time)
+        self._queues_empty = True
+        return self.wait_for_job(timeout, max_idle_time)
 
-    def take_next(self) -> tuple[Job, Queue] | None:
-        """The first job of this worker's queues (in RQ's order for its dequeue strategy),
-        taken, read and, for a lean job, marked started by one script (jobs.lean_dequeue);
-        None when the queues are empty or Redis does not answer (RQ's dequeue then waits)."""
-        execution_id = uuid4().hex
+    def take_next(self, popped: tuple[bytes, bytes] | None = None) -> tuple[Job, Queue] | None:
+        """The first job of this worker's queues (in RQ's order for its dequeue strategy), or
+        the one BLPOP `popped` (its queue key and id), read and, for a lean job, marked
+        started (jobs.lean_dequeue); None when the queues are empty, the popped job is gone,
+        or Redis does not answer before the script ran."""
         started = now()
-        try:
-            taken = take_started(
-                self.connection,
-                self._ordered_queues,
-                self.name,
-                execution_id,
-                utcformat(started),
-                IN_PROCESS_TIMEOUT,
-            )
-        except RedisConnectionError:
-            return None
+        taker = Taker(
+            self.name,
+            uuid4().hex,
+            utcformat(started),
+            IN_PROCESS_TIMEOUT,
+            self.get_redis_server_version() >= (7, 0, 0),
+        )
+        queues = self._ordered_queues
+        if popped is None:
+            try:
+                taken = take_started(self.connection, queues, taker)
+            except RedisConnectionError:
+                return None
+        else:
+            taken = start_popped(self.connection, queues, *popped, taker)
         if taken is None:
+            return None
+        self._queues_empty = not taken.more
+        if not taken.data:
             return None
         queue = taken.queue
         job = self.job_class(taken.job_id, connection=self.connection, serializer=self.serializer)
@@ -168,11 +185,48 @@ class SchedulingWorker(Worker):
         if taken.started:
             job.started_at, job.worker_name = started, self.name
             job._status = JobStatus.STARTED
-            self._prestarted = Execution(execution_id, job.id, self.connection, self.name)
+            self._prestarted = Execution(taker.execution_id, job.id, self.connection, self.name)
         self.reorder_queues(reference_queue=queue)
         job.redis_server_version = self.get_redis_server_version()
         self.log.info("Worker %s: %s: %s", self.name, queue.name, job.id)
         return job, queue
+
+    def wait_for_job(self, timeout: int, max_idle_time: int | None) -> tuple[Job, Queue] | None:
+        """RQ's dequeue loop (rq.worker.base.BaseWorker.dequeue_job_and_maintain_ttl: the
+        heartbeat and maintenance between waits, `max_idle_time`, a Redis outage waited out)
+        with BLPOP's job taken by take_next's script instead of RQ's Job.fetch."""
+        self.procline("Listening on " + ",".join(self.queue_names()))
+        connection_wait = 1.0
+        idle_since = time.monotonic()
+        while True:
+            try:
+                self.heartbeat()
+                if self.should_run_maintenance_tasks:
+                    self.run_maintenance_tasks()
+                wait = timeout
+                if max_idle_time is not None:
+                    left = math.ceil(max_idle_time - (time.monotonic() - idle_since))
+                    if left <= 0:
+                        return None
+                    wait = min(wait, left)
+                popped = self.connection.blpop([q.key for q in self._ordered_queues], wait)
+                if popped is None:
+                    continue
+                taken = self.take_next(popped)
+                if taken is not None:
+                    return taken
+            except RedisConnectionError as exc:
+                self.log.error(
+                    "Worker %s: could not connect to Redis: %s; again in %.0f s",
+                    self.name,
+                    exc,
+                    connection_wait,
+                )
+                time.sleep(connection_wait)
+                connection_wait = min(
+                    connection_wait * self.exponential_backoff_factor,
+                    self.max_connection_wait_time,
+                )
 
     def drop_prestarted(self, queue: Queue) -> None:
         """Take back take_next's started mark of a job that RQ's own path runs (it marks the

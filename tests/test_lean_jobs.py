@@ -13,6 +13,7 @@ from rq import Callback, Queue, Repeat, Retry, get_current_job
 from rq.job import JobStatus
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 
+from jobs.lean_dequeue import Taker, take_started
 from jobs.queues import CRASH_RETRY, FAILURE_TTL, INBOUND, INBOUND_UNKNOWN, queue
 from jobs.scheduling import IN_PROCESS_TIMEOUT, SchedulingWorker
 from jobs.sweeper import reclaim_abandoned
@@ -156,3 +157,37 @@ def test_a_job_run_by_rqs_own_path_leaves_no_started_entry_behind(
     assert int(redis_conn.get("lean-test:runs:rq") or 0) >= 1
     assert StartedJobRegistry(INBOUND, connection=redis_conn).get_job_ids(cleanup=False) == []
     assert reclaim_abandoned(horizon=IN_PROCESS_TIMEOUT + 120) == 0
+
+
+def test_a_waiting_worker_takes_each_job_once(redis_conn: redis.Redis) -> None:
+    """A worker that waits for jobs (not a burst run: BLPOP, then the script) runs each job
+    once, passes over an id whose job is gone, and leaves nothing in the registry."""
+    for tag in ("a", "b"):
+        queue(INBOUND, redis_conn).enqueue(count_run, tag, result_ttl=0)
+    redis_conn.rpush(f"rq:queue:{INBOUND}", "gone")  # its hash expired or was deleted
+    queue(INBOUND_UNKNOWN, redis_conn).enqueue(count_run, "c", result_ttl=0)
+    queue(INBOUND, redis_conn).enqueue(count_run, "kept", result_ttl=500)  # RQ's full path
+
+    SchedulingWorker([INBOUND, INBOUND_UNKNOWN], connection=redis_conn).work(max_idle_time=1)
+
+    for tag in ("a", "b", "c", "kept"):
+        assert redis_conn.get(f"lean-test:runs:{tag}") == b"1"
+    assert redis_conn.llen(f"rq:queue:{INBOUND}") == 0
+    assert redis_conn.llen(f"rq:queue:{INBOUND_UNKNOWN}") == 0
+    assert StartedJobRegistry(INBOUND, connection=redis_conn).get_job_ids(cleanup=False) == []
+    assert StartedJobRegistry(INBOUND_UNKNOWN, connection=redis_conn).count == 0
+
+
+@pytest.mark.parametrize("lmpop", [True, False])  # Redis 7's LMPOP; an LPOP per queue before
+def test_the_script_takes_the_first_job_in_queue_order(
+    redis_conn: redis.Redis, lmpop: bool
+) -> None:
+    queues = [queue(INBOUND, redis_conn), queue(INBOUND_UNKNOWN, redis_conn)]
+    queues[1].enqueue(count_run, "later", job_id="lean-5", result_ttl=0)
+    redis_conn.rpush(queues[1].key, "gone")
+    taker = Taker("w", "e1", "2026-12-04T00:00:00.000000Z", IN_PROCESS_TIMEOUT, lmpop)
+    taken = take_started(redis_conn, queues, taker)
+    assert taken is not None
+    assert (taken.queue.name, taken.job_id, taken.started) == (INBOUND_UNKNOWN, "lean-5", True)
+    assert redis_conn.zscore(queues[1].started_job_registry.key, "lean-5:e1") is not None
+    assert take_started(redis_conn, queues, taker) is None  # "gone" passed over: empty
