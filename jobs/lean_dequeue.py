@@ -28,8 +28,9 @@ from rq.utils import current_timestamp
 # the longest an in-process job may run (its deadline is that + 60 s), the started status,
 # then either "pop" (take the first job: LMPOP, one command for any number of queues; "lpop"
 # on a Redis before 7.0) or the index (1-based) and id of a job BLPOP took.
-# Returns {index (0-based), id, the hash's fields, marked started (1/0), jobs left in that
-# queue (counted only for a job BLPOP took)}, or false when the queues are empty.
+# Returns {index (0-based), id, the hash's fields and values (packed: _fields), marked started
+# (1/0), jobs left in that queue (counted only for a job BLPOP took)}, or false when the
+# queues are empty.
 _SCRIPT = """
 local n = #KEYS / 2
 local function take(i, id)
@@ -50,7 +51,11 @@ local function take(i, id)
     redis.call('HSET', job_key, 'status', ARGV[6], 'started_at', ARGV[2],
                'last_heartbeat', ARGV[2], 'worker_name', ARGV[3])
   end
-  return {i - 1, id, fields, lean and 1 or 0}
+  -- one string, each field and value as <length>:<bytes>: redis-py reads a reply of 40
+  -- strings in ~70 µs of CPU, one string in ~20 (and _fields splits it in ~10)
+  local packed = {}
+  for f = 1, #fields do packed[f] = #fields[f] .. ':' .. fields[f] end
+  return {i - 1, id, table.concat(packed), lean and 1 or 0}
 end
 if ARGV[7] == 'pop' then
   local lmpop = {'LMPOP', n}
@@ -76,7 +81,7 @@ elseif ARGV[7] == 'lpop' then
   return false
 end
 local i = tonumber(ARGV[7])
-local taken = take(i, ARGV[8]) or {i - 1, ARGV[8], {}, 0}
+local taken = take(i, ARGV[8]) or {i - 1, ARGV[8], '', 0}
 taken[5] = redis.call('LLEN', KEYS[i])
 return taken
 """
@@ -142,6 +147,16 @@ def _run(
     result = _script[0](keys=keys, args=args, client=connection)
     if not result:
         return None
-    index, job_id, fields, started, more = result
-    data = dict(zip(fields[0::2], fields[1::2], strict=True))
-    return Taken(queues[index], job_id.decode(), data, bool(started), bool(more))
+    index, job_id, packed, started, more = result
+    return Taken(queues[index], job_id.decode(), _fields(packed), bool(started), bool(more))
+
+
+def _fields(packed: bytes) -> dict[bytes, bytes]:
+    """The hash the script packed: fields and values in turn, each as <length>:<bytes>."""
+    items = []
+    at, end = 0, len(packed)
+    while at < end:
+        colon = packed.index(b":", at)
+        at = colon + 1 + int(packed[at:colon])
+        items.append(packed[colon + 1 : at])
+    return dict(zip(items[0::2], items[1::2], strict=True))

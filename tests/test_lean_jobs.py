@@ -185,9 +185,12 @@ def test_the_script_takes_the_first_job_in_queue_order(
     queues = [queue(INBOUND, redis_conn), queue(INBOUND_UNKNOWN, redis_conn)]
     queues[1].enqueue(count_run, "later", job_id="lean-5", result_ttl=0)
     redis_conn.rpush(queues[1].key, "gone")
+    redis_conn.hset("rq:job:lean-5", "meta", b"\x00:12:\xff")  # any bytes come back as they were
+    stored = redis_conn.hgetall("rq:job:lean-5")
     taker = Taker("w", "e1", "2026-12-04T00:00:00.000000Z", IN_PROCESS_TIMEOUT, lmpop)
     taken = take_started(redis_conn, queues, taker)
     assert taken is not None
+    assert taken.data == stored  # the hash as it was read, before it was marked started
     assert (taken.queue.name, taken.job_id, taken.started) == (INBOUND_UNKNOWN, "lean-5", True)
     assert redis_conn.zscore(queues[1].started_job_registry.key, "lean-5:e1") is not None
     assert take_started(redis_conn, queues, taker) is None  # "gone" passed over: empty
