@@ -1,16 +1,19 @@
-"""Take the next job off a worker's queues and mark it started, in one Redis round trip.
+"""Take the next job off a worker's queues, read it and mark it started, in one script.
 
 RQ's worker takes a job in three round trips before it runs: BLPOP (or LMOVE) of its id,
 HGETALL of its hash (Job.fetch), then the started registry entry and the hash's status
-(jobs.scheduling.SchedulingWorker.run_lean's first pipeline). Between the first and the
-last, a worker killed leaves the job in no queue and no registry: only the database's
-sweeper finds it again, later. This script does the three at once, so the job is always
-either in its queue or in its queue's StartedJobRegistry (with RQ's deadline, which RQ's
-cleanup and jobs.sweeper.reclaim_abandoned read).
+(jobs.scheduling.SchedulingWorker._mark_started). Between the first and the last, a worker
+killed leaves the job in no queue and no registry: only the database's sweeper finds it
+again, later. While jobs wait, the script does the three at once (take_started: LMPOP of
+the first job of the worker's queues, in their order), so the job is always either in its
+queue or in its queue's StartedJobRegistry (with RQ's deadline, which RQ's cleanup and
+jobs.sweeper.reclaim_abandoned read). A script cannot block: a worker whose queues were
+empty waits in BLPOP, then reads and marks the job BLPOP took with the same script
+(start_popped: two round trips, and RQ's window between them), which also says whether
+that queue holds more jobs (the worker then takes them the one-round-trip way again).
 
-It does not block: when every queue is empty, the worker waits in RQ's own BLPOP. A job
-whose hash says it keeps a result or has callbacks (RQ's full path runs it) is only taken
-and read, not marked: RQ's path marks it itself.
+A job whose hash says it keeps a result or has callbacks (RQ's full path runs it) is only
+taken and read, not marked: RQ's path marks it itself.
 """
 
 from __future__ import annotations

@@ -361,9 +361,10 @@ class SchedulingWorker(Worker):
 
     def run_lean(self, job: Job, queue: Queue) -> None:
         """Run `job` with the Redis bookkeeping that the guarantees need, one round trip
-        before and one after: RQ's prepare/perform/success path costs ~55 commands in ~15
-        round trips per job (an execution hash and its index, the worker's current job,
-        state, statistics and heartbeats, job heartbeats, a WATCH for dependents), this 4.
+        before (none when take_next marked it started as it took it) and one after: RQ's
+        prepare/perform/success path costs ~55 commands in ~15 round trips per job (an
+        execution hash and its index, the worker's current job, state, statistics and
+        heartbeats, job heartbeats, a WATCH for dependents), this 4.
 
         Kept: the job in its queue's StartedJobRegistry with RQ's deadline (RQ's cleanup and
         jobs.sweeper.reclaim_abandoned hand a killed worker's job back and count the crash
