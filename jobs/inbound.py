@@ -129,9 +129,10 @@ def process_inbound(inbound_id: int) -> str | Retry:
 def _settle(
     session: Session, message: InboundMessage, outcome: Outcome, first: int, follow_up: bool
 ) -> list[int] | None:
-    """The turn's fixed writes, as two Core statements in the session's transaction: the
-    message's officer, status and follow-up, and the replies' rows (their ids back). The
-    ORM's unit of work cost more than the statements (a flush each, ~0.3 ms).
+    """The turn's fixed writes, as two Core statements in the session's transaction (one on
+    PostgreSQL for the usual single reply: _claim_and_reply): the message's officer, status
+    and follow-up, and the replies' rows (their ids back). The ORM's unit of work cost more
+    than the statements (a flush each, ~0.3 ms).
 
     The message is claimed first, on condition it is still unprocessed: None when another
     run of the same job (a job handed back while its worker was frozen, not dead) settled
@@ -143,6 +144,16 @@ def _settle(
     if follow_up:
         changes.update(follow_up="media", job_failures=0, retry_at=None)
     connection = session.connection()
+    if len(outcome.replies) == 1 and connection.dialect.name == "postgresql":
+        row = reply_values(message, outcome.replies[0], first)
+        reply_id = _claim_and_reply(tuple(changes), tuple(row)).run(
+            connection, _claim_and_reply_params(message.id, changes, row)
+        )
+        if reply_id.row is None:  # not claimed: nothing inserted either
+            return None
+        for name, value in changes.items():
+            set_committed_value(message, name, value)
+        return [reply_id.row[0]]
     claimed = _message_update(tuple(changes)).run(connection, {"row_id": message.id, **changes})
     if claimed.rowcount != 1:
         return None
@@ -156,6 +167,52 @@ def _settle(
     for name, value in changes.items():  # the object says what the row says
         set_committed_value(message, name, value)
     return ids
+
+
+# The reply columns a Core INSERT fills from their Python-side defaults (created_at, status…):
+# an INSERT … SELECT takes them as parameters of its own (_claim_and_reply).
+_REPLY_DEFAULTS = tuple(
+    (column.key, column.default)
+    for column in _OUTBOUND.columns
+    if column.default is not None and (column.default.is_scalar or column.default.is_callable)
+)
+
+
+@functools.cache
+def _claim_and_reply(columns: tuple[str, ...], reply: tuple[str, ...]) -> DirectStatement:
+    """PostgreSQL: _message_update's claim and the one reply's INSERT in one statement, one
+    round trip (~0.15 ms of client CPU) fewer. The INSERT selects from the claim's RETURNING,
+    so when the claim finds the message settled already, nothing is inserted and no id comes
+    back: the same outcome as the two statements. (SQLite has no UPDATE in a WITH.)"""
+    claimed = (
+        update(_INBOUND)
+        .where(_INBOUND.c.id == bindparam("row_id"), _INBOUND.c.processed_at.is_(None))
+        .values({name: bindparam(f"claim_{name}") for name in columns})
+        .returning(_INBOUND.c.id)
+        .cte("claimed")
+    )
+    names = (*reply, *(name for name, _ in _REPLY_DEFAULTS if name not in reply))
+    values = select(
+        *(bindparam(f"reply_{name}", type_=_OUTBOUND.c[name].type) for name in names)
+    ).select_from(claimed)
+    return DirectStatement(
+        insert(_OUTBOUND)
+        .from_select(names, values, include_defaults=False)
+        .returning(_OUTBOUND.c.id)
+        .add_cte(claimed)
+    )
+
+
+def _claim_and_reply_params(
+    message_id: int, changes: dict[str, Any], reply: dict[str, Any]
+) -> dict[str, Any]:
+    params: dict[str, Any] = {"row_id": message_id}
+    params.update((f"claim_{name}", value) for name, value in changes.items())
+    params.update((f"reply_{name}", value) for name, value in reply.items())
+    for name, default in _REPLY_DEFAULTS:
+        if name not in reply:
+            params[f"reply_{name}"] = default.arg(None) if default.is_callable else default.arg
+    return params
 
 
 @functools.cache

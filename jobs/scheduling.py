@@ -19,9 +19,11 @@ unfinished, is handed back by the sweeper (jobs.sweeper.reclaim_abandoned).
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 import traceback
+from datetime import datetime
 from uuid import uuid4
 
 from redis.client import Pipeline
@@ -31,11 +33,13 @@ from rq import Retry
 from rq.executions import Execution
 from rq.job import Job, JobStatus, _job_stack
 from rq.queue import Queue
+from rq.registry import StartedJobRegistry
 from rq.scheduler import RQScheduler
 from rq.timeouts import JobTimeoutException
 from rq.utils import now, utcformat
 from rq.worker import Worker, WorkerStatus
 
+from jobs.lean_dequeue import Taker, start_popped, take_started
 from relay.config import settings_frozen
 
 MAX_WAIT = 5.0
@@ -92,6 +96,8 @@ class SchedulingWorker(Worker):
     _written_state: str | None = None
     _unreported_jobs = 0  # lean jobs done since the last heartbeat (the worker's statistics)
     _unreported_seconds = 0.0
+    _prestarted: Execution | None = None  # the job take_next marked started, not yet run
+    _queues_empty = True  # the last take left them empty: wait for the next job (BLPOP)
 
     @property
     def dequeue_timeout(self) -> int:
@@ -131,8 +137,103 @@ class SchedulingWorker(Worker):
             self.scheduler.start()
 
     def dequeue_job_and_maintain_ttl(self, timeout, max_idle_time=None):  # type: ignore[no-untyped-def]
+        """The next job, taken, read and (a lean job) marked started by one script
+        (jobs.lean_dequeue): in one round trip while jobs wait (take_next), in two when the
+        worker waited for it (BLPOP, then the script: wait_for_job). RQ's own dequeue for a
+        burst run's last look at empty queues."""
         self.keep_scheduler_running()
-        return super().dequeue_job_and_maintain_ttl(timeout, max_idle_time)
+        self.set_state(WorkerStatus.IDLE)  # written only when it changed (set_state)
+        if timeout is not None and self._queues_empty:
+            return self.wait_for_job(timeout, max_idle_time)
+        taken = self.take_next()
+        if taken is not None:
+            return taken
+        if timeout is None:
+            return super().dequeue_job_and_maintain_ttl(timeout, max_idle_time)
+        self._queues_empty = True
+        return self.wait_for_job(timeout, max_idle_time)
+
+    def take_next(self, popped: tuple[bytes, bytes] | None = None) -> tuple[Job, Queue] | None:
+        """The first job of this worker's queues (in RQ's order for its dequeue strategy), or
+        the one BLPOP `popped` (its queue key and id), read and, for a lean job, marked
+        started (jobs.lean_dequeue); None when the queues are empty, the popped job is gone,
+        or Redis does not answer before the script ran."""
+        started = now()
+        taker = Taker(
+            self.name,
+            uuid4().hex,
+            utcformat(started),
+            IN_PROCESS_TIMEOUT,
+            self.get_redis_server_version() >= (7, 0, 0),
+        )
+        queues = self._ordered_queues
+        if popped is None:
+            try:
+                taken = take_started(self.connection, queues, taker)
+            except RedisConnectionError:
+                return None
+        else:
+            taken = start_popped(self.connection, queues, *popped, taker)
+        if taken is None:
+            return None
+        self._queues_empty = not taken.more
+        if not taken.data:
+            return None
+        queue = taken.queue
+        job = self.job_class(taken.job_id, connection=self.connection, serializer=self.serializer)
+        job.restore(taken.data)
+        if taken.started:
+            job.started_at, job.worker_name = started, self.name
+            job._status = JobStatus.STARTED
+            self._prestarted = Execution(taker.execution_id, job.id, self.connection, self.name)
+        self.reorder_queues(reference_queue=queue)
+        job.redis_server_version = self.get_redis_server_version()
+        self.log.info("Worker %s: %s: %s", self.name, queue.name, job.id)
+        return job, queue
+
+    def wait_for_job(self, timeout: int, max_idle_time: int | None) -> tuple[Job, Queue] | None:
+        """RQ's dequeue loop (rq.worker.base.BaseWorker.dequeue_job_and_maintain_ttl: the
+        heartbeat and maintenance between waits, `max_idle_time`, a Redis outage waited out)
+        with BLPOP's job taken by take_next's script instead of RQ's Job.fetch."""
+        self.procline("Listening on " + ",".join(self.queue_names()))
+        connection_wait = 1.0
+        idle_since = time.monotonic()
+        while True:
+            try:
+                self.heartbeat()
+                if self.should_run_maintenance_tasks:
+                    self.run_maintenance_tasks()
+                wait = timeout
+                if max_idle_time is not None:
+                    left = math.ceil(max_idle_time - (time.monotonic() - idle_since))
+                    if left <= 0:
+                        return None
+                    wait = min(wait, left)
+                popped = self.connection.blpop([q.key for q in self._ordered_queues], wait)
+                if popped is None:
+                    continue
+                taken = self.take_next(popped)
+                if taken is not None:
+                    return taken
+            except RedisConnectionError as exc:
+                self.log.error(
+                    "Worker %s: could not connect to Redis: %s; again in %.0f s",
+                    self.name,
+                    exc,
+                    connection_wait,
+                )
+                time.sleep(connection_wait)
+                connection_wait = min(
+                    connection_wait * self.exponential_backoff_factor,
+                    self.max_connection_wait_time,
+                )
+
+    def drop_prestarted(self, queue: Queue) -> None:
+        """Take back take_next's started mark of a job that RQ's own path runs (it marks the
+        job itself): RQ's registry would otherwise hold an entry that nobody removes."""
+        execution, self._prestarted = self._prestarted, None
+        if execution is not None:
+            queue.connection.zrem(queue.started_job_registry.key, execution.composite_key)
 
     def keep_scheduler_running(self) -> None:
         """Start this worker's scheduler if none runs for its queues (the lock is free)."""
@@ -159,6 +260,7 @@ class SchedulingWorker(Worker):
             if self.runs_in_process(job):
                 self.execute_in_process(job, queue)
             else:
+                self.drop_prestarted(queue)
                 super().execute_job(job, queue)
         except RedisConnectionError as exc:
             self.log.warning("Worker %s: Redis lost around job %s: %s", self.name, job.id, exc)
@@ -236,6 +338,7 @@ class SchedulingWorker(Worker):
         if _lean(job):
             self.run_lean(job, queue)
             return
+        self.drop_prestarted(queue)
         self.prepare_execution(job)
         self.perform_job(job, queue)
         self.set_state(WorkerStatus.IDLE)
@@ -258,9 +361,10 @@ class SchedulingWorker(Worker):
 
     def run_lean(self, job: Job, queue: Queue) -> None:
         """Run `job` with the Redis bookkeeping that the guarantees need, one round trip
-        before and one after: RQ's prepare/perform/success path costs ~55 commands in ~15
-        round trips per job (an execution hash and its index, the worker's current job,
-        state, statistics and heartbeats, job heartbeats, a WATCH for dependents), this 4.
+        before (none when take_next marked it started as it took it) and one after: RQ's
+        prepare/perform/success path costs ~55 commands in ~15 round trips per job (an
+        execution hash and its index, the worker's current job, state, statistics and
+        heartbeats, job heartbeats, a WATCH for dependents), this 4.
 
         Kept: the job in its queue's StartedJobRegistry with RQ's deadline (RQ's cleanup and
         jobs.sweeper.reclaim_abandoned hand a killed worker's job back and count the crash
@@ -279,24 +383,14 @@ class SchedulingWorker(Worker):
 
     def _run_lean(self, job: Job, queue: Queue) -> None:
         registry = queue.started_job_registry
-        self.execution = Execution(uuid4().hex, job.id, self.connection, self.name)
-        started = now()
-        with self.connection.pipeline(transaction=False) as pipe:
-            # RQ's deadline for an in-process job: its timeout + 60 s (jobs.sweeper); a
-            # longer one keeps it ahead while it runs (keep_job_alive).
-            ttl = min(job.timeout, IN_PROCESS_TIMEOUT) + 60
-            registry.add_execution(self.execution, pipeline=pipe, ttl=ttl)
-            stamp = utcformat(started)
-            pipe.hset(
-                job.key,
-                mapping={
-                    "status": JobStatus.STARTED,
-                    "started_at": stamp,
-                    "last_heartbeat": stamp,
-                    "worker_name": self.name,
-                },
-            )
-            pipe.execute()
+        prestarted, self._prestarted = self._prestarted, None
+        if prestarted is not None and prestarted.job_id == job.id:
+            # take_next marked it started as it took it (the same deadline as below)
+            self.execution, started = prestarted, job.started_at
+        else:
+            self.execution = Execution(uuid4().hex, job.id, self.connection, self.name)
+            started = now()
+            self._mark_started(job, registry, started)
         job.started_at, job.worker_name = started, self.name
         job._status = JobStatus.STARTED
         try:
@@ -326,6 +420,26 @@ class SchedulingWorker(Worker):
         self._unreported_jobs += 1
         self._unreported_seconds += (job.ended_at - started).total_seconds()
         self.log.info("Worker %s: %s: %s done", self.name, queue.name, job.id)
+
+    def _mark_started(self, job: Job, registry: StartedJobRegistry, started: datetime) -> None:
+        """The job in its queue's StartedJobRegistry (as `<id>:<execution id>`) and its hash's
+        status STARTED, in one round trip: what take_next's script does as it takes a job."""
+        with self.connection.pipeline(transaction=False) as pipe:
+            # RQ's deadline for an in-process job: its timeout + 60 s (jobs.sweeper); a
+            # longer one keeps it ahead while it runs (keep_job_alive).
+            ttl = min(job.timeout, IN_PROCESS_TIMEOUT) + 60
+            registry.add_execution(self.execution, pipeline=pipe, ttl=ttl)
+            stamp = utcformat(started)
+            pipe.hset(
+                job.key,
+                mapping={
+                    "status": JobStatus.STARTED,
+                    "started_at": stamp,
+                    "last_heartbeat": stamp,
+                    "worker_name": self.name,
+                },
+            )
+            pipe.execute()
 
 
 def _lean(job: Job) -> bool:
