@@ -188,7 +188,11 @@ class SchedulingWorker(Worker):
             self._prestarted = Execution(taker.execution_id, job.id, self.connection, self.name)
         self.reorder_queues(reference_queue=queue)
         job.redis_server_version = self.get_redis_server_version()
-        self.log.info("Worker %s: %s: %s", self.name, queue.name, job.id)
+        # RQ's own line (rq.worker.base's dequeue): operators grep the logs for "(<job id>)"
+        if self.log_job_description:
+            self.log.info("Worker %s: %s: %s (%s)", self.name, queue.name, job.description, job.id)
+        else:
+            self.log.info("Worker %s: %s: %s", self.name, queue.name, job.id)
         return job, queue
 
     def wait_for_job(self, timeout: int, max_idle_time: int | None) -> tuple[Job, Queue] | None:
