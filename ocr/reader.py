@@ -377,7 +377,8 @@ def _over_total(readings: list[FieldReading], template: FormTemplate, lps: np.nd
     where = {r.key: i for i, r in enumerate(readings)}
     possible = fusion.supported(lps)
 
-    def least(key: str, low: bool) -> int:
+    def supported_end(key: str, low: bool) -> int:
+        """The field as read when sure; else its lowest (low) or highest supported reading."""
         i = where[key]
         if not readings[i].uncertain:
             return values[key]
@@ -386,7 +387,7 @@ def _over_total(readings: list[FieldReading], template: FormTemplate, lps: np.nd
 
     out = list(readings)
     for _, parts, total in formrules.partial_sums(template, values.keys()):
-        if sum(least(k, True) for k in parts) <= least(total, False):
+        if sum(supported_end(k, True) for k in parts) <= supported_end(total, False):
             continue  # holds as read, or once the doubted fields are corrected
         for key in (*parts, total):
             r = out[where[key]]
