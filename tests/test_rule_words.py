@@ -87,7 +87,8 @@ def test_a_party_total_and_its_bound_name_the_party() -> None:
     assert rule_words("party_03_total", "en").startswith("party 03's votes")
     bound = rule_words("party_12_total_at_least", "id")
     assert "partai 12" in bound and "melebihi totalnya" in bound
-    assert "party 12 read already exceed its total" in rule_words("party_12_total_at_least", "en")
+    assert rule_words("party_12_total_at_least", "en") == (
+        "the parts of party 12's votes read (not all of them) already exceed its total")
 
 
 def test_a_code_not_known_yet_still_reads_as_words() -> None:
@@ -111,13 +112,13 @@ def test_the_console_says_the_rules_of_a_review_item_in_words(client) -> None:
     page = ani.get(f"/console/review/{item_id}").get_data(as_text=True)
     assert ("Aturan formulir tidak terpenuhi: jumlah suara partai 03 (suara partai + calon) "
             "tidak sama dengan totalnya.") in page
-    assert "suara yang terbaca sudah melebihi SAH" in page
+    assert "suara yang terbaca (belum semua) sudah melebihi SAH" in page
     assert "party 03 total" not in page and "sum equals sah" not in page
     ani.set_cookie("lang", "en")
     english = ani.get(f"/console/review/{item_id}").get_data(as_text=True)
     assert ("A rule of the form fails: party 03&#39;s votes (party + candidates) do not add up to "
             "its total.") in english
-    assert "the votes read already exceed SAH" in english
+    assert "the votes read (not all of them) already exceed SAH" in english
 
 
 def test_the_public_tps_page_says_the_rules_in_words_beside_the_code(client) -> None:
@@ -125,9 +126,9 @@ def test_the_public_tps_page_says_the_rules_in_words_beside_the_code(client) -> 
     page = client.get(f"/tps/{TPS}").get_data(as_text=True)
     assert ("jumlah suara partai 03 (suara partai + calon) tidak sama dengan totalnya "
             "(<code>party_03_total</code>)") in page
-    assert "suara yang terbaca sudah melebihi SAH" in page
+    assert "suara yang terbaca (belum semua) sudah melebihi SAH" in page
     assert "<code>sum_equals_sah_at_least</code>" in page
     assert ">party 03 total (" not in page and "at least (" not in page
     english = client.get(f"/tps/{TPS}", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "party 03&#39;s votes (party + candidates) do not add up to its total" in english
-    assert "the votes read already exceed SAH" in english
+    assert "the votes read (not all of them) already exceed SAH" in english

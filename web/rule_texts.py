@@ -49,8 +49,8 @@ RULE_TEXTS: dict[str, dict[str, str]] = {
     # the photo reader's checks (ocr.formrules); party_NN_total and the bounds: RULE_PATTERNS
     "sum_equals_sah": {"id": "jumlah suara tidak sama dengan SAH", "en": "the votes do not add up to SAH"},
     "sum_equals_sah_at_least": {
-        "id": "suara yang terbaca sudah melebihi SAH (sebagian suara ada di halaman lain)",
-        "en": "the votes read already exceed SAH (some votes are on other pages)",
+        "id": "suara yang terbaca (belum semua) sudah melebihi SAH",
+        "en": "the votes read (not all of them) already exceed SAH",
     },
     "sah_plus_ts_equals_ballots": {
         "id": f"SAH + TS tidak sama dengan {_SS['id']}",
@@ -108,8 +108,8 @@ RULE_PATTERNS: tuple[tuple[str, dict[str, str]], ...] = (
     (
         r"party_(?P<party>\d+)_total_at_least",
         {
-            "id": "suara partai {party} yang terbaca sudah melebihi totalnya (sebagian ada di halaman lain)",
-            "en": "the votes of party {party} read already exceed its total (some are on other pages)",
+            "id": "bagian suara partai {party} yang terbaca (belum semua) sudah melebihi totalnya",
+            "en": "the parts of party {party}'s votes read (not all of them) already exceed its total",
         },
     ),
 )
