@@ -26,6 +26,7 @@ from flask.typing import ResponseReturnValue
 from relay import media
 from relay.models import as_utc
 from web.i18n import LANGUAGES, current_language, t
+from web.rule_words import rule_words
 
 blueprint = Blueprint(
     "web", __name__, template_folder="templates", static_folder="static", static_url_path="/assets"
@@ -167,7 +168,9 @@ def configure(app: Flask) -> None:
         waiting_for=waiting_for,
         number=number,
         percent=percent,
+        rule_words=rule_words,
     )
+    app.jinja_env.filters["rule_words"] = rule_words
     app.after_request(_security_headers)
 
     @app.context_processor

@@ -56,7 +56,6 @@ from web.photo_links import redirect_to_photo
 
 blueprint = Blueprint("console", __name__, url_prefix="/console", template_folder="templates")
 blueprint.add_app_template_global(words.actor, "audit_actor")
-blueprint.add_app_template_filter(words.rule, "rule_words")
 
 
 @blueprint.before_request

@@ -8,11 +8,7 @@ from typing import Any
 
 from relay.models import AuditEntry, ReviewItem
 from web.i18n import CATALOG, t
-
-
-def rule(code: str) -> str:
-    key = f"rule_{code}"
-    return t(key) if key in CATALOG else code.replace("_", " ")
+from web.rule_words import rule_words
 
 
 def values(found: Any) -> str:
@@ -54,11 +50,11 @@ def item_reasons(item: ReviewItem) -> list[str]:
         if code == "differs_from_typed":
             said.append(t("why_typed", receipt=detail.get("typed", "?")))
         elif code in warnings:
-            said.append(t("why_warning", rule=rule(code)))
+            said.append(t("why_warning", rule=rule_words(code)))
         else:
-            said.append(t("why_rule", rule=rule(code)))
+            said.append(t("why_rule", rule=rule_words(code)))
     for code in detail.get("checks") or []:
-        said.append(t("why_rule", rule=rule(code)))
+        said.append(t("why_rule", rule=rule_words(code)))
     for key, value in detail.items():
         if key not in handled:
             said.append(t("why_other", key=key.replace("_", " "), value=_plain(value)))
