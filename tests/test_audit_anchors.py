@@ -78,7 +78,7 @@ def test_head_and_entries_are_public_hashes_and_times_only(web) -> None:
         for secret in (SECRET_ACTOR, "6281234567801", SECRET_DETAIL, "officer", "tally_received"):
             assert secret not in body, (path, secret)
 
-    for missing in ("4", "0", "x"):
+    for missing in ("4", "0", "x", "-1", str(2**31), "9" * 30):
         absent = web.get(f"/api/v1/audit/entries/{missing}")
         assert absent.status_code == 404 and absent.get_json() == {"error": "not found"}, missing
 
@@ -334,4 +334,4 @@ def test_verify_reads_an_anchors_file_and_refuses_a_garbled_one(cli, tmp_path: P
     garbled = cli.invoke(args=["audit", "verify", "--anchors", str(anchors)])
     assert garbled.exit_code == 2 and f"{anchors}:1:" in garbled.output, garbled.output
     missing = cli.invoke(args=["audit", "verify", "--anchors", str(tmp_path / "none.txt")])
-    assert missing.exit_code == 2 and "no such file" in missing.output, missing.output
+    assert missing.exit_code == 2 and "does not exist" in missing.output, missing.output

@@ -32,8 +32,6 @@ def _anchors_file(_ctx: click.Context, _param: click.Parameter, value: Path | No
 
     if value is None:
         return []
-    if not value.exists():
-        raise click.BadParameter(f"{value}: no such file")
     try:
         return audit_anchors.read(value)
     except audit_anchors.AnchorsFileError as exc:
@@ -53,7 +51,7 @@ def _anchors_file(_ctx: click.Context, _param: click.Parameter, value: Path | No
 @click.option(
     "--anchors",
     "anchors_file",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
     callback=_anchors_file,
     metavar="FILE",
     help="Every anchor in FILE, one ID:HASH a line (as `audit watch` writes it, e.g. a file "

@@ -16,6 +16,7 @@ from relay.db import session_scope
 from web import public
 
 blueprint = Blueprint("audit", __name__, url_prefix="/audit")
+MAX_ID = 2**31 - 1  # audit_log.id is an INTEGER
 
 
 @blueprint.after_request
@@ -40,6 +41,8 @@ def head() -> ResponseReturnValue:
 @blueprint.get("/entries/<int:entry_id>")
 def entry(entry_id: int) -> ResponseReturnValue:
     """One entry: {"id", "hash", "prev_hash", "at"}; 404 when there is none at that id."""
+    if entry_id > MAX_ID:  # the column's range: a larger id is no entry, not a driver error
+        abort(404)
     with session_scope() as db:
         found = public.audit_entry(db, entry_id)
     if found is None:
