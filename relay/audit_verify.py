@@ -11,7 +11,9 @@ entry that moved still proves where it came from. At the first break the walk te
 
 What a chain cannot show alone: entries cut off the end, or a log rewritten and re-hashed
 from some entry to the end. An anchor (`id:hash` noted or published earlier, e.g. the head
-`verify` prints) catches both: the anchored entry must still be there with that hash.
+`verify` prints or the public API publishes, web.api.audit) catches both: the anchored entry
+must still be there with that hash. Outside observers check theirs over HTTP
+(relay.audit_watch); their anchors file (relay.audit_anchors) is checked here too.
 """
 
 from __future__ import annotations

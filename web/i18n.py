@@ -133,6 +133,11 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     "back_to_results": {"id": "Kembali ke hasil", "en": "Back to the results"},
     "api_hint": {"id": "Data terbuka (JSON):", "en": "Open data (JSON):"},
+    "audit_head": {"id": "Catatan audit #{id} · {short}…", "en": "Audit log #{id} · {short}…"},
+    "audit_head_title": {
+        "id": "Entri catatan audit terbaru dan hash-nya: catat untuk memeriksa nanti bahwa catatan tidak ditulis ulang (bin/relay audit watch)",
+        "en": "The audit log's newest entry and its hash: note it to check later that the log was not rewritten (bin/relay audit watch)",
+    },
     "totals": {"id": "Perolehan suara", "en": "Totals"},
     "sub_regions": {"id": "Wilayah di bawahnya", "en": "Regions below"},
     "tps_list": {"id": "TPS", "en": "Polling stations"},

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from relay import results
+from relay.audit import GENESIS
 from relay.ballots import (
     BALLOT_KEYS,
     DISABLED_KEYS,
@@ -296,6 +297,32 @@ def _public_event(entry: AuditEntry) -> dict[str, Any]:
     if entry.actor == "system":
         by = "system"
     return {"action": entry.action, "at": entry.at, "by": by}
+
+
+def audit_head(db: Session) -> dict[str, Any]:
+    """The newest audit entry as an anchor anyone may note: its position, hash and time
+    (`{"id": 0, "hash": GENESIS, "at": None}` while the log is empty)."""
+    row = db.execute(
+        select(AuditEntry.id, AuditEntry.hash, AuditEntry.at)
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return {"id": 0, "hash": GENESIS, "at": None}
+    return {"id": row.id, "hash": row.hash, "at": _iso(row.at)}
+
+
+def audit_entry(db: Session, entry_id: int) -> dict[str, Any] | None:
+    """One audit entry's place in the chain — hashes and time, never who or what (the
+    columns read are only these) — so an outsider can check an anchor they noted."""
+    row = db.execute(
+        select(AuditEntry.id, AuditEntry.hash, AuditEntry.prev_hash, AuditEntry.at).where(
+            AuditEntry.id == entry_id
+        )
+    ).first()
+    if row is None:
+        return None
+    return {"id": row.id, "hash": row.hash, "prev_hash": row.prev_hash, "at": _iso(row.at)}
 
 
 def tps_view(db: Session, code: str) -> dict[str, Any] | None:

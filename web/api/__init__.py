@@ -1,4 +1,5 @@
-"""Public JSON under /api/v1/: contests, results per region, TPS, the confirmation timeline.
+"""Public JSON under /api/v1/: contests, results per region, TPS, the confirmation timeline,
+and the audit log's head and entries as anchors (web.api.audit).
 
 Read-only, public, and free of personal data (see web.public). CSV: /export/<contest>.csv.
 """
@@ -16,8 +17,10 @@ from relay.ballots import PARTIES, area_candidates, contest_dapils
 from relay.db import session_scope
 from relay.models import Contest, Region
 from web import public
+from web.api import audit
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
+blueprint.register_blueprint(audit.blueprint)
 
 
 @blueprint.after_request

@@ -19,8 +19,13 @@
       })
       .then(function (html) {
         if (!html) { return; }
-        var fresh = new DOMParser().parseFromString(html, "text/html").querySelector("main");
+        var page = new DOMParser().parseFromString(html, "text/html");
+        var fresh = page.querySelector("main");
         var main = document.querySelector("main");
+        // The audit head in the footer (left out of the ETag): the newer one with new figures.
+        var head = page.querySelector("footer.audit-head");
+        var footer = document.querySelector("footer.audit-head");
+        if (head && footer) { footer.innerHTML = head.innerHTML; }
         if (fresh && main && fresh.innerHTML !== shown) {
           shown = fresh.innerHTML;
           main.innerHTML = fresh.innerHTML;
