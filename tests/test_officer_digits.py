@@ -5,6 +5,7 @@ agrees; ocr/train_digits.py's loader holds officers out by TPS."""
 from __future__ import annotations
 
 import importlib.util
+import re
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
-from ocr import layout, synth
+from ocr import fusion, layout, synth
 from ocr.classifier import BLANK_CLASS, X_CLASS
 from ocr.reader import FieldReading
 from relay.db import session_scope
@@ -20,6 +21,7 @@ from relay.models import Submission
 from tests.fakes import telegram_updates as tu
 from tests.support import drain
 from tests.test_photo_flow import GOLDEN, USER, post, send_photo
+from tests.test_photo_pages import dpr_form, pages  # noqa: F401  (fixtures)
 
 TPS = "3576011001001"
 
@@ -256,3 +258,32 @@ def test_train_digits_loader_holds_officers_out_by_tps(tmp_path: Path) -> None:
     assert len(officer_sets([disputed], held_share=0.0, seed=3, skip_disputed=True).x) == 56
     accuracy = per_class_accuracy(np.array([1, 1, 2, 10]), np.array([1, 2, 2, 10]))
     assert accuracy == {"1": (1, 1), "2": (1, 2), "X": (1, 1)}
+
+
+def test_a_form_of_four_pages_in_two_messages_exports_every_page(
+    client, redis_conn, twilio, media_dir, app_cli, tmp_path, dpr_form, pages  # noqa: F811
+) -> None:  # type: ignore[no-untyped-def]
+    """DPR in a dapil: party, candidate and party-total fields over four pages sent in two
+    WhatsApp messages, confirmed once; the export finds every page through the pages read,
+    and labels the printed totals (NN.J, JDPT, JSAHTS) from their confirmed parts."""
+    from tests.test_photo_pages import send
+    from tests.test_whatsapp import post as whatsapp
+
+    values, photos = pages
+    send(client, redis_conn, twilio, [photos[1], photos[2]])
+    send(client, redis_conn, twilio, [photos[3], photos[4]])
+    whatsapp(client, "YA")
+    drain(redis_conn)
+    [tally] = submissions()
+    assert (tally.status, tally.contest_code) == ("confirmed", "DPR")
+    data, output, code = exported(app_cli, tmp_path)
+    assert code == 0, output
+    assert "from 4 photos of 1 confirmed tallies" in output
+    boxes = boxes_of(data)
+    fields = {k for k, _j in boxes}
+    assert {"01", "01.1", "01.J", "JDPT", "SAH", "JSAHTS"} <= fields
+    for (key, j), label in boxes.items():
+        digit = fusion.value_symbols(values[key])[j]
+        assert label == digit or (digit == 10 and label in (X_CLASS, 0)), (key, j, label)
+    kept_and_dropped = re.findall(r"(\w+) (\d+)", output.split("fields kept: ")[1])
+    assert sum(int(n) for _why, n in kept_and_dropped) == len(dpr_form.fields)
