@@ -49,6 +49,33 @@ in a separate environment that can see the project's venv, e.g.:
 (`pip install torch==2.13.0` uses the CPU wheel the development machines carry.) That is the
 shipped model's recipe (same 20/40/80 network as before, so the numpy forward costs the same).
 
+Officers' own writing (issue #15: "train on more real writers"). Every photographed form whose
+tally an officer confirmed or corrected tells, per digit box, what that officer wrote;
+`bin/relay ocr export-digits` writes those boxes, labelled with the confirmed values and kept
+only where the paper vouches for them (ocr/officer_digits.py: the trust rule), as 28×28 glyphs
+cut by the reader's own stages. After a rehearsal day (with `--include-training`) or the
+election night, on the server:
+
+    bin/relay ocr export-digits --out officers-$(date +%F).npz [--since 2024-02-14]
+
+then here, the recipe above plus the files (each day's file adds writers; pass them all):
+
+    PYTHONPATH=. /tmp/ocr-train/bin/python -m ocr.train_digits <the recipe's options> \
+        --officer-digits officers-*.npz [--officer-copies N]
+
+`--officer-digits` adds the glyphs to the training boxes (the same moves, pens, blur and box
+lines while training); `--officer-held` (20% of the TPS) holds whole TPS out, never single
+boxes: one officer writes every box of a TPS, and that writer on both sides would measure
+memory. The held-out officers' accuracy is printed per class for the shipped model first and
+for the new one at the end: ship the new digits_model.npz when it reads them better and
+ocr/digits_eval.py and the bench do not get worse. `--officer-copies` weighs the officers'
+few thousand boxes against ~100,000 synthetic ones (not measured yet: no officers' data
+exists before the first rehearsal day; start at 1 and compare); `--officer-skip-disputed`
+leaves out the fields whose handwriting and bubbles disagreed (mostly the model's own
+misreads, which is why they are kept by default; sometimes an officer's slip). The files
+hold normalised glyphs: after a change to ocr/glyph.py or ocr/marks.py, export again (the
+photos stay in the store).
+
 Measured for issue #15 (ocr/digits_eval.py: 2,989 UCI boxes and 3,000 held-out MNIST boxes,
 each drawn and photographed by box_sample; "page held-out": 4,139 boxes of 60 held-out pages;
 bench: `bench/ocr.py --pages 40 --seed 7 --baseline-pages 0`, same run for each model):
@@ -124,7 +151,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ocr import align, glyph, layout, marks, photo, synth
+from ocr import align, classifier, glyph, layout, marks, photo, synth
 from ocr.classifier import BLANK_CLASS, CLASSES, MODEL_PATH, N_CLASSES, X_CLASS
 from ocr.render import TpsInfo
 from ocr.templates import build_template
@@ -543,6 +570,16 @@ def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
     return best_t
 
 
+def _print_officers(name: str, model: classifier.Model, officers: OfficerSets) -> None:
+    """A model's accuracy on the held-out officers' boxes, in all and per class."""
+    guess = model.logits(officers.x_held).argmax(1)
+    right = (guess == officers.y_held).mean()
+    print(f"{name} on held-out officers ({len(officers.held_tps)} TPS, "
+          f"{len(officers.x_held)} boxes): {right:.4f}; per class (right/boxes): "
+          + ", ".join(f"{c} {r}/{n}" for c, (r, n)
+                      in per_class_accuracy(guess, officers.y_held).items()))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pages", type=int, default=900, help="training pages (72 boxes each)")
@@ -616,6 +653,8 @@ def main() -> None:
     if args.init:
         with np.load(args.init) as data:
             init = {k: data[k] for k in data.files}
+    if officers is not None and len(officers.x_held) and MODEL_PATH.exists():
+        _print_officers("shipped model", classifier.load(MODEL_PATH), officers)
     import torch
 
     torch.set_num_threads(args.threads)
@@ -629,12 +668,7 @@ def main() -> None:
     accuracy = (logits.argmax(1) == yv).mean()
     print(f"numpy forward held-out accuracy {accuracy:.4f}, temperature {temperature:.3f}")
     if officers is not None and len(officers.x_held):
-        guess = model.logits(officers.x_held).argmax(1)
-        right = (guess == officers.y_held).mean()
-        print(f"held-out officers ({len(officers.held_tps)} TPS): {right:.4f} of "
-              f"{len(officers.x_held)} boxes; per class (right/boxes): " + ", ".join(
-                  f"{name} {r}/{n}" for name, (r, n)
-                  in per_class_accuracy(guess, officers.y_held).items()))
+        _print_officers("new model", model, officers)
     stored = {k: v.astype(np.float16) for k, v in weights.items()}
     np.savez_compressed(args.out, temperature=np.float32(temperature), **stored)
     size = args.out.stat().st_size // 1024

@@ -230,7 +230,7 @@ def test_leading_boxes_are_x_or_a_written_zero_and_digits_need_ink() -> None:
     assert _labels(reading(15, 15, "-15", "X15"), 15, ink) is None  # the 1's box is empty
 
 
-def test_train_digits_loader_holds_officers_out_by_tps(tmp_path: Path) -> None:
+def test_train_digits_loader_holds_officers_out_by_tps(tmp_path: Path, capsys) -> None:
     from ocr.train_digits import officer_sets, per_class_accuracy
 
     codes = [f"35760110010{i:02d}" for i in range(20)]
@@ -256,6 +256,14 @@ def test_train_digits_loader_holds_officers_out_by_tps(tmp_path: Path) -> None:
                  disputed=np.arange(len(data["labels"])) % 3 == 0)
     assert len(officer_sets([disputed], held_share=0.0, seed=3).x) == 12 * 7
     assert len(officer_sets([disputed], held_share=0.0, seed=3, skip_disputed=True).x) == 56
+    from ocr import classifier
+    from ocr.train_digits import _print_officers
+
+    _print_officers("shipped model", classifier.load(), sets)
+    printed = capsys.readouterr().out
+    assert printed.startswith(f"shipped model on held-out officers (5 TPS, {len(sets.x_held)} "
+                              "boxes): ")
+    assert "per class (right/boxes): 0 " in printed
     accuracy = per_class_accuracy(np.array([1, 1, 2, 10]), np.array([1, 2, 2, 10]))
     assert accuracy == {"1": (1, 1), "2": (1, 2), "X": (1, 1)}
 
