@@ -36,6 +36,8 @@ from relay import media
 from relay.media_store import MediaMissing
 from relay.models import InboundMessage, PhotoPage, Submission
 
+OTHER_FORM = ("wrong_contest", "wrong_tps")  # the reader's refusals of a photo of another form
+
 
 @dataclass
 class Export:
@@ -92,15 +94,20 @@ def confirmed_tallies(session: Session, since: datetime | None, contest: str | N
 
 def export(session: Session, since: datetime | None = None, contest: str | None = None,
            include_training: bool = False,
-           progress: Callable[[int, float], None] | None = None) -> Export:
-    """Every usable box of the photos of confirmed tallies (see the module's docstring)."""
+           progress: Callable[[int, float], None] | None = None,
+           limit: int | None = None) -> Export:
+    """Every usable box of the photos of confirmed tallies (see the module's docstring);
+    `limit`: stop after that many tallies with photos."""
     from ocr.templates import DbLookup
 
     lookup = DbLookup(session)
     out = Export()
-    seen: set[str] = set()
+    used: set[str] = set()  # photos exported (or refused for what they are)
+    tried: set[tuple[str, str, str]] = set()  # photo, TPS, contest
     tallies = confirmed_tallies(session, since, contest, include_training)
     for number, tally in enumerate(tallies, start=1):
+        if limit is not None and out.tallies >= limit:
+            break
         photos = _photos_of(session, tally)
         template = lookup.template(tally.contest_code, tally.tps_code)
         if photos and template is not None:
@@ -109,10 +116,14 @@ def export(session: Session, since: datetime | None = None, contest: str | None 
                 template, tally.own_votes_by_ballot(), tally.candidate_votes_by_number(),
                 {str(k): int(v) for k, v in (tally.sections or {}).items()}, tally.sah, tally.ts)
             for key in photos:
-                if key in seen:
+                # One message may carry the forms of several contests or TPS (a PPS officer's):
+                # a photo of another form is tried again for its own tally.
+                attempt = (key, tally.tps_code, tally.contest_code)
+                if key in used or attempt in tried:
                     continue
-                seen.add(key)
-                _export_photo(out, key, lookup, confirmed, tally)
+                tried.add(attempt)
+                if _export_photo(out, key, lookup, confirmed, tally) not in OTHER_FORM:
+                    used.add(key)
         if progress is not None:
             progress(number, number / len(tallies))
     return out
@@ -137,17 +148,18 @@ def _photos_of(session: Session, tally: Submission) -> list[str]:
 
 
 def _export_photo(out: Export, key: str, lookup, confirmed: dict[str, int],  # type: ignore[no-untyped-def]
-                  tally: Submission) -> None:
+                  tally: Submission) -> str | None:
+    """Add the photo's boxes to `out`; why it was not used, or None."""
     try:
         data = media.load(key)
     except MediaMissing:  # removed from the store since (MediaUnavailable stops the export)
         out.refused["photo_missing"] += 1
-        return
+        return "photo_missing"
     boxes = page_boxes(data, lookup, confirmed, expect_contest=tally.contest_code,
                        expect_tps={tally.tps_code})
     if boxes.error:
         out.refused[boxes.error] += 1
-        return
+        return boxes.error
     out.photos += 1
     out.kept.update(boxes.kept.values())
     out.dropped.update(boxes.dropped.values())
@@ -159,3 +171,4 @@ def _export_photo(out: Export, key: str, lookup, confirmed: dict[str, int],  # t
         out.keys.append(sample.key)
         out.positions.append(sample.position)
         out.disputed.append(sample.disputed)
+    return None

@@ -295,3 +295,31 @@ def test_a_form_of_four_pages_in_two_messages_exports_every_page(
         assert label == digit or (digit == 10 and label in (X_CLASS, 0)), (key, j, label)
     kept_and_dropped = re.findall(r"(\w+) (\d+)", output.split("fields kept: ")[1])
     assert sum(int(n) for _why, n in kept_and_dropped) == len(dpr_form.fields)
+
+
+def test_limit_and_a_real_and_a_training_tally_of_one_tps(
+    client, redis_conn, telegram, media_dir, app_cli, tmp_path
+) -> None:
+    """The same TPS confirmed for real (Telegram) and in training (the simulator): the real
+    one alone by default, both with --include-training, the first only with --limit 1."""
+    from relay.simulator import send_photo as simulate_photo
+    from relay.simulator import send_text
+
+    send_photo(client, redis_conn, telegram, "ppwp_clean.jpg", 9800)
+    say(client, redis_conn, 9810, "YA")
+    simulate_photo("081234567801", (GOLDEN / "ppwp_slip.jpg").read_bytes(), "image/jpeg",
+                   operator="ani")
+    drain(redis_conn)
+    send_text("081234567801", "YA", operator="ani")
+    drain(redis_conn)
+    real, training = submissions()
+    assert (real.status, real.training, training.status, training.training) == (
+        "confirmed", False, "confirmed", True)
+    data, output, code = exported(app_cli, tmp_path)
+    assert code == 0 and set(data["submission"].tolist()) == {real.id}
+    data, output, code = exported(app_cli, tmp_path, "--include-training")
+    assert code == 0 and set(data["submission"].tolist()) == {real.id, training.id}
+    assert "from 2 photos of 2 confirmed tallies" in output
+    data, output, code = exported(app_cli, tmp_path, "--include-training", "--limit", "1")
+    assert code == 0 and set(data["submission"].tolist()) == {real.id}
+    assert "from 1 photos of 1 confirmed tallies" in output

@@ -4,6 +4,7 @@
     forms render --contest PPWP --region 3576 --out DIR [--combined] [--no-png]
     ocr read PHOTO.jpg [PAGE2.jpg …] [--contest PPWP] [--tps CODE] [--annotated OUT.jpg]
     ocr export-digits --out FILE.npz [--since ISO] [--contest PPWP] [--include-training]
+                      [--limit N]
 """
 
 from __future__ import annotations
@@ -179,8 +180,11 @@ def ocr_read(
 @click.option("--contest", "contest_code", default=None, help="Only this contest, e.g. PPWP.")
 @click.option("--include-training", is_flag=True,
               help="Also the simulator's training tallies (a rehearsal day's practice forms).")
+@click.option("--limit", type=click.IntRange(min=1), default=None,
+              help="Stop after this many tallies with photos (each photo is read again: "
+              "about a second, ~60 boxes of 3 KB in memory).")
 def ocr_export_digits(out_file: Path, since, contest_code: str | None,  # type: ignore[no-untyped-def]
-                      include_training: bool) -> None:
+                      include_training: bool, limit: int | None) -> None:
     """Write the digit boxes of confirmed photo tallies as training data for
     ocr/train_digits.py --officer-digits (exit 1 when there is no box to write).
 
@@ -193,7 +197,7 @@ def ocr_export_digits(out_file: Path, since, contest_code: str | None,  # type: 
 
     progress = terminal_progress("tallies", sys.stderr)
     with session_scope() as session:
-        result = export(session, since, contest_code, include_training, progress)
+        result = export(session, since, contest_code, include_training, progress, limit)
     if progress is not None:
         progress.close()
     click.echo(result.summary())
