@@ -2,7 +2,8 @@
 confirmed (YA) or corrected gives, per digit box, what that officer wrote.
 
     boxes = page_boxes(photo_bytes, lookup, confirmed_values(template, votes=…, sah=…))
-    boxes.samples → [BoxSample(glyph 28×28, label, key, position)], boxes.dropped → {key: why}
+    boxes.samples → [BoxSample(glyph 28×28, label, key, position, disputed)]
+    boxes.kept → {key: rule}, boxes.dropped → {key: why}
 
 The boxes are cut exactly as the reader cuts them (ocr.reader._read: decode_photo →
 align.detect_markers → align.align → align.warp_page_bgra → marks.page_marks on the red
@@ -153,19 +154,17 @@ def page_boxes(
         return out
     for i, reading in enumerate(result.fields):
         value = confirmed.get(reading.key)
-        why = _distrust(reading, value)
-        if why is None and value is not None:
-            labels = _labels(reading, value, has_ink[i])
-            if labels is None:
-                why = "misplaced"
-        if why is not None or value is None:
-            out.dropped[reading.key] = why or "not_confirmed"
+        why = _distrust(reading, value)  # None: value is not None either
+        labels = None if value is None or why else _labels(reading, value, has_ink[i])
+        if labels is None:
+            out.dropped[reading.key] = why or "misplaced"
             continue
         out.kept[reading.key] = "read" if reading.read == value else "bubbles"
-        for j, label in enumerate(labels):  # type: ignore[arg-type]
+        disputed = "disagree" in reading.reasons
+        for j, label in enumerate(labels):
             if label is not None:
                 out.samples.append(BoxSample(glyphs[i, j].copy(), label, reading.key, j,
-                                             "disagree" in reading.reasons))
+                                             disputed))
     return out
 
 
