@@ -49,6 +49,33 @@ in a separate environment that can see the project's venv, e.g.:
 (`pip install torch==2.13.0` uses the CPU wheel the development machines carry.) That is the
 shipped model's recipe (same 20/40/80 network as before, so the numpy forward costs the same).
 
+Officers' own writing (issue #15: "train on more real writers"). Every photographed form whose
+tally an officer confirmed or corrected tells, per digit box, what that officer wrote;
+`bin/relay ocr export-digits` writes those boxes, labelled with the confirmed values and kept
+only where the paper vouches for them (ocr/officer_digits.py: the trust rule), as 28×28 glyphs
+cut by the reader's own stages. After a rehearsal day (with `--include-training`) or the
+election night, on the server:
+
+    bin/relay ocr export-digits --out officers-$(date +%F).npz [--since 2024-02-14]
+
+then here, the recipe above plus the files (each day's file adds writers; pass them all):
+
+    PYTHONPATH=. /tmp/ocr-train/bin/python -m ocr.train_digits <the recipe's options> \
+        --officer-digits officers-*.npz [--officer-copies N]
+
+`--officer-digits` adds the glyphs to the training boxes (the same moves, pens, blur and box
+lines while training); `--officer-held` (20% of the TPS) holds whole TPS out, never single
+boxes: one officer writes every box of a TPS, and that writer on both sides would measure
+memory. The held-out officers' accuracy is printed per class for the shipped model first and
+for the new one at the end: ship the new digits_model.npz when it reads them better and
+ocr/digits_eval.py and the bench do not get worse. `--officer-copies` weighs the officers'
+few thousand boxes against ~100,000 synthetic ones (not measured yet: no officers' data
+exists before the first rehearsal day; start at 1 and compare); `--officer-skip-disputed`
+leaves out the fields whose handwriting and bubbles disagreed (mostly the model's own
+misreads, which is why they are kept by default; sometimes an officer's slip). The files
+hold normalised glyphs: after a change to ocr/glyph.py or ocr/marks.py, export again (the
+photos stay in the store).
+
 Measured for issue #15 (ocr/digits_eval.py: 2,989 UCI boxes and 3,000 held-out MNIST boxes,
 each drawn and photographed by box_sample; "page held-out": 4,139 boxes of 60 held-out pages;
 bench: `bench/ocr.py --pages 40 --seed 7 --baseline-pages 0`, same run for each model):
@@ -118,17 +145,19 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from ocr import align, glyph, layout, marks, photo, synth
-from ocr.classifier import BLANK_CLASS, MODEL_PATH, N_CLASSES, X_CLASS
+from ocr import align, classifier, glyph, layout, marks, photo, synth
+from ocr.classifier import BLANK_CLASS, CLASSES, MODEL_PATH, N_CLASSES, X_CLASS
 from ocr.render import TpsInfo
 from ocr.templates import build_template
 
 HELD_SHARE = 0.1
+OFFICER_HELD_SHARE = 0.2  # of the TPS in --officer-digits, held out by TPS
 _POOL: dict[int, np.ndarray] = {}
 
 
@@ -185,6 +214,58 @@ def with_fonts(train: dict[int, np.ndarray], fonts: Path | None, per_glyph: int,
     print(f"{len(names)} handwriting fonts, {len(images)} font digits")
     return {d: np.concatenate([train[d], images[labels == d].reshape(-1, 784)])
             for d in range(10)}
+
+
+@dataclass(frozen=True)
+class OfficerSets:
+    """Officers' boxes (relay's `ocr export-digits`), split by TPS: no writer on both sides."""
+
+    x: np.ndarray  # (n, 28, 28) float32: for training, with the other boxes
+    y: np.ndarray
+    x_held: np.ndarray  # the held-out officers' boxes: only measured on
+    y_held: np.ndarray
+    train_tps: tuple[str, ...]
+    held_tps: tuple[str, ...]
+
+
+def officer_sets(paths: list[Path], held_share: float = OFFICER_HELD_SHARE,
+                 seed: int = 0, skip_disputed: bool = False) -> OfficerSets:
+    """Load the files `bin/relay ocr export-digits` wrote and hold out round(held_share × the
+    TPS) TPS (never single boxes: one officer writes every box of a TPS, and the same writer
+    on both sides would measure memory, not reading). The same seed gives the same split.
+    `skip_disputed`: leave out the boxes of fields whose handwriting and bubbles disagreed
+    (ocr.officer_digits: mostly the model's misreads, sometimes an officer's slip)."""
+    xs, ys, tps = [], [], []
+    for path in paths:
+        with np.load(path) as data:
+            missing = {"images", "labels", "tps"} - set(data.files)
+            if missing:
+                raise ValueError(f"{path}: no {', '.join(sorted(missing))} (not an export?)")
+            keep = np.ones(len(data["labels"]), bool)
+            if skip_disputed and "disputed" in data.files:
+                keep = ~data["disputed"].astype(bool)
+            xs.append(data["images"].astype(np.float32).reshape(-1, glyph.SIZE, glyph.SIZE)[keep])
+            ys.append(data["labels"].astype(np.int64)[keep])
+            tps.append(data["tps"].astype(str)[keep])
+    x = np.concatenate(xs) if xs else np.zeros((0, glyph.SIZE, glyph.SIZE), np.float32)
+    y = np.concatenate(ys) if ys else np.zeros(0, np.int64)
+    codes = np.concatenate(tps) if tps else np.zeros(0, str)
+    everyone = sorted(set(codes.tolist()))
+    order = np.random.default_rng(seed).permutation(len(everyone))
+    held = {everyone[i] for i in order[: round(held_share * len(everyone))]}
+    out = np.isin(codes, sorted(held))
+    return OfficerSets(x[~out], y[~out], x[out], y[out],
+                       tuple(c for c in everyone if c not in held),
+                       tuple(c for c in everyone if c in held))
+
+
+def per_class_accuracy(predicted: np.ndarray, labels: np.ndarray) -> dict[str, tuple[int, int]]:
+    """Class name → (right, boxes), for the classes present in `labels`."""
+    out = {}
+    for k in np.unique(labels).tolist():
+        mine = labels == k
+        out[CLASSES[k]] = (int((predicted[mine] == k).sum()), int(mine.sum()))
+    return out
 
 
 def _init(pool: dict[int, np.ndarray]) -> None:
@@ -489,6 +570,16 @@ def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
     return best_t
 
 
+def _print_officers(name: str, model: classifier.Model, officers: OfficerSets) -> None:
+    """A model's accuracy on the held-out officers' boxes, in all and per class."""
+    guess = model.logits(officers.x_held).argmax(1)
+    right = (guess == officers.y_held).mean()
+    print(f"{name} on held-out officers ({len(officers.held_tps)} TPS, "
+          f"{len(officers.x_held)} boxes): {right:.4f}; per class (right/boxes): "
+          + ", ".join(f"{c} {r}/{n}" for c, (r, n)
+                      in per_class_accuracy(guess, officers.y_held).items()))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pages", type=int, default=900, help="training pages (72 boxes each)")
@@ -513,6 +604,14 @@ def main() -> None:
                         help="share of --boxes drawn from a low-resolution copy of the digit")
     parser.add_argument("--box-cache", type=Path, default=None,
                         help="npz to keep the --boxes set in")
+    parser.add_argument("--officer-digits", type=Path, nargs="+", default=[],
+                        help="npz files of `bin/relay ocr export-digits`: officers' own boxes")
+    parser.add_argument("--officer-held", type=float, default=OFFICER_HELD_SHARE,
+                        help="share of the officers' TPS held out (by TPS, never by box)")
+    parser.add_argument("--officer-copies", type=int, default=1,
+                        help="times each officer box goes into the training set")
+    parser.add_argument("--officer-skip-disputed", action="store_true",
+                        help="leave out officer boxes whose handwriting and bubbles disagreed")
     parser.add_argument("--threads", type=int, default=1, help="torch threads")
     parser.add_argument("--out", type=Path, default=MODEL_PATH)
     args = parser.parse_args()
@@ -539,12 +638,23 @@ def main() -> None:
         if args.box_cache:
             np.savez_compressed(args.box_cache, x=bx, y=by)
         x, y = np.concatenate([x, bx]), np.concatenate([y, by])
+    officers = None
+    if args.officer_digits:
+        officers = officer_sets(args.officer_digits, args.officer_held, args.seed,
+                                args.officer_skip_disputed)
+        copies = max(1, args.officer_copies)
+        x = np.concatenate([x, *[officers.x] * copies])
+        y = np.concatenate([y, *[officers.y] * copies])
+        print(f"officers: {len(officers.x)} boxes of {len(officers.train_tps)} TPS trained on "
+              f"(×{copies}), {len(officers.x_held)} of {len(officers.held_tps)} TPS held out")
     print(f"samples: {len(x)} training, {len(xv)} held out "
           f"({np.bincount(y, minlength=N_CLASSES).tolist()}); {time.time() - started:.0f} s")
     init = None
     if args.init:
         with np.load(args.init) as data:
             init = {k: data[k] for k in data.files}
+    if officers is not None and len(officers.x_held) and MODEL_PATH.exists():
+        _print_officers("shipped model", classifier.load(MODEL_PATH), officers)
     import torch
 
     torch.set_num_threads(args.threads)
@@ -557,6 +667,8 @@ def main() -> None:
     temperature = fit_temperature(logits, yv)
     accuracy = (logits.argmax(1) == yv).mean()
     print(f"numpy forward held-out accuracy {accuracy:.4f}, temperature {temperature:.3f}")
+    if officers is not None and len(officers.x_held):
+        _print_officers("new model", model, officers)
     stored = {k: v.astype(np.float16) for k, v in weights.items()}
     np.savez_compressed(args.out, temperature=np.float32(temperature), **stored)
     size = args.out.stat().st_size // 1024

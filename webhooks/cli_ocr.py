@@ -3,6 +3,8 @@
     forms render --contest PPWP --tps 3576011001001 --out DIR
     forms render --contest PPWP --region 3576 --out DIR [--combined] [--no-png]
     ocr read PHOTO.jpg [PAGE2.jpg …] [--contest PPWP] [--tps CODE] [--annotated OUT.jpg]
+    ocr export-digits --out FILE.npz [--since ISO] [--contest PPWP] [--include-training]
+                      [--limit N]
 """
 
 from __future__ import annotations
@@ -167,6 +169,57 @@ def ocr_read(
     click.echo(json.dumps(output, indent=1, ensure_ascii=False))
     if not all(r.ok for r in results):
         sys.exit(1)
+
+
+@ocr_cli.command("export-digits")
+@click.option("--out", "out_file", required=True,
+              type=click.Path(dir_okay=False, path_type=Path), help="The .npz to write.")
+@click.option("--since", default=None, callback=lambda _c, _p, v: _iso_time(v),
+              help="Only tallies confirmed at or after this time: ISO 8601, e.g. "
+              "2024-02-14 or 2024-02-14T20:00+07:00 (UTC when no offset is given).")
+@click.option("--contest", "contest_code", default=None, help="Only this contest, e.g. PPWP.")
+@click.option("--include-training", is_flag=True,
+              help="Also the simulator's training tallies (a rehearsal day's practice forms).")
+@click.option("--limit", type=click.IntRange(min=1), default=None,
+              help="Stop after this many tallies with photos (each photo is read again: "
+              "about a second, ~60 boxes of 3 KB in memory).")
+def ocr_export_digits(out_file: Path, since, contest_code: str | None,  # type: ignore[no-untyped-def]
+                      include_training: bool, limit: int | None) -> None:
+    """Write the digit boxes of confirmed photo tallies as training data for
+    ocr/train_digits.py --officer-digits (exit 1 when there is no box to write).
+
+    Each box is labelled with the confirmed value, and kept only where the paper agrees with
+    it (the reader read it so, or the bubbles spell it): see ocr/officer_digits.py. The file
+    holds glyphs, labels, TPS codes and submission ids; nothing of the officers."""
+    from relay.db import session_scope
+    from relay.digit_export import export
+    from relay.loaders.progress import terminal_progress
+
+    progress = terminal_progress("tallies", sys.stderr)
+    with session_scope() as session:
+        result = export(session, since, contest_code, include_training, progress, limit)
+    if progress is not None:
+        progress.close()
+    click.echo(result.summary())
+    if not result.labels:
+        click.echo("no box to export: nothing written", err=True)
+        sys.exit(1)
+    result.save(out_file)
+    click.echo(f"wrote {out_file}")
+
+
+def _iso_time(value: str | None):  # type: ignore[no-untyped-def]
+    """An ISO 8601 date or time as an aware UTC datetime (naive: taken as UTC)."""
+    from datetime import UTC, datetime
+
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise click.BadParameter(f"not an ISO date or time: {value!r}",
+                                 param_hint="--since") from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _form_json(form, tps_code: str) -> dict[str, object]:  # type: ignore[no-untyped-def]
