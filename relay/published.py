@@ -18,7 +18,7 @@ Training tallies (the simulator's) are never published and never recorded so.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +31,19 @@ from relay.models import AuditEntry, Submission
 
 KEY = "published"
 ACTIONS = ("tally_confirmed", "conflict_accepted", "tally_changed")
+
+
+def publishes(action: str, detail: Mapping[str, Any] | None) -> bool:
+    """Whether an audit entry of a tally (entity `submission`) made its numbers public: the
+    officer's `YA`, an accepted conflict, or a change to a confirmed tally. An operator's
+    correction of a pending tally (`tally_changed` with status pending) publishes nothing:
+    the public pages keep that tally's numbers withheld (web.public.tps_view)."""
+    if action not in ACTIONS:
+        return False
+    if action != "tally_changed":
+        return True
+    detail = detail or {}
+    return KEY in detail or detail.get("status") == "confirmed"
 
 
 def form_of(submission: Any) -> dict[str, Any]:

@@ -77,6 +77,23 @@ CATALOG: dict[str, dict[str, str]] = {
     "sub_confirmed": {"id": "terkonfirmasi", "en": "confirmed"},
     "sub_rejected": {"id": "ditolak", "en": "rejected"},
     "sub_superseded": {"id": "diganti", "en": "replaced"},
+    # a tally in the history whose numbers nobody confirmed (web.public.is_published)
+    "withheld_pending": {
+        "id": "belum dipublikasikan: menunggu konfirmasi petugas",
+        "en": "not published: awaiting the officer's confirmation",
+    },
+    "withheld_rejected": {
+        "id": "tidak dipublikasikan: ditolak, tidak pernah dikonfirmasi",
+        "en": "not published: refused, never confirmed",
+    },
+    "withheld_superseded": {
+        "id": "tidak dipublikasikan: diganti sebelum dikonfirmasi",
+        "en": "not published: replaced before it was confirmed",
+    },
+    "withheld_other": {
+        "id": "tidak dipublikasikan: tidak pernah dikonfirmasi",
+        "en": "not published: never confirmed",
+    },
     "source_text": {"id": "SMS/teks", "en": "SMS/text"},
     "source_photo": {"id": "foto", "en": "photo"},
     "by_officer": {"id": "petugas", "en": "officer"},

@@ -36,6 +36,7 @@ from relay.models import (
     Tps,
     as_utc,
 )
+from relay.published import publishes
 from web.common import WIB
 
 # The C.Hasil's sections as the public pages group them (labels: web.i18n "sec_<KEY>").
@@ -45,6 +46,14 @@ SECTION_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 # A tally whose latest version carries one of these reasons failed the form's rules.
 FAILED_REASONS = ("checks_failed",)
+# The number fields of a tally in the JSON: null while its numbers are withheld.
+NUMBER_FIELDS = ("votes", "own_votes", "candidate_votes", "sections", "sah", "ts")
+# Why an unpublished tally's numbers are withheld, per status (labels: web.i18n).
+WITHHELD = {
+    "pending": "withheld_pending",
+    "rejected": "withheld_rejected",
+    "superseded": "withheld_superseded",
+}
 
 
 def breadcrumbs(db: Session, code: str) -> list[Region]:
@@ -325,6 +334,23 @@ def audit_entry(db: Session, entry_id: int) -> dict[str, Any] | None:
     return {"id": row.id, "hash": row.hash, "prev_hash": row.prev_hash, "at": _iso(row.at)}
 
 
+def is_published(submission: Submission, events: list[AuditEntry]) -> bool:
+    """A tally's numbers are public once a person made them so: confirmed now, or its own
+    audit events show it confirmed (or changed while confirmed) before it was replaced. A
+    reading awaiting the officer's `YA`, a refused tally, a tally replaced before anyone
+    confirmed it: their numbers were never vouched for (an OCR misread, a sum that fails)."""
+    if submission.training:
+        return False
+    if submission.status == "confirmed":
+        return True
+    return any(publishes(e.action, e.detail) for e in events)
+
+
+def withheld_label(submission: Submission) -> str:
+    """The catalogue key saying why this unpublished tally's numbers are not shown."""
+    return WITHHELD.get(submission.status, "withheld_other")
+
+
 def tps_view(db: Session, code: str) -> dict[str, Any] | None:
     code = "".join(ch for ch in code if ch.isdigit())
     station = db.get(Tps, code)
@@ -374,13 +400,7 @@ def tps_view(db: Session, code: str) -> dict[str, Any] | None:
                 "votes": confirmed.votes_by_ballot() if confirmed else {},
                 "photos": _photo_indexes(db, confirmed) if confirmed else [],
                 "evidence": evidence_of(db, confirmed) if confirmed else [],
-                "history": [
-                    {
-                        "submission": s,
-                        "events": [_public_event(e) for e in events.get(str(s.id), [])],
-                    }
-                    for s in mine
-                ],
+                "history": [_history_entry(s, events.get(str(s.id), [])) for s in mine],
             }
         )
     return {
@@ -390,10 +410,28 @@ def tps_view(db: Session, code: str) -> dict[str, Any] | None:
     }
 
 
-def submission_json(submission: Submission) -> dict[str, Any]:
-    """A tally as published: `votes` per ballot number (party contests: the party's total),
-    `own_votes` and `candidate_votes` ("NN.K") as sent, and its `sections`."""
+def _history_entry(submission: Submission, events: list[AuditEntry]) -> dict[str, Any]:
+    shown = is_published(submission, events)
     return {
+        "submission": submission,
+        "events": [_public_event(e) for e in events],
+        "published": shown,
+        "withheld": None if shown else withheld_label(submission),
+    }
+
+
+def submission_json(submission: Submission, published: bool = True) -> dict[str, Any]:
+    """A tally as published: `votes` per ballot number (party contests: the party's total),
+    `own_votes` and `candidate_votes` ("NN.K") as sent, and its `sections`. Not `published`
+    (is_published): the same keys, every number field null — never {} (zero votes)."""
+    if not published:
+        return {
+            **submission_json(submission),
+            **dict.fromkeys(NUMBER_FIELDS),
+            "published": False,
+        }
+    return {
+        "published": True,
         "receipt": submission.receipt_code,
         "status": submission.status,
         "reason": submission.reason,

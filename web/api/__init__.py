@@ -148,7 +148,12 @@ def tps(code: str) -> ResponseReturnValue:
                     "parties": entry["detail"]["parties"] if entry["detail"] else [],
                     "checks": entry["checks"],
                     "photos": public.photos_json(station.code, entry),
-                    "history": [public.submission_json(h["submission"]) for h in entry["history"]],
+                    # Every tally, each with `published`; the numbers of one nobody
+                    # confirmed are null (web.public.is_published).
+                    "history": [
+                        public.submission_json(h["submission"], h["published"])
+                        for h in entry["history"]
+                    ],
                 }
                 for entry in view["contests"]
             ],
