@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from relay.audit import GENESIS, entry_hash, record
+from relay.audit import GENESIS, record
 from relay.config import ROOT
 from relay.db import session_scope
 from relay.models import as_utc
 from tests.fakes.http_fake import FakeHTTPServer, RecordedRequest, Reply
 from tests.live import Gunicorn, process_env
-from tests.test_audit_chain import entries, tampering, write_entries
+from tests.test_audit_chain import entries, rehash_from, tampering, write_entries
 
 SECRET_ACTOR = "officer:+6281234567801"
 SECRET_DETAIL = "Bu Sulastri's own words"
@@ -159,37 +159,6 @@ def observe(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 def anchor_lines(path: Path) -> list[str]:
     return [line for line in path.read_text().splitlines() if not line.startswith("#")]
-
-
-def rehash_from(owner_db: str, first: int) -> None:
-    """An administrator's quiet rewrite: entry `first` edited and every entry from it to
-    the end re-hashed, so the chain alone is consistent again (triggers lifted, as the
-    tables' owner could)."""
-    log = entries()
-    with tampering(owner_db) as conn:
-        previous = log[first - 2].hash if first > 1 else GENESIS
-        for entry in log[first - 1 :]:
-            actor = "officer:99" if entry.id == first else entry.actor
-            digest = entry_hash(
-                entry.id,
-                entry.at,
-                actor,
-                entry.action,
-                entry.entity,
-                entry.entity_id,
-                entry.detail,
-                previous,
-            )
-            # Through unique placeholders: prev_hash and hash are unique columns.
-            conn.execute(
-                text("UPDATE audit_log SET actor = :a, prev_hash = :p, hash = :h WHERE id = :i"),
-                {"a": actor, "p": f"tmp-{entry.id}", "h": f"tmp-{entry.id}", "i": entry.id},
-            )
-            conn.execute(
-                text("UPDATE audit_log SET prev_hash = :p, hash = :h WHERE id = :i"),
-                {"p": previous, "h": digest, "i": entry.id},
-            )
-            previous = digest
 
 
 def test_watch_notes_healthy_growth_and_names_every_anchor_a_rewrite_changed(

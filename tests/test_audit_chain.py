@@ -209,6 +209,37 @@ def test_an_inserted_entry_linked_like_a_real_one_is_named(cli, owner_db) -> Non
             )
 
 
+def rehash_from(owner_db: str, first: int) -> None:
+    """An administrator's quiet rewrite: entry `first` edited and every entry from it to
+    the end re-hashed, so the chain alone is consistent again (triggers lifted, as the
+    tables' owner could)."""
+    log = entries()
+    with tampering(owner_db) as conn:
+        previous = log[first - 2].hash if first > 1 else GENESIS
+        for entry in log[first - 1 :]:
+            actor = "officer:99" if entry.id == first else entry.actor
+            digest = entry_hash(
+                entry.id,
+                entry.at,
+                actor,
+                entry.action,
+                entry.entity,
+                entry.entity_id,
+                entry.detail,
+                previous,
+            )
+            # Through unique placeholders: prev_hash and hash are unique columns.
+            conn.execute(
+                text("UPDATE audit_log SET actor = :a, prev_hash = :p, hash = :h WHERE id = :i"),
+                {"a": actor, "p": f"tmp-{entry.id}", "h": f"tmp-{entry.id}", "i": entry.id},
+            )
+            conn.execute(
+                text("UPDATE audit_log SET prev_hash = :p, hash = :h WHERE id = :i"),
+                {"p": previous, "h": digest, "i": entry.id},
+            )
+            previous = digest
+
+
 def test_an_anchor_catches_a_cut_off_end_and_a_rehashed_rewrite(cli, owner_db) -> None:
     """What the chain alone cannot show: the last entries deleted, or everything re-hashed
     after an edit. The head noted earlier (`verify` prints it) shows both."""
@@ -225,29 +256,7 @@ def test_an_anchor_catches_a_cut_off_end_and_a_rehashed_rewrite(cli, owner_db) -
 
     write_entries(1)  # #5 again, a different entry
     rewritten = entries()
-    with tampering(owner_db) as conn:  # edit #2 and re-hash the chain from there
-        previous = rewritten[0].hash
-        for entry in rewritten[1:]:
-            actor = "officer:99" if entry.id == 2 else entry.actor
-            digest = entry_hash(
-                entry.id,
-                entry.at,
-                actor,
-                entry.action,
-                entry.entity,
-                entry.entity_id,
-                entry.detail,
-                previous,
-            )
-            conn.execute(
-                text("UPDATE audit_log SET actor = :a, prev_hash = :p, hash = :h WHERE id = :i"),
-                {"a": actor, "p": f"tmp-{entry.id}", "h": f"tmp-{entry.id}", "i": entry.id},
-            )
-            conn.execute(
-                text("UPDATE audit_log SET prev_hash = :p, hash = :h WHERE id = :i"),
-                {"p": previous, "h": digest, "i": entry.id},
-            )
-            previous = digest
+    rehash_from(owner_db, 2)  # edit #2 and re-hash the chain from there
     assert verify(cli).exit_code == 0  # consistent again, without an anchor
     caught = verify(cli, f"{rewritten[-1].id}:{rewritten[-1].hash[:16]}")
     assert caught.exit_code == 1 and "entry #5: edited" in caught.output, caught.output
