@@ -10,6 +10,15 @@ from __future__ import annotations
 _SS = {"id": "surat suara digunakan (SS)", "en": "the ballots used (SS)"}
 _PHP = {"id": "pengguna hak pilih (PHP)", "en": "the voters who voted (PHP)"}
 _SSD = {"id": "surat suara diterima (SSD)", "en": "the ballots received (SSD)"}
+# one rule, typed (bots.tally_rules) and read from a photo (ocr.formrules): one phrasing
+_OVER_AVAILABLE = {
+    "id": "SAH + TS melebihi surat suara tersedia (SSD, atau DPT + 2%)",
+    "en": "SAH + TS exceeds the ballots available (SSD, or DPT + 2%)",
+}
+_BALLOTS_RECEIVED = {
+    "id": f"{_SSD['id']} tidak sama dengan SSR + SSTD + SS",
+    "en": f"{_SSD['en']} are not SSR + SSTD + SS",
+}
 
 RULE_TEXTS: dict[str, dict[str, str]] = {
     # the typed tally (bots.tally_rules), and codes kept by older review items
@@ -34,14 +43,8 @@ RULE_TEXTS: dict[str, dict[str, str]] = {
         "id": f"PDPT + PDPTb + PDPK tidak sama dengan {_PHP['id']}",
         "en": f"PDPT + PDPTb + PDPK is not {_PHP['en']}",
     },
-    "ballots_sum": {
-        "id": f"{_SSD['id']} tidak sama dengan SSR + SSTD + SS",
-        "en": f"{_SSD['en']} are not SSR + SSTD + SS",
-    },
-    "over_ballots": {
-        "id": "SAH + TS melebihi surat suara tersedia (SSD, atau DPT + 2%)",
-        "en": "SAH + TS exceeds the ballots available (SSD, or DPT + 2%)",
-    },
+    "ballots_sum": _BALLOTS_RECEIVED,
+    "over_ballots": _OVER_AVAILABLE,
     "over_registered": {"id": "SAH + TS melebihi pemilih terdaftar", "en": "SAH + TS above the registered voters"},
     # warnings of the typed tally: worth a look, never a refusal
     "dpt_unexpected": {"id": "DPT pada formulir tidak sama dengan DPT terdaftar TPS", "en": "DPT on the form differs from the TPS's registered voters"},
@@ -79,14 +82,8 @@ RULE_TEXTS: dict[str, dict[str, str]] = {
         "id": "pemilih disabilitas yang memilih (PDIS) melebihi yang terdaftar (DIS)",
         "en": "more disabled voters voted (PDIS) than are registered (DIS)",
     },
-    "ballots_received": {
-        "id": f"{_SSD['id']} tidak sama dengan SSR + SSTD + SS",
-        "en": f"{_SSD['en']} are not SSR + SSTD + SS",
-    },
-    "within_available": {
-        "id": "SAH + TS melebihi surat suara tersedia (SSD, atau DPT + 2%)",
-        "en": "SAH + TS exceeds the ballots available (SSD, or DPT + 2%)",
-    },
+    "ballots_received": _BALLOTS_RECEIVED,
+    "within_available": _OVER_AVAILABLE,
     "within_registered": {"id": "suara atau pemilih yang terbaca melebihi DPT", "en": "the votes or voters read exceed the DPT"},
     # the page itself (ocr.reader)
     "qr_read": {"id": "kode QR tidak terbaca", "en": "the QR code could not be read"},
